@@ -1,0 +1,38 @@
+"""Shared CLI output: progress bars on stderr, compact tables and JSON on stdout."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from tqdm import tqdm
+
+
+def progress_bar(total: int, description: str, *, enabled: bool = True) -> tqdm:
+    """A progress bar on stderr (hidden when ``enabled`` is False or stderr is not a terminal-ish stream)."""
+    return tqdm(total=total, desc=description, file=sys.stderr, disable=not enabled, dynamic_ncols=True, leave=False)
+
+
+def print_json(data: Any) -> None:
+    """Machine-readable output on stdout."""
+    json.dump(data, sys.stdout, indent=2, default=str)
+    sys.stdout.write("\n")
+
+
+def print_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    """A compact left-aligned table on stdout."""
+    cells = [[_fmt(c) for c in row] for row in rows]
+    widths = [max(len(h), *(len(r[i]) for r in cells)) if cells else len(h) for i, h in enumerate(headers)]
+    print("  ".join(h.ljust(w) for h, w in zip(headers, widths)).rstrip())
+    for row in cells:
+        print("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip())
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.4f}"
+    if isinstance(value, list | tuple):
+        return ",".join(_fmt(v) for v in value)
+    return "-" if value is None else str(value)

@@ -1,0 +1,54 @@
+"""The autoloop exception hierarchy: one root, messages that say what to do next."""
+
+from __future__ import annotations
+
+
+class AutoloopError(Exception):
+    """Root of every error autoloop raises on purpose.
+
+    Attributes:
+        status: The HTTP status this error maps to when it crosses the API.
+        retry_after: Seconds after which a retry may succeed, or ``None``.
+    """
+
+    status: int = 500
+
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class ConfigError(AutoloopError):
+    """A setting, option or argument is invalid; the message names the field and the fix."""
+
+    status = 422
+
+
+class UnknownNameError(ConfigError):
+    """A task, artifact or optimizer name is not registered."""
+
+    status = 404
+
+
+class DataError(AutoloopError):
+    """Task data is missing or malformed (e.g. the ``--data`` directory lacks a CSV)."""
+
+    status = 422
+
+
+class SplitLeakError(AutoloopError):
+    """A test-split instance was about to reach the optimizer or a selection step."""
+
+
+class OptimizerError(AutoloopError):
+    """The optimizer could not produce a revision (endpoint down, malformed replies)."""
+
+    status = 502
+
+
+class SandboxError(AutoloopError):
+    """The sandbox itself (not the candidate code) failed."""
+
+
+class StoreError(AutoloopError):
+    """A checkpoint store could not be read or written."""

@@ -1,0 +1,203 @@
+"""LoopRun: one inner learning loop with one LoopSettings and one seed."""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from autoloop.artifact import Artifact
+from autoloop.context import Attempt, build_context
+from autoloop.optimizers._base import Optimizer
+from autoloop.settings import LoopSettings
+from autoloop.store import Checkpoint, Store
+from autoloop.tasks._base import Task
+from autoloop.trace import Instance
+
+
+@dataclass(frozen=True)
+class Progress:
+    """What a loop run reports after each iteration.
+
+    Args:
+        iteration: The iteration just completed.
+        iterations: The planned number of iterations.
+        val: The validation score measured this iteration, or ``None`` if none was.
+        best_val: Best validation score so far.
+        tokens: LLM tokens spent so far.
+    """
+
+    iteration: int
+    iterations: int
+    val: float | None
+    best_val: float
+    tokens: int
+
+
+# Return True to stop the run (pruned or cancelled).
+ProgressCallback = Callable[[Progress], bool | None]
+
+
+@dataclass(frozen=True)
+class LoopResult:
+    """The outcome of one loop run; scores are internal (higher is better)."""
+
+    task: str
+    settings: LoopSettings
+    optimizer: str
+    best_val: float
+    test: float | None
+    curve: tuple[tuple[int, float], ...]
+    iterations: int
+    tokens: int
+    prompt_tokens: int
+    completion_tokens: int
+    wall_time_s: float
+    stopped: str | None
+    best_artifact: Artifact = field(repr=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready form (the best artifact's parameters included)."""
+        data = asdict(self)
+        data["settings"] = self.settings.to_dict()
+        data["curve"] = [list(point) for point in self.curve]
+        data["best_artifact"] = self.best_artifact.to_dict()
+        return data
+
+
+def batch_for(instances: Sequence[Instance], batch_size: int, iteration: int, seed: int) -> list[Instance]:
+    """The training batch of ``iteration`` (1-based): epochs of seeded shuffles, cycled.
+
+    Pure in its arguments, so a resumed run draws the same batches it would have drawn.
+    """
+    n = len(instances)
+    out: list[Instance] = []
+    start = (iteration - 1) * batch_size
+    for pos in range(start, start + batch_size):
+        epoch, offset = divmod(pos, n)
+        order = list(range(n))
+        random.Random(seed * 1_000_003 + epoch).shuffle(order)
+        out.append(instances[order[offset]])
+    return out
+
+
+class LoopRun:
+    """Iterate, validate, keep the best-by-validation artifact, stop on a plateau, score test once.
+
+    Args:
+        task: The task to optimize for.
+        settings: Loop settings of this run.
+        optimizer: Proposes revisions; its state is checkpointed.
+        store: Where each iteration's checkpoint goes (``None`` = no checkpoints).
+        run_id: Key of this run in ``store``; an existing checkpoint is resumed.
+        callback: Called after every iteration; returning True stops the run.
+        score_test: Score the best artifact on the test split at the end. The tuning
+            controller turns this off during its search so test stays locked.
+    """
+
+    def __init__(
+        self,
+        task: Task,
+        settings: LoopSettings,
+        optimizer: Optimizer,
+        *,
+        store: Store | None = None,
+        run_id: str = "run",
+        callback: ProgressCallback | None = None,
+        score_test: bool = True,
+    ) -> None:
+        self.task = task
+        self.settings = settings
+        self.optimizer = optimizer
+        self.store = store
+        self.run_id = run_id
+        self.callback = callback
+        self.score_test = score_test
+
+    def _start(self) -> Checkpoint:
+        if self.store is not None:
+            saved = self.store.load(self.run_id)
+            if saved is not None:
+                self.optimizer.load_state(saved.optimizer)
+                return saved
+        artifact = self.task.starting_artifact(self.settings.starting_artifact)
+        val = self.task.evaluate(artifact, "val")
+        state = Checkpoint(0, artifact.to_dict(), artifact.to_dict(), val, curve=[[0, val]])
+        self._save(state)
+        return state
+
+    def _save(self, state: Checkpoint) -> None:
+        state.optimizer = self.optimizer.state()
+        if self.store is not None:
+            self.store.save(self.run_id, state)
+
+    def run(self) -> LoopResult:
+        """Run (or resume) to the end and return the result."""
+        began = time.monotonic()
+        state = self._start()
+        base_elapsed = state.elapsed_s
+        train = self.task.split("train")
+        s = self.settings
+        while state.test is None and state.stopped is None and state.iteration < s.iterations:
+            state.iteration += 1
+            val = self._iterate(state, train)
+            state.elapsed_s = base_elapsed + time.monotonic() - began
+            if s.patience and state.stale >= s.patience:
+                state.stopped = "patience"
+            progress = Progress(state.iteration, s.iterations, val, state.best_val, self.optimizer.usage.total_tokens)
+            if self.callback is not None and self.callback(progress) and state.iteration < s.iterations:
+                state.stopped = state.stopped or "stopped"
+            self._save(state)
+        if self.score_test and state.test is None and state.stopped != "stopped":
+            state.test = self.task.evaluate(Artifact.from_dict(state.best), "test")
+            state.elapsed_s = base_elapsed + time.monotonic() - began
+            self._save(state)
+        return self._result(state)
+
+    def _iterate(self, state: Checkpoint, train: Sequence[Instance]) -> float | None:
+        s = self.settings
+        current = Artifact.from_dict(state.current)
+        batch = batch_for(train, s.batch_size, state.iteration, s.seed)
+        traces = self.task.rollouts(current, batch, s.credit_horizon)
+        memory = [Attempt(m["iteration"], m["artifact_hash"], tuple(m["changed"]), m["batch_score"]) for m in state.memory]
+        context = build_context(
+            current,
+            traces,
+            horizon=s.credit_horizon,
+            background=self.task.background,
+            memory=memory[-s.memory :] if s.memory else (),
+            iteration=state.iteration,
+        )
+        proposed = self.optimizer.propose(context)
+        changed = tuple(k for k in proposed.parameters if proposed.parameters[k] != current.parameters.get(k))
+        state.memory = (state.memory + [asdict(Attempt(state.iteration, current.hash, changed, context.batch_score))])[-max(s.memory, 1) :]
+        state.current = proposed.to_dict()
+        if state.iteration % s.val_interval:
+            return None
+        val = self.task.evaluate(proposed, "val")
+        state.curve.append([state.iteration, val])
+        if val > state.best_val:
+            state.best, state.best_val, state.stale = proposed.to_dict(), val, 0
+        else:
+            state.stale += 1
+        return val
+
+    def _result(self, state: Checkpoint) -> LoopResult:
+        usage = self.optimizer.usage
+        return LoopResult(
+            task=self.task.name,
+            settings=self.settings,
+            optimizer=self.optimizer.name,
+            best_val=state.best_val,
+            test=state.test,
+            curve=tuple((int(i), float(v)) for i, v in state.curve),
+            iterations=state.iteration,
+            tokens=usage.total_tokens,
+            prompt_tokens=usage.prompt_tokens,
+            completion_tokens=usage.completion_tokens,
+            wall_time_s=state.elapsed_s,
+            stopped=state.stopped,
+            best_artifact=Artifact.from_dict(state.best),
+        )

@@ -1,0 +1,56 @@
+"""The Optimizer base class: one verb, ``propose(context) -> Artifact``."""
+
+from __future__ import annotations
+
+import abc
+from dataclasses import dataclass
+from typing import Any
+
+from autoloop.artifact import Artifact
+from autoloop.context import LearningContext
+
+
+@dataclass
+class Usage:
+    """LLM usage counted by an optimizer: calls and tokens, summed over a loop run."""
+
+    calls: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+    @property
+    def total_tokens(self) -> int:
+        """Prompt plus completion tokens."""
+        return self.prompt_tokens + self.completion_tokens
+
+    def add(self, calls: int = 0, prompt_tokens: int = 0, completion_tokens: int = 0) -> None:
+        """Count one or more calls."""
+        self.calls += calls
+        self.prompt_tokens += prompt_tokens
+        self.completion_tokens += completion_tokens
+
+
+class Optimizer(abc.ABC):
+    """Reads the evidence of one update and proposes the next artifact revision.
+
+    Implementations are registered by name (``register_optimizer``) and built with a seed.
+    Their state must survive a checkpoint: ``state`` returns JSON-ready data that
+    ``load_state`` restores, so a resumed loop run continues as if never stopped.
+    """
+
+    name: str = ""
+
+    def __init__(self) -> None:
+        self.usage = Usage()
+
+    @abc.abstractmethod
+    def propose(self, context: LearningContext) -> Artifact:
+        """Return the next revision of ``context.artifact`` (possibly the same one)."""
+
+    def state(self) -> dict[str, Any]:
+        """JSON-ready state for checkpoints (default: usage only)."""
+        return {"usage": vars(self.usage).copy()}
+
+    def load_state(self, state: dict[str, Any]) -> None:
+        """Restore what ``state`` returned."""
+        self.usage = Usage(**state.get("usage", {}))

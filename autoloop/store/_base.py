@@ -1,0 +1,54 @@
+"""Checkpoint stores: where a loop run writes its state after every iteration."""
+
+from __future__ import annotations
+
+import abc
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass
+class Checkpoint:
+    """Everything a loop run needs to resume after its last completed iteration.
+
+    Args:
+        iteration: Last completed iteration (0 = only the starting artifact was validated).
+        current: The artifact the next iteration starts from (``Artifact.to_dict``).
+        best: The best-by-validation artifact so far.
+        best_val: Its validation score.
+        curve: ``[iteration, validation score]`` pairs, in order.
+        memory: Past attempts (``Attempt`` fields) shown to the optimizer.
+        optimizer: The optimizer's ``state()``.
+        stale: Validations since the last improvement.
+        elapsed_s: Wall time spent so far, summed over resumptions.
+        stopped: Why the run ended early (``patience``, ``pruned``, ``cancelled``), if it did.
+        test: Test score of ``best``, once the run is final.
+    """
+
+    iteration: int
+    current: dict[str, Any]
+    best: dict[str, Any]
+    best_val: float
+    curve: list[list[float]] = field(default_factory=list)
+    memory: list[dict[str, Any]] = field(default_factory=list)
+    optimizer: dict[str, Any] = field(default_factory=dict)
+    stale: int = 0
+    elapsed_s: float = 0.0
+    stopped: str | None = None
+    test: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready form."""
+        return asdict(self)
+
+
+class Store(abc.ABC):
+    """Keeps the latest checkpoint of each loop run, keyed by run id."""
+
+    @abc.abstractmethod
+    def save(self, run_id: str, checkpoint: Checkpoint) -> None:
+        """Atomically replace the checkpoint of ``run_id``."""
+
+    @abc.abstractmethod
+    def load(self, run_id: str) -> Checkpoint | None:
+        """The latest checkpoint of ``run_id``, or ``None`` if it never saved one."""

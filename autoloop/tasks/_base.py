@@ -1,0 +1,88 @@
+"""The Task base class: splits of instances, starting artifacts, a rollout and a score."""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from autoloop.artifact import Artifact
+from autoloop.errors import UnknownNameError
+from autoloop.policies import load_policy
+from autoloop.trace import Instance, Split, Trace
+
+
+@dataclass(frozen=True)
+class Metric:
+    """How a task's internal score (higher is better) reads to a person.
+
+    Args:
+        name: Metric name as reported, e.g. ``accuracy`` or ``rmse_log``.
+        higher_is_better: False when the task negates an error to get its score.
+    """
+
+    name: str
+    higher_is_better: bool = True
+
+    def display(self, score: float) -> float:
+        """The metric value a person expects (RMSE positive again)."""
+        return score if self.higher_is_better else -score
+
+
+class Task(abc.ABC):
+    """A problem a learning loop optimizes an artifact for.
+
+    Subclasses set the class attributes and implement ``split`` and ``rollout``. The test
+    split is only ever scored by ``evaluate`` at the end of a loop run.
+
+    Attributes:
+        name: Registered name, ``family:variant``.
+        policy_family: Folder under ``autoloop/policies`` holding the starting artifacts.
+        artifacts: Names of the starting artifacts.
+        horizons: Credit horizons that make sense (the first is the default).
+        batch_sizes: Batch sizes that make sense (the first is the default).
+        metric: How scores read.
+        background: Task description shown to the optimizer.
+        failure_score: Score of a failed evaluation (the floor of the metric).
+    """
+
+    name: str
+    policy_family: str
+    artifacts: tuple[str, ...]
+    horizons: tuple[int, ...] = (1,)
+    batch_sizes: tuple[int, ...] = (1,)
+    metric: Metric = Metric("score")
+    background: str = ""
+    failure_score: float = 0.0
+
+    @abc.abstractmethod
+    def split(self, name: Split) -> Sequence[Instance]:
+        """The instances of split ``name``; deterministic for the task's data."""
+
+    @abc.abstractmethod
+    def rollout(self, artifact: Artifact, instance: Instance, horizon: int | None) -> Trace:
+        """Run ``artifact`` on ``instance`` and return its trace.
+
+        Args:
+            artifact: The revision to run (candidate code runs sandboxed).
+            instance: What to run it on.
+            horizon: Steps to run for a training update, or ``None`` for a full evaluation.
+        """
+
+    def rollouts(self, artifact: Artifact, instances: Sequence[Instance], horizon: int | None) -> list[Trace]:
+        """Run a batch; override to run instances concurrently."""
+        return [self.rollout(artifact, inst, horizon) for inst in instances]
+
+    def evaluate(self, artifact: Artifact, split: Split) -> float:
+        """Mean score of full rollouts over a split."""
+        traces = self.rollouts(artifact, self.split(split), None)
+        return sum(t.score for t in traces) / len(traces)
+
+    def starting_artifact(self, name: str) -> Artifact:
+        """Load one of ``artifacts`` from the shipped policy files."""
+        if name not in self.artifacts:
+            raise UnknownNameError(f"task {self.name!r} has no starting artifact {name!r}; choose one of {list(self.artifacts)}")
+        return load_policy(self.policy_family, name)
+
+    def close(self) -> None:  # noqa: B027 - optional hook, most tasks hold nothing
+        """Release processes or connections the task holds."""

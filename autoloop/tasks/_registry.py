@@ -1,0 +1,106 @@
+"""Task registry: families register by name in code or through the ``autoloop.tasks`` entry points."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+
+from autoloop.errors import ConfigError, UnknownNameError
+from autoloop.tasks._base import Task
+
+ENTRY_POINT_GROUP = "autoloop.tasks"
+BUILTIN_MODULES = ("autoloop.tasks.mlpipeline", "autoloop.tasks.atari", "autoloop.tasks.bbeh")
+
+TaskFactory = Callable[[str, "Path | None"], Task]
+
+
+@dataclass(frozen=True)
+class TaskInfo:
+    """What ``autoloop tasks`` lists for one task, known without loading its data."""
+
+    artifacts: tuple[str, ...]
+    horizons: tuple[int, ...]
+    batch_sizes: tuple[int, ...]
+    metric: str
+
+    @classmethod
+    def of(cls, task_class: type[Task]) -> TaskInfo:
+        """Read the class attributes of a Task subclass."""
+        return cls(task_class.artifacts, task_class.horizons, task_class.batch_sizes, task_class.metric.name)
+
+
+@dataclass(frozen=True)
+class TaskFamily:
+    """A named group of tasks built by one factory.
+
+    Args:
+        name: Family name, the part before ``:`` in a task name.
+        variants: Declared variants, listed by ``autoloop tasks``.
+        create: ``create(variant, data_dir) -> Task``.
+        describe: ``describe(variant) -> TaskInfo``, without loading data.
+        open_variants: Accept variants beyond ``variants`` (the factory validates them).
+    """
+
+    name: str
+    variants: tuple[str, ...]
+    create: TaskFactory
+    describe: Callable[[str], TaskInfo]
+    open_variants: bool = False
+
+
+_FAMILIES: dict[str, TaskFamily] = {}
+_loaded = False
+
+
+def register_task(family: TaskFamily) -> TaskFamily:
+    """Register a task family; a later registration under the same name replaces it."""
+    if not family.name or ":" in family.name:
+        raise ConfigError(f"task family name must be non-empty without ':', got {family.name!r}")
+    _FAMILIES[family.name] = family
+    return family
+
+
+def _load_plugins() -> None:
+    global _loaded
+    if _loaded:
+        return
+    _loaded = True
+    import importlib
+
+    for module in BUILTIN_MODULES:
+        try:
+            importlib.import_module(module)
+        except ModuleNotFoundError as exc:
+            if exc.name != module:  # a missing dependency inside the module is a real error
+                raise
+    for entry in metadata.entry_points(group=ENTRY_POINT_GROUP):
+        loaded = entry.load()
+        if isinstance(loaded, TaskFamily):
+            register_task(loaded)
+
+
+def task_families() -> dict[str, TaskFamily]:
+    """All registered families, built-in and plug-in."""
+    _load_plugins()
+    return dict(_FAMILIES)
+
+
+def task_names() -> list[str]:
+    """Every declared ``family:variant`` name."""
+    return [f"{f.name}:{v}" for f in task_families().values() for v in f.variants]
+
+
+def get_task(name: str, *, data_dir: Path | str | None = None) -> Task:
+    """Build the task ``family:variant``.
+
+    Raises:
+        UnknownNameError: The family or variant is unknown; the message lists known names.
+    """
+    family_name, _, variant = name.partition(":")
+    families = task_families()
+    family = families.get(family_name)
+    if family is None or not variant or (variant not in family.variants and not family.open_variants):
+        raise UnknownNameError(f"unknown task {name!r}; known tasks: {', '.join(task_names())} (see `autoloop tasks`)")
+    return family.create(variant, Path(data_dir) if data_dir is not None else None)

@@ -1,0 +1,57 @@
+"""A tiny real task for loop tests: tune constants so ``guess(x)`` returns 3*x + 7.
+
+Candidate code runs with ``exec`` in-process: the code is the test's own policy, never
+untrusted input. Every rollout is recorded so tests can check which splits it touched.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from autoloop.artifact import Artifact
+from autoloop.policies import artifact_from_python
+from autoloop.tasks import Metric, Task, TaskFamily, TaskInfo, register_task
+from autoloop.trace import Instance, Split, Step, Trace
+
+POLICY = '''"""Return a number close to the hidden target for input x."""
+
+def guess(x):
+    slope = 1.0
+    offset = 1.0
+    return slope * x + offset
+'''
+
+
+class ToyTask(Task):
+    """Score = -|guess(x) - (3x + 7)|, averaged; instances are x values."""
+
+    name = "toy:linear"
+    policy_family = "toy"
+    artifacts = ("start",)
+    horizons = (1,)
+    batch_sizes = (1, 2)
+    metric = Metric("neg_abs_error")
+    background = "Make guess(x) equal the hidden linear target."
+    failure_score = -1000.0
+
+    def __init__(self) -> None:
+        self.rollout_log: list[Instance] = []
+        self.xs = {"train": range(0, 8), "val": range(8, 12), "test": range(12, 16)}
+
+    def split(self, name: Split) -> Sequence[Instance]:
+        return [Instance(f"{name}-{x}", name, x) for x in self.xs[name]]
+
+    def starting_artifact(self, name: str) -> Artifact:
+        return artifact_from_python(name, POLICY)
+
+    def rollout(self, artifact: Artifact, instance: Instance, horizon: int | None) -> Trace:
+        self.rollout_log.append(instance)
+        namespace: dict[str, object] = {}
+        exec(artifact.source, namespace)  # noqa: S102 - trusted test policy
+        out = namespace["guess"](instance.data)  # type: ignore[operator]
+        error = abs(out - (3 * instance.data + 7))
+        step = Step(input=str(instance.data), output=str(out), feedback=f"off by {error:.2f}", reward=-error)
+        return Trace(instance.id, instance.split, (step,), -error, feedback=step.feedback)
+
+
+register_task(TaskFamily("toy", ("linear",), lambda variant, data_dir: ToyTask(), lambda variant: TaskInfo.of(ToyTask)))

@@ -1,0 +1,113 @@
+"""The inner loop: batching, validation, best tracking, early stop, checkpoints, test lock."""
+
+from __future__ import annotations
+
+import pytest
+
+from autoloop.context import build_context
+from autoloop.errors import ConfigError, SplitLeakError
+from autoloop.loop import LoopRun, batch_for
+from autoloop.optimizers import LocalOptimizer, create_optimizer
+from autoloop.settings import LoopSettings
+from autoloop.store import FileStore
+from autoloop.tasks import get_task
+from autoloop.trace import Instance, Step, Trace
+
+
+def _trace(split: str, n_steps: int = 5) -> Trace:
+    steps = tuple(Step(str(i), str(i), reward=1.0) for i in range(n_steps))
+    return Trace(f"{split}-0", split, steps, 1.0)  # type: ignore[arg-type]
+
+
+def test_build_context_cuts_each_trace_to_the_horizon_and_keeps_the_batch():
+    task = get_task("toy:linear")
+    art = task.starting_artifact("start")
+    ctx = build_context(art, [_trace("train"), _trace("train", 2), _trace("val")], horizon=3, background="bg")
+    assert [len(t.steps) for t in ctx.traces] == [3, 2, 3]
+    assert ctx.background == "bg"
+
+
+def test_build_context_refuses_test_traces():
+    art = get_task("toy:linear").starting_artifact("start")
+    with pytest.raises(SplitLeakError):
+        build_context(art, [_trace("train"), _trace("test")], horizon=1, background="")
+
+
+def test_batches_cover_every_instance_once_per_epoch_and_are_reproducible():
+    instances = [Instance(str(i), "train", i) for i in range(6)]
+    first_epoch = [i.id for it in (1, 2, 3) for i in batch_for(instances, 2, it, seed=5)]
+    assert sorted(first_epoch) == [str(i) for i in range(6)]
+    assert batch_for(instances, 4, 7, seed=5) == batch_for(instances, 4, 7, seed=5)
+
+
+def test_loop_improves_validation_and_never_shows_test_to_the_optimizer():
+    task = get_task("toy:linear")
+    seen = []
+
+    class Spy(LocalOptimizer):
+        def propose(self, context):
+            seen.extend(t.split for t in context.traces)
+            return super().propose(context)
+
+    result = LoopRun(task, LoopSettings("start", batch_size=2, iterations=30), Spy(seed=1)).run()
+    assert set(seen) == {"train"}
+    assert result.best_val > result.curve[0][1]
+    assert result.test is not None
+    test_rollouts = [i for i in task.rollout_log if i.split == "test"]
+    assert len(test_rollouts) == len(task.split("test"))  # exactly one final evaluation
+    assert task.rollout_log[-len(test_rollouts):] == test_rollouts  # and only at the very end
+
+
+def test_score_test_false_keeps_the_test_split_locked():
+    task = get_task("toy:linear")
+    result = LoopRun(task, LoopSettings("start", iterations=3), LocalOptimizer(0), score_test=False).run()
+    assert result.test is None
+    assert all(i.split != "test" for i in task.rollout_log)
+
+
+def test_patience_stops_early():
+    task = get_task("toy:linear")
+
+    class Stuck(LocalOptimizer):
+        def propose(self, context):
+            return context.artifact
+
+    result = LoopRun(task, LoopSettings("start", iterations=20, patience=2), Stuck()).run()
+    assert result.stopped == "patience"
+    assert result.iterations == 2
+
+
+def test_resume_from_checkpoint_gives_the_same_result(tmp_path):
+    settings = LoopSettings("start", batch_size=2, iterations=12, seed=3)
+    straight = LoopRun(get_task("toy:linear"), settings, LocalOptimizer(3)).run()
+    store = FileStore(tmp_path)
+    calls = {"n": 0}
+
+    def stop_after_five(progress):
+        calls["n"] += 1
+        return progress.iteration == 5
+
+    first = LoopRun(get_task("toy:linear"), settings, LocalOptimizer(3), store=store, run_id="r", callback=stop_after_five)
+    # The callback stops the first process at iteration 5 (as a kill would); clear the flag to resume.
+    partial = first.run()
+    assert partial.iterations == 5 and partial.stopped == "stopped"
+    saved = store.load("r")
+    saved.stopped, saved.test = None, None
+    store.save("r", saved)
+    resumed = LoopRun(get_task("toy:linear"), settings, LocalOptimizer(3), store=store, run_id="r").run()
+    assert resumed.curve == straight.curve
+    assert resumed.best_artifact.hash == straight.best_artifact.hash
+
+
+def test_settings_reject_absurd_values_by_name():
+    with pytest.raises(ConfigError, match="batch_size"):
+        LoopSettings("start", batch_size=0)
+    with pytest.raises(ConfigError, match="iterations"):
+        LoopSettings("start", iterations=10**9)
+    with pytest.raises(ConfigError, match="unknown loop setting"):
+        LoopSettings.from_dict({"starting_artifact": "a", "batchsize": 3})
+
+
+def test_unknown_optimizer_names_the_choices():
+    with pytest.raises(ConfigError, match="local"):
+        create_optimizer("gpt")
