@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 from autoloop.artifact import Artifact
@@ -60,7 +60,7 @@ class LoopResult:
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready form (the best artifact's parameters included)."""
-        data = asdict(self)
+        data = {f.name: getattr(self, f.name) for f in fields(self)}  # asdict cannot copy an Artifact
         data["settings"] = self.settings.to_dict()
         data["curve"] = [list(point) for point in self.curve]
         data["best_artifact"] = self.best_artifact.to_dict()

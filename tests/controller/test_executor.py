@@ -1,0 +1,71 @@
+"""LocalExecutor: jobs run in worker processes (or a thread), stream progress, stop on request."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from autoloop.controller import LocalExecutor, RunEvent
+from autoloop.jobs import LoopJob
+
+
+def _job(run_id: str, iterations: int = 3, *, score_test: bool = False) -> LoopJob:
+    settings = {"starting_artifact": "start", "batch_size": 2, "iterations": iterations, "seed": 1}
+    return LoopJob(run_id=run_id, task="toy:linear", settings=settings, optimizer="local", score_test=score_test)
+
+
+def _collect(executor: LocalExecutor, n_runs: int, timeout_s: float = 120.0) -> list[RunEvent]:
+    events: list[RunEvent] = []
+    deadline = time.monotonic() + timeout_s
+    while sum(e.terminal for e in events) < n_runs:
+        assert time.monotonic() < deadline, f"timed out; got {events}"
+        events.extend(executor.events(timeout=0.5))
+    return events
+
+
+def test_in_process_executor_streams_progress_then_one_done_with_test_curve():
+    with LocalExecutor(jobs=0) as ex:
+        ex.submit(_job("a", iterations=4, score_test=True))
+        events = _collect(ex, 1)
+    kinds = [e.kind for e in events]
+    assert kinds == ["progress"] * 4 + ["done"]
+    assert [e.progress.iteration for e in events[:4]] == [1, 2, 3, 4]
+    result = events[-1].result
+    assert result["test"] is not None and result["iterations"] == 4
+    assert result["test_curve"][-1][2] == result["test"]
+
+
+def test_stop_ends_a_run_early_and_a_queued_run_never_starts():
+    with LocalExecutor(jobs=0) as ex:
+        ex.submit(_job("long", iterations=500))
+        ex.submit(_job("queued", iterations=500))
+        ex.stop("queued")
+        first = []
+        while not first:
+            first = [e for e in ex.events(timeout=1.0) if e.run_id == "long"]
+        ex.stop("long")
+        events = first + _collect(ex, 2)
+    done = [e for e in events if e.run_id == "long" and e.kind == "done"]
+    assert done and done[0].result["iterations"] < 500 and done[0].result["stopped"] == "stopped"
+    queued = [e for e in events if e.run_id == "queued"]
+    assert [e.kind for e in queued] == ["failed"] and "before it started" in queued[0].error
+
+
+@pytest.mark.integration
+def test_two_worker_processes_run_registered_plugin_tasks():
+    with LocalExecutor(jobs=2) as ex:
+        for i in range(3):
+            ex.submit(_job(f"r{i}"))
+        events = _collect(ex, 3)
+    done = {e.run_id: e.result for e in events if e.kind == "done"}
+    assert set(done) == {"r0", "r1", "r2"}, [e.error for e in events if e.kind == "failed"]
+    assert all(r["test"] is None and r["iterations"] == 3 for r in done.values())
+    assert sum(e.kind == "progress" for e in events) == 9
+
+
+def test_jobs_must_be_a_sane_count():
+    from autoloop.errors import ConfigError
+
+    with pytest.raises(ConfigError):
+        LocalExecutor(jobs=-1)
