@@ -1,0 +1,60 @@
+"""Trusted entry functions that run inside the sandbox: build the candidate, fit, predict.
+
+The sandbox calls ``fit_and_predict`` in a forked child. It never sees the held-out labels:
+it gets the fit rows with their labels and the rows to predict, and returns one float per
+row to predict; the parent scores them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from autoloop.sandbox import exec_candidate
+
+STAGES = ("preprocess", "select_features", "train_model", "predict")
+
+
+def fit_and_predict(source: str, payload: Mapping[str, Any]) -> list[float]:
+    """Execute ``source`` and run its pipeline on ``payload``.
+
+    Args:
+        source: The candidate module.
+        payload: ``x`` (fit features), ``y`` (fit labels), ``test_data`` (rows to predict),
+            ``task`` (``classification`` or ``regression``).
+
+    Returns:
+        One prediction per ``test_data`` row, as floats (labels as 1.0/0.0).
+    """
+    return run_pipeline(exec_candidate(source), payload)
+
+
+def run_pipeline(namespace: Mapping[str, Any], payload: Mapping[str, Any]) -> list[float]:
+    """Call the candidate's functions: the four stages if ``predict`` exists, else ``train_model``.
+
+    Raises:
+        TypeError: A required function is missing or the predictions have the wrong shape.
+    """
+    x, y, test_data, task = payload["x"], payload["y"], payload["test_data"], payload["task"]
+    if "predict" in namespace:
+        preprocess, select, train, predict = (_function(namespace, name) for name in STAGES)
+        x_fit, x_new = preprocess(x.copy(), test_data.copy(), task)
+        x_fit, x_new = select(x_fit, y.copy(), x_new, task)
+        model = train(x_fit, y.copy(), task)
+        predictions = predict(model, x_new, task)
+    else:
+        predictions = _function(namespace, "train_model")(x.copy(), y.copy(), test_data.copy(), task)
+    values = np.asarray(pd.Series(np.ravel(np.asarray(predictions))).astype(float))
+    if len(values) != len(test_data):
+        raise TypeError(f"expected {len(test_data)} predictions (one per test_data row), got {len(values)}")
+    return [float(v) for v in values]
+
+
+def _function(namespace: Mapping[str, Any], name: str) -> Callable[..., Any]:
+    value = namespace.get(name)
+    if not callable(value):
+        raise TypeError(f"the candidate must define a function {name}(...); it is missing")
+    return value
