@@ -1,0 +1,117 @@
+"""The executor LLM: answers BBEH questions under a candidate prompt, concurrently and cached.
+
+Its endpoint is configured apart from the optimizer's (``AUTOLOOP_EXECUTOR_*``), falling back
+to the optimizer's settings (``AUTOLOOP_LLM_*`` / ``OPENAI_*``) for anything not set.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from autoloop.errors import ConfigError
+from autoloop.llm import LLMConfig
+from autoloop.llm_client import ChatClient
+from autoloop.optimizers._base import Usage
+from autoloop.tasks.bbeh._cache import CachedReply, ReplyCache, cache_key, default_cache_dir
+
+ENV_MODEL = "AUTOLOOP_EXECUTOR_MODEL"
+ENV_BASE_URL = "AUTOLOOP_EXECUTOR_BASE_URL"
+ENV_API_KEY = "AUTOLOOP_EXECUTOR_API_KEY"
+ENV_CONCURRENCY = "AUTOLOOP_EXECUTOR_CONCURRENCY"
+DEFAULT_TEMPERATURE = 0.0
+DEFAULT_CONCURRENCY = 8
+
+
+def executor_config(**overrides: object) -> LLMConfig:
+    """The executor's endpoint: ``AUTOLOOP_EXECUTOR_*`` variables over the optimizer's settings.
+
+    Sampling defaults to temperature 0; explicit ``overrides`` win when not None.
+    """
+    shared = LLMConfig.from_env()
+    own = {
+        "model": os.environ.get(ENV_MODEL) or shared.model,
+        "base_url": os.environ.get(ENV_BASE_URL) or shared.base_url,
+        "api_key": os.environ.get(ENV_API_KEY) or shared.api_key,
+        "temperature": DEFAULT_TEMPERATURE,
+    }
+    own.update({k: v for k, v in overrides.items() if v is not None})
+    return replace(shared, **own)
+
+
+def require_executor(config: LLMConfig) -> LLMConfig:
+    """Return ``config``, or raise naming the settings that configure the executor.
+
+    Raises:
+        ConfigError: No endpoint or key is configured.
+    """
+    if not config.configured:
+        raise ConfigError(
+            "BBEH tasks call an executor LLM, and no endpoint is configured: set "
+            f"{ENV_BASE_URL} (with {ENV_MODEL} and, if needed, {ENV_API_KEY}), or OPENAI_BASE_URL / "
+            "OPENAI_API_KEY (AUTOLOOP_LLM_BASE_URL / AUTOLOOP_LLM_API_KEY), which the optimizer shares"
+        )
+    return config
+
+
+@dataclass(frozen=True)
+class Completion:
+    """The executor's reply to one question, with what it cost and whether the cache served it."""
+
+    text: str
+    prompt_tokens: int
+    completion_tokens: int
+    cached: bool
+
+
+class ExecutorLLM:
+    """Answers questions under a prompt: the prompt as system message, the question as user message.
+
+    Args:
+        config: The executor's endpoint, model and temperature (see ``executor_config``).
+        concurrency: Requests in flight at most.
+        cache_dir: Folder of the reply cache (default ``$AUTOLOOP_CACHE_DIR`` or ``~/.cache/autoloop``).
+
+    Attributes:
+        usage: Requests actually sent and their tokens; cache hits are not counted.
+        cache_hits: Replies served from the cache.
+    """
+
+    def __init__(self, config: LLMConfig, *, concurrency: int | None = None, cache_dir: Path | None = None) -> None:
+        self.config = require_executor(config)
+        self.concurrency = concurrency or int(os.environ.get(ENV_CONCURRENCY) or DEFAULT_CONCURRENCY)
+        if self.concurrency < 1:
+            raise ConfigError(f"executor concurrency must be >= 1, got {self.concurrency}; check {ENV_CONCURRENCY}")
+        self.cache = ReplyCache(cache_dir or default_cache_dir())
+        self.usage = Usage()
+        self.cache_hits = 0
+        self._client = ChatClient(config)
+        self._lock = threading.Lock()
+
+    def complete(self, prompt: str, questions: Sequence[str]) -> list[Completion]:
+        """Answer every question under ``prompt``, in order, up to ``concurrency`` at a time.
+
+        Raises:
+            OptimizerError: The endpoint failed after its retries (an infrastructure failure).
+        """
+        if len(questions) <= 1:
+            return [self._complete_one(prompt, q) for q in questions]
+        with ThreadPoolExecutor(max_workers=min(self.concurrency, len(questions)), thread_name_prefix="bbeh-executor") as pool:
+            return list(pool.map(lambda q: self._complete_one(prompt, q), questions))
+
+    def _complete_one(self, prompt: str, question: str) -> Completion:
+        key = cache_key(model=self.config.model, prompt=prompt, question=question, temperature=self.config.temperature)
+        hit = self.cache.get(key)
+        if hit is not None:
+            with self._lock:
+                self.cache_hits += 1
+            return Completion(hit.text, hit.prompt_tokens, hit.completion_tokens, cached=True)
+        reply = self._client.complete([{"role": "system", "content": prompt}, {"role": "user", "content": question}])
+        self.cache.put(key, CachedReply(reply.content, reply.prompt_tokens, reply.completion_tokens))
+        with self._lock:
+            self.usage.add(calls=1, prompt_tokens=reply.prompt_tokens, completion_tokens=reply.completion_tokens)
+        return Completion(reply.content, reply.prompt_tokens, reply.completion_tokens, cached=False)
