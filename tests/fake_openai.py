@@ -89,7 +89,7 @@ class FakeOpenAI:
     Attributes:
         base_url: ``http://127.0.0.1:PORT/v1``, for ``openai.OpenAI(base_url=...)``.
         requests: Every chat request body received, in order.
-        headers: The request headers of each chat request, in order.
+        headers: The request headers (lower-case names) of each chat request, in order.
         errors: Unexpected requests and handler failures, re-raised by ``close``.
     """
 
@@ -106,7 +106,7 @@ class FakeOpenAI:
         self.errors: list[str] = []
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _make_request_handler(self))
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, name="fake-openai", daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), name="fake-openai", daemon=True)
         self._thread.start()
         self.base_url = f"http://127.0.0.1:{self._server.server_address[1]}/v1"
 
@@ -189,7 +189,7 @@ def _make_request_handler(server: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
             except json.JSONDecodeError as exc:
                 self._send(server._fail(f"request body is not JSON: {exc}"), {})
                 return
-            server.headers.append(dict(self.headers.items()))
+            server.headers.append({k.lower(): v for k, v in self.headers.items()})
             reply = server._reply_for(body)
             if reply.delay_s:
                 server._wait(reply.delay_s)
