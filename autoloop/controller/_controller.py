@@ -1,0 +1,301 @@
+"""Controller: search loop settings with Optuna, prune by validation, re-check the best on test."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from autoloop.controller._budget import Budget, Meter
+from autoloop.controller._executor import Executor, RunEvent
+from autoloop.controller._recommendation import MetaOverfitting, Recommendation, RunRecord, SettingReport
+from autoloop.controller._space import SearchSpace
+from autoloop.controller._study import DEFAULT_PRUNER, DEFAULT_SAMPLER, create_study
+from autoloop.controller._trials import TrialRuns
+from autoloop.errors import ConfigError
+from autoloop.jobs import LLMSpec, LoopJob
+from autoloop.tasks import TaskInfo, get_task
+
+# Iterations per loop run: 6 updates keep one ML-pipeline run near 10-20 s on a laptop core.
+DEFAULT_ITERATIONS = 6
+# Final-stage seeds start here, far from the search seeds 0..S-1.
+FINAL_SEED_BASE = 10_000
+_POLL_S = 0.5
+
+
+@dataclass
+class StudyStatus:
+    """What a progress display shows; updated after every batch of events."""
+
+    stage: str = "search"
+    iterations: int = 0
+    iteration_budget: int | None = None
+    trials: dict[str, int] = field(default_factory=dict)
+    best_value: float | None = None
+
+
+@dataclass(frozen=True)
+class LoopPlan:
+    """Loop settings every run of the study shares (knobs in the space override them)."""
+
+    iterations: int = DEFAULT_ITERATIONS
+    val_interval: int = 1
+    patience: int = 0
+    memory: int = 3
+
+
+class Controller:
+    """Runs one study: Optuna proposes settings, each trial runs ``seeds`` loop runs, pruners
+    cut bad trials from their mean validation curve, and the top-k settings are re-run with
+    fresh seeds and scored on test, the only time test is scored.
+
+    Args:
+        task: Registered task name.
+        executor: Where loop runs go.
+        budget: Limits of the study.
+        space: Settings to search (default: what the task declares).
+        plan: Loop settings shared by every run.
+        seeds: Loop runs per trial (search stage).
+        top_k: Settings re-checked in the final stage.
+        final_seeds: Fresh seeds per re-checked setting (default ``max(seeds, 3)``).
+        parallel: Runs kept in flight (match the executor's workers).
+        sampler: Optuna sampler name; pruner: Optuna pruner name.
+        optimizer: Optimizer name (``None`` = by endpoint); llm: its endpoint.
+        data_dir: Task data directory.
+        storage: Optuna storage URL (``None`` = in memory); study_name: its name there.
+        seed: Sampler seed.
+        on_status: Called with a ``StudyStatus`` as the study progresses.
+    """
+
+    def __init__(
+        self,
+        task: str,
+        *,
+        executor: Executor,
+        budget: Budget,
+        space: SearchSpace | None = None,
+        plan: LoopPlan = LoopPlan(),
+        seeds: int = 3,
+        top_k: int = 3,
+        final_seeds: int | None = None,
+        parallel: int = 1,
+        sampler: str = DEFAULT_SAMPLER,
+        pruner: str = DEFAULT_PRUNER,
+        optimizer: str | None = None,
+        llm: LLMSpec | None = None,
+        data_dir: str | None = None,
+        storage: str | None = None,
+        study_name: str | None = None,
+        seed: int = 0,
+        on_status: Callable[[StudyStatus], None] | None = None,
+    ) -> None:
+        for name, value in (("seeds", seeds), ("top_k", top_k), ("parallel", parallel)):
+            if not 1 <= value <= 1000:
+                raise ConfigError(f"{name} must be in [1, 1000], got {value!r}")
+        built = get_task(task, data_dir=data_dir)  # validates the name and data once, up front
+        self.metric = built.metric
+        self.space = space or SearchSpace.from_task(TaskInfo.of(type(built)))
+        built.close()
+        self.task, self.executor, self.budget, self.plan = task, executor, budget, plan
+        self.seeds, self.top_k, self.final_seeds = seeds, top_k, final_seeds or max(seeds, 3)
+        self.parallel, self.sampler, self.pruner = parallel, sampler, pruner
+        self.optimizer, self.llm, self.data_dir = optimizer, llm or LLMSpec(), data_dir
+        self.storage, self.study_name, self.seed = storage, study_name, seed
+        self.on_status = on_status or (lambda status: None)
+        self.status = StudyStatus(iteration_budget=budget.iterations)
+        self._id = uuid.uuid4().hex[:8]
+
+    def run(self) -> Recommendation:
+        """Search, re-check the finalists on test, and recommend one setting."""
+        study = create_study(
+            self.space, sampler=self.sampler, pruner=self.pruner, iterations=self.plan.iterations,
+            min_resource=max(self.plan.val_interval, self.plan.iterations // 3), seed=self.seed,
+            storage=self.storage, study_name=self.study_name,
+        )
+        meter = Meter(self.budget, reserved_iterations=self.top_k * self.final_seeds * self.plan.iterations)
+        self._check_budget(meter)
+        stop_reason, searched = self._search(study, meter)
+        finalists = _finalists(searched, self.top_k)
+        if not finalists:
+            raise ConfigError("no trial produced a validation score; raise the budget or check the failed runs' errors")
+        self.status.stage = "final"
+        self.on_status(self.status)
+        groups = self._run_groups([self._final_group(rank, s) for rank, (s, _) in enumerate(finalists)], meter)
+        reports = [SettingReport.of(g.settings, v, list(g.records.values())) for g, (_, v) in zip(groups, finalists)]
+        reports.sort(key=lambda r: _combined_validation(r, searched), reverse=True)
+        runs = [rec for g in (*searched, *groups) for rec in g.records.values()]
+        return Recommendation(
+            task=self.task, metric=self.metric, settings={**self._fixed(), **reports[0].settings},
+            winner=reports[0], runners_up=tuple(reports[1:]), runs=tuple(runs),
+            meta_overfitting=MetaOverfitting.of(reports[0]), spent=meter.to_dict(),
+            trials=dict(self.status.trials), stop_reason=stop_reason,
+        )
+
+    def _check_budget(self, meter: Meter) -> None:
+        limit = meter.search_iterations
+        trial_cost = self.seeds * self.plan.iterations
+        if limit is not None and limit < trial_cost:
+            raise ConfigError(
+                f"--budget-iterations {self.budget.iterations} cannot pay for one trial ({self.seeds} seeds x "
+                f"{self.plan.iterations} iterations = {trial_cost}) plus the final stage ({self.top_k} settings x "
+                f"{self.final_seeds} seeds x {self.plan.iterations} = {meter.reserved_iterations}); raise the budget "
+                "or lower --seeds, --top-k, --final-seeds or --iterations"
+            )
+
+    def _fixed(self) -> dict[str, Any]:
+        return {k: v for k, v in vars(self.plan).items() if k not in self.space.choices}
+
+    def _job(self, run_id: str, settings: dict[str, Any], seed: int, *, score_test: bool) -> LoopJob:
+        return LoopJob(
+            run_id=run_id, task=self.task, data_dir=self.data_dir, settings={**self._fixed(), **settings, "seed": seed},
+            optimizer=self.optimizer, llm=self.llm, score_test=score_test,
+        )
+
+    def _submit(self, group: TrialRuns, seeds: list[int], *, score_test: bool) -> None:
+        for run_id, seed in zip(group.run_ids, seeds):
+            self.executor.submit(self._job(run_id, group.settings, seed, score_test=score_test))
+
+    def _final_group(self, rank: int, settings: dict[str, Any]) -> TrialRuns:
+        seeds = [FINAL_SEED_BASE + i for i in range(self.final_seeds)]
+        group = TrialRuns(None, settings, [f"{self._id}-final{rank}-s{s}" for s in seeds], self.plan.iterations)
+        self._submit(group, seeds, score_test=True)
+        return group
+
+    def _new_trial(self, study: Any, tried: dict[tuple, TrialRuns]) -> TrialRuns | None:
+        """Ask for a trial; a setting already tried is told its known outcome instead of re-run."""
+        for _ in range(4 * self.space.size):
+            trial = study.ask()
+            settings = self.space.suggest(trial)
+            known = tried.get(_key(settings))
+            if known is None:
+                seeds = list(range(self.seeds))
+                group = TrialRuns(trial, settings, [f"{self._id}-t{trial.number}-s{s}" for s in seeds], self.plan.iterations)
+                self._submit(group, seeds, score_test=False)
+                tried[_key(settings)] = group
+                return group
+            _tell_duplicate(study, trial, known)
+        return None
+
+    def _search(self, study: Any, meter: Meter) -> tuple[str, list[TrialRuns]]:
+        tried: dict[tuple, TrialRuns] = {}
+        active: list[TrialRuns] = []
+        reason: str | None = None
+        while True:
+            reason = reason or meter.exhausted()
+            while reason is None and sum(len(g.running) for g in active) < self.parallel:
+                if len(tried) == self.space.size:
+                    reason = "space"
+                    break
+                committed = sum(g.remaining_iterations for g in active) + self.seeds * self.plan.iterations
+                if not meter.can_start(committed):
+                    reason = meter.exhausted() or "iterations" if not active else None
+                    break
+                group = self._new_trial(study, tried)
+                if group is None:
+                    reason = "space"
+                    break
+                active.append(group)
+            if not active:
+                return reason or "space", list(tried.values())
+            if reason is not None and reason != "space":
+                for group in active:
+                    group.pruned = True  # out of budget: end the runs, keep what they reported
+                    for run_id in group.running:
+                        self.executor.stop(run_id)
+            self._pump(active, meter, study)
+            for group in [g for g in active if g.done]:
+                active.remove(group)
+                self._tell(study, group)
+
+    def _run_groups(self, groups: list[TrialRuns], meter: Meter) -> list[TrialRuns]:
+        while not all(g.done for g in groups):
+            self._pump(groups, meter, None)
+        return groups
+
+    def _pump(self, groups: list[TrialRuns], meter: Meter, study: Any) -> None:
+        """Take the executor's events for ``groups``; report and prune trials as curves fill in."""
+        by_run = {r: g for g in groups for r in g.run_ids}
+        for event in self.executor.events(_POLL_S):
+            group = by_run.get(event.run_id)
+            if group is None:
+                continue
+            if event.kind == "progress":
+                meter.charge(event.run_id, event.progress.tokens)  # type: ignore[union-attr]
+                points = group.record(event.run_id, event.progress)  # type: ignore[arg-type]
+            else:
+                points = group.finish(_record(event, group))
+            if study is not None:
+                self._report(group, points)
+        self.status.iterations = meter.iterations
+        self.on_status(self.status)
+
+    def _report(self, group: TrialRuns, points: list[tuple[int, float]]) -> None:
+        for step, value in points:
+            if group.pruned or group.trial is None:
+                return
+            group.trial.report(value, step)
+            if group.trial.should_prune():
+                group.pruned = True
+                for run_id in group.running:
+                    self.executor.stop(run_id)
+
+    def _tell(self, study: Any, group: TrialRuns) -> None:
+        import optuna
+
+        value = group.value()
+        if group.pruned:
+            study.tell(group.trial, state=optuna.trial.TrialState.PRUNED)
+            state = "pruned"
+        elif value is None:
+            study.tell(group.trial, state=optuna.trial.TrialState.FAIL)
+            state = "failed"
+        else:
+            study.tell(group.trial, value)
+            state = "complete"
+            best = self.status.best_value
+            self.status.best_value = value if best is None else max(best, value)
+        self.status.trials[state] = self.status.trials.get(state, 0) + 1
+
+
+def _key(settings: dict[str, Any]) -> tuple:
+    return tuple(sorted(settings.items()))
+
+
+def _tell_duplicate(study: Any, trial: Any, known: TrialRuns) -> None:
+    import optuna
+
+    value = known.value()
+    if known.done and not known.pruned and value is not None:
+        study.tell(trial, value)
+    else:
+        study.tell(trial, state=optuna.trial.TrialState.PRUNED if known.done else optuna.trial.TrialState.FAIL)
+
+
+def _record(event: RunEvent, group: TrialRuns) -> RunRecord:
+    stage = "search" if group.trial is not None else "final"
+    seed = int(event.run_id.rsplit("-s", 1)[1])
+    settings = {**group.settings, "seed": seed}
+    if event.kind == "failed" or event.result is None:
+        return RunRecord(event.run_id, stage, settings, None, error=event.error)
+    r = event.result
+    return RunRecord(
+        event.run_id, stage, r["settings"], r["best_val"], r["test"], r["iterations"], r["tokens"], r["stopped"],
+        test_curve=tuple(tuple(p) for p in r.get("test_curve", ())),
+    )
+
+
+def _finalists(groups: list[TrialRuns], k: int) -> list[tuple[dict[str, Any], float]]:
+    """Top-k settings by search validation: completed trials first, then pruned ones by their last mean."""
+    ranked = sorted(
+        ((not g.pruned, g.value(), g.settings) for g in groups if g.value() is not None),
+        key=lambda t: (t[0], t[1]), reverse=True,
+    )
+    return [(settings, value) for _, value, settings in ranked[:k]]
+
+
+def _combined_validation(report: SettingReport, searched: list[TrialRuns]) -> float:
+    """Mean validation over the setting's search seeds and fresh seeds (test never selects)."""
+    search = next(g for g in searched if g.settings == report.settings)
+    values = [r.best_val for r in search.successful] + [r.best_val for r in report.runs if r.best_val is not None]
+    return sum(values) / len(values)  # type: ignore[arg-type]

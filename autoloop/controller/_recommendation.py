@@ -1,0 +1,232 @@
+"""The Recommendation a study returns: settings, scores with intervals, runners-up, evidence."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+
+from autoloop.tasks import Metric
+
+BOOTSTRAP_RESAMPLES = 2000
+# A run's test "falls" when its final test is this fraction (of the peak's size) below its peak.
+FALL_TOLERANCE = 0.005
+
+
+@dataclass(frozen=True)
+class Interval:
+    """A mean with a 95% percentile-bootstrap interval over ``n`` values (internal scores)."""
+
+    mean: float
+    low: float
+    high: float
+    n: int
+
+    @classmethod
+    def bootstrap(cls, values: Sequence[float], *, seed: int = 0) -> Interval:
+        """Resample ``values`` with replacement; one value gives a zero-width interval."""
+        x = np.asarray(values, dtype=float)
+        if x.size == 0:
+            raise ValueError("cannot bootstrap an empty sample")
+        means = x[np.random.default_rng(seed).integers(0, x.size, (BOOTSTRAP_RESAMPLES, x.size))].mean(axis=1)
+        low, high = np.quantile(means, [0.025, 0.975])
+        return cls(float(x.mean()), float(low), float(high), int(x.size))
+
+    def to_dict(self, metric: Metric | None = None) -> dict[str, Any]:
+        """Internal values, plus ``display`` in the metric's units when ``metric`` is given."""
+        data: dict[str, Any] = {"mean": self.mean, "ci95": [self.low, self.high], "n": self.n}
+        if metric is not None:
+            ends = sorted((metric.display(self.low), metric.display(self.high)))
+            data["display"] = {"mean": metric.display(self.mean), "ci95": ends}
+        return data
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """One finished (or failed) loop run of a study.
+
+    Args:
+        run_id: Its job id.
+        stage: ``search`` (test locked) or ``final`` (fresh seed, scored on test).
+        settings: Its ``LoopSettings`` fields, seed included.
+        best_val: Best validation score, or ``None`` if the run failed.
+        test: Test score of its best artifact (final stage only).
+        iterations: Iterations it ran.
+        tokens: LLM tokens it spent.
+        stopped: Why it ended early (``stopped`` = pruned or out of budget), if it did.
+        error: Why it failed, if it did.
+        test_curve: ``[iteration, validation, test]`` of the best artifact along the run (final stage).
+    """
+
+    run_id: str
+    stage: Literal["search", "final"]
+    settings: dict[str, Any]
+    best_val: float | None
+    test: float | None = None
+    iterations: int = 0
+    tokens: int = 0
+    stopped: str | None = None
+    error: str | None = None
+    test_curve: tuple[tuple[float, ...], ...] = ()
+
+    @property
+    def gap(self) -> float | None:
+        """Validation minus test (positive = test below validation)."""
+        return None if self.best_val is None or self.test is None else self.best_val - self.test
+
+    @property
+    def test_falls(self) -> bool:
+        """Test dropped below an earlier best while validation kept rising along this run."""
+        if len(self.test_curve) < 2:
+            return False
+        peak = max(point[2] for point in self.test_curve[:-1])
+        return self.test_curve[-1][2] < peak - FALL_TOLERANCE * max(abs(peak), 1e-12)
+
+    def to_dict(self, metric: Metric) -> dict[str, Any]:
+        """JSON-ready; scores internal, ``display`` in the metric's units (gap stays internal)."""
+        shown = {k: None if v is None else metric.display(v) for k, v in (("best_val", self.best_val), ("test", self.test))}
+        return {
+            "run_id": self.run_id, "stage": self.stage, "settings": self.settings,
+            "best_val": self.best_val, "test": self.test, "gap": self.gap, "display": shown,
+            "iterations": self.iterations, "tokens": self.tokens, "stopped": self.stopped, "error": self.error,
+            "test_curve": [list(p) for p in self.test_curve], "test_falls": self.test_falls,
+        }
+
+
+@dataclass(frozen=True)
+class SettingReport:
+    """A re-checked setting: its validation and test over the final stage's fresh seeds."""
+
+    settings: dict[str, Any]
+    validation: Interval
+    test: Interval
+    gap: Interval
+    search_value: float
+    runs: tuple[RunRecord, ...] = field(repr=False)
+
+    @classmethod
+    def of(cls, settings: dict[str, Any], search_value: float, runs: Sequence[RunRecord]) -> SettingReport:
+        """Summarize the successful final-stage ``runs`` of ``settings``."""
+        ok = [r for r in runs if r.test is not None and r.best_val is not None]
+        if not ok:
+            raise ValueError(f"no final-stage run of {settings} finished; see their errors")
+        return cls(
+            settings,
+            Interval.bootstrap([r.best_val for r in ok]),  # type: ignore[misc]
+            Interval.bootstrap([r.test for r in ok]),  # type: ignore[misc]
+            Interval.bootstrap([r.gap for r in ok]),  # type: ignore[misc]
+            search_value,
+            tuple(runs),
+        )
+
+    def to_dict(self, metric: Metric) -> dict[str, Any]:
+        """JSON-ready."""
+        return {
+            "settings": self.settings,
+            "search_validation": self.search_value,
+            "validation": self.validation.to_dict(metric),
+            "test": self.test.to_dict(metric),
+            "gap": self.gap.to_dict(),
+        }
+
+
+@dataclass(frozen=True)
+class MetaOverfitting:
+    """Signs that the loop fits validation at the expense of held-out test.
+
+    Args:
+        flagged: Either sign is present.
+        falling_test_runs: Winner's final runs whose test fell while validation rose.
+        runs_checked: Winner's final runs with a test curve.
+        test_below_validation: The winner's val-to-test gap is above zero at 95%.
+        reasons: Human-readable findings.
+    """
+
+    flagged: bool
+    falling_test_runs: int
+    runs_checked: int
+    test_below_validation: bool
+    reasons: tuple[str, ...]
+
+    @classmethod
+    def of(cls, winner: SettingReport) -> MetaOverfitting:
+        """Check the winner's final-stage runs."""
+        curves = [r for r in winner.runs if len(r.test_curve) >= 2]
+        falling = sum(r.test_falls for r in curves)
+        below = winner.gap.n >= 2 and winner.gap.low > 0
+        reasons = []
+        if curves and 2 * falling >= len(curves) and falling:
+            reasons.append(f"test fell while validation rose in {falling} of {len(curves)} runs")
+        if below:
+            reasons.append(f"test is below validation by {winner.gap.mean:.4g} (95% CI {winner.gap.low:.4g}..{winner.gap.high:.4g})")
+        return cls(bool(reasons), falling, len(curves), below, tuple(reasons))
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready."""
+        return {
+            "flagged": self.flagged, "falling_test_runs": self.falling_test_runs, "runs_checked": self.runs_checked,
+            "test_below_validation": self.test_below_validation, "reasons": list(self.reasons),
+        }
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    """The outcome of a study.
+
+    Scores are internal (higher is better); ``to_dict`` adds each in the metric's own units
+    under ``display`` (e.g. RMSE positive again).
+
+    Args:
+        task: Task name.
+        metric: How its scores read.
+        settings: The chosen loop settings (without seed).
+        winner: The chosen setting's re-check: validation and test over fresh seeds.
+        runners_up: The other re-checked settings, best validation first.
+        runs: Every run of the study, search and final stage.
+        meta_overfitting: The winner's meta-overfitting check.
+        spent: Iterations, tokens and seconds spent, next to the budget.
+        trials: Trial counts by state.
+        stop_reason: Which budget limit ended the search (or ``space`` when all settings were tried).
+    """
+
+    task: str
+    metric: Metric
+    settings: dict[str, Any]
+    winner: SettingReport
+    runners_up: tuple[SettingReport, ...]
+    runs: tuple[RunRecord, ...]
+    meta_overfitting: MetaOverfitting
+    spent: dict[str, Any]
+    trials: dict[str, int]
+    stop_reason: str
+
+    @property
+    def validation(self) -> Interval:
+        """The winner's validation over fresh seeds."""
+        return self.winner.validation
+
+    @property
+    def test(self) -> Interval:
+        """The winner's test over fresh seeds."""
+        return self.winner.test
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: every field, scores both internal and in metric units."""
+        m = self.metric
+        return {
+            "task": self.task,
+            "metric": {"name": m.name, "higher_is_better": m.higher_is_better},
+            "scores": "internal values are higher-is-better; 'display' holds the metric's own units",
+            "settings": self.settings,
+            "validation": self.validation.to_dict(m),
+            "test": self.test.to_dict(m),
+            "gap": self.winner.gap.to_dict(),
+            "runners_up": [r.to_dict(m) for r in self.runners_up],
+            "meta_overfitting": self.meta_overfitting.to_dict(),
+            "runs": [r.to_dict(m) for r in self.runs],
+            "spent": self.spent,
+            "trials": self.trials,
+            "stop_reason": self.stop_reason,
+        }

@@ -1,0 +1,120 @@
+"""SearchSpace: the loop settings a study may try, built from what the task declares."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any
+
+from autoloop.errors import ConfigError
+from autoloop.settings import LoopSettings
+from autoloop.tasks import TaskInfo
+
+if TYPE_CHECKING:
+    import optuna
+
+# Knobs a space may search; the first three come from the task, the rest only when asked for.
+KNOBS = ("starting_artifact", "credit_horizon", "batch_size", "memory", "val_interval", "patience")
+ALIASES = {"artifact": "starting_artifact", "horizon": "credit_horizon", "batch": "batch_size"}
+
+
+@dataclass(frozen=True)
+class SearchSpace:
+    """Finite choices per loop knob; every combination is a candidate ``LoopSettings``.
+
+    Args:
+        choices: Knob name (a ``LoopSettings`` field in ``KNOBS``) to its candidate values.
+
+    Example:
+        >>> info = TaskInfo(("one", "many"), (1, 10), (1, 3), "accuracy")
+        >>> space = SearchSpace.from_task(info, "artifact=many;batch_size=1,3,5;memory=0,3")
+        >>> space.size
+        12
+    """
+
+    choices: Mapping[str, tuple[Any, ...]]
+
+    def __post_init__(self) -> None:
+        for knob, values in self.choices.items():
+            if knob not in KNOBS:
+                raise ConfigError(f"unknown search knob {knob!r}; searchable: {', '.join(KNOBS)}")
+            if not values or len(set(values)) != len(values):
+                raise ConfigError(f"knob {knob!r} needs distinct values, got {list(values)}")
+        if "starting_artifact" not in self.choices:
+            raise ConfigError("a search space needs starting_artifact choices")
+        object.__setattr__(self, "choices", MappingProxyType({k: tuple(v) for k, v in self.choices.items()}))
+        for combo in self.grid():
+            LoopSettings(**combo)  # every value valid on its own (range checks live in LoopSettings)
+
+    @classmethod
+    def from_task(cls, info: TaskInfo, spec: str | None = None) -> SearchSpace:
+        """The task's declared artifacts, horizons and batch sizes, restricted or extended by ``spec``.
+
+        Args:
+            info: What the task declares.
+            spec: ``knob=v1,v2;knob=v3``. A knob given replaces the declared values:
+                artifacts must be declared ones (restrict), integer knobs may take any valid
+                value (extend), and ``memory``/``val_interval``/``patience`` join the search.
+
+        Raises:
+            ConfigError: Unknown knob, undeclared artifact, or a malformed value.
+        """
+        choices: dict[str, tuple[Any, ...]] = {
+            "starting_artifact": tuple(info.artifacts),
+            "credit_horizon": tuple(info.horizons),
+            "batch_size": tuple(info.batch_sizes),
+        }
+        choices.update(parse_spec(spec or ""))
+        undeclared = set(choices["starting_artifact"]) - set(info.artifacts)
+        if undeclared:
+            raise ConfigError(f"artifact(s) {sorted(undeclared)} not declared by the task; choose from {list(info.artifacts)}")
+        return cls(choices)
+
+    @property
+    def knobs(self) -> tuple[str, ...]:
+        """Knob names in a fixed order."""
+        return tuple(k for k in KNOBS if k in self.choices)
+
+    @property
+    def size(self) -> int:
+        """Number of distinct settings."""
+        n = 1
+        for values in self.choices.values():
+            n *= len(values)
+        return n
+
+    def grid(self) -> list[dict[str, Any]]:
+        """Every combination, as ``LoopSettings`` keyword arguments."""
+        knobs = self.knobs
+        return [dict(zip(knobs, combo)) for combo in itertools.product(*(self.choices[k] for k in knobs))]
+
+    def suggest(self, trial: optuna.Trial) -> dict[str, Any]:
+        """Ask ``trial`` for one value per knob."""
+        return {k: trial.suggest_categorical(k, self.choices[k]) for k in self.knobs}
+
+    def to_dict(self) -> dict[str, list[Any]]:
+        """A JSON-ready form."""
+        return {k: list(self.choices[k]) for k in self.knobs}
+
+
+def parse_spec(spec: str) -> dict[str, tuple[Any, ...]]:
+    """Parse ``artifact=a,b;credit_horizon=1,400`` into knob choices (aliases resolved)."""
+    out: dict[str, tuple[Any, ...]] = {}
+    for part in filter(None, (p.strip() for p in spec.split(";"))):
+        name, eq, values = part.partition("=")
+        knob = ALIASES.get(name.strip(), name.strip())
+        items = [v.strip() for v in values.split(",") if v.strip()]
+        if not eq or not items:
+            raise ConfigError(f"bad space entry {part!r}; write knob=v1,v2 (e.g. batch_size=1,3)")
+        if knob not in KNOBS:
+            raise ConfigError(f"unknown search knob {name.strip()!r}; searchable: {', '.join(KNOBS)} (aliases: {', '.join(ALIASES)})")
+        if knob == "starting_artifact":
+            out[knob] = tuple(items)
+            continue
+        try:
+            out[knob] = tuple(int(v) for v in items)
+        except ValueError:
+            raise ConfigError(f"knob {knob!r} takes integers, got {values!r}") from None
+    return out
