@@ -11,6 +11,7 @@ the fix. The API key is never logged or echoed.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -53,6 +54,9 @@ class ChatClient:
         backoff_s: First retry delay; it doubles with every further retry.
         max_backoff_s: Cap on any single delay, ``Retry-After`` included.
 
+    One client may serve many threads at once (the openai client is thread-safe; the
+    counters here are guarded by a lock).
+
     Attributes:
         usage: Calls and tokens of every successful request made through this client.
         structured: ``False`` once the server rejected ``response_format``; then plain prompting is used.
@@ -66,6 +70,7 @@ class ChatClient:
         self.max_backoff_s = max_backoff_s
         self.usage = Usage()
         self.structured = True
+        self._lock = threading.Lock()
         self._client = openai.OpenAI(
             base_url=config.base_url,
             api_key=config.api_key or PLACEHOLDER_KEY,
@@ -134,7 +139,8 @@ class ChatClient:
             prompt_tokens=usage.prompt_tokens if usage else 0,
             completion_tokens=usage.completion_tokens if usage else 0,
         )
-        self.usage.add(calls=1, prompt_tokens=reply.prompt_tokens, completion_tokens=reply.completion_tokens)
+        with self._lock:
+            self.usage.add(calls=1, prompt_tokens=reply.prompt_tokens, completion_tokens=reply.completion_tokens)
         return reply
 
     def _delay(self, exc: Exception, attempt: int) -> float:

@@ -115,9 +115,10 @@ class FakeOpenAI:
         """Scripted replies not served yet (0 in handler mode)."""
         return len(self._script) - self._served if self._script is not None else 0
 
-    def _reply_for(self, body: dict[str, Any]) -> Reply:
+    def _reply_for(self, body: dict[str, Any], headers: dict[str, str]) -> Reply:
         with self._lock:
             self.requests.append(body)
+            self.headers.append(headers)
             index = len(self.requests)
             if self._script is not None:
                 if self._served >= len(self._script):
@@ -189,8 +190,7 @@ def _make_request_handler(server: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
             except json.JSONDecodeError as exc:
                 self._send(server._fail(f"request body is not JSON: {exc}"), {})
                 return
-            server.headers.append({k.lower(): v for k, v in self.headers.items()})
-            reply = server._reply_for(body)
+            reply = server._reply_for(body, {k.lower(): v for k, v in self.headers.items()})
             if reply.delay_s:
                 server._wait(reply.delay_s)
             self._send(reply, body)
