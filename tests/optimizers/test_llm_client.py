@@ -49,3 +49,10 @@ def test_concurrent_calls_share_one_client_and_count_every_token(fake_openai):
     assert [r.content for r in replies] == ["ok"] * 32
     assert (client.usage.calls, client.usage.prompt_tokens, client.usage.completion_tokens) == (32, 320, 96)
     assert len(server.requests) == len(server.headers) == 32
+
+
+def test_persistent_rate_limiting_fails_with_the_servers_retry_after(fake_openai):
+    server = fake_openai(script=[Reply.error(429, retry_after=0.01), Reply.error(429, retry_after=12)])
+    with pytest.raises(OptimizerError, match=r"still rate-limiting \(HTTP 429\) after 2 attempts") as info:
+        _client(server.base_url, max_retries=1).complete(MESSAGES)
+    assert info.value.retry_after == 12
