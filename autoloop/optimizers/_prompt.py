@@ -27,7 +27,7 @@ The request has these sections:
 - Editable parameters: named pieces of the artifact you may rewrite.
 - Read-only parameters and context: shown so you understand the artifact; you cannot change them.
 - Evidence: runs of the current artifact on training instances, each with its steps
-  (input, output, feedback), its score and any error.
+  (input, output, reward, feedback), its score and any error.
 - Past attempts: earlier revisions, their batch scores and what was changed after them.
 Answer with one JSON object and nothing else."""
 
@@ -73,6 +73,7 @@ STEP_TEMPLATE = """\
 Step {number}
   input: {input}
   output: {output}
+  reward: {reward:.6g}
   feedback: {feedback}"""
 
 MEMORY_LINE = "- iteration {iteration}: artifact {artifact} scored {score:.6g} on its batch; then changed: {changed}"
@@ -219,6 +220,7 @@ def _step(number: int, step: Step, field_chars: int) -> str:
         number=number,
         input=clip(step.input, field_chars),
         output=clip(step.output, field_chars),
+        reward=step.reward,
         feedback=clip(step.feedback, field_chars) or "(none)",
     )
 
