@@ -1,0 +1,218 @@
+"""``Sandbox``: the parent-side handle on a sandbox server process."""
+
+from __future__ import annotations
+
+import os
+import pickle
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import weakref
+from collections.abc import Sequence
+from types import TracebackType
+from typing import Any
+
+from autoloop.errors import SandboxError
+from autoloop.sandbox._limits import Limits, Outcome
+from autoloop.sandbox._wire import BASE_ENV, PRELOAD_ENV, SYSPATH_ENV, WireClosed, WireTimeout, recv, safe_loads, send
+
+_ENTRY = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
+_ENV_KEEP = ("PATH", "LANG", "TZ")
+_SINGLE_THREADED = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+# The server needs this long on top of the candidate's timeout to import an entry module.
+_GRACE_S = 60.0
+_STOP_TIMEOUT_S = 5.0
+
+
+class _ServerProcess:
+    """One running server and the pipes to it."""
+
+    def __init__(self, base: str, preload: tuple[str, ...], start_timeout_s: float) -> None:
+        env = {key: os.environ[key] for key in _ENV_KEEP if key in os.environ}
+        env |= _SINGLE_THREADED
+        env[SYSPATH_ENV] = os.pathsep.join(os.path.abspath(p or os.curdir) for p in sys.path)
+        env[BASE_ENV] = base
+        env[PRELOAD_ENV] = ",".join(preload)
+        self.proc = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+            [sys.executable, "-m", "autoloop.sandbox._server"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            env=env,
+            start_new_session=True,
+        )
+        assert self.proc.stdin is not None and self.proc.stdout is not None  # noqa: S101 - PIPE given
+        self.send_fd, self.recv_fd = self.proc.stdin.fileno(), self.proc.stdout.fileno()
+        os.set_blocking(self.send_fd, False)
+        try:
+            hello = recv(self.recv_fd, time.monotonic() + start_timeout_s)
+        except (WireClosed, WireTimeout) as exc:
+            self.kill()
+            raise SandboxError(
+                f"the sandbox server did not start within {start_timeout_s:g}s ({exc}); see its stderr above"
+            ) from exc
+        if "fatal" in hello:
+            self.kill()
+            raise SandboxError(f"the sandbox server could not preload {preload}; fix the module names:\n{hello['fatal']}")
+        self.pid: int = hello["ready"]
+        self.user: tuple[int, int] | None = hello["user"]
+
+    def kill(self) -> None:
+        self.proc.kill()
+        self._reap()
+
+    def stop(self) -> None:
+        """Ask the server to exit (it does at end of input), kill it if it does not."""
+        assert self.proc.stdin is not None  # noqa: S101 - PIPE given
+        self.proc.stdin.close()
+        try:
+            self.proc.wait(_STOP_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+        self._reap()
+
+    def _reap(self) -> None:
+        self.proc.wait()
+        for pipe in (self.proc.stdin, self.proc.stdout):
+            if pipe is not None and not pipe.closed:
+                pipe.close()
+
+
+class _State:
+    """What ``close`` (or the finalizer, if ``close`` was never called) must release."""
+
+    def __init__(self) -> None:
+        self.base = tempfile.mkdtemp(prefix="autoloop-sandbox-")
+        os.chmod(self.base, 0o711)  # an unprivileged child must reach its scratch dir inside
+        self.server: _ServerProcess | None = None
+
+    def shutdown(self) -> None:
+        if self.server is not None:
+            self.server.stop()
+            self.server = None
+        shutil.rmtree(self.base, ignore_errors=True)
+
+
+class Sandbox:
+    """Runs trusted entry functions, which run candidate code, in confined child processes.
+
+    One server process imports ``preload`` once; every ``call`` forks a fresh child with a
+    wall-clock timeout, memory, CPU and file-size limits, no network, an empty scratch
+    directory as its working directory and, when running as root, user ``nobody``. A
+    candidate failure is returned as ``Outcome(ok=False, error=...)``; it never raises
+    here and never harms this process. Calls are serialized; use several sandboxes for
+    parallel evaluations.
+
+    Args:
+        limits: Default limits for each call.
+        preload: Modules the server imports once, before forking (e.g. ``"sklearn.ensemble"``).
+        start_timeout_s: How long the server may take to start and import ``preload``.
+
+    Raises:
+        SandboxError: The server could not start or import ``preload``.
+
+    Example:
+        >>> with Sandbox(limits=Limits(timeout_s=10), preload=("numpy",)) as sb:
+        ...     out = sb.call("autoloop.tasks.mlpipeline._runner:fit_and_score", source, payload)
+        ...     score = out.value if out.ok else None
+    """
+
+    def __init__(
+        self, limits: Limits | None = None, preload: Sequence[str] = (), *, start_timeout_s: float = 120.0
+    ) -> None:
+        if isinstance(preload, str) or not all(isinstance(m, str) and m for m in preload):
+            raise ValueError(f"preload must be a sequence of module names, got {preload=}")
+        self.limits = limits or Limits()
+        self.preload = tuple(preload)
+        self._start_timeout_s = start_timeout_s
+        self._lock = threading.Lock()
+        self._state = _State()
+        self._finalizer = weakref.finalize(self, self._state.shutdown)
+        self._server()
+
+    @property
+    def server_pid(self) -> int | None:
+        """The pid of the current server process (``None`` before a restart starts it)."""
+        return None if self._state.server is None else self._state.server.pid
+
+    @property
+    def drops_privileges(self) -> bool:
+        """True when children run as user ``nobody`` (the server runs as root)."""
+        return self._server().user is not None
+
+    def call(self, entry: str, /, *args: Any, limits: Limits | None = None) -> Outcome:
+        """Run ``entry(*args)`` in a fresh confined child.
+
+        Args:
+            entry: ``"module:function"`` naming trusted code; it usually calls
+                ``exec_candidate(source)`` and returns plain data (builtins, numpy arrays,
+                autoloop dataclasses).
+            *args: Picklable arguments for the entry function.
+            limits: Limits for this call instead of the sandbox's default.
+
+        Returns:
+            The outcome: the value, or why the evaluation failed.
+
+        Raises:
+            SandboxError: The sandbox is closed, the entry cannot be imported, or the
+                server cannot start.
+        """
+        if not _ENTRY.match(entry):
+            raise ValueError(f"entry must look like 'package.module:function', got {entry=}")
+        limits = limits or self.limits
+        request = {"entry": entry, "args": pickle.dumps(args, protocol=pickle.HIGHEST_PROTOCOL), "limits": limits}
+        with self._lock:
+            server = self._server()
+            start = time.monotonic()
+            try:
+                send(server.send_fd, request, start + limits.timeout_s + _GRACE_S)
+                reply = recv(server.recv_fd, start + limits.timeout_s + _GRACE_S)
+            except (WireClosed, WireTimeout) as exc:
+                server.kill()
+                self._state.server = None
+                what = "stopped responding" if isinstance(exc, WireTimeout) else "died"
+                return Outcome(
+                    ok=False,
+                    error=f"the sandbox server {what} during the evaluation; it restarts for the next call",
+                    duration_s=time.monotonic() - start,
+                )
+        return _outcome(reply)
+
+    def close(self) -> None:
+        """Stop the server and remove every scratch directory. Idempotent."""
+        with self._lock:
+            self._finalizer()
+
+    def __enter__(self) -> Sandbox:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        self.close()
+
+    def _server(self) -> _ServerProcess:
+        if not self._finalizer.alive:
+            raise SandboxError("this Sandbox is closed; create a new one")
+        server = self._state.server
+        if server is not None and server.proc.poll() is not None:
+            server.kill()  # died between calls: reap it and start afresh
+            server = None
+        if server is None:
+            server = self._state.server = _ServerProcess(self._state.base, self.preload, self._start_timeout_s)
+        return server
+
+
+def _outcome(reply: dict[str, Any]) -> Outcome:
+    kind, data = reply["kind"], reply["data"]
+    if kind == "infra":
+        raise SandboxError(data)
+    common = {"duration_s": reply["duration_s"], "output": reply["output"]}
+    if kind == "error":
+        return Outcome(ok=False, error=data, **common)
+    try:
+        value = safe_loads(data)
+    except Exception as exc:  # noqa: BLE001 - candidate-controlled bytes can fail the unpickler in any way
+        return Outcome(ok=False, error=f"the evaluation returned data the sandbox will not unpickle: {exc}", **common)
+    return Outcome(ok=True, value=value, **common)

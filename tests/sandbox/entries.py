@@ -1,0 +1,17 @@
+"""Trusted entry functions the sandbox tests and benchmark call (``tests.sandbox.entries:...``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from autoloop.sandbox import exec_candidate
+
+
+def run(source: str, *args: Any) -> Any:
+    """Execute ``source`` and return ``main(*args)``."""
+    return exec_candidate(source)["main"](*args)
+
+
+def echo(value: Any) -> Any:
+    """Return ``value`` unchanged: the trivial evaluation the overhead benchmark times."""
+    return value

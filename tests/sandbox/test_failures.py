@@ -1,0 +1,153 @@
+"""Every way a candidate can misbehave ends in a failed Outcome with a clear reason."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+import pytest
+
+from autoloop.sandbox import Limits, Sandbox
+from tests.sandbox.conftest import RUN, assert_still_works
+
+pytestmark = pytest.mark.integration
+
+
+def fail(sb: Sandbox, source: str, *args: object, limits: Limits | None = None) -> str:
+    out = sb.call(RUN, source, *args, limits=limits)
+    assert not out.ok, f"expected a failure, got {out.value!r}"
+    assert out.value is None
+    assert_still_works(sb)
+    return out.error or ""
+
+
+def test_busy_loop_is_stopped(sandbox: Sandbox) -> None:
+    error = fail(sandbox, "def main():\n    while True:\n        pass\n", limits=Limits(timeout_s=1))
+    # Wall clock and CPU limit are both 1s here; whichever fires first is a correct reason.
+    assert error in ("timed out after 1s", "CPU limit (1s) exceeded")
+
+
+def test_sleep_times_out(sandbox: Sandbox) -> None:
+    error = fail(sandbox, "import time\ndef main():\n    time.sleep(60)\n", limits=Limits(timeout_s=0.5))
+    assert error == "timed out after 0.5s"
+
+
+def test_cpu_limit(sandbox: Sandbox) -> None:
+    error = fail(sandbox, "def main():\n    while True:\n        pass\n", limits=Limits(timeout_s=30, cpu_s=1))
+    assert error == "CPU limit (1s) exceeded"
+
+
+def test_allocating_10_gib_hits_memory_limit(sandbox: Sandbox) -> None:
+    error = fail(sandbox, "def main():\n    return len(bytearray(10 * 2**30))\n")
+    assert error == "memory limit (1024 MiB) exceeded"
+
+
+def test_numpy_allocation_hits_memory_limit(sandbox: Sandbox) -> None:
+    error = fail(sandbox, "import numpy as np\ndef main():\n    return np.ones(2**31).sum()\n")
+    assert error == "memory limit (1024 MiB) exceeded"
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "os.remove(victim)",
+        "shutil.rmtree(folder)",
+        "open(victim, 'w').close()",
+        "os.rename(victim, victim + '.moved')",
+        "os.chmod(victim, 0o777)",
+        "os.mkdir(os.path.join(folder, 'new'))",
+    ],
+)
+def test_writing_outside_scratch_is_refused(sandbox: Sandbox, tmp_path: Path, statement: str) -> None:
+    folder = tmp_path / "keep"
+    folder.mkdir()
+    victim = folder / "precious.txt"
+    victim.write_text("keep me")
+    source = f"import os, shutil\ndef main(victim, folder):\n    {statement}\n"
+    error = fail(sandbox, source, str(victim), str(folder))
+    assert error.startswith("PermissionError: writing outside the scratch directory is not allowed"), error
+    assert "(line 3 of candidate" in error
+    assert victim.read_text() == "keep me"
+    assert sorted(p.name for p in folder.iterdir()) == ["precious.txt"]
+    assert oct(victim.stat().st_mode & 0o777) != oct(0o777)
+
+
+def test_libc_unlink_outside_scratch_is_refused_by_the_kernel(sandbox: Sandbox, tmp_path: Path) -> None:
+    if not sandbox.drops_privileges:
+        pytest.skip("children run as the current user; only the audit hook protects files")
+    victim = tmp_path / "precious.txt"
+    victim.write_text("keep me")
+    source = (
+        "import ctypes\n"
+        "def main(victim):\n"
+        "    libc = ctypes.CDLL(None, use_errno=True)\n"
+        "    return libc.unlink(victim.encode()), ctypes.get_errno()\n"
+    )
+    out = sandbox.call(RUN, source, str(victim))
+    assert out.ok, out.error
+    assert out.value == (-1, 13)  # EACCES
+    assert victim.read_text() == "keep me"
+
+
+def test_socket_to_localhost_is_refused(sandbox: Sandbox) -> None:
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        port = listener.getsockname()[1]
+        source = "import socket\ndef main(port):\n    socket.create_connection(('127.0.0.1', port), timeout=2)\n"
+        error = fail(sandbox, source, port)
+        assert "network access is not allowed" in error
+        listener.settimeout(0.3)
+        with pytest.raises(TimeoutError):
+            listener.accept()
+
+
+def test_subprocess_is_refused(sandbox: Sandbox) -> None:
+    error = fail(sandbox, "import subprocess\ndef main():\n    subprocess.run(['true'])\n")
+    assert "starting processes is not allowed" in error
+
+
+def test_sys_exit(sandbox: Sandbox) -> None:
+    assert fail(sandbox, "import sys\ndef main():\n    sys.exit(3)\n") == "exited via sys.exit(3)"
+
+
+def test_os_exit_without_result(sandbox: Sandbox) -> None:
+    error = fail(sandbox, "import os\ndef main():\n    os._exit(7)\n")
+    assert error == "exited with status 7 before returning a result"
+
+
+def test_segfault(sandbox: Sandbox) -> None:
+    error = fail(sandbox, "import ctypes\ndef main():\n    return ctypes.string_at(0)\n")
+    assert error == "crashed: killed by signal SIGSEGV"
+
+
+def test_exception_gives_type_message_and_line(sandbox: Sandbox) -> None:
+    source = "def helper(x):\n    return x / 0\n\ndef main():\n    return helper(1)\n"
+    out = sandbox.call(RUN, source)
+    assert out.error == "ZeroDivisionError: division by zero (line 2 of candidate: return x / 0)"
+    assert 'File "<candidate>", line 5, in main' in out.output
+    assert_still_works(sandbox)
+
+
+def test_syntax_error_gives_line(sandbox: Sandbox) -> None:
+    error = fail(sandbox, "def main():\n    return (\n\nx = 1 +\n")
+    assert error.startswith("SyntaxError: "), error
+    assert "of candidate" in error
+
+
+def test_unsafe_return_value_is_not_unpickled(sandbox: Sandbox, tmp_path: Path) -> None:
+    marker = tmp_path / "pwned"
+    source = (
+        "import os\n"
+        "class Evil:\n"
+        "    def __reduce__(self):\n"
+        f"        return (os.system, ('touch {marker}',))\n"
+        "def main():\n"
+        "    return Evil()\n"
+    )
+    error = fail(sandbox, source)
+    assert error.startswith("the evaluation returned data the sandbox will not unpickle"), error
+    assert not marker.exists()
+
+
+def test_unpicklable_return_value(sandbox: Sandbox) -> None:
+    error = fail(sandbox, "def main():\n    return lambda: 1\n")
+    assert error.startswith("the evaluation returned a value that cannot be pickled"), error

@@ -1,0 +1,136 @@
+"""Good candidates work in the sandbox, and the sandbox outlives its server."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from autoloop.errors import SandboxError
+from autoloop.sandbox import Limits, Sandbox, exec_candidate
+from tests.sandbox.conftest import RUN, assert_still_works
+
+pytestmark = pytest.mark.integration
+
+
+def test_good_code_returns_value_and_output(sandbox: Sandbox) -> None:
+    out = sandbox.call(RUN, "def main(xs):\n    print('summing', len(xs))\n    return {'total': sum(xs)}\n", [1, 2, 3])
+    assert out.ok, out.error
+    assert out.value == {"total": 6}
+    assert out.error is None
+    assert out.output == "summing 3\n"
+    assert 0 < out.duration_s < 5
+
+
+def test_writing_inside_scratch_works_and_scratch_is_removed(sandbox: Sandbox) -> None:
+    source = (
+        "import os, tempfile\n"
+        "def main():\n"
+        "    os.makedirs('out/deep')\n"
+        "    with open('out/deep/a.txt', 'w') as f:\n"
+        "        f.write('hello')\n"
+        "    os.rename('out/deep/a.txt', 'out/b.txt')\n"
+        "    fd, tmp = tempfile.mkstemp()\n"
+        "    os.close(fd)\n"
+        "    os.remove(tmp)\n"
+        "    return os.getcwd(), os.path.dirname(tmp), open('out/b.txt').read()\n"
+    )
+    out = sandbox.call(RUN, source)
+    assert out.ok, out.error
+    cwd, tmpdir, text = out.value
+    assert text == "hello"
+    assert tmpdir == cwd
+    assert not os.path.exists(cwd)
+
+
+def test_each_call_gets_a_fresh_scratch_directory(sandbox: Sandbox) -> None:
+    source = "import os\ndef main():\n    open('leftover', 'w').close()\n    return sorted(os.listdir('.'))\n"
+    first, second = sandbox.call(RUN, source), sandbox.call(RUN, source)
+    assert first.value == second.value == ["leftover"]
+
+
+def test_numpy_and_sklearn_fit_in_the_child(sandbox: Sandbox) -> None:
+    source = (
+        "import numpy as np\n"
+        "from sklearn.linear_model import LinearRegression\n"
+        "def main(seed):\n"
+        "    rng = np.random.default_rng(seed)\n"
+        "    x = rng.normal(size=(200, 3))\n"
+        "    y = x @ np.array([1.0, -2.0, 0.5]) + 3.0\n"
+        "    model = LinearRegression().fit(x, y)\n"
+        "    return float(model.score(x, y)), model.coef_\n"
+    )
+    out = sandbox.call(RUN, source, 0)
+    assert out.ok, out.error
+    r2, coef = out.value
+    assert r2 == pytest.approx(1.0)
+    assert coef.tolist() == pytest.approx([1.0, -2.0, 0.5])
+
+
+def test_killed_server_is_restarted_for_the_next_call(sandbox: Sandbox) -> None:
+    old = sandbox.server_pid
+    assert old is not None
+    os.kill(old, signal.SIGKILL)
+    time.sleep(0.2)
+    assert_still_works(sandbox)
+    assert sandbox.server_pid not in (None, old)
+
+
+def test_server_killed_during_a_call_fails_that_call_only(sandbox: Sandbox) -> None:
+    pid = sandbox.server_pid
+    assert pid is not None
+    killer = threading.Timer(0.5, os.kill, (pid, signal.SIGKILL))
+    killer.start()
+    out = sandbox.call(RUN, "import time\ndef main():\n    time.sleep(10)\n")
+    killer.join()
+    assert not out.ok
+    assert out.error == "the sandbox server died during the evaluation; it restarts for the next call"
+    assert out.duration_s < 5
+    assert_still_works(sandbox)
+
+
+def test_unknown_entry_is_an_infrastructure_error(sandbox: Sandbox) -> None:
+    with pytest.raises(SandboxError, match="cannot load sandbox entry 'tests.sandbox.entries:nope'"):
+        sandbox.call("tests.sandbox.entries:nope")
+    with pytest.raises(ValueError, match="entry must look like"):
+        sandbox.call("not an entry")
+    assert_still_works(sandbox)
+
+
+def test_exec_candidate_refuses_to_run_in_the_parent() -> None:
+    with pytest.raises(SandboxError, match="only inside a sandboxed evaluation"):
+        exec_candidate("x = 1")
+
+
+def test_bad_preload_raises() -> None:
+    with pytest.raises(SandboxError, match="could not preload"):
+        Sandbox(preload=("no_such_module_for_autoloop",))
+
+
+def test_environment_is_scrubbed_and_close_cleans_up(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AUTOLOOP_TEST_SECRET", "hunter2")
+    sb = Sandbox(limits=Limits(timeout_s=10))
+    out = sb.call(RUN, "import os\ndef main():\n    return dict(os.environ)\n")
+    assert out.ok, out.error
+    assert "AUTOLOOP_TEST_SECRET" not in out.value
+    assert out.value["HOME"] == out.value["TMPDIR"]
+    base = Path(sb._state.base)
+    assert base.is_dir()
+    sb.close()
+    sb.close()
+    assert not base.exists()
+    with pytest.raises(SandboxError, match="closed"):
+        sb.call(RUN, "def main():\n    return 1\n")
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [({"timeout_s": 0}, "timeout_s"), ({"memory_mb": 1}, "memory_mb"), ({"cpu_s": -1}, "cpu_s"), ({"file_mb": 0}, "file_mb")],
+)
+def test_limits_are_validated(kwargs: dict[str, float], field: str) -> None:
+    with pytest.raises(ValueError, match=field):
+        Limits(**kwargs)
