@@ -6,10 +6,12 @@ from autoloop.controller._executor import Executor, RunEvent
 from autoloop.controller._local_executor import LocalExecutor, plugin_modules
 from autoloop.controller._recommendation import Interval, MetaOverfitting, Recommendation, RunRecord, SettingReport
 from autoloop.controller._space import KNOBS, SearchSpace, parse_spec
+from autoloop.controller._suite import AGGREGATES, SuiteResult, SuiteTask, aggregate_scores, run_suite, shared_space
 from autoloop.controller._study import DEFAULT_PRUNER, DEFAULT_SAMPLER, PRUNERS, SAMPLERS, create_study
 from autoloop.controller._worker import execute_job
 
 __all__ = [
+    "AGGREGATES",
     "DEFAULT_ITERATIONS",
     "DEFAULT_PRUNER",
     "DEFAULT_SAMPLER",
@@ -31,8 +33,13 @@ __all__ = [
     "SearchSpace",
     "SettingReport",
     "StudyStatus",
+    "SuiteResult",
+    "SuiteTask",
+    "aggregate_scores",
     "create_study",
     "execute_job",
     "parse_spec",
     "plugin_modules",
+    "run_suite",
+    "shared_space",
 ]

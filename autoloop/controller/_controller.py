@@ -105,6 +105,7 @@ class Controller:
         self.on_status = on_status or (lambda status: None)
         self.status = StudyStatus(iteration_budget=budget.iterations)
         self._id = uuid.uuid4().hex[:8]
+        self._rechecks = 0
 
     def run(self) -> Recommendation:
         """Search, re-check the finalists on test, and recommend one setting."""
@@ -121,16 +122,33 @@ class Controller:
             raise ConfigError("no trial produced a validation score; raise the budget or check the failed runs' errors")
         self.status.stage = "final"
         self.on_status(self.status)
-        groups = self._run_groups([self._final_group(rank, s) for rank, (s, _) in enumerate(finalists)], meter)
-        reports = [SettingReport.of(g.settings, v, list(g.records.values())) for g, (_, v) in zip(groups, finalists)]
+        reports = self.recheck([settings for settings, _ in finalists], meter=meter, search_values=[v for _, v in finalists])
+        if not reports:
+            raise ConfigError("every final-stage run failed; see `--verbose` and the runs' errors, or widen --top-k")
         reports.sort(key=lambda r: _combined_validation(r, searched), reverse=True)
-        runs = [rec for g in (*searched, *groups) for rec in g.records.values()]
+        self.status.stage = "done"
+        self.on_status(self.status)
+        runs = [*(rec for g in searched for rec in g.records.values()), *(rec for r in reports for rec in r.runs)]
         return Recommendation(
             task=self.task, metric=self.metric, settings={**self._fixed(), **reports[0].settings},
             winner=reports[0], runners_up=tuple(reports[1:]), runs=tuple(runs),
             meta_overfitting=MetaOverfitting.of(reports[0]), spent=meter.to_dict(),
             trials=dict(self.status.trials), stop_reason=stop_reason,
         )
+
+    def recheck(
+        self, settings: list[dict[str, Any]], *, meter: Meter | None = None, search_values: list[float] | None = None
+    ) -> list[SettingReport]:
+        """Re-run each setting with ``final_seeds`` fresh seeds, scoring test: the final stage.
+
+        Args:
+            settings: Knob values per setting.
+            meter: Charged with the iterations spent (``None`` = not counted).
+            search_values: Each setting's mean validation in the search, if it had one.
+        """
+        groups = self._run_groups([self._final_group(s) for s in settings], meter)
+        values = search_values or [None] * len(groups)
+        return [SettingReport.of(g.settings, v, list(g.records.values())) for g, v in zip(groups, values) if _tested(g)]
 
     def _check_budget(self, meter: Meter) -> None:
         limit = meter.search_iterations
@@ -156,9 +174,10 @@ class Controller:
         for run_id, seed in zip(group.run_ids, seeds):
             self.executor.submit(self._job(run_id, group.settings, seed, score_test=score_test))
 
-    def _final_group(self, rank: int, settings: dict[str, Any]) -> TrialRuns:
+    def _final_group(self, settings: dict[str, Any]) -> TrialRuns:
         seeds = [FINAL_SEED_BASE + i for i in range(self.final_seeds)]
-        group = TrialRuns(None, settings, [f"{self._id}-final{rank}-s{s}" for s in seeds], self.plan.iterations)
+        self._rechecks += 1
+        group = TrialRuns(None, settings, [f"{self._id}-final{self._rechecks}-s{s}" for s in seeds], self.plan.iterations)
         self._submit(group, seeds, score_test=True)
         return group
 
@@ -182,13 +201,13 @@ class Controller:
         active: list[TrialRuns] = []
         reason: str | None = None
         while True:
-            reason = reason or meter.exhausted()
+            reason = reason or (meter.exhausted() if tried else None)  # the first trial always starts
             while reason is None and sum(len(g.running) for g in active) < self.parallel:
                 if len(tried) == self.space.size:
                     reason = "space"
                     break
                 committed = sum(g.remaining_iterations for g in active) + self.seeds * self.plan.iterations
-                if not meter.can_start(committed):
+                if tried and not meter.can_start(committed):
                     reason = meter.exhausted() or "iterations" if not active else None
                     break
                 group = self._new_trial(study, tried)
@@ -199,7 +218,7 @@ class Controller:
             if not active:
                 return reason or "space", list(tried.values())
             if reason is not None and reason != "space":
-                for group in active:
+                for group in (g for g in active if not g.pruned):
                     group.pruned = True  # out of budget: end the runs, keep what they reported
                     for run_id in group.running:
                         self.executor.stop(run_id)
@@ -208,12 +227,12 @@ class Controller:
                 active.remove(group)
                 self._tell(study, group)
 
-    def _run_groups(self, groups: list[TrialRuns], meter: Meter) -> list[TrialRuns]:
+    def _run_groups(self, groups: list[TrialRuns], meter: Meter | None) -> list[TrialRuns]:
         while not all(g.done for g in groups):
             self._pump(groups, meter, None)
         return groups
 
-    def _pump(self, groups: list[TrialRuns], meter: Meter, study: Any) -> None:
+    def _pump(self, groups: list[TrialRuns], meter: Meter | None, study: Any) -> None:
         """Take the executor's events for ``groups``; report and prune trials as curves fill in."""
         by_run = {r: g for g in groups for r in g.run_ids}
         for event in self.executor.events(_POLL_S):
@@ -221,13 +240,15 @@ class Controller:
             if group is None:
                 continue
             if event.kind == "progress":
-                meter.charge(event.run_id, event.progress.tokens)  # type: ignore[union-attr]
+                if meter is not None:
+                    meter.charge(event.run_id, event.progress.tokens)  # type: ignore[union-attr]
                 points = group.record(event.run_id, event.progress)  # type: ignore[arg-type]
             else:
                 points = group.finish(_record(event, group))
             if study is not None:
                 self._report(group, points)
-        self.status.iterations = meter.iterations
+        if meter is not None:
+            self.status.iterations = meter.iterations
         self.on_status(self.status)
 
     def _report(self, group: TrialRuns, points: list[tuple[int, float]]) -> None:
@@ -283,6 +304,10 @@ def _record(event: RunEvent, group: TrialRuns) -> RunRecord:
         event.run_id, stage, r["settings"], r["best_val"], r["test"], r["iterations"], r["tokens"], r["stopped"],
         test_curve=tuple(tuple(p) for p in r.get("test_curve", ())),
     )
+
+
+def _tested(group: TrialRuns) -> bool:
+    return any(r.test is not None for r in group.records.values())
 
 
 def _finalists(groups: list[TrialRuns], k: int) -> list[tuple[dict[str, Any], float]]:

@@ -103,11 +103,11 @@ class SettingReport:
     validation: Interval
     test: Interval
     gap: Interval
-    search_value: float
+    search_value: float | None
     runs: tuple[RunRecord, ...] = field(repr=False)
 
     @classmethod
-    def of(cls, settings: dict[str, Any], search_value: float, runs: Sequence[RunRecord]) -> SettingReport:
+    def of(cls, settings: dict[str, Any], search_value: float | None, runs: Sequence[RunRecord]) -> SettingReport:
         """Summarize the successful final-stage ``runs`` of ``settings``."""
         ok = [r for r in runs if r.test is not None and r.best_val is not None]
         if not ok:

@@ -1,0 +1,144 @@
+"""``autoloop tune``: search loop settings for a task (or a suite), re-check on test, recommend."""
+
+from __future__ import annotations
+
+import argparse
+
+from autoloop.cli._output import print_json, print_table, progress_bar
+from autoloop.cli._run import add_loop_arguments
+from autoloop.controller import (
+    AGGREGATES, DEFAULT_ITERATIONS, DEFAULT_PRUNER, DEFAULT_SAMPLER, PRUNERS, SAMPLERS, Budget, Controller, LocalExecutor,
+    LoopPlan, Recommendation, SearchSpace, StudyStatus, SuiteResult, run_suite,
+)
+from autoloop.errors import ConfigError
+from autoloop.jobs import LLMSpec
+from autoloop.tasks import Metric, TaskInfo, get_task
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "tune",
+        help="search starting artifact, credit horizon and batch size for a task",
+        description="Search loop settings with Optuna (each trial = several seeds of the loop, pruned from "
+        "its mean validation curve), re-run the top-k settings with fresh seeds, score them on the held-out "
+        "test split (the only time test is scored) and recommend one. Iterations count optimizer updates "
+        "(about one LLM call each) over every run, the final re-check included.",
+    )
+    parser.add_argument("task", metavar="TASK", nargs="?", help="task name (see `autoloop tasks`)")
+    parser.add_argument("--suite", metavar="TASK,TASK", help="pick one setting for several tasks at once")
+    parser.add_argument("--aggregate", choices=AGGREGATES, default="normalized", help="suite: combine tasks by mean normalized score or mean rank")
+    parser.add_argument("--space", metavar="SPEC", help="restrict or extend the space, e.g. 'artifact=one_function;batch_size=1,3;memory=0,3'")
+    parser.add_argument("--budget-iterations", type=int, help="loop iterations over all runs (default: 200 unless another limit is given)")
+    parser.add_argument("--budget-tokens", type=int, help="LLM tokens over all runs")
+    parser.add_argument("--budget-seconds", type=float, help="wall time of the search")
+    parser.add_argument("--seeds", type=int, default=3, help="loop runs per trial (default: 3)")
+    parser.add_argument("--final-seeds", type=int, help="fresh seeds per re-checked setting (default: max(seeds, 3))")
+    parser.add_argument("--top-k", type=int, default=3, help="settings re-checked on test (default: 3)")
+    parser.add_argument("--jobs", type=int, default=2, help="local worker processes (default: 2; 0 = in this process)")
+    parser.add_argument("--iterations", type=int, default=DEFAULT_ITERATIONS, help=f"iterations per loop run (default: {DEFAULT_ITERATIONS})")
+    parser.add_argument("--val-interval", type=int, default=1, help="validate every N iterations (default: 1)")
+    parser.add_argument("--patience", type=int, default=0, help="stop a run after N validations without gain (0 = never)")
+    parser.add_argument("--memory", type=int, default=3, help="past attempts shown to the optimizer (default: 3)")
+    parser.add_argument("--sampler", choices=SAMPLERS, default=DEFAULT_SAMPLER, help=f"Optuna sampler (default: {DEFAULT_SAMPLER})")
+    parser.add_argument("--pruner", choices=PRUNERS, default=DEFAULT_PRUNER, help=f"Optuna pruner (default: {DEFAULT_PRUNER})")
+    parser.add_argument("--storage", help="Optuna storage URL (default: in memory)")
+    parser.add_argument("--study-name", help="study name in --storage (resumes an existing study)")
+    parser.add_argument("--seed", type=int, default=0, help="sampler seed (default: 0)")
+    add_loop_arguments(parser)
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    tasks = args.suite.split(",") if args.suite else [args.task] if args.task else []
+    if not tasks or (args.suite and args.task):
+        raise ConfigError("name one TASK or pass --suite TASK,TASK (not both)")
+    limits = (args.budget_iterations, args.budget_tokens, args.budget_seconds)
+    budget = Budget(args.budget_iterations or (200 if limits == (None, None, None) else None), args.budget_tokens, args.budget_seconds)
+    plan = LoopPlan(iterations=args.iterations, val_interval=args.val_interval, patience=args.patience, memory=args.memory)
+    with LocalExecutor(jobs=args.jobs) as executor:
+        def controller(task: str, space: SearchSpace | None, task_budget: Budget) -> Controller:
+            return Controller(
+                task, executor=executor, budget=task_budget, space=space, plan=plan, seeds=args.seeds, top_k=args.top_k,
+                final_seeds=args.final_seeds, parallel=max(args.jobs, 1), sampler=args.sampler, pruner=args.pruner,
+                optimizer=args.optimizer, llm=LLMSpec(model=args.model, base_url=args.base_url), data_dir=args.data,
+                storage=args.storage, study_name=args.study_name, seed=args.seed,
+                on_status=_Bar(task, task_budget, enabled=True),
+            )
+
+        if args.suite:
+            result = run_suite(tasks, _spaces(tasks, args), budget, controller, aggregate=args.aggregate)
+            return _show_suite(result, as_json=args.json)
+        recommendation = controller(tasks[0], _spaces(tasks, args)[tasks[0]], budget).run()
+    _show(recommendation, as_json=args.json)
+    return 0
+
+
+def _spaces(tasks: list[str], args: argparse.Namespace) -> dict[str, SearchSpace]:
+    spaces = {}
+    for task in tasks:
+        built = get_task(task, data_dir=args.data)
+        spaces[task] = SearchSpace.from_task(TaskInfo.of(type(built)), args.space)
+        built.close()
+    return spaces
+
+
+class _Bar:
+    """A progress bar over the study's iteration budget, fed by ``StudyStatus`` updates."""
+
+    def __init__(self, task: str, budget: Budget, *, enabled: bool) -> None:
+        self.bar = progress_bar(budget.iterations or 0, f"tune {task}", enabled=enabled)
+
+    def __call__(self, status: StudyStatus) -> None:
+        self.bar.update(status.iterations - self.bar.n)
+        best = "-" if status.best_value is None else f"{status.best_value:.4f}"
+        self.bar.set_postfix(stage=status.stage, best=best, **status.trials, refresh=False)
+        if status.stage == "done":
+            self.bar.close()
+
+
+def _row(rank: str, report: object, metric: Metric) -> list[object]:
+    val, test, gap = report.validation, report.test, report.gap  # type: ignore[attr-defined]
+    s = report.settings  # type: ignore[attr-defined]
+    extra = ",".join(f"{k}={v}" for k, v in s.items() if k not in ("starting_artifact", "credit_horizon", "batch_size"))
+    return [
+        rank, s["starting_artifact"], s["credit_horizon"], s["batch_size"], extra or "-",
+        _shown(val, metric), _shown(test, metric), round(gap.mean, 4), test.n,
+    ]
+
+
+def _shown(interval: object, metric: Metric) -> str:
+    d = interval.to_dict(metric)["display"]  # type: ignore[attr-defined]
+    return f"{d['mean']:.4f} [{d['ci95'][0]:.4f}, {d['ci95'][1]:.4f}]"
+
+
+def _show(rec: Recommendation, *, as_json: bool) -> None:
+    if as_json:
+        print_json(rec.to_dict())
+        return
+    m = rec.metric
+    headers = ["rank", "artifact", "horizon", "batch", "other", f"val {m.name} [95% CI]", f"test {m.name} [95% CI]", "val-test gap", "seeds"]
+    rows = [_row("1 (chosen)", rec.winner, m)] + [_row(str(i + 2), r, m) for i, r in enumerate(rec.runners_up)]
+    print_table(headers, rows)
+    spent = rec.spent
+    print(f"\nspent {spent['iterations']} iterations, {spent['tokens']} tokens, {spent['seconds']} s; "
+          f"search ended by: {rec.stop_reason}; trials: {rec.trials}")
+    flag = "; ".join(rec.meta_overfitting.reasons) if rec.meta_overfitting.flagged else "none seen"
+    print(f"meta-overfitting: {flag}")
+
+
+def _show_suite(result: SuiteResult, *, as_json: bool) -> int:
+    if as_json:
+        print_json(result.to_dict())
+        return 0
+    print(f"suite choice ({result.aggregate}): {result.settings}")
+    headers = ["task", "suite setting test", "task's own best setting", "own test", "differs"]
+    rows = [
+        [t.task, _shown(t.suite_report.test, t.metric), _compact(t.own_best.settings), _shown(t.own_best.test, t.metric), "yes" if t.differs else "no"]
+        for t in result.per_task
+    ]
+    print_table(headers, rows)
+    return 0
+
+
+def _compact(settings: dict) -> str:
+    return ",".join(str(v) for v in settings.values())
