@@ -48,6 +48,7 @@ def run_child(
 
 
 def _confine(limits: Limits, *, scratch: str, result_fd: int, output_fd: int, user: tuple[int, int] | None) -> None:
+    server = os.getppid()
     os.setpgid(0, 0)
     os.dup2(result_fd, RESULT_FD)
     os.dup2(output_fd, 1)
@@ -60,6 +61,8 @@ def _confine(limits: Limits, *, scratch: str, result_fd: int, output_fd: int, us
     if user is not None:
         drop_privileges(*user)
     apply_limits(limits, dropped=user is not None)
+    if os.getppid() != server:
+        os._exit(1)  # the server died before the kernel could tie this child to it
     kept = {key: os.environ[key] for key in _KEEP_ENV if key in os.environ}
     os.environ.clear()
     os.environ.update(kept, HOME=scratch, TMPDIR=scratch, TMP=scratch, TEMP=scratch)

@@ -73,6 +73,21 @@ def drop_privileges(uid: int, gid: int) -> bool:
     return _libc.capset(ctypes.byref(header), data) == 0
 
 
+def probe_isolation(user: tuple[int, int] | None) -> dict[str, bool]:
+    """Which kernel layers a child actually gets here, tried once in a throwaway child."""
+    pid = os.fork()
+    if pid == 0:
+        code = 0
+        try:
+            code |= 1 if isolate_network() else 0
+            code |= 2 if user is not None and drop_privileges(*user) else 0
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    code = max(0, os.waitstatus_to_exitcode(status))
+    return {"network_namespace": bool(code & 1), "unprivileged_user": bool(code & 2)}
+
+
 def apply_limits(limits: Limits, *, dropped: bool) -> None:
     """Set rlimits and make the kernel kill this process if the server dies."""
     _libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)

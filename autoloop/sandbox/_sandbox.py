@@ -44,8 +44,8 @@ class _ServerProcess:
             env=env,
             start_new_session=True,
         )
-        assert self.proc.stdin is not None and self.proc.stdout is not None  # noqa: S101 - PIPE given
-        self.send_fd, self.recv_fd = self.proc.stdin.fileno(), self.proc.stdout.fileno()
+        self._pipes = (self.proc.stdin, self.proc.stdout)
+        self.send_fd, self.recv_fd = (pipe.fileno() for pipe in self._pipes if pipe is not None)
         os.set_blocking(self.send_fd, False)
         try:
             hello = recv(self.recv_fd, time.monotonic() + start_timeout_s)
@@ -58,7 +58,7 @@ class _ServerProcess:
             self.kill()
             raise SandboxError(f"the sandbox server could not preload {preload}; fix the module names:\n{hello['fatal']}")
         self.pid: int = hello["ready"]
-        self.user: tuple[int, int] | None = hello["user"]
+        self.isolation: dict[str, bool] = hello["isolation"]
 
     def kill(self) -> None:
         self.proc.kill()
@@ -66,8 +66,7 @@ class _ServerProcess:
 
     def stop(self) -> None:
         """Ask the server to exit (it does at end of input), kill it if it does not."""
-        assert self.proc.stdin is not None  # noqa: S101 - PIPE given
-        self.proc.stdin.close()
+        self._pipes[0].close()  # type: ignore[union-attr] - created with PIPE
         try:
             self.proc.wait(_STOP_TIMEOUT_S)
         except subprocess.TimeoutExpired:
@@ -76,7 +75,7 @@ class _ServerProcess:
 
     def _reap(self) -> None:
         self.proc.wait()
-        for pipe in (self.proc.stdin, self.proc.stdout):
+        for pipe in self._pipes:
             if pipe is not None and not pipe.closed:
                 pipe.close()
 
@@ -85,11 +84,14 @@ class _State:
     """What ``close`` (or the finalizer, if ``close`` was never called) must release."""
 
     def __init__(self) -> None:
+        self.owner = os.getpid()
         self.base = tempfile.mkdtemp(prefix="autoloop-sandbox-")
         os.chmod(self.base, 0o711)  # an unprivileged child must reach its scratch dir inside
         self.server: _ServerProcess | None = None
 
     def shutdown(self) -> None:
+        if os.getpid() != self.owner:
+            return  # a forked copy of the owner: the server and directories are not ours
         if self.server is not None:
             self.server.stop()
             self.server = None
@@ -139,9 +141,14 @@ class Sandbox:
         return None if self._state.server is None else self._state.server.pid
 
     @property
-    def drops_privileges(self) -> bool:
-        """True when children run as user ``nobody`` (the server runs as root)."""
-        return self._server().user is not None
+    def isolation(self) -> dict[str, bool]:
+        """Which kernel layers children get here, beyond rlimits and the audit hook.
+
+        ``network_namespace``: an empty network namespace (no interface but a down
+        loopback). ``unprivileged_user``: the server runs as root and children run as
+        ``nobody``, so the kernel refuses writes outside the scratch directory.
+        """
+        return dict(self._server().isolation)
 
     def call(self, entry: str, /, *args: Any, limits: Limits | None = None) -> Outcome:
         """Run ``entry(*args)`` in a fresh confined child.
@@ -170,9 +177,13 @@ class Sandbox:
             try:
                 send(server.send_fd, request, start + limits.timeout_s + _GRACE_S)
                 reply = recv(server.recv_fd, start + limits.timeout_s + _GRACE_S)
-            except (WireClosed, WireTimeout) as exc:
+            except BaseException as exc:
+                # Whatever interrupted us (a dead server, a timeout, KeyboardInterrupt) left
+                # the protocol mid-frame: this server cannot be trusted with another call.
                 server.kill()
                 self._state.server = None
+                if not isinstance(exc, (WireClosed, WireTimeout)):
+                    raise
                 what = "stopped responding" if isinstance(exc, WireTimeout) else "died"
                 return Outcome(
                     ok=False,
@@ -195,6 +206,11 @@ class Sandbox:
     def _server(self) -> _ServerProcess:
         if not self._finalizer.alive:
             raise SandboxError("this Sandbox is closed; create a new one")
+        if self._state.owner != os.getpid():
+            # This process is a fork of the one that made the sandbox (e.g. an RQ work
+            # horse): the inherited server belongs to the parent, so start our own.
+            self._state = _State()
+            self._finalizer = weakref.finalize(self, self._state.shutdown)
         server = self._state.server
         if server is not None and server.proc.poll() is not None:
             server.kill()  # died between calls: reap it and start afresh

@@ -8,6 +8,7 @@ sends back: it forwards the bytes and explains how the child ended.
 
 from __future__ import annotations
 
+import gc
 import importlib
 import os
 import select
@@ -21,7 +22,7 @@ from collections.abc import Callable
 from typing import Any
 
 from autoloop.sandbox._child import run_child
-from autoloop.sandbox._guard import unprivileged_user
+from autoloop.sandbox._guard import probe_isolation, unprivileged_user
 from autoloop.sandbox._limits import Limits
 from autoloop.sandbox._wire import BASE_ENV, PRELOAD_ENV, SYSPATH_ENV, WireClosed, recv, send, unframe
 
@@ -38,8 +39,11 @@ class Server:
 
     def __init__(self, base: str) -> None:
         self.base = base
-        self.user = unprivileged_user()
+        user = unprivileged_user()
+        self.isolation = probe_isolation(user)
+        self.user = user if self.isolation["unprivileged_user"] else None
         self._entries: dict[str, Callable[..., Any]] = {}
+        self._leftovers: list[tuple[int, str]] = []
 
     def handle(self, request: dict[str, Any]) -> dict[str, Any]:
         """Answer one request ``{"entry", "args", "limits"}`` with a reply dict."""
@@ -48,6 +52,17 @@ class Server:
         except Exception as exc:  # noqa: BLE001 - trusted module failed to import: report, keep serving
             return {"kind": "infra", "data": f"cannot load sandbox entry {request['entry']!r}: {exc!r}"}
         return self._run(func, request["args"], request["limits"])
+
+    def tidy(self) -> None:
+        """Reap finished children and remove their scratch directories.
+
+        Runs after the reply is sent, so the kernel's teardown of a large child overlaps
+        with the parent reading the result instead of delaying it.
+        """
+        for pid, scratch in self._leftovers:
+            os.waitpid(pid, 0)
+            shutil.rmtree(scratch, ignore_errors=True)
+        self._leftovers.clear()
 
     def _resolve(self, entry: str) -> Callable[..., Any]:
         if entry not in self._entries:
@@ -63,6 +78,7 @@ class Server:
         with tempfile.TemporaryFile(dir=self.base) as output:
             sys.stdout.flush()
             sys.stderr.flush()
+            gc.freeze()  # keep the child's garbage collector from copying every inherited page
             start = time.monotonic()
             pid = os.fork()
             if pid == 0:
@@ -72,17 +88,17 @@ class Server:
                 )
             os.close(write_fd)
             try:
-                data, reason = _collect(pid, read_fd, start + limits.timeout_s, limits)
+                payload, reason = _collect(pid, read_fd, start + limits.timeout_s, limits)
             finally:
                 os.close(read_fd)
-                shutil.rmtree(scratch, ignore_errors=True)
+                self._leftovers.append((pid, scratch))
             duration = time.monotonic() - start
             output.seek(max(0, output.seek(0, os.SEEK_END) - _OUTPUT_TAIL_BYTES))
             tail = output.read().decode("utf-8", errors="replace")
         reply = {"duration_s": duration, "output": tail}
         if reason is not None:
             return reply | {"kind": "error", "data": reason}
-        tag, body = data[:1], data[1:]
+        tag, body = payload[:1], payload[1:]
         if tag == b"V":
             return reply | {"kind": "value", "data": body}
         kind = "infra" if tag == b"S" else "error"
@@ -90,7 +106,10 @@ class Server:
 
 
 def _collect(pid: int, read_fd: int, deadline: float, limits: Limits) -> tuple[bytes, str | None]:
-    """Read the child's result until it exits or the deadline passes; reap it.
+    """Read the child's result frame until it is complete, the child exits or time is up.
+
+    The child's process group is killed on return (it has nothing left to do) but not
+    reaped: ``Server.tidy`` does that after the reply is sent.
 
     Returns:
         The result payload and ``None``, or ``b""`` and the reason the child failed.
@@ -99,31 +118,25 @@ def _collect(pid: int, read_fd: int, deadline: float, limits: Limits) -> tuple[b
     os.set_blocking(read_fd, False)
     buffer = bytearray()
     watch = [read_fd, pidfd]
-    reason = None
     try:
-        while pidfd in watch:
+        while True:
             left = deadline - time.monotonic()
             if left <= 0:
-                reason = f"timed out after {limits.timeout_s:g}s"
-                break
+                return b"", f"timed out after {limits.timeout_s:g}s"
             ready, _, _ = select.select(watch, [], [], left)
             if read_fd in ready and not _drain(read_fd, buffer):
-                watch.remove(read_fd)
+                watch.remove(read_fd)  # closed: only the exit is left to wait for
+            if pidfd in ready and read_fd in watch:
+                _drain(read_fd, buffer)
+            if (payload := unframe(buffer)) is not None:
+                return payload, None
             if len(buffer) > MAX_RESULT_BYTES:
-                reason = f"the result is larger than {MAX_RESULT_BYTES >> 20} MiB"
-                break
+                return b"", f"the result is larger than {MAX_RESULT_BYTES >> 20} MiB"
             if pidfd in ready:
-                watch.remove(pidfd)
-                if read_fd in watch:
-                    _drain(read_fd, buffer)
+                return b"", _exit_reason(os.waitid(os.P_PIDFD, pidfd, os.WEXITED | os.WNOWAIT), limits)
     finally:
         os.close(pidfd)
         _kill_group(pid)
-        _, status = os.waitpid(pid, 0)
-    payload = unframe(bytes(buffer))
-    if reason is not None or payload:
-        return payload or b"", reason
-    return b"", _exit_reason(status, limits)
 
 
 def _drain(fd: int, buffer: bytearray) -> bool:
@@ -145,15 +158,15 @@ def _kill_group(pid: int) -> None:
         pass  # the group is already gone
 
 
-def _exit_reason(status: int, limits: Limits) -> str:
-    if os.WIFSIGNALED(status):
-        sig = os.WTERMSIG(status)
-        if sig == signal.SIGXCPU:
-            return f"CPU limit ({limits.cpu_seconds}s) exceeded"
-        name = signal.Signals(sig).name if sig in signal.Signals._value2member_map_ else str(sig)
-        hint = " (likely out of memory)" if sig == signal.SIGKILL else ""
-        return f"crashed: killed by signal {name}{hint}"
-    return f"exited with status {os.waitstatus_to_exitcode(status)} before returning a result"
+def _exit_reason(info: os.waitid_result, limits: Limits) -> str:
+    if info.si_code == os.CLD_EXITED:
+        return f"exited with status {info.si_status} before returning a result"
+    sig = info.si_status
+    if sig == signal.SIGXCPU:
+        return f"CPU limit ({limits.cpu_seconds}s) exceeded"
+    name = signal.Signals(sig).name if sig in signal.Signals._value2member_map_ else str(sig)
+    hint = " (likely out of memory)" if sig == signal.SIGKILL else ""
+    return f"crashed: killed by signal {name}{hint}"
 
 
 def main() -> int:
@@ -171,13 +184,15 @@ def main() -> int:
         send(proto_out, {"fatal": traceback.format_exc()})
         return 1
     server = Server(os.environ[BASE_ENV])
-    send(proto_out, {"ready": os.getpid(), "user": server.user})
+    gc.freeze()
+    send(proto_out, {"ready": os.getpid(), "isolation": server.isolation})
     while True:
         try:
             request = recv(proto_in)
         except WireClosed:
             return 0
         send(proto_out, server.handle(request))
+        server.tidy()
 
 
 if __name__ == "__main__":

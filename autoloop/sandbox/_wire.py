@@ -77,12 +77,13 @@ def frame(data: bytes) -> bytes:
     return _HEADER.pack(len(data)) + data
 
 
-def unframe(data: bytes) -> bytes | None:
-    """The payload of a complete frame, or ``None`` when ``data`` is not exactly one frame."""
+def unframe(data: bytes | bytearray) -> bytes | None:
+    """The payload of the frame at the start of ``data``, or ``None`` while it is incomplete."""
     if len(data) < _HEADER.size:
         return None
     (size,) = _HEADER.unpack_from(data)
-    return data[_HEADER.size :] if len(data) == _HEADER.size + size else None
+    end = _HEADER.size + size
+    return bytes(data[_HEADER.size : end]) if len(data) >= end else None
 
 
 def send(fd: int, obj: Any, deadline: float | None = None) -> None:

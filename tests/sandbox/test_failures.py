@@ -73,7 +73,7 @@ def test_writing_outside_scratch_is_refused(sandbox: Sandbox, tmp_path: Path, st
 
 
 def test_libc_unlink_outside_scratch_is_refused_by_the_kernel(sandbox: Sandbox, tmp_path: Path) -> None:
-    if not sandbox.drops_privileges:
+    if not sandbox.isolation["unprivileged_user"]:
         pytest.skip("children run as the current user; only the audit hook protects files")
     victim = tmp_path / "precious.txt"
     victim.write_text("keep me")

@@ -44,6 +44,7 @@ def test_writing_inside_scratch_works_and_scratch_is_removed(sandbox: Sandbox) -
     cwd, tmpdir, text = out.value
     assert text == "hello"
     assert tmpdir == cwd
+    assert_still_works(sandbox)  # the server tidies up after each reply
     assert not os.path.exists(cwd)
 
 
