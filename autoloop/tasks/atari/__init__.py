@@ -1,0 +1,41 @@
+"""Atari tasks: eight games played from RAM-extracted object coordinates (``atari:Pong`` ...).
+
+The evaluation protocol defaults to a short one for loops (see ``LOOP_PROTOCOL``); set
+``AUTOLOOP_ATARI_PROTOCOL=paper`` (or e.g. ``3x2500``) for the paper's.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from autoloop.tasks._registry import TaskFamily, TaskInfo, register_task
+from autoloop.tasks.atari._games import GAMES, Game, Protocol, Stage, get_game
+from autoloop.tasks.atari._objects import with_motion
+from autoloop.tasks.atari._task import LOOP_PROTOCOL, PROTOCOL_ENV, AtariTask, resolve_protocol
+
+__all__ = [
+    "FAMILY",
+    "GAMES",
+    "LOOP_PROTOCOL",
+    "PROTOCOL_ENV",
+    "AtariTask",
+    "Game",
+    "Protocol",
+    "Stage",
+    "get_game",
+    "resolve_protocol",
+    "with_motion",
+]
+
+
+def _create(variant: str, data_dir: Path | None) -> AtariTask:
+    del data_dir  # the ROMs ship with ale-py
+    return AtariTask(variant)
+
+
+def _describe(variant: str) -> TaskInfo:
+    game = get_game(variant)
+    return TaskInfo(AtariTask.artifacts, game.horizons, AtariTask.batch_sizes, AtariTask.metric.name)
+
+
+FAMILY = register_task(TaskFamily("atari", tuple(GAMES), _create, _describe))
