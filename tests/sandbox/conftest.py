@@ -17,6 +17,13 @@ def sandbox() -> Iterator[Sandbox]:
         yield sb
 
 
+@pytest.fixture(scope="module")
+def light_sandbox() -> Iterator[Sandbox]:
+    """No preloads: restarts are cheap, for the tests that kill or fork the server."""
+    with Sandbox(limits=Limits(timeout_s=20, memory_mb=1024)) as sb:
+        yield sb
+
+
 def assert_still_works(sb: Sandbox) -> None:
     """The sandbox answers a good call after whatever the test did to it."""
     out = sb.call(RUN, "def main(x):\n    return x + 1\n", 41)

@@ -56,6 +56,11 @@ def test_numpy_allocation_hits_memory_limit(sandbox: Sandbox) -> None:
         "os.rename(victim, victim + '.moved')",
         "os.chmod(victim, 0o777)",
         "os.mkdir(os.path.join(folder, 'new'))",
+        "os.close(os.open(victim, os.O_WRONLY | os.O_TRUNC))",
+        "pathlib.Path(victim).write_text('gone')",
+        "os.symlink(victim, 'link'); open('link', 'w').close()",
+        "os.unlink('precious.txt', dir_fd=os.open(folder, os.O_RDONLY))",
+        "os.chdir(folder); open('precious.txt', 'w').close()",
     ],
 )
 def test_writing_outside_scratch_is_refused(sandbox: Sandbox, tmp_path: Path, statement: str) -> None:
@@ -63,7 +68,7 @@ def test_writing_outside_scratch_is_refused(sandbox: Sandbox, tmp_path: Path, st
     folder.mkdir()
     victim = folder / "precious.txt"
     victim.write_text("keep me")
-    source = f"import os, shutil\ndef main(victim, folder):\n    {statement}\n"
+    source = f"import os, pathlib, shutil\ndef main(victim, folder):\n    {statement}\n"
     error = fail(sandbox, source, str(victim), str(folder))
     assert error.startswith("PermissionError: writing outside the scratch directory is not allowed"), error
     assert "(line 3 of candidate" in error
@@ -100,9 +105,45 @@ def test_socket_to_localhost_is_refused(sandbox: Sandbox) -> None:
             listener.accept()
 
 
-def test_subprocess_is_refused(sandbox: Sandbox) -> None:
-    error = fail(sandbox, "import subprocess\ndef main():\n    subprocess.run(['true'])\n")
+def test_libc_connect_finds_no_network(sandbox: Sandbox) -> None:
+    if not sandbox.isolation["network_namespace"]:
+        pytest.skip("no network namespace here; only the audit hook refuses sockets")
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        source = (
+            "import ctypes, struct\n"
+            "def main(port):\n"
+            "    libc = ctypes.CDLL(None, use_errno=True)\n"
+            "    fd = libc.socket(2, 1, 0)\n"  # AF_INET, SOCK_STREAM
+            "    address = struct.pack('=H', 2) + struct.pack('!H', port) + bytes([127, 0, 0, 1]) + bytes(8)\n"
+            "    return libc.connect(fd, address, len(address)), ctypes.get_errno()\n"
+        )
+        out = sandbox.call(RUN, source, listener.getsockname()[1])
+        assert out.ok, out.error
+        assert out.value == (-1, 101)  # ENETUNREACH: the namespace's loopback is down
+        listener.settimeout(0.3)
+        with pytest.raises(TimeoutError):
+            listener.accept()
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "subprocess.run(['true'])",
+        "os.system('true')",
+        "os.fork()",
+        "multiprocessing.Process(target=print).start()",
+    ],
+)
+def test_starting_processes_is_refused(sandbox: Sandbox, statement: str) -> None:
+    error = fail(sandbox, f"import multiprocessing, os, subprocess\ndef main():\n    {statement}\n")
     assert "starting processes is not allowed" in error
+
+
+def test_signalling_the_server_is_refused(sandbox: Sandbox) -> None:
+    server = sandbox.server_pid
+    error = fail(sandbox, "import os, signal\ndef main():\n    os.kill(os.getppid(), signal.SIGKILL)\n")
+    assert "signalling other processes is not allowed" in error
+    assert sandbox.server_pid == server
 
 
 def test_sys_exit(sandbox: Sandbox) -> None:

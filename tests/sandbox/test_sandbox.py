@@ -72,26 +72,26 @@ def test_numpy_and_sklearn_fit_in_the_child(sandbox: Sandbox) -> None:
     assert coef.tolist() == pytest.approx([1.0, -2.0, 0.5])
 
 
-def test_killed_server_is_restarted_for_the_next_call(sandbox: Sandbox) -> None:
-    old = sandbox.server_pid
+def test_killed_server_is_restarted_for_the_next_call(light_sandbox: Sandbox) -> None:
+    old = light_sandbox.server_pid
     assert old is not None
     os.kill(old, signal.SIGKILL)
     time.sleep(0.2)
-    assert_still_works(sandbox)
-    assert sandbox.server_pid not in (None, old)
+    assert_still_works(light_sandbox)
+    assert light_sandbox.server_pid not in (None, old)
 
 
-def test_server_killed_during_a_call_fails_that_call_only(sandbox: Sandbox) -> None:
-    pid = sandbox.server_pid
+def test_server_killed_during_a_call_fails_that_call_only(light_sandbox: Sandbox) -> None:
+    pid = light_sandbox.server_pid
     assert pid is not None
     killer = threading.Timer(0.5, os.kill, (pid, signal.SIGKILL))
     killer.start()
-    out = sandbox.call(RUN, "import time\ndef main():\n    time.sleep(10)\n")
+    out = light_sandbox.call(RUN, "import time\ndef main():\n    time.sleep(10)\n")
     killer.join()
     assert not out.ok
     assert out.error == "the sandbox server died during the evaluation; it restarts for the next call"
     assert out.duration_s < 5
-    assert_still_works(sandbox)
+    assert_still_works(light_sandbox)
 
 
 def test_unknown_entry_is_an_infrastructure_error(sandbox: Sandbox) -> None:
@@ -135,3 +135,55 @@ def test_environment_is_scrubbed_and_close_cleans_up(monkeypatch: pytest.MonkeyP
 def test_limits_are_validated(kwargs: dict[str, float], field: str) -> None:
     with pytest.raises(ValueError, match=field):
         Limits(**kwargs)
+
+
+def test_output_keeps_the_last_few_kib(sandbox: Sandbox) -> None:
+    out = sandbox.call(RUN, "def main():\n    for i in range(20000):\n        print('line', i)\n")
+    assert out.ok, out.error
+    assert 0 < len(out.output) <= 4096
+    assert out.output.endswith("line 19999\n")
+
+
+def test_large_arguments_and_results_travel(sandbox: Sandbox) -> None:
+    import numpy as np
+
+    data = np.arange(4_000_000, dtype=np.float64)  # 32 MB each way
+    out = sandbox.call(RUN, "def main(a):\n    return a * 2\n", data)
+    assert out.ok, out.error
+    assert out.value.shape == data.shape
+    assert out.value[-1] == 2 * data[-1]
+
+
+def test_interrupted_call_replaces_the_server(light_sandbox: Sandbox) -> None:
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    old_handler = signal.signal(signal.SIGALRM, interrupt)
+    old = light_sandbox.server_pid
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 0.3)
+        with pytest.raises(KeyboardInterrupt):
+            light_sandbox.call(RUN, "import time\ndef main():\n    time.sleep(5)\n")
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old_handler)
+    assert_still_works(light_sandbox)  # no stale reply from the interrupted call
+    assert light_sandbox.server_pid != old
+
+
+def test_forked_process_gets_its_own_server(light_sandbox: Sandbox) -> None:
+    assert_still_works(light_sandbox)
+    parent_server = light_sandbox.server_pid
+    pid = os.fork()
+    if pid == 0:  # the forked copy: must not talk to (or shut down) the parent's server
+        code = 1
+        try:
+            out = light_sandbox.call(RUN, "def main():\n    return 7\n")
+            code = 0 if out.ok and out.value == 7 and light_sandbox.server_pid != parent_server else 2
+            light_sandbox.close()
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert light_sandbox.server_pid == parent_server
+    assert_still_works(light_sandbox)
