@@ -15,7 +15,7 @@ from autoloop.controller._study import DEFAULT_PRUNER, DEFAULT_SAMPLER, create_s
 from autoloop.controller._trials import TrialRuns
 from autoloop.errors import ConfigError
 from autoloop.jobs import LLMSpec, LoopJob
-from autoloop.tasks import TaskInfo, get_task
+from autoloop.tasks import Metric, TaskInfo, get_task
 
 # Iterations per loop run: 6 updates keep one ML-pipeline run near 10-20 s on a laptop core.
 DEFAULT_ITERATIONS = 6
@@ -66,6 +66,7 @@ class Controller:
         storage: Optuna storage URL (``None`` = in memory); study_name: its name there.
         seed: Sampler seed.
         on_status: Called with a ``StudyStatus`` as the study progresses.
+        metric: The task's metric; with ``space`` it spares building the task (replays).
     """
 
     def __init__(
@@ -89,14 +90,16 @@ class Controller:
         study_name: str | None = None,
         seed: int = 0,
         on_status: Callable[[StudyStatus], None] | None = None,
+        metric: Metric | None = None,
     ) -> None:
         for name, value in (("seeds", seeds), ("top_k", top_k), ("parallel", parallel)):
             if not 1 <= value <= 1000:
                 raise ConfigError(f"{name} must be in [1, 1000], got {value!r}")
-        built = get_task(task, data_dir=data_dir)  # validates the name and data once, up front
-        self.metric = built.metric
-        self.space = space or SearchSpace.from_task(TaskInfo.of(type(built)))
-        built.close()
+        if metric is None or space is None:
+            built = get_task(task, data_dir=data_dir)  # validates the name and data once, up front
+            metric, space = built.metric, space or SearchSpace.from_task(TaskInfo.of(type(built)))
+            built.close()
+        self.metric, self.space = metric, space
         self.task, self.executor, self.budget, self.plan = task, executor, budget, plan
         self.seeds, self.top_k, self.final_seeds = seeds, top_k, final_seeds or max(seeds, 3)
         self.parallel, self.sampler, self.pruner = parallel, sampler, pruner

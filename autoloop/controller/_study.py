@@ -51,7 +51,9 @@ def make_pruner(name: str, *, iterations: int, min_resource: int) -> optuna.prun
     if name == "hyperband":
         return optuna.pruners.HyperbandPruner(min_resource=min_resource, max_resource=iterations, reduction_factor=3)
     if name == "wilcoxon":
-        return optuna.pruners.WilcoxonPruner(p_threshold=0.1, n_startup_steps=min_resource)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            return optuna.pruners.WilcoxonPruner(p_threshold=0.1, n_startup_steps=min_resource)
     if name == "none":
         return optuna.pruners.NopPruner()
     raise ConfigError(f"unknown pruner {name!r}; choose one of {', '.join(PRUNERS)}")

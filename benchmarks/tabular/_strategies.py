@@ -1,0 +1,123 @@
+"""Search strategies replayed against the table; each returns what it recommends at each budget."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from statistics import mean
+
+import numpy as np
+
+from autoloop.controller import Budget, Controller, LoopPlan, SearchSpace
+from autoloop.controller._study import make_sampler
+from autoloop.tasks import Metric
+from benchmarks.tabular._executor import TableExecutor
+from benchmarks.tabular._table import KNOBS, Setting, TaskTable
+
+
+@dataclass(frozen=True)
+class Anytime:
+    """``(iterations spent, recommended setting)`` each time the recommendation may change."""
+
+    points: tuple[tuple[int, Setting], ...]
+
+    def at(self, budget: int) -> Setting | None:
+        """The recommendation once ``budget`` iterations are spent (``None`` before the first)."""
+        out = None
+        for cost, setting in self.points:
+            if cost > budget:
+                break
+            out = setting
+        return out
+
+
+def _best_so_far(evaluated: Sequence[tuple[int, Setting, float]]) -> Anytime:
+    points, best, spent = [], None, 0
+    for cost, setting, value in evaluated:
+        spent += cost
+        if best is None or value > best[1]:
+            best = (setting, value)
+        points.append((spent, best[0]))
+    return Anytime(tuple(points))
+
+
+def _value(table: TaskTable, setting: Setting, seeds: Sequence[int]) -> float:
+    runs = table.runs[setting]
+    return mean(runs[s % len(runs)].best_val(table.iterations) for s in seeds)
+
+
+def paper_grid(table: TaskTable, rng: np.random.Generator) -> Anytime:
+    """The paper's protocol: every setting with every seed (in a random order), best mean validation."""
+    order = [table.settings[i] for i in rng.permutation(len(table.settings))]
+    seeds = range(table.seeds)
+    return _best_so_far([(table.seeds * table.iterations, s, _value(table, s, seeds)) for s in order])
+
+
+def random_search(table: TaskTable, rng: np.random.Generator, seeds: Sequence[int]) -> Anytime:
+    """Settings drawn without replacement, ``len(seeds)`` runs each, best mean validation."""
+    order = [table.settings[i] for i in rng.permutation(len(table.settings))]
+    return _best_so_far([(len(seeds) * table.iterations, s, _value(table, s, seeds)) for s in order])
+
+
+def tpe_search(table: TaskTable, rng: np.random.Generator, seeds: Sequence[int]) -> Anytime:
+    """Optuna TPE (the controller's sampler) without pruning; a repeated setting costs nothing."""
+    import optuna
+
+    space = SearchSpace(table.space())
+    study = optuna.create_study(direction="maximize", sampler=make_sampler("tpe", space, seed=int(rng.integers(2**31))))
+    seen: dict[Setting, float] = {}
+    evaluated = []
+    for _ in range(20 * len(table.settings)):
+        if len(seen) == len(table.settings):
+            break
+        trial = study.ask()
+        setting = tuple(space.suggest(trial)[k] for k in KNOBS)
+        fresh = setting not in seen
+        if fresh:
+            seen[setting] = _value(table, setting, seeds)  # type: ignore[index]
+            evaluated.append((len(seeds) * table.iterations, setting, seen[setting]))
+        study.tell(trial, seen[setting])
+    return _best_so_far(evaluated)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class ControllerConfig:
+    """How the autoloop controller is configured in the replay."""
+
+    seeds: int = 2
+    top_k: int = 2
+    final_seeds: int = 2
+    pruner: str = "sha"
+    sampler: str = "tpe"
+
+    def minimum_budget(self, iterations: int) -> int:
+        """Iterations below which the controller refuses to run (one trial plus the final stage)."""
+        return (self.seeds + self.top_k * self.final_seeds) * iterations
+
+    @property
+    def label(self) -> str:
+        """Short name for tables."""
+        return f"controller {self.pruner} S={self.seeds} k={self.top_k} F={self.final_seeds}"
+
+
+def controller(table: TaskTable, rng: np.random.Generator, budget: int, config: ControllerConfig, order: Sequence[int]) -> tuple[Setting, int]:
+    """Run the real ``Controller`` against the table; returns its pick and the iterations it used.
+
+    ``order`` maps seeds to recorded seeds: search seeds 0..S-1 take the first entries, the
+    final stage's fresh seeds the next ones (wrapping when the table has too few).
+    """
+    from autoloop.controller import FINAL_SEED_BASE
+
+    def seed_index(seed: int) -> int:
+        slot = seed if seed < FINAL_SEED_BASE else config.seeds + seed - FINAL_SEED_BASE
+        return order[slot % len(order)]
+
+    executor = TableExecutor(table, seed_index, parallel=2)
+    ctl = Controller(
+        table.task, executor=executor, budget=Budget(iterations=budget), space=SearchSpace(table.space()),
+        plan=LoopPlan(iterations=table.iterations), seeds=config.seeds, top_k=config.top_k,
+        final_seeds=config.final_seeds, parallel=2, sampler=config.sampler, pruner=config.pruner,
+        seed=int(rng.integers(2**31)), metric=Metric("score"),
+    )
+    rec = ctl.run()
+    return tuple(rec.winner.settings[k] for k in KNOBS), executor.consumed  # type: ignore[return-value]

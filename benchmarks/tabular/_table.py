@@ -1,0 +1,91 @@
+"""The recorded grid: every (setting, seed) run of a task, and the ground truth derived from it."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+from statistics import mean
+from typing import Any
+
+Setting = tuple[str, int, int]  # starting_artifact, credit_horizon, batch_size
+KNOBS = ("starting_artifact", "credit_horizon", "batch_size")
+
+
+@dataclass(frozen=True)
+class Run:
+    """One recorded loop run: validation after every iteration (0 = the starting artifact) and final test."""
+
+    seed: int
+    curve: tuple[float, ...]
+    test: float
+    test_curve: tuple[tuple[float, ...], ...]
+
+    @property
+    def iterations(self) -> int:
+        """Iterations the run took."""
+        return len(self.curve) - 1
+
+    def best_val(self, iterations: int) -> float:
+        """Best validation within the first ``iterations`` iterations."""
+        return max(self.curve[: iterations + 1])
+
+
+@dataclass(frozen=True)
+class TaskTable:
+    """All recorded runs of one task, by setting."""
+
+    task: str
+    runs: dict[Setting, tuple[Run, ...]]
+
+    @property
+    def settings(self) -> list[Setting]:
+        """Settings of the grid, in a fixed order."""
+        return sorted(self.runs)
+
+    @property
+    def seeds(self) -> int:
+        """Seeds recorded per setting (the smallest count)."""
+        return min(len(r) for r in self.runs.values())
+
+    @property
+    def iterations(self) -> int:
+        """Iterations per recorded run."""
+        return min(run.iterations for runs in self.runs.values() for run in runs)
+
+    @property
+    def grid_budget(self) -> int:
+        """Iterations the paper's protocol spends: every setting with every seed."""
+        return len(self.runs) * self.seeds * self.iterations
+
+    def true_test(self, setting: Setting) -> float:
+        """Mean test over every recorded seed: what a recommendation of ``setting`` is worth."""
+        return mean(r.test for r in self.runs[setting])
+
+    def regret(self, setting: Setting) -> float:
+        """Normalized test regret: 0 = the best setting's test, 1 = the worst's."""
+        tests = [self.true_test(s) for s in self.runs]
+        best, worst = max(tests), min(tests)
+        return (best - self.true_test(setting)) / (best - worst) if best > worst else 0.0
+
+    def space(self) -> dict[str, list[Any]]:
+        """Knob choices of the grid."""
+        return {k: sorted({s[i] for s in self.runs}) for i, k in enumerate(KNOBS)}
+
+
+def load(path: Path) -> dict[str, TaskTable]:
+    """Read a table written by ``record.py`` (one JSON run per line)."""
+    runs: dict[str, dict[Setting, list[Run]]] = defaultdict(lambda: defaultdict(list))
+    for line in path.read_text().splitlines():
+        if not line.strip():
+            continue
+        row = json.loads(line)
+        setting = tuple(row["setting"][k] for k in KNOBS)
+        curve = tuple(v for _, v in row["curve"])
+        run = Run(row["seed"], curve, row["test"], tuple(tuple(p) for p in row["test_curve"]))
+        runs[row["task"]][setting].append(run)  # type: ignore[index]
+    return {
+        task: TaskTable(task, {s: tuple(sorted(r, key=lambda run: run.seed)) for s, r in per.items()})
+        for task, per in sorted(runs.items())
+    }

@@ -1,0 +1,53 @@
+"""SearchSpace, Interval, meta-overfitting flag and suite aggregation."""
+
+from __future__ import annotations
+
+import pytest
+
+from autoloop.controller import Interval, MetaOverfitting, RunRecord, SearchSpace, SettingReport, aggregate_scores
+from autoloop.errors import ConfigError
+from autoloop.tasks import TaskInfo
+
+INFO = TaskInfo(("one", "many"), (1, 400), (1, 3, 5), "reward")
+
+
+def test_space_restricts_and_extends_what_the_task_declares():
+    space = SearchSpace.from_task(INFO, "artifact=many;horizon=1,25,400;batch_size=2;memory=0,3")
+    assert space.choices["starting_artifact"] == ("many",)
+    assert space.choices["credit_horizon"] == (1, 25, 400)
+    assert space.size == 6 and len(space.grid()) == 6
+    assert SearchSpace.from_task(INFO).size == 12
+
+
+@pytest.mark.parametrize("spec", ["artifact=three", "colour=1", "batch_size=x", "batch_size", "batch_size=0"])
+def test_bad_specs_are_refused(spec):
+    with pytest.raises(ConfigError):
+        SearchSpace.from_task(INFO, spec)
+
+
+def test_bootstrap_interval_brackets_the_mean_and_collapses_for_one_value():
+    iv = Interval.bootstrap([1.0, 2.0, 3.0, 10.0])
+    assert iv.low < iv.mean < iv.high and iv.n == 4
+    assert Interval.bootstrap([5.0]) == Interval(5.0, 5.0, 5.0, 1)
+
+
+def _run(val: float, test: float, curve=()) -> RunRecord:
+    return RunRecord("r", "final", {}, val, test, test_curve=curve)
+
+
+def test_meta_overfitting_flags_falling_test_and_a_significant_gap():
+    falling = ((1, 0.5, 0.50), (3, 0.6, 0.58), (6, 0.7, 0.52))
+    report = SettingReport.of({"a": 1}, 0.7, [_run(0.7, 0.52, falling), _run(0.71, 0.5, falling), _run(0.69, 0.53)])
+    flag = MetaOverfitting.of(report)
+    assert flag.flagged and flag.falling_test_runs == 2 and flag.test_below_validation
+    steady = ((1, 0.5, 0.50), (3, 0.6, 0.58))
+    clean = SettingReport.of({"a": 1}, 0.6, [_run(0.6, 0.61, steady), _run(0.58, 0.57, steady), _run(0.6, 0.6, steady)])
+    assert not MetaOverfitting.of(clean).flagged
+
+
+def test_suite_aggregation_by_normalized_score_and_rank():
+    table = {"t1": {("a",): 0.9, ("b",): 0.5, ("c",): 0.1}, "t2": {("a",): 10.0, ("b",): 40.0, ("c",): 30.0}}
+    normalized = aggregate_scores(table, "normalized")
+    assert normalized[("b",)] == pytest.approx((0.5 + 1.0) / 2)
+    ranks = aggregate_scores(table, "rank")
+    assert ranks[("b",)] == pytest.approx(-1.5) and ranks[("a",)] == pytest.approx(-2.0)
