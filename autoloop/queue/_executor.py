@@ -1,0 +1,179 @@
+"""RQExecutor: the controller's Executor on an RQ queue, for workers on any machine."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import time
+from typing import TYPE_CHECKING
+
+from rq import Queue, Retry
+from rq.exceptions import DuplicateJobError
+from rq.job import Job, JobStatus
+
+from autoloop.controller import Executor, RunEvent
+from autoloop.errors import AutoloopError, ConfigError
+from autoloop.queue._events import EventPublisher, decode, live_entry, recorded
+from autoloop.queue._jobs import JOB_FUNCTION, QueuedRun
+from autoloop.storage import keys
+
+if TYPE_CHECKING:
+    import redis
+
+    from autoloop.jobs import LoopJob
+
+# How often events() asks RQ about runs that went silent (retries exhausted, job lost).
+REAP_INTERVAL_S = 2.0
+DEFAULT_JOB_TIMEOUT_S = 24 * 3600
+RETRIES = 3
+# Stop flags outlive any run; the study's keys are deleted with the study.
+STOP_TTL_S = 7 * 24 * 3600
+_UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
+
+
+class ExecutorDetached(AutoloopError):
+    """The executor was detached (service shutting down); its runs keep going on the workers."""
+
+    status = 503
+
+
+def rq_job_id(study_id: str, run_id: str) -> str:
+    """The RQ job id of a run: readable, limited to RQ's id alphabet, unique per (study, run)."""
+    digest = hashlib.sha1(f"{study_id}\0{run_id}".encode()).hexdigest()[:10]
+    return f"{_UNSAFE.sub('_', run_id)[:80]}-{digest}"
+
+
+class RQExecutor(Executor):
+    """Loop runs as jobs on an RQ queue; events come back through a Redis stream per study.
+
+    Submitting a run that already recorded its outcome replays that outcome instead of
+    running it again, and submitting a run whose job is still queued or running just
+    follows it, so a controller restarted mid-study can resubmit everything it had
+    pending. Every job carries ``Retry(max=retries)``: RQ re-queues the job of a worker
+    that died, and the run resumes from its Redis checkpoint.
+
+    Args:
+        client: Redis client.
+        study_id: The study whose runs this executor carries.
+        queue_name: RQ queue the workers listen on.
+        retries: RQ retries of a job abandoned by a dead worker.
+        job_timeout_s: Wall-time limit of one loop run.
+    """
+
+    def __init__(
+        self,
+        client: redis.Redis,
+        study_id: str,
+        *,
+        queue_name: str = keys.QUEUE_NAME,
+        retries: int = RETRIES,
+        job_timeout_s: int = DEFAULT_JOB_TIMEOUT_S,
+    ) -> None:
+        if retries < 0 or job_timeout_s <= 0:
+            raise ConfigError(f"retries must be >= 0 and job_timeout_s > 0, got {retries=}, {job_timeout_s=}")
+        self.client = client
+        self.study_id = study_id
+        self.queue = Queue(queue_name, connection=client)
+        self.retries = retries
+        self.job_timeout_s = job_timeout_s
+        self._publisher = EventPublisher(client, study_id)
+        self._pending: set[str] = set()
+        self._replay: list[RunEvent] = []
+        self._last_reap = time.monotonic()
+        self._detached = False
+        self._closed = False
+        last = client.xrevrange(keys.study_events(study_id), count=1)
+        self._last_id: bytes | str = last[0][0] if last else "0-0"
+
+    def submit(self, job: LoopJob) -> None:
+        if self._closed:
+            raise ConfigError("this executor is closed; create a new one")
+        run_id = job.run_id
+        self._pending.add(run_id)
+        outcome = recorded(self.client, self.study_id, run_id)
+        if outcome is not None:  # finished before a restart: report it, never run it twice
+            self._replay.append(outcome)
+            return
+        payload = QueuedRun(study_id=self.study_id, job=job, enqueued_at=time.time()).model_dump(mode="json")
+        job_id = rq_job_id(self.study_id, run_id)
+        existing = Job.fetch_many([job_id], connection=self.client)[0]
+        if existing is not None and existing.get_status(refresh=False) in (JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED):
+            return  # queued or running since before a restart: follow it
+        if existing is not None:
+            existing.delete()
+        self.client.hset(keys.study_live(self.study_id), run_id, json.dumps(live_entry("queued")))
+        try:
+            self.queue.enqueue_call(
+                JOB_FUNCTION,
+                args=(payload,),
+                job_id=job_id,
+                timeout=self.job_timeout_s,
+                retry=Retry(max=self.retries) if self.retries else None,
+                result_ttl=STOP_TTL_S,
+                failure_ttl=STOP_TTL_S,
+                description=f"loop run {run_id} of study {self.study_id}",
+                unique=True,
+            )
+        except DuplicateJobError:
+            pass  # a concurrent submit of the same run won; follow that job
+
+    def events(self, timeout: float) -> list[RunEvent]:
+        if self._detached:
+            raise ExecutorDetached("executor detached; the service is shutting down")
+        out = self._take(self._replay)
+        self._replay = []
+        block_ms = None if out else max(int(timeout * 1000), 1)  # None = do not block (0 would block forever)
+        reply = self.client.xread({keys.study_events(self.study_id): self._last_id}, count=1000, block=block_ms)
+        for _stream, entries in reply or ():
+            for entry_id, fields in entries:
+                self._last_id = entry_id
+                out.extend(self._take([decode(fields[b"event"])]))
+        if time.monotonic() - self._last_reap > REAP_INTERVAL_S:
+            self._last_reap = time.monotonic()
+            self._reap()
+        return out
+
+    def _take(self, events: list[RunEvent]) -> list[RunEvent]:
+        out = []
+        for event in events:
+            if event.run_id not in self._pending:
+                continue  # another executor's run, or a duplicate terminal event
+            if event.terminal:
+                self._pending.discard(event.run_id)
+            out.append(event)
+        return out
+
+    def _reap(self) -> None:
+        """Turn runs RQ gave up on (retries exhausted, job lost) into failed events."""
+        pending = sorted(self._pending)
+        jobs = Job.fetch_many([rq_job_id(self.study_id, r) for r in pending], connection=self.client)
+        for run_id, job in zip(pending, jobs):
+            if job is None:
+                error = "the queued job vanished from Redis (was Redis flushed?)"
+            else:
+                status = job.get_status(refresh=False)
+                if status not in (JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED):
+                    continue
+                error = f"job {status.value}: {(job.exc_info or '').strip().splitlines()[-1:] or ['no traceback']}"
+            if recorded(self.client, self.study_id, run_id) is None:
+                self._publisher.emit(RunEvent(run_id, "failed", error=error))
+
+    def stop(self, run_id: str) -> None:
+        self.client.set(keys.run_stop(run_id), 1, ex=STOP_TTL_S)
+        job = Job.fetch_many([rq_job_id(self.study_id, run_id)], connection=self.client)[0]
+        if job is not None and job.get_status(refresh=False) == JobStatus.QUEUED:
+            job.cancel()  # dropped from the queue; its terminal event is recorded here
+            self._publisher.emit(RunEvent(run_id, "failed", error="stopped before it started"))
+
+    def detach(self) -> None:
+        """Leave every run running (the service is restarting); ``events`` raises from now on."""
+        self._detached = True
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        if not self._detached:
+            for run_id in sorted(self._pending):
+                self.stop(run_id)

@@ -1,0 +1,85 @@
+"""The RQ job function: one job = one loop run, resumable from its Redis checkpoint.
+
+Workers import this module by name (``autoloop.queue._jobs.execute``), so the function
+must stay importable and its payload plain JSON-ready data.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from autoloop.controller import RunEvent, execute_job
+from autoloop.jobs import LoopJob
+from autoloop.queue._events import EventPublisher
+from autoloop.storage import connect, keys
+from autoloop.store import RedisStore
+
+logger = logging.getLogger(__name__)
+
+JOB_FUNCTION = "autoloop.queue._jobs.execute"
+
+
+class QueuedRun(BaseModel):
+    """The payload of one RQ job.
+
+    Args:
+        study_id: Study the run belongs to (its events stream and run hash).
+        job: The loop run itself.
+        enqueued_at: ``time.time()`` when it was put on the queue (for latency numbers).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    study_id: str
+    job: LoopJob
+    enqueued_at: float
+
+
+def _connection() -> Any:
+    from rq import get_current_job
+
+    current = get_current_job()
+    return current.connection if current is not None else connect()
+
+
+def execute(payload: dict[str, Any]) -> str:
+    """Run (or resume) one loop run and publish its events; returns the terminal kind.
+
+    Checkpoints go to Redis after every iteration, so a retry of this job on another
+    worker (after the first one died) resumes where the dead one stopped. The stop
+    keys of the run and of its study are checked after every iteration.
+    """
+    run = QueuedRun.model_validate(payload)
+    client = _connection()
+    run_id, study_id = run.job.run_id, run.study_id
+    started = time.time()
+    with client.pipeline(transaction=True) as pipe:
+        pipe.hset(keys.run_state(run_id), mapping={"started_at": started, "pid": os.getpid(), "enqueued_at": run.enqueued_at})
+        pipe.hincrby(keys.run_state(run_id), "attempts", 1)
+        pipe.execute()
+    publisher = EventPublisher(client, study_id)
+    stop_keys = (keys.run_stop(run_id), keys.study_stop(study_id))
+
+    def should_stop() -> bool:
+        return any(client.mget(stop_keys))
+
+    if should_stop():
+        publisher.emit(RunEvent(run_id, "failed", error="stopped before it started"))
+        return "failed"
+    publisher.started(run_id)
+    outcome: list[str] = []
+
+    def emit(event: RunEvent) -> None:
+        if publisher.emit(event) and event.terminal:
+            outcome.append(event.kind)
+        elif event.terminal:
+            logger.info("run %s already recorded its outcome; this re-run does not count again", run_id)
+
+    execute_job(run.job, emit, should_stop, store=RedisStore(client))
+    client.hset(keys.run_state(run_id), mapping={"finished_at": time.time()})
+    return outcome[0] if outcome else "duplicate"

@@ -1,0 +1,129 @@
+"""The FastAPI app: studies, tasks, health; Bearer tokens scope every study to its owner."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING, Annotated, Any
+
+from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from autoloop.errors import AutoloopError
+from autoloop.service._auth import check_token
+from autoloop.service._models import ErrorBody, Health, StudyCreate, StudyList, StudyStatus, TaskEntry
+from autoloop.service._records import StudyRecords
+from autoloop.tasks import task_families
+
+if TYPE_CHECKING:
+    import redis
+
+    from autoloop.service._runner import StudyRunner
+
+logger = logging.getLogger(__name__)
+
+_bearer = HTTPBearer(auto_error=False, description="a token from `autoloop token create`")
+_ERRORS: dict[int | str, dict[str, Any]] = {401: {"model": ErrorBody}, 404: {"model": ErrorBody}, 422: {"model": ErrorBody}}
+
+
+def create_app(client: redis.Redis, runner: StudyRunner | None = None) -> FastAPI:
+    """The service app.
+
+    Args:
+        client: Redis client holding tokens, studies and the queue.
+        runner: Runs the controllers of studies; started and resumed with the app
+            (``None`` = API only, studies stay queued).
+    """
+    records = StudyRecords(client)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if runner is not None:
+            runner.resume()
+        yield
+        if runner is not None:
+            runner.shutdown()
+
+    app = FastAPI(
+        title="autoloop",
+        version="1",
+        summary="Tune the learning loop of LLM-based generative optimization.",
+        lifespan=lifespan,
+    )
+
+    @app.exception_handler(AutoloopError)
+    async def autoloop_error(_request: Request, exc: AutoloopError) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=exc.status)
+
+    def owner(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> str:
+        if credentials is None:
+            raise HTTPException(401, "missing Bearer token; create one with `autoloop token create`", {"WWW-Authenticate": "Bearer"})
+        info = check_token(client, credentials.credentials)
+        if info is None:
+            raise HTTPException(401, "unknown token; create one with `autoloop token create`", {"WWW-Authenticate": "Bearer"})
+        return info.owner
+
+    Owner = Annotated[str, Depends(owner)]
+
+    def own_study(study_id: str, who: Owner) -> str:
+        if not records.owned(study_id, who):  # someone else's study reads as missing
+            raise HTTPException(404, f"no study {study_id!r} for this token")
+        return study_id
+
+    StudyId = Annotated[str, Depends(own_study)]
+
+    @app.post("/v1/studies", status_code=201, response_model=StudyStatus, responses=_ERRORS)
+    def create_study(body: StudyCreate, who: Owner) -> StudyStatus:
+        """Submit a tuning job; its controller starts right away."""
+        if runner is not None:
+            runner.validate(body)
+        study_id = records.create(who, body)
+        logger.info("study %s created for task %s", study_id, body.task)
+        if runner is not None:
+            runner.start(study_id)
+        return records.status(study_id)
+
+    @app.get("/v1/studies", response_model=StudyList, responses=_ERRORS)
+    def list_studies(who: Owner) -> StudyList:
+        """The caller's studies, newest first."""
+        studies = [records.status(s) for s in records.of_owner(who)]
+        return StudyList(studies=sorted(studies, key=lambda s: -s.created_at))
+
+    @app.get("/v1/studies/{study_id}", response_model=StudyStatus, responses=_ERRORS)
+    def get_study(study_id: StudyId) -> StudyStatus:
+        """State and progress: runs done/queued/running, best so far, iterations and tokens spent."""
+        return records.status(study_id)
+
+    @app.get("/v1/studies/{study_id}/recommendation", responses={**_ERRORS, 409: {"model": ErrorBody}})
+    def get_recommendation(study_id: StudyId) -> dict[str, Any]:
+        """The recommendation of a finished study (409 while it is still running)."""
+        recommendation = records.recommendation(study_id)
+        if recommendation is None:
+            state = records.state(study_id)
+            raise HTTPException(409, f"study {study_id} is {state}; no recommendation yet")
+        return recommendation
+
+    @app.delete("/v1/studies/{study_id}", response_model=StudyStatus, responses=_ERRORS)
+    def cancel_study(study_id: StudyId) -> StudyStatus:
+        """Cancel: queued runs are dropped, running ones stop at their next iteration."""
+        records.cancel(study_id)
+        return records.status(study_id)
+
+    @app.get("/v1/tasks", response_model=list[TaskEntry])
+    def list_tasks() -> list[TaskEntry]:
+        """Registered tasks with their starting artifacts, horizons and batch sizes."""
+        out = []
+        for family in task_families().values():
+            for variant in family.variants:
+                info = family.describe(variant)
+                out.append(TaskEntry(task=f"{family.name}:{variant}", artifacts=list(info.artifacts), horizons=list(info.horizons), batch_sizes=list(info.batch_sizes), metric=info.metric))
+        return out
+
+    @app.get("/healthz", response_model=Health)
+    def health() -> Health:
+        """Liveness: the service answers and reaches Redis."""
+        return Health(status="ok", redis=bool(client.ping()), active_studies=len(records.active()))
+
+    return app

@@ -1,0 +1,111 @@
+"""The HTTP API's request and response bodies (also the OpenAPI schema)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
+
+TASK_PATTERN = r"^[a-z0-9_]+:[A-Za-z0-9_.-]+$"
+StudyState = Literal["queued", "running", "finished", "failed", "cancelled"]
+
+
+class LLMOptions(BaseModel):
+    """An OpenAI-compatible endpoint for the ``llm`` optimizer; the key is write-only."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    model: str | None = Field(default=None, max_length=200)
+    base_url: str | None = Field(default=None, max_length=500)
+    api_key: SecretStr | None = Field(default=None, max_length=500, description="never logged or returned")
+
+
+class Budget(BaseModel):
+    """How much a study may spend."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    runs: int = Field(default=12, ge=1, le=1000, description="search loop runs (trials x seeds)")
+    iterations: int = Field(default=10, ge=1, le=1000, description="optimizer updates per loop run")
+    tokens: int | None = Field(default=None, ge=1, description="LLM tokens for the whole study")
+
+
+class StudyCreate(BaseModel):
+    """``POST /v1/studies``: a task, a search space, a budget, seeds and the optimizer."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    task: str = Field(pattern=TASK_PATTERN, max_length=200, examples=["mlpipeline:spaceship-titanic"])
+    data_dir: str | None = Field(default=None, max_length=1000, description="task data directory on the workers")
+    space: str | None = Field(default=None, max_length=2000, examples=["batch_size=1,3;credit_horizon=1"])
+    budget: Budget = Field(default_factory=Budget)
+    seeds: int = Field(default=1, ge=1, le=10, description="seeds per setting")
+    top_k: int = Field(default=2, ge=1, le=10, description="settings re-checked on test")
+    final_seeds: int = Field(default=2, ge=1, le=10, description="fresh seeds per re-checked setting")
+    optimizer: str | None = Field(default=None, max_length=50, description="'llm' or 'local' (default: by endpoint)")
+    llm: LLMOptions = Field(default_factory=LLMOptions)
+    sampler: Literal["tpe", "random", "grid"] = "tpe"
+    pruner: Literal["sha", "hyperband", "wilcoxon", "none"] = "sha"
+    seed: int = Field(default=0, ge=0, le=2**31 - 1)
+
+    def public(self) -> dict[str, Any]:
+        """The request as stored and echoed back: everything except the API key."""
+        data = self.model_dump(mode="json", exclude={"llm": {"api_key"}})
+        data["llm"]["api_key_set"] = self.llm.api_key is not None
+        return data
+
+
+class Progress(BaseModel):
+    """Where a study stands."""
+
+    runs_requested: int
+    runs_done: int
+    runs_failed: int
+    runs_running: int
+    runs_queued: int
+    best_val: float | None
+    iterations: int
+    tokens: int
+
+
+class StudyStatus(BaseModel):
+    """``GET /v1/studies/{id}``."""
+
+    id: str
+    state: StudyState
+    task: str
+    created_at: float
+    finished_at: float | None = None
+    error: str | None = None
+    request: dict[str, Any]
+    progress: Progress
+
+
+class StudyList(BaseModel):
+    """``GET /v1/studies``: the caller's studies, newest first."""
+
+    studies: list[StudyStatus]
+
+
+class TaskEntry(BaseModel):
+    """One task of ``GET /v1/tasks``."""
+
+    task: str
+    artifacts: list[str]
+    horizons: list[int]
+    batch_sizes: list[int]
+    metric: str
+
+
+class Health(BaseModel):
+    """``GET /healthz``."""
+
+    status: Literal["ok"]
+    redis: bool
+    active_studies: int
+
+
+class ErrorBody(BaseModel):
+    """Every error reply."""
+
+    detail: str

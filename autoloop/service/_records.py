@@ -1,0 +1,139 @@
+"""Study records in Redis: who owns a study, its request, state, progress and recommendation."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+from typing import TYPE_CHECKING, Any
+
+from autoloop.service._models import Progress, StudyCreate, StudyStatus
+from autoloop.storage import keys
+
+if TYPE_CHECKING:
+    import redis
+
+TERMINAL_STATES = ("finished", "failed", "cancelled")
+
+
+def _text(value: bytes | None) -> str | None:
+    return value.decode() if value is not None else None
+
+
+class StudyRecords:
+    """Reads and writes study records; every read is scoped to an owner.
+
+    Args:
+        client: Redis client.
+    """
+
+    def __init__(self, client: redis.Redis) -> None:
+        self.client = client
+
+    def create(self, owner: str, request: StudyCreate) -> str:
+        """Store a new study (state ``queued``) and mark it active; returns its id."""
+        study_id = secrets.token_hex(8)
+        secret = {"api_key": request.llm.api_key.get_secret_value()} if request.llm.api_key else {}
+        record = {
+            "owner": owner,
+            "state": "queued",
+            "task": request.task,
+            "created_at": time.time(),
+            "request": json.dumps(request.public()),
+            "secret": json.dumps(secret),
+            "runs_requested": request.budget.runs,
+        }
+        with self.client.pipeline(transaction=True) as pipe:
+            pipe.hset(keys.study(study_id), mapping=record)
+            pipe.sadd(keys.studies_of(owner), study_id)
+            pipe.sadd(keys.active_studies(), study_id)
+            pipe.execute()
+        return study_id
+
+    def owned(self, study_id: str, owner: str) -> bool:
+        """True when ``study_id`` exists and belongs to ``owner``."""
+        return len(study_id) <= 64 and _text(self.client.hget(keys.study(study_id), "owner")) == owner
+
+    def request(self, study_id: str) -> StudyCreate:
+        """The full request of a study, API key included (for the runner only)."""
+        raw_request, raw_secret = self.client.hmget(keys.study(study_id), ["request", "secret"])
+        data = json.loads(raw_request)
+        data["llm"].pop("api_key_set", None)
+        data["llm"].update(json.loads(raw_secret or "{}"))
+        return StudyCreate.model_validate(data)
+
+    def state(self, study_id: str) -> str | None:
+        """The study's state, or ``None`` if there is no such study."""
+        return _text(self.client.hget(keys.study(study_id), "state"))
+
+    def set_state(self, study_id: str, state: str, *, error: str | None = None) -> None:
+        """Move a study to ``state``; a terminal state also retires it from the active set."""
+        fields: dict[str, Any] = {"state": state}
+        if error is not None:
+            fields["error"] = error[:2000]
+        with self.client.pipeline(transaction=True) as pipe:
+            if state in TERMINAL_STATES:
+                fields["finished_at"] = time.time()
+                pipe.srem(keys.active_studies(), study_id)
+            pipe.hset(keys.study(study_id), mapping=fields)
+            pipe.execute()
+
+    def finish(self, study_id: str, recommendation: dict[str, Any]) -> None:
+        """Store the recommendation and mark the study finished, in one transaction."""
+        with self.client.pipeline(transaction=True) as pipe:
+            pipe.hset(keys.study(study_id), mapping={"recommendation": json.dumps(recommendation), "state": "finished", "finished_at": time.time()})
+            pipe.srem(keys.active_studies(), study_id)
+            pipe.execute()
+
+    def cancel(self, study_id: str) -> None:
+        """Raise the study's stop flag: queued runs are dropped, running ones stop at their next iteration."""
+        self.client.set(keys.study_stop(study_id), 1)
+        if self.state(study_id) not in TERMINAL_STATES:
+            self.set_state(study_id, "cancelled")
+
+    def cancelled(self, study_id: str) -> bool:
+        """True once ``cancel`` was called."""
+        return bool(self.client.exists(keys.study_stop(study_id)))
+
+    def recommendation(self, study_id: str) -> dict[str, Any] | None:
+        """The stored recommendation, once the study finished."""
+        raw = self.client.hget(keys.study(study_id), "recommendation")
+        return json.loads(raw) if raw is not None else None
+
+    def active(self) -> list[str]:
+        """Ids of studies whose controller has not finished."""
+        return sorted(_text(s) or "" for s in self.client.smembers(keys.active_studies()))
+
+    def of_owner(self, owner: str) -> list[str]:
+        """Ids of an owner's studies."""
+        return sorted(_text(s) or "" for s in self.client.smembers(keys.studies_of(owner)))
+
+    def status(self, study_id: str) -> StudyStatus:
+        """State, request (without secrets) and progress of a study."""
+        raw = {k.decode(): v.decode() for k, v in self.client.hgetall(keys.study(study_id)).items()}
+        return StudyStatus(
+            id=study_id,
+            state=raw["state"],  # type: ignore[arg-type]
+            task=raw["task"],
+            created_at=float(raw["created_at"]),
+            finished_at=float(raw["finished_at"]) if "finished_at" in raw else None,
+            error=raw.get("error"),
+            request=json.loads(raw["request"]),
+            progress=self.progress(study_id, int(raw["runs_requested"])),
+        )
+
+    def progress(self, study_id: str, runs_requested: int) -> Progress:
+        """Counts and totals over the study's runs (from each run's live summary)."""
+        runs = [json.loads(v) for v in self.client.hvals(keys.study_live(study_id))]
+        states = [r.get("state") for r in runs]
+        bests = [r["best_val"] for r in runs if r.get("best_val") is not None]
+        return Progress(
+            runs_requested=runs_requested,
+            runs_done=states.count("done"),
+            runs_failed=states.count("failed"),
+            runs_running=states.count("running"),
+            runs_queued=states.count("queued"),
+            best_val=max(bests) if bests else None,
+            iterations=sum(int(r.get("iteration") or 0) for r in runs),
+            tokens=sum(int(r.get("tokens") or 0) for r in runs),
+        )

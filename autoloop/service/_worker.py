@@ -1,0 +1,121 @@
+"""``autoloop worker``: N RQ worker processes, kept alive by a small supervisor."""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import signal
+import time
+from dataclasses import dataclass
+from types import FrameType
+
+from autoloop.errors import ConfigError
+from autoloop.storage import connect, keys
+
+logger = logging.getLogger(__name__)
+
+# A worker that dies sooner than this after starting is restarted with a growing delay.
+_MIN_HEALTHY_S = 5.0
+_MAX_RESTART_DELAY_S = 30.0
+
+
+@dataclass(frozen=True)
+class WorkerOptions:
+    """How worker processes connect and how fast they notice trouble.
+
+    Args:
+        redis_url: Redis URL every worker connects to.
+        processes: Worker processes (each runs one loop run at a time).
+        queue: RQ queue name.
+        job_monitoring_interval: Seconds between heartbeats of a busy worker; a job of a
+            dead worker is re-queued about ``job_monitoring_interval + 60`` s after its last heartbeat.
+        maintenance_interval: Seconds between registry clean-ups (abandoned-job detection) of an idle worker.
+        burst: Exit when the queue is empty (benchmarks, tests).
+    """
+
+    redis_url: str
+    processes: int = 1
+    queue: str = keys.QUEUE_NAME
+    job_monitoring_interval: int = 10
+    maintenance_interval: int = 60
+    burst: bool = False
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.processes <= 256:
+            raise ConfigError(f"--processes must be in [1, 256], got {self.processes}")
+        if self.job_monitoring_interval < 1 or self.maintenance_interval < 1:
+            raise ConfigError("--job-monitoring-interval and --maintenance-interval must be >= 1 second")
+
+
+def work(options: WorkerOptions) -> None:
+    """One worker process: take loop runs off the queue until told to stop."""
+    from rq import Queue, Worker
+
+    client = connect(options.redis_url)
+    worker = Worker(
+        [Queue(options.queue, connection=client)],
+        connection=client,
+        job_monitoring_interval=options.job_monitoring_interval,
+        maintenance_interval=options.maintenance_interval,
+        # The dequeue wait is worker_ttl - 15 s: keep it short so idle workers run maintenance on time.
+        worker_ttl=options.maintenance_interval + 15,
+    )
+    worker.work(burst=options.burst, logging_level="WARNING")
+
+
+def run_workers(options: WorkerOptions) -> int:
+    """Start ``options.processes`` workers and keep them alive until SIGINT/SIGTERM; returns 0."""
+    from autoloop.queue import execute  # noqa: F401 - imported once here, inherited by every forked job
+    from autoloop.tasks import task_families
+
+    task_families()  # task modules too, instead of once per job in each work horse
+    ctx = multiprocessing.get_context("fork")
+    stopping = False
+
+    def on_signal(signum: int, _frame: FrameType | None) -> None:
+        nonlocal stopping
+        stopping = True
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    procs: list[multiprocessing.process.BaseProcess | None] = [None] * options.processes
+    started = [0.0] * options.processes
+    restart_at = [0.0] * options.processes
+    delay = [0.0] * options.processes
+    finished = [False] * options.processes
+    try:
+        while not stopping and not all(finished):
+            for i, proc in enumerate(procs):
+                if finished[i] or (proc is not None and proc.is_alive()):
+                    continue
+                if proc is not None:  # just exited
+                    procs[i] = None
+                    if options.burst and proc.exitcode == 0:
+                        finished[i] = True
+                        continue
+                    quick = time.monotonic() - started[i] < _MIN_HEALTHY_S
+                    delay[i] = min(max(delay[i] * 2, 1.0), _MAX_RESTART_DELAY_S) if quick else 0.0
+                    restart_at[i] = time.monotonic() + delay[i]
+                    logger.warning("worker %d exited with %s; restarting in %.0fs", i, proc.exitcode, delay[i])
+                if time.monotonic() >= restart_at[i]:
+                    procs[i] = ctx.Process(target=work, args=(options,), name=f"autoloop-worker-{i}")
+                    procs[i].start()
+                    started[i] = time.monotonic()
+            time.sleep(0.2)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        _shut_down([p for p in procs if p is not None])
+    return 0
+
+
+def _shut_down(procs: list[multiprocessing.process.BaseProcess]) -> None:
+    """Warm shutdown (the current iteration's checkpoint is kept; RQ re-queues the run), then kill."""
+    for proc in procs:
+        if proc.is_alive():
+            proc.terminate()
+    deadline = time.monotonic() + 20
+    for proc in procs:
+        proc.join(max(deadline - time.monotonic(), 0.1))
+        if proc.is_alive():
+            proc.kill()
+            proc.join()

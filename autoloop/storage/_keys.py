@@ -1,0 +1,77 @@
+"""Every Redis key autoloop writes, built in one place from one prefix.
+
+The key layout (``autoloop:`` prefix):
+
+- ``token:<sha256>`` hash: owner id and name of an API token.
+- ``study:<id>`` hash: study record (owner, state, request, progress counters).
+- ``studies:<owner>`` set / ``studies:active`` set: study ids by owner / still running.
+- ``study:<id>:runs`` hash: run id -> JSON result, written once per run (HSETNX).
+- ``study:<id>:live`` hash: run id -> JSON summary (state, iteration, best, tokens).
+- ``study:<id>:events`` stream: progress, done and failed events of its runs.
+- ``study:<id>:stop`` string: set when the study was cancelled; runs stop at their next iteration.
+- ``run:<id>:checkpoint`` string: the latest ``Checkpoint`` of a loop run (JSON).
+- ``run:<id>:stop`` string: set to stop one run (pruned or cancelled).
+- ``run:<id>:state`` hash: worker pid, queued/started timestamps, last progress.
+- ``optuna`` journal: the Optuna studies (``JournalRedisBackend`` prefix).
+"""
+
+from __future__ import annotations
+
+PREFIX = "autoloop"
+QUEUE_NAME = "autoloop-runs"
+OPTUNA_PREFIX = f"{PREFIX}:optuna"
+
+
+def token(digest: str) -> str:
+    """Hash of one API token, keyed by the token's sha256 hex digest."""
+    return f"{PREFIX}:token:{digest}"
+
+
+def study(study_id: str) -> str:
+    """The study record hash."""
+    return f"{PREFIX}:study:{study_id}"
+
+
+def studies_of(owner: str) -> str:
+    """Set of the study ids an owner created."""
+    return f"{PREFIX}:studies:{owner}"
+
+
+def active_studies() -> str:
+    """Set of study ids whose controller has not finished."""
+    return f"{PREFIX}:studies:active"
+
+
+def study_runs(study_id: str) -> str:
+    """Hash run id -> result JSON, one field per finished run."""
+    return f"{PREFIX}:study:{study_id}:runs"
+
+
+def study_live(study_id: str) -> str:
+    """Hash run id -> JSON summary of the run's state and last progress."""
+    return f"{PREFIX}:study:{study_id}:live"
+
+
+def study_events(study_id: str) -> str:
+    """Stream of run events of a study."""
+    return f"{PREFIX}:study:{study_id}:events"
+
+
+def study_stop(study_id: str) -> str:
+    """Set when a study is cancelled."""
+    return f"{PREFIX}:study:{study_id}:stop"
+
+
+def checkpoint(run_id: str) -> str:
+    """Latest checkpoint of a loop run."""
+    return f"{PREFIX}:run:{run_id}:checkpoint"
+
+
+def run_stop(run_id: str) -> str:
+    """Set to stop one loop run at its next iteration."""
+    return f"{PREFIX}:run:{run_id}:stop"
+
+
+def run_state(run_id: str) -> str:
+    """Bookkeeping of one loop run: timestamps, worker pid, attempts."""
+    return f"{PREFIX}:run:{run_id}:state"

@@ -1,0 +1,40 @@
+"""A checkpoint store in Redis: what lets a loop run resume on any worker after a crash."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING
+
+from autoloop.errors import StoreError
+from autoloop.storage import keys
+from autoloop.store._base import Checkpoint, Store
+
+if TYPE_CHECKING:
+    import redis
+
+
+class RedisStore(Store):
+    """Checkpoints as JSON strings under ``autoloop:run:<run_id>:checkpoint``.
+
+    Args:
+        client: A ``redis.Redis`` client (see ``autoloop.storage.connect``).
+        ttl_s: Expire checkpoints this long after their last write (``None`` = keep).
+    """
+
+    def __init__(self, client: redis.Redis, *, ttl_s: int | None = None) -> None:
+        if ttl_s is not None and ttl_s <= 0:
+            raise ValueError(f"ttl_s must be positive or None, got {ttl_s=}")
+        self.client = client
+        self.ttl_s = ttl_s
+
+    def save(self, run_id: str, checkpoint: Checkpoint) -> None:
+        self.client.set(keys.checkpoint(run_id), json.dumps(checkpoint.to_dict()), ex=self.ttl_s)
+
+    def load(self, run_id: str) -> Checkpoint | None:
+        raw = self.client.get(keys.checkpoint(run_id))
+        if raw is None:
+            return None
+        try:
+            return Checkpoint(**json.loads(raw))
+        except (json.JSONDecodeError, TypeError) as exc:
+            raise StoreError(f"checkpoint of run {run_id!r} in Redis is unreadable ({exc}); delete the key to start afresh") from exc
