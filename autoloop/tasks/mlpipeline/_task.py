@@ -5,19 +5,17 @@ from __future__ import annotations
 import abc
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 from sklearn.metrics import accuracy_score, f1_score, r2_score
 
 from autoloop.artifact import Artifact
+from autoloop.sandbox import Limits, Sandbox
 from autoloop.tasks._base import Metric, Task
 from autoloop.tasks.mlpipeline._data import DATASETS, FOLDS, Dataset, field_glossary, load_frame, make_splits, resolve_data_dir
 from autoloop.tasks.mlpipeline._feedback import feedback_text
 from autoloop.trace import Instance, Split, Step, Trace, failed_trace
-
-if TYPE_CHECKING:
-    from autoloop.sandbox import Sandbox
 
 ENTRY = "autoloop.tasks.mlpipeline._runner:fit_and_predict"
 # Modules the sandbox imports once before forking, so a fit does not pay for them.
@@ -138,8 +136,6 @@ class MLPipelineTask(Task):
     def sandbox(self) -> Sandbox:
         """The task's sandbox, started on first use (forks a child with the ML modules loaded)."""
         if self._sandbox is None:
-            from autoloop.sandbox import Limits, Sandbox
-
             self._sandbox = Sandbox(limits=Limits(timeout_s=TIMEOUT_S, memory_mb=MEMORY_MB), preload=PRELOAD)
         return self._sandbox
 

@@ -1,0 +1,165 @@
+"""The MLAgentBench tasks on the real CSVs: splits, starting artifacts, failures, feedback, data errors."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from autoloop.errors import DataError
+from autoloop.loop import LoopRun
+from autoloop.optimizers import create_optimizer
+from autoloop.optimizers._local import tunable_constants
+from autoloop.policies import load_policy
+from autoloop.settings import LoopSettings
+from autoloop.tasks import get_task, task_names
+from autoloop.tasks.mlpipeline import MLPipelineTask, feedback_text
+
+VARIANTS = ("spaceship-titanic", "house-prices")
+POLICIES = Path(str(resources.files("autoloop.policies"))) / "mlpipeline"
+
+
+@pytest.fixture(scope="module", params=VARIANTS)
+def task(request: pytest.FixtureRequest, shared_data: Path) -> Iterator[MLPipelineTask]:
+    built = get_task(f"mlpipeline:{request.param}", data_dir=shared_data / "mlagentbench")
+    yield built
+    built.close()
+
+
+def test_both_tasks_are_registered() -> None:
+    assert {"mlpipeline:spaceship-titanic", "mlpipeline:house-prices"} <= set(task_names())
+
+
+def test_splits_are_deterministic_disjoint_and_cover_every_row(task: MLPipelineTask, shared_data: Path) -> None:
+    again = get_task(task.name, data_dir=shared_data)  # the parent folder works too
+    s = task.splits
+    for name in ("train", "val", "test"):
+        assert np.array_equal(getattr(s, name), getattr(again.splits, name))
+    train, val, test = set(s.train), set(s.val), set(s.test)
+    assert not (train & val or train & test or val & test)
+    assert len(train | val | test) == len(task.y)
+    assert abs(len(s.train) / len(task.y) - 0.6) < 0.01 and abs(len(s.test) / len(task.y) - 0.2) < 0.01
+    held_out = [set(held) for _, held in s.folds]
+    assert len(held_out) == len(task.split("train")) == 5
+    assert set().union(*held_out) == train and sum(map(len, held_out)) == len(train)
+    for fit, held in s.folds:
+        assert not set(fit) & set(held) and set(fit) | set(held) == train
+
+
+def test_spaceship_splits_are_stratified(shared_data: Path) -> None:
+    task = get_task("mlpipeline:spaceship-titanic", data_dir=shared_data)
+    labels = task.y.to_numpy().astype(bool)
+    overall = labels.mean()
+    for rows in (task.splits.train, task.splits.val, task.splits.test, *(held for _, held in task.splits.folds)):
+        assert abs(labels[rows].mean() - overall) < 0.005
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("artifact", ["many_functions", "one_function"])
+def test_starting_artifacts_score_sensibly_on_val(task: MLPipelineTask, artifact: str) -> None:
+    score = task.evaluate(task.starting_artifact(artifact), "val")
+    if task.metric.higher_is_better:
+        assert score > 0.75  # accuracy; a majority guess gets about 0.50
+    else:
+        assert -0.2 < score < 0  # -RMSE of log price; predicting the mean gets about -0.4
+
+
+def test_rollout_trace_has_one_step_with_metrics_and_staged_feedback(shared_data: Path) -> None:
+    task = get_task("mlpipeline:house-prices", data_dir=shared_data)
+    try:
+        trace = task.rollout(task.starting_artifact("one_function"), task.split("train")[2], 1)
+    finally:
+        task.close()
+    assert not trace.failed and len(trace.steps) == 1
+    assert trace.score == pytest.approx(-trace.metrics["rmse"]) and trace.metrics["r2"] > 0.7
+    step = trace.steps[0]
+    assert "fold 3 of 5" in step.input and "RMSE(log)" in step.output
+    assert step.feedback.startswith("Held-out RMSE") and "Strong result" in step.feedback
+
+
+BROKEN = {
+    "syntax": ("def train_model(x, y, test_data, task)\n    return y\n", "SyntaxError"),
+    "exception": ("def train_model(x, y, test_data, task):\n    raise ValueError('no model today')\n", "no model today"),
+    "length": ("def train_model(x, y, test_data, task):\n    return [1.0]\n", "expected"),
+    "missing": ("def fit(x, y, test_data, task):\n    return y\n", "train_model"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BROKEN))
+def test_broken_candidate_becomes_a_failed_trace_with_a_reason(task: MLPipelineTask, case: str) -> None:
+    body, reason = BROKEN[case]
+    artifact = task.starting_artifact("one_function").with_updates({"train_model": body})
+    trace = task.rollout(artifact, task.split("train")[0], 1)
+    assert trace.failed and reason in trace.error
+    assert trace.score == task.failure_score and trace.feedback.startswith("Evaluation failed")
+
+
+def test_unscorable_predictions_fail_with_what_was_expected(task: MLPipelineTask) -> None:
+    wrong = "0.37" if task.metric.higher_is_better else "-5.0"
+    body = f"def train_model(x, y, test_data, task):\n    return [{wrong}] * len(test_data)\n"
+    trace = task.rollout(task.starting_artifact("one_function").with_updates({"train_model": body}), task.split("val")[0], None)
+    assert trace.failed and ("True/False" in trace.error or "positive" in trace.error)
+
+
+@pytest.mark.parametrize(
+    ("f1", "band"),
+    [(0.2, "Poor"), (0.4999, "Poor"), (0.5, "Weak"), (0.6999, "Weak"), (0.7, "Decent"), (0.7999, "Decent"), (0.8, "Strong"), (0.95, "Strong")],
+)
+def test_spaceship_feedback_is_staged_by_f1(f1: float, band: str) -> None:
+    text = feedback_text("classification", {"accuracy": 0.5, "f1": f1})
+    assert f"F1 {f1:.4f}" in text and band in text.split(". ", 1)[1]
+
+
+@pytest.mark.parametrize(
+    ("r2", "band"),
+    [(-1.0, "Poor"), (0.0, "Poor"), (0.001, "Weak"), (0.4999, "Weak"), (0.5, "Decent"), (0.6999, "Decent"), (0.7, "Strong"), (0.9, "Strong")],
+)
+def test_house_prices_feedback_is_staged_by_r2(r2: float, band: str) -> None:
+    text = feedback_text("regression", {"rmse": 0.2, "r2": r2})
+    assert f"R^2 {r2:.4f}" in text and band in text.split(". ", 1)[1]
+
+
+def test_one_function_docstring_is_the_many_function_docstrings_concatenated() -> None:
+    many = ast.parse((POLICIES / "many_functions.py").read_text())
+    one = ast.parse((POLICIES / "one_function.py").read_text())
+    stages = [node for node in many.body if isinstance(node, ast.FunctionDef)]
+    assert [f.name for f in stages] == ["preprocess", "select_features", "train_model", "predict"]
+    (single,) = [node for node in one.body if isinstance(node, ast.FunctionDef)]
+    assert ast.get_docstring(single) == "\n\n".join(ast.get_docstring(f) for f in stages)
+
+
+def test_starting_artifacts_have_tunable_constants_in_editable_functions() -> None:
+    for name in ("many_functions", "one_function"):
+        artifact = load_policy("mlpipeline", name)
+        assert "header" not in artifact.editable and "import" in artifact.parameters["header"]
+        assert sum(len(tunable_constants(artifact.parameters[p])) for p in artifact.editable) >= 8
+
+
+def test_missing_data_names_the_file_and_the_fix(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(DataError, match=r"house_prices_train\.csv not found in .*--data"):
+        get_task("mlpipeline:house-prices", data_dir=tmp_path)
+    monkeypatch.delenv("AUTOLOOP_DATA", raising=False)
+    with pytest.raises(DataError, match=r"--data DIR \(or set AUTOLOOP_DATA\).*spaceship_titanic_train\.csv"):
+        get_task("mlpipeline:spaceship-titanic")
+
+
+def test_data_dir_comes_from_the_environment(shared_data: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AUTOLOOP_DATA", str(shared_data))
+    task = get_task("mlpipeline:spaceship-titanic")
+    assert task.data_dir == shared_data / "mlagentbench" and "Cabin is deck/num/side" in task.background
+
+
+@pytest.mark.slow
+def test_a_short_local_loop_improves_or_keeps_val_and_scores_test(shared_data: Path) -> None:
+    task = get_task("mlpipeline:house-prices", data_dir=shared_data)
+    settings = LoopSettings("many_functions", batch_size=1, iterations=2, seed=1)
+    try:
+        result = LoopRun(task, settings, create_optimizer("local", seed=1)).run()
+    finally:
+        task.close()
+    assert [i for i, _ in result.curve] == [0, 1, 2]
+    assert result.best_val >= result.curve[0][1] and result.test is not None and -0.25 < result.test < 0
