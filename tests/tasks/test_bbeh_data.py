@@ -98,4 +98,4 @@ def test_cli_lists_bbeh_tasks_with_batch_sizes_1_3_5(capsys):
     assert main(["tasks", "--json"]) == 0
     rows = {r["task"]: r for r in json.loads(capsys.readouterr().out)}
     assert rows["bbeh:linguini"]["batch_sizes"] == [1, 3, 5]
-    assert rows["bbeh:linguini"]["artifacts"] == ["default"]
+    assert rows["bbeh:linguini"]["artifacts"] == ["default", "final_answer"]

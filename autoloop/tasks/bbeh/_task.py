@@ -48,7 +48,7 @@ class BBEHTask(Task):
     """
 
     policy_family = "bbeh"
-    artifacts = ("default",)
+    artifacts = ("default", "final_answer")
     horizons = (1,)
     batch_sizes = (1, 3, 5)
     metric = Metric("accuracy")
