@@ -107,7 +107,9 @@ class Controller:
         self.storage, self.study_name, self.seed = storage, study_name, seed
         self.on_status = on_status or (lambda status: None)
         self.status = StudyStatus(iteration_budget=budget.iterations)
-        self._id = uuid.uuid4().hex[:8]
+        # Run ids derive from the study name when given, so a restarted service that replays
+        # the study (autoloop.service) submits the same run ids and never re-runs a finished run.
+        self._id = study_name or uuid.uuid4().hex[:8]
         self._rechecks = 0
 
     def run(self) -> Recommendation:
