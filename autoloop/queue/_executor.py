@@ -14,7 +14,7 @@ from rq.job import Job, JobStatus
 
 from autoloop.controller import Executor, RunEvent
 from autoloop.errors import AutoloopError, ConfigError
-from autoloop.queue._events import EventPublisher, decode, live_entry, recorded
+from autoloop.queue._events import EventPublisher, decode, encode, live_entry, recorded
 from autoloop.queue._jobs import JOB_FUNCTION, QueuedRun
 from autoloop.storage import keys
 
@@ -38,6 +38,16 @@ class ExecutorDetached(AutoloopError):
     status = 503
 
 
+class StudyCancelled(AutoloopError):
+    """The study was cancelled (``DELETE /v1/studies/{id}``)."""
+
+    status = 409
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
 def rq_job_id(study_id: str, run_id: str) -> str:
     """The RQ job id of a run: readable, limited to RQ's id alphabet, unique per (study, run)."""
     digest = hashlib.sha1(f"{study_id}\0{run_id}".encode()).hexdigest()[:10]
@@ -47,11 +57,14 @@ def rq_job_id(study_id: str, run_id: str) -> str:
 class RQExecutor(Executor):
     """Loop runs as jobs on an RQ queue; events come back through a Redis stream per study.
 
-    Submitting a run that already recorded its outcome replays that outcome instead of
-    running it again, and submitting a run whose job is still queued or running just
-    follows it, so a controller restarted mid-study can resubmit everything it had
-    pending. Every job carries ``Retry(max=retries)``: RQ re-queues the job of a worker
-    that died, and the run resumes from its Redis checkpoint.
+    Every batch ``events`` returns is first appended to the study's journal in Redis. A
+    new executor of the same study replays the journal batch by batch, so a controller
+    restarted after a service restart (same seed, same study name) makes the same
+    decisions and submits the same run ids; once the journal is spent, runs it submitted
+    that are still pending are followed (queued or running jobs), reported (outcomes
+    recorded meanwhile) or enqueued. A run never executes twice for one study. Every job
+    carries ``Retry(max=retries)``: RQ re-queues the job of a worker that died, and the
+    run resumes from its Redis checkpoint.
 
     Args:
         client: Redis client.
@@ -79,18 +92,29 @@ class RQExecutor(Executor):
         self.job_timeout_s = job_timeout_s
         self._publisher = EventPublisher(client, study_id)
         self._pending: set[str] = set()
+        self._submitted: dict[str, LoopJob] = {}
         self._replay: list[RunEvent] = []
         self._last_reap = time.monotonic()
         self._detached = False
         self._closed = False
-        last = client.xrevrange(keys.study_events(study_id), count=1)
-        self._last_id: bytes | str = last[0][0] if last else "0-0"
+        self._journal = [json.loads(raw) for raw in client.lrange(keys.study_journal(study_id), 0, -1)]
+        self._last_id: str = self._journal[-1]["last_id"] if self._journal else "0-0"
+
+    @property
+    def replaying(self) -> bool:
+        """True while journal batches of an earlier run of this study remain to be replayed."""
+        return bool(self._journal)
 
     def submit(self, job: LoopJob) -> None:
         if self._closed:
             raise ConfigError("this executor is closed; create a new one")
+        self._pending.add(job.run_id)
+        self._submitted[job.run_id] = job
+        if not self.replaying:  # while replaying, the job was submitted before the restart
+            self._enqueue(job)
+
+    def _enqueue(self, job: LoopJob) -> None:
         run_id = job.run_id
-        self._pending.add(run_id)
         outcome = recorded(self.client, self.study_id, run_id)
         if outcome is not None:  # finished before a restart: report it, never run it twice
             self._replay.append(outcome)
@@ -121,17 +145,32 @@ class RQExecutor(Executor):
     def events(self, timeout: float) -> list[RunEvent]:
         if self._detached:
             raise ExecutorDetached("executor detached; the service is shutting down")
+        if self.client.exists(keys.study_stop(self.study_id)):
+            raise StudyCancelled(f"study {self.study_id} was cancelled")
+        if self._journal:
+            return self._replay_batch()
         out = self._take(self._replay)
         self._replay = []
         block_ms = None if out else max(int(timeout * 1000), 1)  # None = do not block (0 would block forever)
         reply = self.client.xread({keys.study_events(self.study_id): self._last_id}, count=1000, block=block_ms)
         for _stream, entries in reply or ():
             for entry_id, fields in entries:
-                self._last_id = entry_id
+                self._last_id = _text(entry_id)
                 out.extend(self._take([decode(fields[b"event"])]))
         if time.monotonic() - self._last_reap > REAP_INTERVAL_S:
             self._last_reap = time.monotonic()
             self._reap()
+        if out:  # journal first: the controller acts on a batch only once it can be replayed
+            entry = {"last_id": _text(self._last_id), "events": [encode(e) for e in out]}
+            self.client.rpush(keys.study_journal(self.study_id), json.dumps(entry))
+        return out
+
+    def _replay_batch(self) -> list[RunEvent]:
+        entry = self._journal.pop(0)
+        out = self._take([decode(raw) for raw in entry["events"]])
+        if not self._journal:  # replay spent: catch up with what happened since
+            for run_id in sorted(self._pending):
+                self._enqueue(self._submitted[run_id])
         return out
 
     def _take(self, events: list[RunEvent]) -> list[RunEvent]:
@@ -145,7 +184,13 @@ class RQExecutor(Executor):
         return out
 
     def _reap(self) -> None:
-        """Turn runs RQ gave up on (retries exhausted, job lost) into failed events."""
+        """Re-queue jobs of dead workers now (RQ's own clean-up waits for an idle worker), and
+        turn runs RQ gave up on (retries exhausted, job lost) into failed events."""
+        if self.queue.acquire_maintenance_lock():  # the lock workers take for the same clean-up
+            try:
+                self.queue.started_job_registry.cleanup()
+            finally:
+                self.queue.release_maintenance_lock()
         pending = sorted(self._pending)
         jobs = Job.fetch_many([rq_job_id(self.study_id, r) for r in pending], connection=self.client)
         for run_id, job in zip(pending, jobs):

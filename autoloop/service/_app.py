@@ -28,6 +28,29 @@ _bearer = HTTPBearer(auto_error=False, description="a token from `autoloop token
 _ERRORS: dict[int | str, dict[str, Any]] = {401: {"model": ErrorBody}, 404: {"model": ErrorBody}, 422: {"model": ErrorBody}}
 
 
+def owner(request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> str:
+    """The owner id of the Bearer token; 401 without a known token."""
+    if credentials is None:
+        raise HTTPException(401, "missing Bearer token; create one with `autoloop token create`", {"WWW-Authenticate": "Bearer"})
+    info = check_token(request.app.state.records.client, credentials.credentials)
+    if info is None:
+        raise HTTPException(401, "unknown token; create one with `autoloop token create`", {"WWW-Authenticate": "Bearer"})
+    return info.owner
+
+
+Owner = Annotated[str, Depends(owner)]
+
+
+def own_study(request: Request, study_id: str, who: Owner) -> str:
+    """The path's study id when the caller owns it; anyone else's study reads as missing (404)."""
+    if not request.app.state.records.owned(study_id, who):
+        raise HTTPException(404, f"no study {study_id!r} for this token")
+    return study_id
+
+
+StudyId = Annotated[str, Depends(own_study)]
+
+
 def create_app(client: redis.Redis, runner: StudyRunner | None = None) -> FastAPI:
     """The service app.
 
@@ -53,26 +76,11 @@ def create_app(client: redis.Redis, runner: StudyRunner | None = None) -> FastAP
         lifespan=lifespan,
     )
 
+    app.state.records = records
+
     @app.exception_handler(AutoloopError)
     async def autoloop_error(_request: Request, exc: AutoloopError) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status_code=exc.status)
-
-    def owner(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> str:
-        if credentials is None:
-            raise HTTPException(401, "missing Bearer token; create one with `autoloop token create`", {"WWW-Authenticate": "Bearer"})
-        info = check_token(client, credentials.credentials)
-        if info is None:
-            raise HTTPException(401, "unknown token; create one with `autoloop token create`", {"WWW-Authenticate": "Bearer"})
-        return info.owner
-
-    Owner = Annotated[str, Depends(owner)]
-
-    def own_study(study_id: str, who: Owner) -> str:
-        if not records.owned(study_id, who):  # someone else's study reads as missing
-            raise HTTPException(404, f"no study {study_id!r} for this token")
-        return study_id
-
-    StudyId = Annotated[str, Depends(own_study)]
 
     @app.post("/v1/studies", status_code=201, response_model=StudyStatus, responses=_ERRORS)
     def create_study(body: StudyCreate, who: Owner) -> StudyStatus:

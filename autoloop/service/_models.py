@@ -21,13 +21,12 @@ class LLMOptions(BaseModel):
 
 
 class Budget(BaseModel):
-    """How much a study may spend."""
+    """How much a study may spend; the search ends at whichever limit comes first."""
 
     model_config = ConfigDict(extra="forbid")
 
-    runs: int = Field(default=12, ge=1, le=1000, description="search loop runs (trials x seeds)")
-    iterations: int = Field(default=10, ge=1, le=1000, description="optimizer updates per loop run")
-    tokens: int | None = Field(default=None, ge=1, description="LLM tokens for the whole study")
+    iterations: int = Field(default=60, ge=1, le=1_000_000, description="loop iterations over all runs, final re-check included")
+    tokens: int | None = Field(default=None, ge=1, description="LLM tokens over all runs")
 
 
 class StudyCreate(BaseModel):
@@ -39,7 +38,9 @@ class StudyCreate(BaseModel):
     data_dir: str | None = Field(default=None, max_length=1000, description="task data directory on the workers")
     space: str | None = Field(default=None, max_length=2000, examples=["batch_size=1,3;credit_horizon=1"])
     budget: Budget = Field(default_factory=Budget)
+    iterations: int = Field(default=6, ge=1, le=1000, description="optimizer updates per loop run")
     seeds: int = Field(default=1, ge=1, le=10, description="seeds per setting")
+    parallel: int = Field(default=4, ge=1, le=256, description="loop runs in flight (about the number of workers)")
     top_k: int = Field(default=2, ge=1, le=10, description="settings re-checked on test")
     final_seeds: int = Field(default=2, ge=1, le=10, description="fresh seeds per re-checked setting")
     optimizer: str | None = Field(default=None, max_length=50, description="'llm' or 'local' (default: by endpoint)")
@@ -58,7 +59,9 @@ class StudyCreate(BaseModel):
 class Progress(BaseModel):
     """Where a study stands."""
 
-    runs_requested: int
+    stage: str | None = Field(default=None, description="search, final or done")
+    trials: dict[str, int] = Field(default_factory=dict, description="trials by outcome: complete, pruned, failed")
+    iteration_budget: int
     runs_done: int
     runs_failed: int
     runs_running: int

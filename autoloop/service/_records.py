@@ -41,7 +41,7 @@ class StudyRecords:
             "created_at": time.time(),
             "request": json.dumps(request.public()),
             "secret": json.dumps(secret),
-            "runs_requested": request.budget.runs,
+            "iteration_budget": request.budget.iterations,
         }
         with self.client.pipeline(transaction=True) as pipe:
             pipe.hset(keys.study(study_id), mapping=record)
@@ -119,16 +119,22 @@ class StudyRecords:
             finished_at=float(raw["finished_at"]) if "finished_at" in raw else None,
             error=raw.get("error"),
             request=json.loads(raw["request"]),
-            progress=self.progress(study_id, int(raw["runs_requested"])),
+            progress=self.progress(study_id, raw),
         )
 
-    def progress(self, study_id: str, runs_requested: int) -> Progress:
+    def set_stage(self, study_id: str, stage: str, trials: dict[str, int]) -> None:
+        """Record the controller's stage and trial counts."""
+        self.client.hset(keys.study(study_id), mapping={"stage": stage, "trials": json.dumps(trials)})
+
+    def progress(self, study_id: str, record: dict[str, str]) -> Progress:
         """Counts and totals over the study's runs (from each run's live summary)."""
         runs = [json.loads(v) for v in self.client.hvals(keys.study_live(study_id))]
         states = [r.get("state") for r in runs]
         bests = [r["best_val"] for r in runs if r.get("best_val") is not None]
         return Progress(
-            runs_requested=runs_requested,
+            stage=record.get("stage"),
+            trials=json.loads(record.get("trials", "{}")),
+            iteration_budget=int(record["iteration_budget"]),
             runs_done=states.count("done"),
             runs_failed=states.count("failed"),
             runs_running=states.count("running"),

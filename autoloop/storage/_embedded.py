@@ -78,7 +78,8 @@ class EmbeddedRedis:
         self._shut_down_orphan()
         config = self.data_dir / "redis.conf"
         config.write_text(self._config())
-        self._process = subprocess.Popen([str(redis_server_binary()), str(config)], stdin=subprocess.DEVNULL)
+        # Own session: a Ctrl-C meant for the service must not stop Redis before the service is done with it.
+        self._process = subprocess.Popen([str(redis_server_binary()), str(config)], stdin=subprocess.DEVNULL, start_new_session=True)
         deadline = time.monotonic() + START_TIMEOUT_S
         while True:
             if self._process.poll() is not None:

@@ -1,0 +1,167 @@
+"""Service commands: ``serve``, ``worker``, ``token``, and the client side ``submit/status/result/cancel``."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+from autoloop.cli._output import print_json, print_table
+
+
+def _data_dir(args: argparse.Namespace) -> Path:
+    from autoloop.storage import data_home
+
+    return Path(args.data_dir).expanduser() if args.data_dir else data_home()
+
+
+def _add_data_dir(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data-dir", metavar="DIR", help="service state: embedded Redis socket and files (default $AUTOLOOP_HOME or ~/.local/share/autoloop)")
+
+
+def _add_client(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--url", help="service URL (default $AUTOLOOP_URL or http://127.0.0.1:8000)")
+    parser.add_argument("--token", help="API token (default $AUTOLOOP_TOKEN)")
+    parser.add_argument("--json", action="store_true", help="print JSON")
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser("serve", help="run the HTTP service (with an embedded Redis unless REDIS_URL is set)")
+    _add_data_dir(p)
+    p.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8000, help="TCP port (default 8000)")
+    p.add_argument("--optuna-storage", metavar="URL", help="RDB URL for the Optuna studies (default: in Redis)")
+    p.set_defaults(func=_serve)
+
+    p = subparsers.add_parser("worker", help="run loop-run workers on the Redis queue")
+    _add_data_dir(p)
+    p.add_argument("--processes", type=int, default=1, help="worker processes (default 1)")
+    p.add_argument("--job-monitoring-interval", type=int, default=10, help="heartbeat seconds of a busy worker (default 10)")
+    p.add_argument("--maintenance-interval", type=int, default=60, help="seconds between abandoned-job clean-ups (default 60)")
+    p.add_argument("--burst", action="store_true", help="exit once the queue is empty")
+    p.set_defaults(func=_worker)
+
+    p = subparsers.add_parser("token", help="manage API tokens")
+    token_sub = p.add_subparsers(dest="token_command", metavar="ACTION", required=True)
+    create = token_sub.add_parser("create", help="create a token and print it once")
+    _add_data_dir(create)
+    create.add_argument("--name", default="default", help="a label for the token")
+    create.set_defaults(func=_token_create)
+
+    p = subparsers.add_parser("submit", help="submit a tuning study to the service")
+    p.add_argument("task", metavar="TASK", help="task name (see `autoloop tasks`)")
+    p.add_argument("--space", help="search space, e.g. 'batch_size=1,3;credit_horizon=1'")
+    p.add_argument("--budget-iterations", type=int, default=60, help="loop iterations over all runs (default 60)")
+    p.add_argument("--budget-tokens", type=int, help="LLM tokens over all runs")
+    p.add_argument("--iterations", type=int, default=6, help="iterations per loop run (default 6)")
+    p.add_argument("--seeds", type=int, default=1, help="seeds per setting (default 1)")
+    p.add_argument("--top-k", type=int, default=2, help="settings re-checked on test (default 2)")
+    p.add_argument("--final-seeds", type=int, default=2, help="fresh seeds per re-checked setting (default 2)")
+    p.add_argument("--parallel", type=int, default=4, help="loop runs in flight (default 4)")
+    p.add_argument("--optimizer", help="'llm' or 'local' (default: llm when an endpoint is set)")
+    p.add_argument("--model", help="LLM model")
+    p.add_argument("--base-url", help="OpenAI-compatible endpoint")
+    p.add_argument("--data", metavar="DIR", help="task data directory as the workers see it")
+    p.add_argument("--wait", action="store_true", help="wait with a progress bar and print the recommendation")
+    _add_client(p)
+    p.set_defaults(func=_submit)
+
+    for name, help_text, func in (
+        ("status", "show a study's state and progress", _status),
+        ("result", "print a finished study's recommendation", _result),
+        ("cancel", "cancel a study", _cancel),
+    ):
+        p = subparsers.add_parser(name, help=help_text)
+        p.add_argument("study", metavar="STUDY", nargs="?" if name == "status" else None, help="study id")
+        _add_client(p)
+        p.set_defaults(func=func)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from autoloop.service._server import ServeOptions, serve
+
+    return serve(ServeOptions(_data_dir(args), host=args.host, port=args.port, optuna_storage=args.optuna_storage))
+
+
+def _worker(args: argparse.Namespace) -> int:
+    from autoloop.service import WorkerOptions, load_plugins, run_workers
+    from autoloop.storage import redis_url
+
+    load_plugins()
+    options = WorkerOptions(
+        redis_url(_data_dir(args)), processes=args.processes, job_monitoring_interval=args.job_monitoring_interval,
+        maintenance_interval=args.maintenance_interval, burst=args.burst,
+    )
+    return run_workers(options)
+
+
+def _token_create(args: argparse.Namespace) -> int:
+    from autoloop.service import create_token
+    from autoloop.storage import connect
+
+    print(create_token(connect(data_dir=_data_dir(args)), args.name))
+    return 0
+
+
+def _client(args: argparse.Namespace):  # noqa: ANN202 - lazy import of autoloop.client
+    from autoloop.client import Client
+
+    return Client(args.url, args.token)
+
+
+def _submit(args: argparse.Namespace) -> int:
+    with _client(args) as client:
+        study = client.submit(
+            args.task, space=args.space, budget_iterations=args.budget_iterations, budget_tokens=args.budget_tokens,
+            iterations=args.iterations, seeds=args.seeds, top_k=args.top_k, final_seeds=args.final_seeds,
+            parallel=args.parallel, optimizer=args.optimizer, llm_model=args.model, llm_base_url=args.base_url,
+            llm_api_key=os.environ.get("AUTOLOOP_LLM_API_KEY") or os.environ.get("OPENAI_API_KEY"), data_dir=args.data,
+        )
+        if not args.wait:
+            print_json({"id": study.id}) if args.json else print(study.id)
+            return 0
+        status = study.wait(progress=not args.json)
+        if status["state"] != "finished":
+            print_json(status) if args.json else print(f"study {study.id} {status['state']}: {status.get('error') or ''}")
+            return 1
+        return _show_recommendation(study.recommendation(), args.json)
+
+
+def _status(args: argparse.Namespace) -> int:
+    with _client(args) as client:
+        statuses = [client.study(args.study).status()] if args.study else client.studies()
+    if args.json:
+        print_json(statuses if not args.study else statuses[0])
+        return 0
+    rows = []
+    for s in statuses:
+        p = s["progress"]
+        runs = f"{p['runs_done']}/{p['runs_running']}/{p['runs_queued']}/{p['runs_failed']}"
+        rows.append([s["id"], s["task"], s["state"], p["stage"], runs, f"{p['iterations']}/{p['iteration_budget']}", p["tokens"], p["best_val"]])
+    print_table(["study", "task", "state", "stage", "runs done/running/queued/failed", "iterations", "tokens", "best val"], rows)
+    return 0
+
+
+def _result(args: argparse.Namespace) -> int:
+    with _client(args) as client:
+        return _show_recommendation(client.study(args.study).recommendation(), args.json)
+
+
+def _show_recommendation(recommendation: dict, as_json: bool) -> int:
+    if as_json:
+        print_json(recommendation)
+        return 0
+    print_table(["setting", "value"], sorted(recommendation["settings"].items()))
+    metric = recommendation["metric"]["name"]
+    for split in ("validation", "test"):
+        shown = recommendation[split]["display"]
+        low, high = shown["ci95"]
+        print(f"{split} {metric}: {shown['mean']:.4f} (95% CI {low:.4f}..{high:.4f}, n={recommendation[split]['n']})")
+    return 0
+
+
+def _cancel(args: argparse.Namespace) -> int:
+    with _client(args) as client:
+        status = client.study(args.study).cancel()
+    print_json(status) if args.json else print(f"study {status['id']}: {status['state']}")
+    return 0

@@ -1,0 +1,182 @@
+"""The Python client of the autoloop service: submit a study, watch it, fetch the recommendation."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from types import TracebackType
+from typing import Any
+
+import httpx
+
+from autoloop.errors import AutoloopError, ConfigError, UnknownNameError
+
+ENV_URL = "AUTOLOOP_URL"
+ENV_TOKEN = "AUTOLOOP_TOKEN"
+DEFAULT_URL = "http://127.0.0.1:8000"
+TERMINAL_STATES = ("finished", "failed", "cancelled")
+
+
+def _raise_for(response: httpx.Response) -> None:
+    if response.is_success:
+        return
+    try:
+        detail = response.json().get("detail", response.text)
+    except ValueError:
+        detail = response.text
+    message = f"{response.request.method} {response.request.url.path}: HTTP {response.status_code}: {detail}"
+    error: AutoloopError
+    if response.status_code == 404:
+        error = UnknownNameError(message)
+    elif response.status_code in (400, 401, 403, 422):
+        error = ConfigError(message)
+    else:
+        error = AutoloopError(message)
+    error.status = response.status_code
+    raise error
+
+
+class Study:
+    """A study on the service.
+
+    Args:
+        client: The client that created or found it.
+        study_id: Its id.
+    """
+
+    def __init__(self, client: Client, study_id: str) -> None:
+        self.client = client
+        self.id = study_id
+
+    def __repr__(self) -> str:
+        return f"Study({self.id!r})"
+
+    def status(self) -> dict[str, Any]:
+        """State and progress (``GET /v1/studies/{id}``)."""
+        return self.client._request("GET", f"/v1/studies/{self.id}")
+
+    def wait(self, *, progress: bool = True, poll_s: float = 1.0, timeout_s: float | None = None) -> dict[str, Any]:
+        """Poll until the study finishes, fails or is cancelled; returns the last status.
+
+        Args:
+            progress: Show a live progress bar (iterations spent of the budget) on stderr.
+            poll_s: Seconds between polls.
+            timeout_s: Give up after this long (``None`` = wait as long as it takes).
+
+        Raises:
+            AutoloopError: ``timeout_s`` passed first.
+        """
+        from tqdm import tqdm
+
+        deadline = None if timeout_s is None else time.monotonic() + timeout_s
+        status = self.status()
+        with tqdm(total=status["progress"]["iteration_budget"], desc=f"study {self.id}", unit="it", file=sys.stderr, disable=not progress, dynamic_ncols=True) as bar:
+            while True:
+                p = status["progress"]
+                bar.n = min(p["iterations"], bar.total)
+                best = "-" if p["best_val"] is None else f"{p['best_val']:.4f}"
+                bar.set_postfix_str(f"{p['stage'] or status['state']}: runs {p['runs_done']} done, {p['runs_running']} running, {p['runs_queued']} queued; best val {best}")
+                if status["state"] in TERMINAL_STATES:
+                    return status
+                if deadline is not None and time.monotonic() > deadline:
+                    raise AutoloopError(f"study {self.id} still {status['state']} after {timeout_s}s; wait again or cancel it")
+                time.sleep(poll_s)
+                status = self.status()
+
+    def recommendation(self) -> dict[str, Any]:
+        """The recommendation of a finished study (an error while it runs)."""
+        return self.client._request("GET", f"/v1/studies/{self.id}/recommendation")
+
+    def cancel(self) -> dict[str, Any]:
+        """Cancel: queued runs are dropped, running ones stop at their next iteration."""
+        return self.client._request("DELETE", f"/v1/studies/{self.id}")
+
+
+class Client:
+    """HTTP client of an autoloop service.
+
+    Args:
+        url: Service URL (default ``$AUTOLOOP_URL`` or http://127.0.0.1:8000).
+        token: API token from ``autoloop token create`` (default ``$AUTOLOOP_TOKEN``).
+        timeout_s: Per-request timeout.
+
+    Example:
+        >>> with Client("http://127.0.0.1:8000", token) as client:  # doctest: +SKIP
+        ...     study = client.submit("mlpipeline:spaceship-titanic", budget_iterations=60)
+        ...     study.wait(progress=True)
+        ...     print(study.recommendation()["settings"])
+    """
+
+    def __init__(self, url: str | None = None, token: str | None = None, *, timeout_s: float = 30.0) -> None:
+        self.url = (url or os.environ.get(ENV_URL) or DEFAULT_URL).rstrip("/")
+        token = token or os.environ.get(ENV_TOKEN)
+        if not token:
+            raise ConfigError(f"no API token: pass token=... or set {ENV_TOKEN} (create one with `autoloop token create`)")
+        self._http = httpx.Client(base_url=self.url, headers={"Authorization": f"Bearer {token}"}, timeout=timeout_s)
+
+    def _request(self, method: str, path: str, **kwargs: Any) -> Any:
+        try:
+            response = self._http.request(method, path, **kwargs)
+        except httpx.TransportError as exc:
+            raise AutoloopError(f"cannot reach the autoloop service at {self.url} ({exc}); is `autoloop serve` running?") from exc
+        _raise_for(response)
+        return response.json()
+
+    def submit(
+        self,
+        task: str,
+        *,
+        space: str | None = None,
+        budget_iterations: int = 60,
+        budget_tokens: int | None = None,
+        iterations: int = 6,
+        seeds: int = 1,
+        top_k: int = 2,
+        final_seeds: int = 2,
+        parallel: int = 4,
+        optimizer: str | None = None,
+        llm_model: str | None = None,
+        llm_base_url: str | None = None,
+        llm_api_key: str | None = None,
+        sampler: str = "tpe",
+        pruner: str = "sha",
+        seed: int = 0,
+        data_dir: str | None = None,
+    ) -> Study:
+        """Submit a tuning job (``POST /v1/studies``); see the service's OpenAPI spec for each field."""
+        body = {
+            "task": task, "space": space, "budget": {"iterations": budget_iterations, "tokens": budget_tokens},
+            "iterations": iterations, "seeds": seeds, "top_k": top_k, "final_seeds": final_seeds,
+            "parallel": parallel, "optimizer": optimizer, "sampler": sampler, "pruner": pruner, "seed": seed,
+            "data_dir": data_dir, "llm": {"model": llm_model, "base_url": llm_base_url, "api_key": llm_api_key},
+        }
+        return Study(self, self._request("POST", "/v1/studies", json=body)["id"])
+
+    def study(self, study_id: str) -> Study:
+        """A handle on an existing study of this token (checked on the service)."""
+        study = Study(self, study_id)
+        study.status()
+        return study
+
+    def studies(self) -> list[dict[str, Any]]:
+        """Statuses of this token's studies, newest first."""
+        return self._request("GET", "/v1/studies")["studies"]
+
+    def tasks(self) -> list[dict[str, Any]]:
+        """The tasks the service knows."""
+        return self._request("GET", "/v1/tasks")
+
+    def health(self) -> dict[str, Any]:
+        """``GET /healthz``."""
+        return self._request("GET", "/healthz")
+
+    def close(self) -> None:
+        """Close the HTTP connection pool."""
+        self._http.close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        self.close()

@@ -1,0 +1,177 @@
+"""StudyRunner: one controller thread per active study, resumed after a service restart.
+
+A study's controller is rebuilt from its stored request and replays the event journal
+of its executor (see ``RQExecutor``): with the same seed and study name it takes the
+same decisions and submits the same run ids, so runs that finished while the service
+was down are counted once and runs still going on the workers are followed. The Optuna
+study is rebuilt by the replay too, in Redis (``JournalRedisBackend``) or in the RDB
+given by ``optuna_storage``.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import TYPE_CHECKING, Any
+
+from autoloop.controller import Budget, Controller, LoopPlan, SearchSpace, StudyStatus
+from autoloop.errors import AutoloopError, UnknownNameError
+from autoloop.jobs import LLMSpec
+from autoloop.queue import ExecutorDetached, RQExecutor
+from autoloop.queue._executor import StudyCancelled
+from autoloop.service._models import StudyCreate
+from autoloop.service._records import StudyRecords
+from autoloop.storage import keys
+from autoloop.tasks import task_families
+
+if TYPE_CHECKING:
+    import optuna
+    import redis
+
+logger = logging.getLogger(__name__)
+
+_JOIN_TIMEOUT_S = 10.0
+
+
+def search_space(request: StudyCreate) -> SearchSpace:
+    """The study's search space, from the task's declaration (no data loaded).
+
+    Raises:
+        UnknownNameError: No such task.
+        ConfigError: A malformed or undeclared space entry.
+    """
+    family_name, _, variant = request.task.partition(":")
+    family = task_families().get(family_name)
+    if family is None or (variant not in family.variants and not family.open_variants):
+        raise UnknownNameError(f"unknown task {request.task!r}; GET /v1/tasks lists the known ones")
+    return SearchSpace.from_task(family.describe(variant), request.space)
+
+
+class StudyRunner:
+    """Runs the controllers of studies in background threads of the service.
+
+    Args:
+        client: Redis client.
+        redis_url: URL of the same Redis (the Optuna journal backend opens its own connection).
+        optuna_storage: An RDB URL for the Optuna studies instead of Redis (e.g. PostgreSQL).
+    """
+
+    def __init__(self, client: redis.Redis, redis_url: str, *, optuna_storage: str | None = None) -> None:
+        self.client = client
+        self.redis_url = redis_url
+        self.optuna_storage = optuna_storage
+        self.records = StudyRecords(client)
+        self._threads: dict[str, threading.Thread] = {}
+        self._executors: dict[str, RQExecutor] = {}
+        self._lock = threading.Lock()
+
+    def validate(self, request: StudyCreate) -> None:
+        """Reject a request whose task, space or budget is invalid, before it is stored."""
+        search_space(request)
+        Budget(iterations=request.budget.iterations, tokens=request.budget.tokens)
+
+    def start(self, study_id: str) -> None:
+        """Start (or resume) the controller of ``study_id`` in a thread."""
+        with self._lock:
+            if study_id in self._threads and self._threads[study_id].is_alive():
+                return
+            thread = threading.Thread(target=self._run, args=(study_id,), name=f"study-{study_id}", daemon=True)
+            self._threads[study_id] = thread
+        thread.start()
+
+    def resume(self) -> None:
+        """Start the controllers of every study left active by an earlier run of the service."""
+        for study_id in self.records.active():
+            logger.info("resuming study %s", study_id)
+            self.start(study_id)
+
+    def shutdown(self) -> None:
+        """Detach every controller (runs keep going on the workers) and wait for the threads."""
+        with self._lock:
+            executors, threads = list(self._executors.values()), list(self._threads.values())
+        for executor in executors:
+            executor.detach()
+        for thread in threads:
+            thread.join(_JOIN_TIMEOUT_S)
+
+    def join(self, study_id: str, timeout: float | None = None) -> None:
+        """Wait for the controller thread of ``study_id`` (tests, the embedded quickstart)."""
+        thread = self._threads.get(study_id)
+        if thread is not None:
+            thread.join(timeout)
+
+    def _storage(self, study_id: str) -> Any:
+        import optuna
+        from optuna.storages import JournalStorage
+        from optuna.storages.journal import JournalRedisBackend
+
+        storage: str | optuna.storages.BaseStorage = self.optuna_storage or JournalStorage(
+            JournalRedisBackend(self.redis_url, prefix=keys.OPTUNA_PREFIX)
+        )
+        try:  # the replay rebuilds the Optuna study trial by trial
+            optuna.delete_study(study_name=study_id, storage=storage)
+        except KeyError:
+            pass
+        return storage
+
+    def _controller(self, study_id: str, executor: RQExecutor) -> Controller:
+        request = self.records.request(study_id)
+
+        def on_status(status: StudyStatus) -> None:
+            self.records.set_stage(study_id, status.stage, status.trials)
+
+        key = request.llm.api_key.get_secret_value() if request.llm.api_key else None
+        return Controller(
+            request.task,
+            executor=executor,
+            budget=Budget(iterations=request.budget.iterations, tokens=request.budget.tokens),
+            space=search_space(request),
+            plan=LoopPlan(iterations=request.iterations),
+            seeds=request.seeds,
+            top_k=request.top_k,
+            final_seeds=request.final_seeds,
+            parallel=request.parallel,
+            sampler=request.sampler,
+            pruner=request.pruner,
+            optimizer=request.optimizer,
+            llm=LLMSpec(model=request.llm.model, base_url=request.llm.base_url, api_key=key),
+            data_dir=request.data_dir,
+            storage=self._storage(study_id),
+            study_name=study_id,
+            seed=request.seed,
+            on_status=on_status,
+        )
+
+    def _run(self, study_id: str) -> None:
+        executor = RQExecutor(self.client, study_id)
+        with self._lock:
+            self._executors[study_id] = executor
+        try:
+            if self.records.cancelled(study_id):
+                raise StudyCancelled(f"study {study_id} was cancelled")
+            self.records.set_state(study_id, "running")
+            recommendation = self._controller(study_id, executor).run()
+        except ExecutorDetached:
+            logger.info("study %s detached; it resumes when the service restarts", study_id)
+            return
+        except StudyCancelled:
+            logger.info("study %s cancelled", study_id)
+            executor.close()
+            return
+        # A study whose task, data or budget is wrong fails alone; the service keeps serving.
+        except AutoloopError as exc:
+            logger.warning("study %s failed: %s", study_id, exc)
+            self.records.set_state(study_id, "failed", error=str(exc))
+            executor.close()
+            return
+        except Exception as exc:  # noqa: BLE001 - an internal error must end the study, not the service
+            logger.exception("study %s crashed", study_id)
+            self.records.set_state(study_id, "failed", error=f"internal error: {type(exc).__name__}: {exc}")
+            executor.close()
+            return
+        finally:
+            with self._lock:
+                self._executors.pop(study_id, None)
+        self.records.finish(study_id, recommendation.to_dict())
+        executor.close()
+        logger.info("study %s finished", study_id)

@@ -1,0 +1,88 @@
+"""``autoloop serve``: the HTTP API, with an embedded Redis when no ``REDIS_URL`` is set."""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import logging
+import os
+import signal
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType
+
+from autoloop.errors import ConfigError
+from autoloop.service._app import create_app
+from autoloop.service._plugins import load_plugins
+from autoloop.service._runner import StudyRunner
+from autoloop.storage import EmbeddedRedis, connect
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ServeOptions:
+    """Where the service listens and keeps its state.
+
+    Args:
+        data_dir: Embedded Redis files (socket, append-only file) live here.
+        host: Interface to bind (default loopback only).
+        port: TCP port.
+        redis_url: External Redis (``None`` = ``$REDIS_URL``, else the embedded server).
+        optuna_storage: RDB URL for the Optuna studies (``None`` = in Redis).
+    """
+
+    data_dir: Path
+    host: str = "127.0.0.1"
+    port: int = 8000
+    redis_url: str | None = None
+    optuna_storage: str | None = None
+
+    def __post_init__(self) -> None:
+        if not 0 < self.port < 65536:
+            raise ConfigError(f"--port must be in 1..65535, got {self.port}")
+
+
+@contextlib.contextmanager
+def _exclusive(data_dir: Path) -> Iterator[None]:
+    """One embedded service per data directory: a second ``autoloop serve`` fails fast."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    with open(data_dir / "service.lock", "w") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise ConfigError(f"another `autoloop serve` uses {data_dir}; stop it or pass another --data-dir") from None
+        yield
+
+
+@contextlib.contextmanager
+def redis_for(options: ServeOptions) -> Iterator[str]:
+    """The Redis URL to use: the external one, or an embedded server running for the block."""
+    url = options.redis_url or os.environ.get("REDIS_URL")
+    if url:
+        yield url
+        return
+    with _exclusive(options.data_dir), EmbeddedRedis(options.data_dir) as server:
+        yield server.url
+
+
+def _exit(_signum: int, _frame: FrameType | None) -> None:
+    raise SystemExit(0)
+
+
+def serve(options: ServeOptions) -> int:
+    """Run the service until SIGINT/SIGTERM; studies in flight resume at the next start."""
+    import uvicorn
+
+    load_plugins()
+    # uvicorn shuts down gracefully, then re-raises the signal it caught under the handler
+    # found at start: make that an exit that unwinds the blocks below (Redis is stopped).
+    signal.signal(signal.SIGTERM, _exit)
+    with redis_for(options) as url:
+        client = connect(url)
+        runner = StudyRunner(client, url, optuna_storage=options.optuna_storage)
+        app = create_app(client, runner)
+        logger.info("autoloop service on http://%s:%d (Redis %s)", options.host, options.port, url)
+        uvicorn.run(app, host=options.host, port=options.port, log_level="warning")
+    return 0
