@@ -17,7 +17,8 @@ from autoloop.optimizers._local import tunable_constants
 from autoloop.policies import load_policy
 from autoloop.settings import LoopSettings
 from autoloop.tasks import get_task, task_names
-from autoloop.tasks.mlpipeline import MLPipelineTask, feedback_text
+from autoloop.sandbox import Limits
+from autoloop.tasks.mlpipeline import MLPipelineTask, SpaceshipTitanicTask, feedback_text
 
 VARIANTS = ("spaceship-titanic", "house-prices")
 POLICIES = Path(str(resources.files("autoloop.policies"))) / "mlpipeline"
@@ -96,6 +97,23 @@ def test_broken_candidate_becomes_a_failed_trace_with_a_reason(task: MLPipelineT
     trace = task.rollout(artifact, task.split("train")[0], 1)
     assert trace.failed and reason in trace.error
     assert trace.score == task.failure_score and trace.feedback.startswith("Evaluation failed")
+
+
+def test_a_broken_stage_of_many_functions_is_named_in_the_failure(task: MLPipelineTask) -> None:
+    body = "def select_features(x, y, test_data, task):\n    return x[['no such column']], test_data\n"
+    artifact = task.starting_artifact("many_functions").with_updates({"select_features": body})
+    trace = task.rollout(artifact, task.split("train")[1], 1)
+    assert trace.failed and "KeyError" in trace.error and "no such column" in trace.error
+
+
+def test_a_hanging_candidate_times_out_as_a_failed_trace(shared_data: Path) -> None:
+    task = SpaceshipTitanicTask(shared_data, limits=Limits(timeout_s=2))
+    body = "def train_model(x, y, test_data, task):\n    while True:\n        pass\n"
+    try:
+        trace = task.rollout(task.starting_artifact("one_function").with_updates({"train_model": body}), task.split("val")[0], None)
+    finally:
+        task.close()
+    assert trace.failed and "timed out" in trace.error and trace.score == 0.0
 
 
 def test_unscorable_predictions_fail_with_what_was_expected(task: MLPipelineTask) -> None:

@@ -15,6 +15,18 @@ import pandas as pd
 
 from autoloop.sandbox import exec_candidate
 
+# Modules the sandbox imports once before forking, so a fit does not pay for them.
+PRELOAD = (
+    "numpy",
+    "pandas",
+    "sklearn.ensemble",
+    "sklearn.linear_model",
+    "sklearn.preprocessing",
+    "sklearn.impute",
+    "sklearn.feature_selection",
+    "sklearn.model_selection",
+    "sklearn.metrics",
+)
 STAGES = ("preprocess", "select_features", "train_model", "predict")
 
 
@@ -24,7 +36,8 @@ def fit_and_predict(source: str, payload: Mapping[str, Any]) -> list[float]:
     Args:
         source: The candidate module.
         payload: ``x`` (fit features), ``y`` (fit labels), ``test_data`` (rows to predict),
-            ``task`` (``classification`` or ``regression``).
+            ``task`` (``classification`` or ``regression``), ``staged`` (call the four
+            ``STAGES`` in order instead of one ``train_model``).
 
     Returns:
         One prediction per ``test_data`` row, as floats (labels as 1.0/0.0).
@@ -32,14 +45,18 @@ def fit_and_predict(source: str, payload: Mapping[str, Any]) -> list[float]:
     return run_pipeline(exec_candidate(source), payload)
 
 
+# What the task passes to ``Sandbox.call``.
+ENTRY = f"{__name__}:{fit_and_predict.__name__}"
+
+
 def run_pipeline(namespace: Mapping[str, Any], payload: Mapping[str, Any]) -> list[float]:
-    """Call the candidate's functions: the four stages if ``predict`` exists, else ``train_model``.
+    """Call the candidate's functions: the four ``STAGES`` if ``staged``, else one ``train_model``.
 
     Raises:
         TypeError: A required function is missing or the predictions have the wrong shape.
     """
     x, y, test_data, task = payload["x"], payload["y"], payload["test_data"], payload["task"]
-    if "predict" in namespace:
+    if payload["staged"]:
         preprocess, select, train, predict = (_function(namespace, name) for name in STAGES)
         x_fit, x_new = preprocess(x.copy(), test_data.copy(), task)
         x_fit, x_new = select(x_fit, y.copy(), x_new, task)
@@ -58,3 +75,4 @@ def _function(namespace: Mapping[str, Any], name: str) -> Callable[..., Any]:
     if not callable(value):
         raise TypeError(f"the candidate must define a function {name}(...); it is missing")
     return value
+

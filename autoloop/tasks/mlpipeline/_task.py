@@ -12,24 +12,12 @@ from sklearn.metrics import accuracy_score, f1_score, r2_score
 
 from autoloop.artifact import Artifact
 from autoloop.sandbox import Limits, Sandbox
+from autoloop.tasks.mlpipeline import _runner
 from autoloop.tasks._base import Metric, Task
 from autoloop.tasks.mlpipeline._data import DATASETS, FOLDS, Dataset, field_glossary, load_frame, make_splits, resolve_data_dir
 from autoloop.tasks.mlpipeline._feedback import feedback_text
 from autoloop.trace import Instance, Split, Step, Trace, failed_trace
 
-ENTRY = "autoloop.tasks.mlpipeline._runner:fit_and_predict"
-# Modules the sandbox imports once before forking, so a fit does not pay for them.
-PRELOAD = (
-    "numpy",
-    "pandas",
-    "sklearn.ensemble",
-    "sklearn.linear_model",
-    "sklearn.preprocessing",
-    "sklearn.impute",
-    "sklearn.feature_selection",
-    "sklearn.model_selection",
-    "sklearn.metrics",
-)
 TIMEOUT_S = 120
 MEMORY_MB = 3072
 
@@ -58,6 +46,7 @@ class MLPipelineTask(Task):
     Args:
         data_dir: Folder holding the CSV (or its ``mlagentbench/`` parent); ``None`` reads
             ``$AUTOLOOP_DATA``.
+        limits: Sandbox limits of one fit (default: ``TIMEOUT_S`` seconds, ``MEMORY_MB`` MiB).
 
     Raises:
         DataError: The CSV is missing; the message names the file and the fix.
@@ -73,7 +62,8 @@ class MLPipelineTask(Task):
     horizons = (1,)
     batch_sizes = (1, 3, 5)
 
-    def __init__(self, data_dir: Path | str | None = None) -> None:
+    def __init__(self, data_dir: Path | str | None = None, *, limits: Limits | None = None) -> None:
+        self.limits = limits or Limits(timeout_s=TIMEOUT_S, memory_mb=MEMORY_MB)
         self.data_dir = resolve_data_dir(data_dir, self.dataset.filename)
         frame = load_frame(self.dataset, self.data_dir)
         self.x = frame.drop(columns=self.dataset.target)
@@ -89,7 +79,7 @@ class MLPipelineTask(Task):
             metric_text=self.metric_text,
             kind=self.dataset.kind,
             prediction=self.prediction_text,
-            timeout=TIMEOUT_S,
+            timeout=round(self.limits.timeout_s),
             columns=", ".join(self.x.columns),
         )
 
@@ -106,7 +96,7 @@ class MLPipelineTask(Task):
             return self.splits.folds[instance.data]
         return self.splits.train, getattr(self.splits, instance.split)
 
-    def describe(self, instance: Instance) -> str:
+    def step_input(self, instance: Instance) -> str:
         """The step input shown to the optimizer: what was fit and what was scored."""
         fit, scored = self.rows(instance)
         where = f"fold {instance.data + 1} of {FOLDS} of the training rows" if instance.split == "train" else f"the {instance.split} split"
@@ -119,8 +109,9 @@ class MLPipelineTask(Task):
             "y": self.y.iloc[fit].reset_index(drop=True),
             "test_data": self.x.iloc[scored].reset_index(drop=True),
             "task": self.dataset.kind,
+            "staged": set(_runner.STAGES) <= set(artifact.parameters),
         }
-        outcome = self.sandbox().call(ENTRY, artifact.source, payload)
+        outcome = self.sandbox().call(_runner.ENTRY, artifact.source, payload)
         if not outcome.ok:
             return failed_trace(instance, outcome.error, score=self.failure_score)
         predictions = np.asarray(outcome.value, dtype=float)
@@ -130,13 +121,13 @@ class MLPipelineTask(Task):
         metrics = {**self.measure(self.y.iloc[scored].to_numpy(), predictions), "fit_seconds": round(outcome.duration_s, 3)}
         score = max(self.score_of(metrics), self.failure_score)
         feedback = feedback_text(self.dataset.kind, metrics)
-        step = Step(self.describe(instance), self.summarize(predictions, metrics), feedback, reward=score)
+        step = Step(self.step_input(instance), self.summarize(predictions, metrics), feedback, reward=score)
         return Trace(instance.id, instance.split, (step,), score, feedback=feedback, metrics=metrics)
 
     def sandbox(self) -> Sandbox:
         """The task's sandbox, started on first use (forks a child with the ML modules loaded)."""
         if self._sandbox is None:
-            self._sandbox = Sandbox(limits=Limits(timeout_s=TIMEOUT_S, memory_mb=MEMORY_MB), preload=PRELOAD)
+            self._sandbox = Sandbox(limits=self.limits, preload=_runner.PRELOAD)
         return self._sandbox
 
     def close(self) -> None:
