@@ -1,0 +1,130 @@
+"""A real cluster for service tests: ``autoloop serve`` (embedded Redis), ``autoloop worker`` processes."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from autoloop.service import create_token
+from autoloop.storage import connect
+
+REPO = Path(__file__).resolve().parents[2]
+PLUGIN = "tests.service.slow_task"
+_CLI = "from autoloop.cli import main; raise SystemExit(main())"
+
+
+def free_port() -> int:
+    """A TCP port on loopback nobody listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Cluster:
+    """Service and worker processes sharing one data directory (embedded Redis on a unix socket).
+
+    Args:
+        home: Data directory (short path: it holds the Redis unix socket).
+        rollout_s: Delay per rollout of ``slowtoy:linear``.
+    """
+
+    def __init__(self, home: Path, *, rollout_s: float = 0.05) -> None:
+        self.home = home
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
+        self.env.update(AUTOLOOP_HOME=str(home), AUTOLOOP_PLUGINS=PLUGIN, AUTOLOOP_TEST_ROLLOUT_S=str(rollout_s))
+        self.env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
+        self.service: subprocess.Popen[bytes] | None = None
+        self.workers: list[subprocess.Popen[bytes]] = []
+
+    def _spawn(self, *args: str, log: str) -> subprocess.Popen[bytes]:
+        out = open(self.home / log, "ab")
+        return subprocess.Popen([sys.executable, "-c", _CLI, *args], env=self.env, cwd=REPO, stdout=out, stderr=subprocess.STDOUT)
+
+    def start_service(self, timeout_s: float = 60) -> None:
+        """Start ``autoloop serve`` and wait until ``/healthz`` answers."""
+        self.service = self._spawn("serve", "--port", str(self.port), log="serve.log")
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if self.service.poll() is not None:
+                raise RuntimeError(f"service exited with {self.service.returncode}: {(self.home / 'serve.log').read_text()[-2000:]}")
+            try:
+                if httpx.get(f"{self.url}/healthz", timeout=2).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.2)
+        raise RuntimeError("service did not answer /healthz in time")
+
+    def stop_service(self) -> None:
+        """SIGTERM the service (it stops its Redis) and wait for it."""
+        if self.service is not None:
+            _stop(self.service)
+            self.service = None
+
+    def start_worker(self, processes: int = 2) -> subprocess.Popen[bytes]:
+        """``autoloop worker`` with fast heartbeats and clean-ups."""
+        proc = self._spawn(
+            "worker", "--processes", str(processes), "--job-monitoring-interval", "1", "--maintenance-interval", "2",
+            log="worker.log",
+        )
+        self.workers.append(proc)
+        return proc
+
+    def redis(self):  # noqa: ANN201 - a redis.Redis client of the embedded server
+        return connect(data_dir=self.home)
+
+    def token(self, name: str = "test") -> str:
+        """A fresh API token (a new owner)."""
+        return create_token(self.redis(), name)
+
+    def close(self) -> None:
+        for proc in self.workers:
+            _stop(proc)
+        self.stop_service()
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@pytest.fixture
+def cluster() -> Iterator[Cluster]:
+    """A running service on a fresh data directory; workers are started by the test."""
+    home = Path(tempfile.mkdtemp(prefix="al-"))
+    c = Cluster(home)
+    try:
+        c.start_service()
+        yield c
+    finally:
+        c.close()
+        shutil.rmtree(home, ignore_errors=True)
+
+
+def wait_for(predicate, timeout_s: float, what: str, poll_s: float = 0.2):  # noqa: ANN001, ANN201
+    """Poll ``predicate`` until it returns a truthy value; fail with ``what`` after ``timeout_s``."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(poll_s)
+    pytest.fail(f"timed out after {timeout_s}s waiting for {what}")

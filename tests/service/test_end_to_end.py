@@ -1,0 +1,71 @@
+"""Service + 2 worker processes + embedded Redis: a study submitted through the client finishes."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+import pytest
+
+import autoloop
+from autoloop.errors import UnknownNameError
+from autoloop.storage import keys
+from tests.service.conftest import Cluster, wait_for
+
+pytestmark = pytest.mark.integration
+
+# 2 settings (batch size 1, 2) x 1 seed, then the winner re-run with 2 fresh seeds: 4 runs.
+STUDY = dict(space="batch_size=1,2", budget_iterations=40, iterations=4, seeds=1, top_k=1, final_seeds=2, parallel=2, optimizer="local", pruner="none")
+
+
+def test_study_through_client_finishes_with_recommendation(cluster: Cluster) -> None:
+    cluster.start_worker(processes=2)
+    with autoloop.Client(cluster.url, cluster.token()) as client:
+        study = client.submit("slowtoy:linear", llm_api_key="sk-secret-never-echoed", **STUDY)
+        status = study.wait(progress=False, poll_s=0.3, timeout_s=120)
+        assert status["state"] == "finished", status
+        recommendation = study.recommendation()
+    assert recommendation["task"] == "slowtoy:linear"
+    assert recommendation["settings"]["batch_size"] in (1, 2)
+    assert recommendation["test"]["n"] == 2
+    runs = recommendation["runs"]
+    assert len(runs) == 4 and all(r["error"] is None for r in runs)
+    progress = status["progress"]
+    assert progress["runs_done"] == 4 and progress["runs_running"] == progress["runs_queued"] == 0
+    assert progress["iterations"] == 16 and progress["best_val"] is not None
+    # The LLM key stays out of every reply and out of the service log.
+    assert "sk-secret" not in json.dumps(status) + json.dumps(recommendation)
+    assert status["request"]["llm"] == {"model": None, "base_url": None, "api_key_set": True}
+    assert "sk-secret" not in (cluster.home / "serve.log").read_text()
+
+
+def test_tokens_scope_studies(cluster: Cluster) -> None:
+    token_a, token_b = cluster.token("a"), cluster.token("b")
+    with autoloop.Client(cluster.url, token_a) as a:
+        study = a.submit("slowtoy:linear", **STUDY)  # no workers: it stays queued
+    for method, path in (("GET", ""), ("GET", "/recommendation"), ("DELETE", "")):
+        url = f"{cluster.url}/v1/studies/{study.id}{path}"
+        assert httpx.request(method, url).status_code == 401
+        assert httpx.request(method, url, headers={"Authorization": "Bearer al_forged"}).status_code == 401
+        assert httpx.request(method, url, headers={"Authorization": f"Bearer {token_b}"}).status_code == 404
+    with autoloop.Client(cluster.url, token_b) as b:
+        assert b.studies() == []
+        with pytest.raises(UnknownNameError):
+            b.study(study.id)
+    with autoloop.Client(cluster.url, token_a) as a:
+        assert [s["id"] for s in a.studies()] == [study.id]
+    assert httpx.get(f"{cluster.url}/healthz").json()["status"] == "ok"
+    assert httpx.get(f"{cluster.url}/v1/tasks").status_code == 200
+
+
+def test_cancel_drops_queued_runs(cluster: Cluster) -> None:
+    with autoloop.Client(cluster.url, cluster.token()) as client:
+        study = client.submit("slowtoy:linear", **STUDY)
+        redis = cluster.redis()
+        wait_for(lambda: redis.hlen(keys.study_live(study.id)) == 2, 30, "two queued runs")
+        assert study.cancel()["state"] == "cancelled"
+        wait_for(lambda: len(redis.hvals(keys.study_runs(study.id))) == 2, 30, "queued runs recorded as stopped")
+        outcomes = [json.loads(v) for v in redis.hvals(keys.study_runs(study.id))]
+        assert {o["error"] for o in outcomes} == {"stopped before it started"}
+        assert redis.llen("rq:queue:" + keys.QUEUE_NAME) == 0
+        assert study.status()["state"] == "cancelled"

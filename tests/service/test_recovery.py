@@ -1,0 +1,86 @@
+"""Crashes mid-study: a worker killed with SIGKILL, and the service (with its Redis) restarted."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import time
+
+import psutil
+import pytest
+
+import autoloop
+from autoloop.storage import keys
+from tests.service.conftest import Cluster, wait_for
+
+pytestmark = pytest.mark.integration
+
+
+def _progress_iterations(redis, study_id: str, run_id: str) -> list[int]:  # noqa: ANN001
+    out = []
+    for _id, fields in redis.xrange(keys.study_events(study_id)):
+        event = json.loads(fields[b"event"])
+        if event["run_id"] == run_id and event["kind"] == "progress":
+            out.append(event["progress"]["iteration"])
+    return out
+
+
+def _running_run(redis, study_id: str, min_iteration: int) -> str | None:  # noqa: ANN001
+    for run_id, raw in redis.hgetall(keys.study_live(study_id)).items():
+        entry = json.loads(raw)
+        if entry["state"] == "running" and (entry.get("iteration") or 0) >= min_iteration:
+            return run_id.decode()
+    return None
+
+
+def test_worker_killed_mid_run_resumes_from_checkpoint(cluster: Cluster) -> None:
+    cluster.start_worker(processes=2)
+    # 2 settings x 1 seed, winner re-run with 2 seeds: 4 runs of 6 iterations, about 2 s each iteration.
+    with autoloop.Client(cluster.url, cluster.token()) as client:
+        study = client.submit(
+            "slowtoy:linear", space="batch_size=1,2", budget_iterations=60, iterations=6, seeds=1, top_k=1,
+            final_seeds=2, parallel=2, optimizer="local", pruner="none",
+        )
+        redis = cluster.redis()
+        run_id = wait_for(lambda: _running_run(redis, study.id, 2), 60, "a run past iteration 2")
+        horse = int(redis.hget(keys.run_state(run_id), "pid"))
+        worker = psutil.Process(horse).ppid()
+        os.kill(horse, signal.SIGKILL)  # the work horse running the loop...
+        os.kill(worker, signal.SIGKILL)  # ...and the worker process that forked it: the machine "died"
+        killed_at = _progress_iterations(redis, study.id, run_id)[-1]
+        status = study.wait(progress=False, poll_s=0.5, timeout_s=240)
+        assert status["state"] == "finished", status
+        recommendation = study.recommendation()
+    outcomes = {k.decode(): json.loads(v) for k, v in redis.hgetall(keys.study_runs(study.id)).items()}
+    assert len(outcomes) == 4 and {o["kind"] for o in outcomes.values()} == {"done"}  # nothing lost
+    assert len(recommendation["runs"]) == 4  # nothing doubled
+    assert run_id in outcomes and int(redis.hget(keys.run_state(run_id), "attempts")) == 2
+    iterations = _progress_iterations(redis, study.id, run_id)
+    resumed = iterations[iterations.index(killed_at) + 1]
+    assert resumed >= killed_at, f"the re-run started over instead of resuming: {iterations}"
+    assert iterations.count(1) == 1 and iterations[-1] == 6
+
+
+def test_service_and_redis_restart_mid_study(cluster: Cluster) -> None:
+    cluster.start_worker(processes=2)
+    with autoloop.Client(cluster.url, cluster.token()) as client:
+        study = client.submit(
+            "slowtoy:linear", space="batch_size=1,2", budget_iterations=60, iterations=5, seeds=2, top_k=1,
+            final_seeds=2, parallel=2, optimizer="local", pruner="none",
+        )
+        redis = cluster.redis()
+        wait_for(lambda: redis.hlen(keys.study_runs(study.id)) >= 1 and _running_run(redis, study.id, 1), 90, "one run done, one running")
+        cluster.stop_service()  # SIGTERM: the service detaches its controller and stops Redis
+        assert not (cluster.home / "redis.url").exists()
+        time.sleep(1)
+        cluster.start_service()
+        status = study.wait(progress=False, poll_s=0.5, timeout_s=180)
+        assert status["state"] == "finished", status
+        recommendation = study.recommendation()
+    redis = cluster.redis()
+    outcomes = [json.loads(v) for v in redis.hvals(keys.study_runs(study.id))]
+    # 2 settings x 2 seeds in the search, 2 fresh seeds for the winner: 6 runs, each counted once.
+    assert len(outcomes) == 6 and {o["kind"] for o in outcomes} == {"done"}
+    assert len(recommendation["runs"]) == 6
+    assert status["progress"]["runs_done"] == 6
