@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import warnings
 from typing import TYPE_CHECKING, Any
 
 from autoloop.controller import Budget, Controller, LoopPlan, SearchSpace, StudyStatus
@@ -105,9 +106,11 @@ class StudyRunner:
         from optuna.storages import JournalStorage
         from optuna.storages.journal import JournalRedisBackend
 
-        storage: str | optuna.storages.BaseStorage = self.optuna_storage or JournalStorage(
-            JournalRedisBackend(self.redis_url, prefix=keys.OPTUNA_PREFIX)
-        )
+        with warnings.catch_warnings():  # JournalRedisBackend is marked experimental; it is what the design asks for
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            storage: str | optuna.storages.BaseStorage = self.optuna_storage or JournalStorage(
+                JournalRedisBackend(self.redis_url, prefix=keys.OPTUNA_PREFIX)
+            )
         try:  # the replay rebuilds the Optuna study trial by trial
             optuna.delete_study(study_name=study_id, storage=storage)
         except KeyError:
