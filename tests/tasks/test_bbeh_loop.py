@@ -17,6 +17,7 @@ from collections import Counter
 import pytest
 
 from autoloop.cli import main
+from autoloop.errors import OptimizerError
 from autoloop.llm import LLMConfig
 from autoloop.loop import LoopRun, batch_for
 from autoloop.optimizers import create_optimizer
@@ -194,3 +195,11 @@ def test_executor_runs_requests_concurrently_up_to_the_limit(shared_data, tmp_pa
     assert peak == 4
     assert [c.text for c in completions] == [f"Answer: {len(q)}" for q in questions]  # in input order
     assert executor.usage.calls == 12 and executor.usage.prompt_tokens > 0
+
+
+def test_an_executor_endpoint_failure_is_an_error_naming_the_executor_settings(tmp_path):
+    with FakeOpenAI(script=[Reply.error(400, "model not found")]) as server:
+        executor = ExecutorLLM(executor_config(model=EXECUTOR_MODEL, base_url=server.base_url), cache_dir=tmp_path)
+        with pytest.raises(OptimizerError, match="BBEH executor LLM failed.*model not found.*AUTOLOOP_EXECUTOR_BASE_URL"):
+            executor.complete("p", ["q"])
+    assert executor.usage.calls == 0 and executor.cache.get("anything") is None

@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from autoloop.errors import ConfigError
+from autoloop.errors import ConfigError, OptimizerError
 from autoloop.llm import LLMConfig
 from autoloop.llm_client import ChatClient
 from autoloop.optimizers._base import Usage
@@ -24,13 +24,15 @@ ENV_BASE_URL = "AUTOLOOP_EXECUTOR_BASE_URL"
 ENV_API_KEY = "AUTOLOOP_EXECUTOR_API_KEY"
 ENV_CONCURRENCY = "AUTOLOOP_EXECUTOR_CONCURRENCY"
 DEFAULT_TEMPERATURE = 0.0
+DEFAULT_TIMEOUT_S = 300.0  # BBEH answers come after long reasoning
 DEFAULT_CONCURRENCY = 8
 
 
 def executor_config(**overrides: object) -> LLMConfig:
     """The executor's endpoint: ``AUTOLOOP_EXECUTOR_*`` variables over the optimizer's settings.
 
-    Sampling defaults to temperature 0; explicit ``overrides`` win when not None.
+    Sampling defaults to temperature 0 and requests may take up to 300 s; explicit
+    ``overrides`` win when not None.
     """
     shared = LLMConfig.from_env()
     own = {
@@ -38,6 +40,7 @@ def executor_config(**overrides: object) -> LLMConfig:
         "base_url": os.environ.get(ENV_BASE_URL) or shared.base_url,
         "api_key": os.environ.get(ENV_API_KEY) or shared.api_key,
         "temperature": DEFAULT_TEMPERATURE,
+        "timeout_s": DEFAULT_TIMEOUT_S,
     }
     own.update({k: v for k, v in overrides.items() if v is not None})
     return replace(shared, **own)
@@ -77,7 +80,6 @@ class ExecutorLLM:
         cache_dir: Folder of the reply cache (default ``$AUTOLOOP_CACHE_DIR`` or ``~/.cache/autoloop``).
 
     Attributes:
-        usage: Requests actually sent and their tokens; cache hits are not counted.
         cache_hits: Replies served from the cache.
     """
 
@@ -87,10 +89,14 @@ class ExecutorLLM:
         if self.concurrency < 1:
             raise ConfigError(f"executor concurrency must be >= 1, got {self.concurrency}; check {ENV_CONCURRENCY}")
         self.cache = ReplyCache(cache_dir or default_cache_dir())
-        self.usage = Usage()
         self.cache_hits = 0
         self._client = ChatClient(config)
         self._lock = threading.Lock()
+
+    @property
+    def usage(self) -> Usage:
+        """Requests actually sent and their tokens; cache hits cost nothing and are not counted."""
+        return self._client.usage
 
     def complete(self, prompt: str, questions: Sequence[str]) -> list[Completion]:
         """Answer every question under ``prompt``, in order, up to ``concurrency`` at a time.
@@ -110,8 +116,13 @@ class ExecutorLLM:
             with self._lock:
                 self.cache_hits += 1
             return Completion(hit.text, hit.prompt_tokens, hit.completion_tokens, cached=True)
-        reply = self._client.complete([{"role": "system", "content": prompt}, {"role": "user", "content": question}])
+        try:
+            reply = self._client.complete([{"role": "system", "content": prompt}, {"role": "user", "content": question}])
+        except OptimizerError as exc:
+            raise OptimizerError(
+                f"the BBEH executor LLM failed ({exc}); the executor is set by {ENV_BASE_URL}, {ENV_MODEL} "
+                f"and {ENV_API_KEY}, falling back to the optimizer's settings",
+                retry_after=exc.retry_after,
+            ) from exc
         self.cache.put(key, CachedReply(reply.content, reply.prompt_tokens, reply.completion_tokens))
-        with self._lock:
-            self.usage.add(calls=1, prompt_tokens=reply.prompt_tokens, completion_tokens=reply.completion_tokens)
         return Completion(reply.content, reply.prompt_tokens, reply.completion_tokens, cached=False)
