@@ -1,45 +1,61 @@
-"""The forked child: confine itself, run the entry function, report one result frame.
+"""A forked child: confine itself, wait for one request, run it, report one result frame.
 
-The result frame is one tag byte plus a body: ``V`` + the pickled return value, ``E`` +
-a UTF-8 failure reason, or ``S`` + why the confinement itself could not be set up.
+The server forks the child ahead of time (a "spare"), so the fork and most of the
+confinement happen while the parent is busy elsewhere. The result frame is one tag
+byte plus a body: ``V`` + the pickled return value, ``E`` + a UTF-8 failure reason, or
+``S`` + why the confinement itself could not be set up.
 """
 
 from __future__ import annotations
 
+import fcntl
 import os
 import pickle
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, NoReturn
 
 from autoloop.sandbox._candidate import candidate_traceback, describe_exception, mark_inside_sandbox
-from autoloop.sandbox._guard import ScratchPolicy, apply_limits, drop_privileges, isolate_network
+from autoloop.sandbox._guard import ScratchPolicy, apply_limits, drop_privileges, isolate_network, tie_to_parent
 from autoloop.sandbox._limits import Limits
-from autoloop.sandbox._wire import frame, write_all
+from autoloop.sandbox._wire import frame, recv, write_all
 
 RESULT_FD = 3
+REQUEST_FD = 4
 _KEEP_ENV = ("PATH", "LANG", "TZ", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
 
-def run_child(
-    func: Callable[..., Any],
-    args_blob: bytes,
-    limits: Limits,
+def serve_one(
+    entries: Mapping[str, Callable[..., Any]],
     *,
     scratch: str,
+    request_fd: int,
     result_fd: int,
     output_fd: int,
     user: tuple[int, int] | None,
 ) -> NoReturn:
-    """Confine this (freshly forked) process, call ``func(*args)``, write the result, exit."""
+    """In a freshly forked child: confine, read ``{"entry", "args", "limits"}``, run it, exit.
+
+    Args:
+        entries: Entry functions the server has imported, by ``"module:function"``.
+        scratch: The working directory of the evaluation (owned by ``user``).
+        request_fd: Where the request arrives.
+        result_fd: Where the result frame goes.
+        output_fd: Where stdout and stderr go.
+        user: ``(uid, gid)`` to drop to, or ``None``.
+    """
     try:
         try:
-            _confine(limits, scratch=scratch, result_fd=result_fd, output_fd=output_fd, user=user)
+            _prepare(scratch=scratch, request_fd=request_fd, result_fd=result_fd, output_fd=output_fd, user=user)
+            request = recv(REQUEST_FD)
+            os.close(REQUEST_FD)
+            func, limits = entries[request["entry"]], request["limits"]
+            _confine(limits, scratch=scratch, dropped=user is not None)
         except Exception as exc:  # noqa: BLE001 - any setup failure is reported, never run unconfined
             message = b"S" + f"could not confine the evaluation: {exc!r}".encode()
         else:
-            message = _evaluate(func, args_blob, limits)
+            message = _evaluate(func, request["args"], limits)
         sys.stdout.flush()
         sys.stderr.flush()
         write_all(RESULT_FD, frame(message))
@@ -47,22 +63,27 @@ def run_child(
         os._exit(0)
 
 
-def _confine(limits: Limits, *, scratch: str, result_fd: int, output_fd: int, user: tuple[int, int] | None) -> None:
+def _prepare(*, scratch: str, request_fd: int, result_fd: int, output_fd: int, user: tuple[int, int] | None) -> None:
+    """Everything that does not depend on the request: done before it arrives."""
     server = os.getppid()
     os.setpgid(0, 0)
-    os.dup2(result_fd, RESULT_FD)
-    os.dup2(output_fd, 1)
-    os.dup2(output_fd, 2)
-    null = os.open(os.devnull, os.O_RDONLY)
-    os.dup2(null, 0)
-    os.closerange(RESULT_FD + 1, os.sysconf("SC_OPEN_MAX"))
+    targets = {0: os.open(os.devnull, os.O_RDONLY), 1: output_fd, 2: output_fd, RESULT_FD: result_fd, REQUEST_FD: request_fd}
+    # Lift every source above the targets first so no dup2 overwrites a source still needed.
+    lifted = {target: fcntl.fcntl(source, fcntl.F_DUPFD, 16) for target, source in targets.items()}
+    for target, source in lifted.items():
+        os.dup2(source, target)
+    os.closerange(REQUEST_FD + 1, os.sysconf("SC_OPEN_MAX"))
     os.chdir(scratch)
     isolate_network()
     if user is not None:
         drop_privileges(*user)
-    apply_limits(limits, dropped=user is not None)
+    tie_to_parent()
     if os.getppid() != server:
         os._exit(1)  # the server died before the kernel could tie this child to it
+
+
+def _confine(limits: Limits, *, scratch: str, dropped: bool) -> None:
+    apply_limits(limits, dropped=dropped)
     kept = {key: os.environ[key] for key in _KEEP_ENV if key in os.environ}
     os.environ.clear()
     os.environ.update(kept, HOME=scratch, TMPDIR=scratch, TMP=scratch, TEMP=scratch)

@@ -88,10 +88,17 @@ def probe_isolation(user: tuple[int, int] | None) -> dict[str, bool]:
     return {"network_namespace": bool(code & 1), "unprivileged_user": bool(code & 2)}
 
 
-def apply_limits(limits: Limits, *, dropped: bool) -> None:
-    """Set rlimits and make the kernel kill this process if the server dies."""
+def tie_to_parent() -> None:
+    """Make the kernel kill this process when its parent dies; forbid gaining privileges.
+
+    Call after ``drop_privileges``: changing credentials clears the parent-death signal.
+    """
     _libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
     _libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+
+
+def apply_limits(limits: Limits, *, dropped: bool) -> None:
+    """Set the rlimits of one evaluation (memory on top of what is mapped now)."""
     cpu = limits.cpu_seconds
     resource.setrlimit(resource.RLIMIT_AS, (_address_space() + (limits.memory_mb << 20),) * 2)
     resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))

@@ -8,6 +8,7 @@ sends back: it forwards the bytes and explains how the child ended.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import importlib
 import os
@@ -19,15 +20,41 @@ import tempfile
 import time
 import traceback
 from collections.abc import Callable
-from typing import Any
+from dataclasses import dataclass
+from typing import IO, Any
 
-from autoloop.sandbox._child import run_child
+from autoloop.sandbox._child import serve_one
 from autoloop.sandbox._guard import probe_isolation, unprivileged_user
 from autoloop.sandbox._limits import Limits
-from autoloop.sandbox._wire import BASE_ENV, PRELOAD_ENV, SYSPATH_ENV, WireClosed, recv, send, unframe
+from autoloop.sandbox._wire import BASE_ENV, PRELOAD_ENV, SYSPATH_ENV, WireClosed, WireTimeout, recv, send, unframe
 
 MAX_RESULT_BYTES = 256 << 20
 _OUTPUT_TAIL_BYTES = 4096
+
+
+@dataclass
+class _Spare:
+    """A child forked ahead of time, confined as far as it can be before its request."""
+
+    pid: int
+    scratch: str
+    request_fd: int
+    result_fd: int
+    output: IO[bytes]
+    entries: frozenset[str]
+
+    def waiting(self) -> bool:
+        """True while the child is alive (it is waiting for its request)."""
+        return os.waitid(os.P_PID, self.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is None
+
+    def release(self) -> None:
+        """Kill and reap the child and its group, and free what it used."""
+        _kill_group(self.pid)
+        os.waitpid(self.pid, 0)
+        os.close(self.request_fd)
+        os.close(self.result_fd)
+        self.output.close()
+        shutil.rmtree(self.scratch, ignore_errors=True)
 
 
 class Server:
@@ -43,59 +70,28 @@ class Server:
         self.isolation = probe_isolation(user)
         self.user = user if self.isolation["unprivileged_user"] else None
         self._entries: dict[str, Callable[..., Any]] = {}
-        self._leftovers: list[tuple[int, str]] = []
+        self._spare: _Spare | None = None
+        self._used: list[_Spare] = []
 
     def handle(self, request: dict[str, Any]) -> dict[str, Any]:
         """Answer one request ``{"entry", "args", "limits"}`` with a reply dict."""
+        entry, limits = request["entry"], request["limits"]
         try:
-            func = self._resolve(request["entry"])
+            self._resolve(entry)
         except Exception as exc:  # noqa: BLE001 - trusted module failed to import: report, keep serving
-            return {"kind": "infra", "data": f"cannot load sandbox entry {request['entry']!r}: {exc!r}"}
-        return self._run(func, request["args"], request["limits"])
-
-    def tidy(self) -> None:
-        """Reap finished children and remove their scratch directories.
-
-        Runs after the reply is sent, so the kernel's teardown of a large child overlaps
-        with the parent reading the result instead of delaying it.
-        """
-        for pid, scratch in self._leftovers:
-            os.waitpid(pid, 0)
-            shutil.rmtree(scratch, ignore_errors=True)
-        self._leftovers.clear()
-
-    def _resolve(self, entry: str) -> Callable[..., Any]:
-        if entry not in self._entries:
-            module, _, name = entry.partition(":")
-            self._entries[entry] = getattr(importlib.import_module(module), name)
-        return self._entries[entry]
-
-    def _run(self, func: Callable[..., Any], args_blob: bytes, limits: Limits) -> dict[str, Any]:
-        scratch = tempfile.mkdtemp(prefix="call-", dir=self.base)
-        if self.user is not None:
-            os.chown(scratch, *self.user)
-        read_fd, write_fd = os.pipe()
-        with tempfile.TemporaryFile(dir=self.base) as output:
-            sys.stdout.flush()
-            sys.stderr.flush()
-            gc.freeze()  # keep the child's garbage collector from copying every inherited page
-            start = time.monotonic()
-            pid = os.fork()
-            if pid == 0:
-                os.close(read_fd)
-                run_child(
-                    func, args_blob, limits, scratch=scratch, result_fd=write_fd, output_fd=output.fileno(), user=self.user
-                )
-            os.close(write_fd)
-            try:
-                payload, reason = _collect(pid, read_fd, start + limits.timeout_s, limits)
-            finally:
-                os.close(read_fd)
-                self._leftovers.append((pid, scratch))
-            duration = time.monotonic() - start
-            output.seek(max(0, output.seek(0, os.SEEK_END) - _OUTPUT_TAIL_BYTES))
-            tail = output.read().decode("utf-8", errors="replace")
-        reply = {"duration_s": duration, "output": tail}
+            return {"kind": "infra", "data": f"cannot load sandbox entry {entry!r}: {exc!r}"}
+        child, self._spare = self._spare, None
+        if child is None or entry not in child.entries or not child.waiting():
+            self._discard(child)  # gone, or forked before the entry was imported
+            child = self._fork()
+        self._used.append(child)
+        start = time.monotonic()
+        try:
+            send(child.request_fd, request, start + limits.timeout_s)
+        except (WireClosed, WireTimeout):
+            pass  # the child is gone or stuck; _collect says how it ended
+        payload, reason = _collect(child.pid, child.result_fd, start + limits.timeout_s, limits)
+        reply = {"duration_s": time.monotonic() - start, "output": _tail(child.output)}
         if reason is not None:
             return reply | {"kind": "error", "data": reason}
         tag, body = payload[:1], payload[1:]
@@ -103,6 +99,68 @@ class Server:
             return reply | {"kind": "value", "data": body}
         kind = "infra" if tag == b"S" else "error"
         return reply | {"kind": kind, "data": body.decode("utf-8", errors="replace")}
+
+    def tidy(self) -> None:
+        """Reap used children and fork the next spare, while the parent reads the reply."""
+        self._release_used()
+        if self._spare is None:
+            self._spare = self._fork()
+
+    def close(self) -> None:
+        """Kill and reap every child."""
+        self._discard(self._spare)
+        self._spare = None
+        self._release_used()
+
+    def _release_used(self) -> None:
+        for child in self._used:
+            child.release()
+        self._used.clear()
+
+    def _discard(self, child: _Spare | None) -> None:
+        if child is not None:
+            _kill_group(child.pid)
+            self._used.append(child)
+
+    def _resolve(self, entry: str) -> Callable[..., Any]:
+        if entry not in self._entries:
+            module, _, name = entry.partition(":")
+            self._entries[entry] = getattr(importlib.import_module(module), name)
+        return self._entries[entry]
+
+    def _fork(self) -> _Spare:
+        scratch = tempfile.mkdtemp(prefix="call-", dir=self.base)
+        if self.user is not None:
+            os.chown(scratch, *self.user)
+        result_read, result_write = os.pipe()
+        request_read, request_write = os.pipe()
+        output = tempfile.TemporaryFile(dir=self.base)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        gc.freeze()  # keep the child's garbage collector from copying every inherited page
+        pid = os.fork()
+        if pid == 0:
+            serve_one(
+                self._entries,
+                scratch=scratch,
+                request_fd=request_read,
+                result_fd=result_write,
+                output_fd=output.fileno(),
+                user=self.user,
+            )
+        # The child makes itself a group leader too; doing it here as well means the group
+        # exists before anyone can try to kill it.
+        with contextlib.suppress(ProcessLookupError):
+            os.setpgid(pid, pid)
+        os.close(result_write)
+        os.close(request_read)
+        os.set_blocking(request_write, False)
+        return _Spare(pid, scratch, request_write, result_read, output, frozenset(self._entries))
+
+
+def _tail(output: IO[bytes]) -> str:
+    output.seek(max(0, output.seek(0, os.SEEK_END) - _OUTPUT_TAIL_BYTES))
+    return output.read().decode("utf-8", errors="replace")
 
 
 def _collect(pid: int, read_fd: int, deadline: float, limits: Limits) -> tuple[bytes, str | None]:
@@ -152,10 +210,12 @@ def _drain(fd: int, buffer: bytearray) -> bool:
 
 
 def _kill_group(pid: int) -> None:
-    try:
-        os.killpg(pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass  # the group is already gone
+    """Kill a child (a group leader) and anything it started."""
+    for kill in (os.killpg, os.kill):
+        try:
+            kill(pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass  # already gone
 
 
 def _exit_reason(info: os.waitid_result, limits: Limits) -> str:
@@ -187,12 +247,13 @@ def main() -> int:
     gc.freeze()
     send(proto_out, {"ready": os.getpid(), "isolation": server.isolation})
     while True:
+        server.tidy()
         try:
             request = recv(proto_in)
         except WireClosed:
+            server.close()
             return 0
         send(proto_out, server.handle(request))
-        server.tidy()
 
 
 if __name__ == "__main__":

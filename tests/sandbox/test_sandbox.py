@@ -187,3 +187,16 @@ def test_forked_process_gets_its_own_server(light_sandbox: Sandbox) -> None:
     assert os.waitstatus_to_exitcode(status) == 0
     assert light_sandbox.server_pid == parent_server
     assert_still_works(light_sandbox)
+
+
+def test_dead_spare_child_is_replaced(light_sandbox: Sandbox) -> None:
+    assert_still_works(light_sandbox)
+    server = light_sandbox.server_pid
+    time.sleep(0.3)  # the server forks the next (spare) child after replying
+    spares = Path(f"/proc/{server}/task/{server}/children").read_text().split()
+    assert spares, "expected a spare child waiting for the next call"
+    for pid in spares:
+        os.kill(int(pid), signal.SIGKILL)
+    time.sleep(0.1)
+    assert_still_works(light_sandbox)
+    assert light_sandbox.server_pid == server
