@@ -1,0 +1,116 @@
+"""Embedded Redis, the Redis checkpoint store, tokens, and the RQ executor's bookkeeping (no workers)."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis as redis_lib
+
+from autoloop.controller import RunEvent
+from autoloop.errors import StoreError
+from autoloop.jobs import LoopJob
+from autoloop.loop import Progress
+from autoloop.queue import RQExecutor
+from autoloop.queue._events import EventPublisher
+from autoloop.service import check_token, create_token
+from autoloop.storage import EmbeddedRedis, keys
+from autoloop.store import Checkpoint, RedisStore
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def server() -> Iterator[EmbeddedRedis]:
+    with tempfile.TemporaryDirectory(prefix="al-") as home, EmbeddedRedis(Path(home)) as s:
+        yield s
+
+
+def _job(run_id: str) -> LoopJob:
+    return LoopJob(run_id=run_id, task="toy:linear", settings={"starting_artifact": "start", "iterations": 2}, optimizer="local")
+
+
+def test_embedded_redis_is_private_and_persists(server: EmbeddedRedis) -> None:
+    client = server.client()
+    assert client.config_get("port")["port"] == "0"  # no TCP listener
+    assert stat.S_IMODE(os.stat(server.socket).st_mode) == 0o700
+    assert (server.data_dir / "redis.url").read_text().strip() == server.url
+    client.set("k", "v")
+    server.stop()
+    assert not (server.data_dir / "redis.url").exists()
+    with pytest.raises(redis_lib.ConnectionError):
+        redis_lib.Redis(unix_socket_path=str(server.socket)).ping()
+    server.start()
+    assert server.client().get("k") == b"v"  # replayed from the append-only file
+
+
+def test_redis_store_round_trip(server: EmbeddedRedis) -> None:
+    store = RedisStore(server.client())
+    assert store.load("r1") is None
+    checkpoint = Checkpoint(3, {"a": 1}, {"b": 2}, 0.5, curve=[[0, 0.1], [3, 0.5]], stale=1)
+    store.save("r1", checkpoint)
+    assert store.load("r1") == checkpoint
+    server.client().set(keys.checkpoint("r2"), "{not json")
+    with pytest.raises(StoreError, match="delete the key"):
+        store.load("r2")
+
+
+def test_tokens_are_stored_hashed(server: EmbeddedRedis) -> None:
+    client = server.client()
+    token = create_token(client, "alice")
+    info = check_token(client, token)
+    assert info is not None and info.name == "alice"
+    assert check_token(client, token + "x") is None
+    dump = b"".join(k + b"".join(client.hvals(k)) for k in client.keys("*"))
+    assert token.encode() not in dump
+
+
+def test_terminal_outcome_is_recorded_once(server: EmbeddedRedis) -> None:
+    client = server.client()
+    publisher = EventPublisher(client, "s1")
+    done = RunEvent("r1", "done", result={"best_val": 1.0, "iterations": 2, "tokens": 0})
+    assert publisher.emit(done)
+    assert not publisher.emit(done)  # a re-run of a finished job does not count again
+    assert not publisher.emit(RunEvent("r1", "failed", error="late"))
+    assert client.hlen(keys.study_runs("s1")) == 1
+    assert client.xlen(keys.study_events("s1")) == 1
+
+
+def test_executor_replays_its_journal_then_reports_what_happened_meanwhile(server: EmbeddedRedis) -> None:
+    client = server.client()
+    first = RQExecutor(client, "s1")
+    first.submit(_job("r1"))
+    first.submit(_job("r2"))
+    assert client.llen("rq:queue:" + keys.QUEUE_NAME) == 2
+    publisher = EventPublisher(client, "s1")  # what a worker would publish
+    publisher.emit(RunEvent("r1", "progress", progress=Progress(1, 2, 0.5, 0.5, 0)))
+    publisher.emit(RunEvent("r1", "done", result={"best_val": 0.5, "iterations": 2, "tokens": 0}))
+    batch = first.events(1.0)
+    assert [(e.run_id, e.kind) for e in batch] == [("r1", "progress"), ("r1", "done")]
+    # The service restarts; r2 finished while it was down.
+    publisher.emit(RunEvent("r2", "done", result={"best_val": 0.7, "iterations": 2, "tokens": 0}))
+    second = RQExecutor(client, "s1")
+    assert second.replaying
+    second.submit(_job("r1"))
+    second.submit(_job("r2"))
+    assert [(e.run_id, e.kind) for e in second.events(1.0)] == [("r1", "progress"), ("r1", "done")]
+    assert not second.replaying
+    assert [(e.run_id, e.kind) for e in second.events(1.0)] == [("r2", "done")]
+    assert second.events(0.1) == []  # the recorded outcome and the stream entry count once
+    assert client.llen("rq:queue:" + keys.QUEUE_NAME) == 2  # nothing enqueued twice
+
+
+def test_stop_drops_a_queued_run(server: EmbeddedRedis) -> None:
+    client = server.client()
+    executor = RQExecutor(client, "s1")
+    executor.submit(_job("r1"))
+    executor.stop("r1")
+    events = executor.events(1.0)
+    assert [(e.run_id, e.kind, e.error) for e in events] == [("r1", "failed", "stopped before it started")]
+    assert client.llen("rq:queue:" + keys.QUEUE_NAME) == 0
+    assert json.loads(client.hget(keys.study_live("s1"), "r1"))["state"] == "failed"
