@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from autoloop.errors import ConfigError, UnknownNameError
 from autoloop.tasks.atari import _objects
-from autoloop.tasks.atari._objects import Extractor
+from autoloop.tasks.atari._objects import Extractor, ValueExtractor
 
 
 @dataclass(frozen=True)
@@ -60,8 +60,9 @@ class Game:
         multi_step: The paper's multi-step credit horizon for this game.
         protocol: The paper's evaluation protocol.
         stages: Feedback stages by episode score, lowest first; the last has ``upper=inf``.
-        aliases: Extra action names accepted from policies (e.g. Pong ``UP`` -> ``RIGHT``).
         rules: One paragraph for the optimizer: objects, actions, rewards.
+        aliases: Extra action names accepted from policies (e.g. Pong ``UP`` -> ``RIGHT``).
+        values: Extra per-object numbers, shown as the object's ``value`` (Q*bert cube colours).
     """
 
     name: str
@@ -73,6 +74,7 @@ class Game:
     stages: tuple[Stage, ...]
     rules: str
     aliases: Mapping[str, str] = field(default_factory=dict)
+    values: ValueExtractor | None = None
 
     @property
     def horizons(self) -> tuple[int, ...]:
@@ -169,6 +171,7 @@ GAMES: dict[str, Game] = {
             "Q*bert ('player') hops between 21 cubes 'cube_<row>_<col>' (row 0 on top, col 0..row; "
             "'value' is the cube colour). UP = up-right, RIGHT = down-right, LEFT = up-left, DOWN = "
             "down-left. +25 per cube colour change; hopping off the pyramid or touching 'coily' costs a life.",
+            values=_objects.qbert_values,
         ),
         Game(
             "Seaquest", FULL_ACTIONS, "seaquest", _objects.seaquest, 100, Protocol(1, 4000),

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-# x, y, w, h, and for a few objects a fifth number, ``value`` (e.g. a Q*bert cube's colour).
-Box = tuple[int, ...]
+Box = tuple[int, int, int, int]
 Boxes = dict[str, Box]
 Extractor = Callable[[list[int], list[int]], Boxes]
+# Extra per-object numbers some games need (a Q*bert cube's colour): name -> value.
+ValueExtractor = Callable[[list[int]], dict[str, int]]
 
 
 def pong(ram: list[int], prev: list[int]) -> Boxes:
@@ -35,15 +36,20 @@ def breakout(ram: list[int], prev: list[int]) -> Boxes:
     return out
 
 
+ALIEN_NAMES = tuple(tuple(f"alien_{row}_{col}" for col in range(6)) for row in range(6))
+
+
 def space_invaders(ram: list[int], prev: list[int]) -> Boxes:
     """Player cannon, alive aliens ``alien_<row>_<col>`` (row 0 = top), bullets."""
     out = {"player": (ram[28] - 1, 185, 7, 10)}
-    left, top = ram[26], ram[16]
-    for row in range(6):
+    left, top = ram[26] - 1, 31 + 2 * ram[16]
+    for row, names in enumerate(ALIEN_NAMES):
         bits = ram[23 - row]
-        for col in range(6):
-            if bits >> col & 1:
-                out[f"alien_{row}_{col}"] = (left - 1 + 16 * col, 31 + 2 * top + 18 * row, 8, 10)
+        if bits:
+            y = top + 18 * row
+            for col, name in enumerate(names):
+                if bits >> col & 1:
+                    out[name] = (left + 16 * col, y, 8, 10)
     # A bullet's RAM keeps its last value after it is gone: it is on screen while it moves.
     for name, y_at, x_at in (("enemy_bullet_0", 81, 83), ("enemy_bullet_1", 82, 84), ("player_bullet", 85, 87)):
         y = 2 * ram[y_at] + 3
@@ -106,20 +112,24 @@ def _qbert_column_x(value: int) -> int:
     return 13 * min(value + 1, 2) + 12 * max(0, value - 1) + (4 if value >= 6 else 0)
 
 
+QBERT_CUBE_NAMES = tuple(f"cube_{row}_{col}" for row in range(6) for col in range(row + 1))
+
+
 def qbert(ram: list[int], prev: list[int]) -> Boxes:
-    """Q*bert ("player"), Coily, and the 21 cubes ``cube_<row>_<col>`` with their colour code as ``value``."""
+    """Q*bert ("player"), Coily, and the 21 cubes ``cube_<row>_<col>`` (see ``qbert_values``)."""
     out: Boxes = {}
     if ram[43] and 20 < ram[67] < 159:
         out["player"] = (ram[43] - 3, ram[67] - 7, 8, 20)
     if ram[39] != 255:
         out["coily"] = (_qbert_column_x(ram[71]), 30 * ram[39] + 6, 8, 21)
-    index = 0
-    for row in range(6):
-        for col in range(row + 1):
-            ram_at, x, y = QBERT_CUBES[index]
-            out[f"cube_{row}_{col}"] = (x, y, 20, 5, ram[ram_at])
-            index += 1
+    for name, (_, x, y) in zip(QBERT_CUBE_NAMES, QBERT_CUBES, strict=True):
+        out[name] = (x, y, 20, 5)
     return out
+
+
+def qbert_values(ram: list[int]) -> dict[str, int]:
+    """Each cube's top-face colour code, shown to the policy as the cube's ``value``."""
+    return {name: ram[ram_at] for name, (ram_at, _, _) in zip(QBERT_CUBE_NAMES, QBERT_CUBES, strict=True)}
 
 
 def seaquest(ram: list[int], prev: list[int]) -> Boxes:
@@ -145,15 +155,16 @@ def seaquest(ram: list[int], prev: list[int]) -> Boxes:
 
 
 def with_motion(boxes: Boxes, previous: Boxes) -> dict[str, dict[str, int]]:
-    """Turn boxes into the policy's object dicts, with motion since the previous step."""
+    """Turn boxes into the policy's object dicts, with motion since the previous step.
+
+    This runs every step for every object, so it is written for speed.
+    """
     out = {}
-    for name, box in boxes.items():
-        last = previous.get(name)
-        x, y = box[0], box[1]
-        obj = {"x": x, "y": y, "w": box[2], "h": box[3], "dx": 0, "dy": 0}
-        if last is not None:
-            obj["dx"], obj["dy"] = x - last[0], y - last[1]
-        if len(box) > 4:
-            obj["value"] = box[4]
-        out[name] = obj
+    get = previous.get
+    for name, (x, y, w, h) in boxes.items():
+        last = get(name)
+        if last is None:
+            out[name] = {"x": x, "y": y, "w": w, "h": h, "dx": 0, "dy": 0}
+        else:
+            out[name] = {"x": x, "y": y, "w": w, "h": h, "dx": x - last[0], "dy": y - last[1]}
     return out
