@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import re
 import time
 from typing import TYPE_CHECKING
@@ -22,6 +23,8 @@ if TYPE_CHECKING:
     import redis
 
     from autoloop.jobs import LoopJob
+
+logger = logging.getLogger(__name__)
 
 # How often events() asks RQ about runs that went silent (retries exhausted, job lost).
 REAP_INTERVAL_S = 2.0
@@ -170,8 +173,14 @@ class RQExecutor(Executor):
         out = self._take([decode(raw) for raw in entry["events"]])
         if not self._journal:  # replay spent: catch up with what happened since
             for run_id in sorted(self._pending):
+                if not self._known(run_id):
+                    logger.warning("study %s: run %s was not submitted before the restart (replay diverged?)", self.study_id, run_id)
                 self._enqueue(self._submitted[run_id])
         return out
+
+    def _known(self, run_id: str) -> bool:
+        job = Job.fetch_many([rq_job_id(self.study_id, run_id)], connection=self.client)[0]
+        return job is not None or recorded(self.client, self.study_id, run_id) is not None
 
     def _take(self, events: list[RunEvent]) -> list[RunEvent]:
         out = []

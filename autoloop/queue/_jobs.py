@@ -22,6 +22,8 @@ from autoloop.store import RedisStore
 logger = logging.getLogger(__name__)
 
 JOB_FUNCTION = "autoloop.queue._jobs.execute"
+# Checkpoints and run bookkeeping outlive any run that may still be retried, then expire.
+RUN_KEYS_TTL_S = 7 * 24 * 3600
 
 
 class QueuedRun(BaseModel):
@@ -61,6 +63,7 @@ def execute(payload: dict[str, Any]) -> str:
     with client.pipeline(transaction=True) as pipe:
         pipe.hset(keys.run_state(run_id), mapping={"started_at": started, "pid": os.getpid(), "enqueued_at": run.enqueued_at})
         pipe.hincrby(keys.run_state(run_id), "attempts", 1)
+        pipe.expire(keys.run_state(run_id), RUN_KEYS_TTL_S)
         pipe.execute()
     publisher = EventPublisher(client, study_id)
     stop_keys = (keys.run_stop(run_id), keys.study_stop(study_id))
@@ -80,6 +83,6 @@ def execute(payload: dict[str, Any]) -> str:
         elif event.terminal:
             logger.info("run %s already recorded its outcome; this re-run does not count again", run_id)
 
-    execute_job(run.job, emit, should_stop, store=RedisStore(client))
+    execute_job(run.job, emit, should_stop, store=RedisStore(client, ttl_s=RUN_KEYS_TTL_S))
     client.hset(keys.run_state(run_id), mapping={"finished_at": time.time()})
     return outcome[0] if outcome else "duplicate"

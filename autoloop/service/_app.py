@@ -129,9 +129,14 @@ def create_app(client: redis.Redis, runner: StudyRunner | None = None) -> FastAP
                 out.append(TaskEntry(task=f"{family.name}:{variant}", artifacts=list(info.artifacts), horizons=list(info.horizons), batch_sizes=list(info.batch_sizes), metric=info.metric))
         return out
 
-    @app.get("/healthz", response_model=Health)
+    @app.get("/healthz", response_model=Health, responses={503: {"model": ErrorBody}})
     def health() -> Health:
-        """Liveness: the service answers and reaches Redis."""
-        return Health(status="ok", redis=bool(client.ping()), active_studies=len(records.active()))
+        """Liveness: the service answers and reaches Redis (503 when Redis is unreachable)."""
+        import redis
+
+        try:
+            return Health(status="ok", redis=bool(client.ping()), active_studies=len(records.active()))
+        except redis.RedisError as exc:
+            raise HTTPException(503, f"Redis unreachable: {type(exc).__name__}") from exc
 
     return app
