@@ -26,7 +26,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the server imports this module
 
-from autoloop.sandbox import Limits, Sandbox  # noqa: E402
+from autoloop.sandbox import Limits, Sandbox
 
 ENTRY = "benchmarks.sandbox_overhead:trivial"
 SKLEARN = ("numpy", "sklearn.ensemble", "sklearn.linear_model")
@@ -71,7 +71,8 @@ def _row(name: str, samples: list[float], baseline_p50: float) -> str:
     ordered = sorted(samples)
     p50 = statistics.median(ordered)
     p99 = ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))]
-    return f"{name:<48} {p50 * 1e3:>10.4f} {p99 * 1e3:>10.4f} {1 / statistics.fmean(ordered):>10.1f} {p50 / baseline_p50:>12.0f}x"
+    rate = 1 / statistics.fmean(ordered)
+    return f"{name:<48} {p50 * 1e3:>10.4f} {p99 * 1e3:>10.4f} {rate:>10.1f} {p50 / baseline_p50:>12.0f}x"
 
 
 def main() -> None:

@@ -67,7 +67,8 @@ def _prepare(*, scratch: str, request_fd: int, result_fd: int, output_fd: int, u
     """Everything that does not depend on the request: done before it arrives."""
     server = os.getppid()
     os.setpgid(0, 0)
-    targets = {0: os.open(os.devnull, os.O_RDONLY), 1: output_fd, 2: output_fd, RESULT_FD: result_fd, REQUEST_FD: request_fd}
+    stdin = os.open(os.devnull, os.O_RDONLY)
+    targets = {0: stdin, 1: output_fd, 2: output_fd, RESULT_FD: result_fd, REQUEST_FD: request_fd}
     # Lift every source above the targets first so no dup2 overwrites a source still needed.
     lifted = {target: fcntl.fcntl(source, fcntl.F_DUPFD, 16) for target, source in targets.items()}
     for target, source in lifted.items():

@@ -37,7 +37,7 @@ class _ServerProcess:
         env[SYSPATH_ENV] = os.pathsep.join(os.path.abspath(p or os.curdir) for p in sys.path)
         env[BASE_ENV] = base
         env[PRELOAD_ENV] = ",".join(preload)
-        self.proc = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+        self.proc = subprocess.Popen(
             [sys.executable, "-m", "autoloop.sandbox._server"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
@@ -56,7 +56,9 @@ class _ServerProcess:
             ) from exc
         if "fatal" in hello:
             self.kill()
-            raise SandboxError(f"the sandbox server could not preload {preload}; fix the module names:\n{hello['fatal']}")
+            raise SandboxError(
+                f"the sandbox server could not preload {preload}; fix the module names:\n{hello['fatal']}"
+            )
         self.pid: int = hello["ready"]
         self.isolation: dict[str, bool] = hello["isolation"]
 
@@ -200,7 +202,9 @@ class Sandbox:
     def __enter__(self) -> Sandbox:
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.close()
 
     def _server(self) -> _ServerProcess:

@@ -2,8 +2,10 @@
 
 Started by ``Sandbox`` as ``python -m autoloop.sandbox._server``. It imports the preload
 modules and the (trusted) entry modules once, so each call costs a fork, not an
-interpreter start. It never runs candidate code itself and never unpickles what a child
-sends back: it forwards the bytes and explains how the child ended.
+interpreter start; and it forks the next child (a "spare") right after answering, so
+the fork usually happens while the caller is busy with the previous result. It never
+runs candidate code itself and never unpickles what a child sends back: it forwards the
+bytes and explains how the child ended.
 """
 
 from __future__ import annotations
@@ -86,10 +88,8 @@ class Server:
             child = self._fork()
         self._used.append(child)
         start = time.monotonic()
-        try:
+        with contextlib.suppress(WireClosed, WireTimeout):  # gone or stuck: _collect says how it ended
             send(child.request_fd, request, start + limits.timeout_s)
-        except (WireClosed, WireTimeout):
-            pass  # the child is gone or stuck; _collect says how it ended
         payload, reason = _collect(child.pid, child.result_fd, start + limits.timeout_s, limits)
         reply = {"duration_s": time.monotonic() - start, "output": _tail(child.output)}
         if reason is not None:
@@ -212,10 +212,8 @@ def _drain(fd: int, buffer: bytearray) -> bool:
 def _kill_group(pid: int) -> None:
     """Kill a child (a group leader) and anything it started."""
     for kill in (os.killpg, os.kill):
-        try:
+        with contextlib.suppress(ProcessLookupError, PermissionError):  # already gone
             kill(pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass  # already gone
 
 
 def _exit_reason(info: os.waitid_result, limits: Limits) -> str:
@@ -249,11 +247,11 @@ def main() -> int:
     while True:
         server.tidy()
         try:
-            request = recv(proto_in)
-        except WireClosed:
+            send(proto_out, server.handle(recv(proto_in)))
+        except WireClosed:  # every Sandbox holding our pipes closed it or died
             server.close()
+            shutil.rmtree(server.base, ignore_errors=True)
             return 0
-        send(proto_out, server.handle(request))
 
 
 if __name__ == "__main__":

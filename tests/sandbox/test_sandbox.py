@@ -8,6 +8,7 @@ import threading
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from autoloop.errors import SandboxError
@@ -95,7 +96,7 @@ def test_server_killed_during_a_call_fails_that_call_only(light_sandbox: Sandbox
 
 
 def test_unknown_entry_is_an_infrastructure_error(sandbox: Sandbox) -> None:
-    with pytest.raises(SandboxError, match="cannot load sandbox entry 'tests.sandbox.entries:nope'"):
+    with pytest.raises(SandboxError, match=r"cannot load sandbox entry 'tests\.sandbox\.entries:nope'"):
         sandbox.call("tests.sandbox.entries:nope")
     with pytest.raises(ValueError, match="entry must look like"):
         sandbox.call("not an entry")
@@ -130,7 +131,12 @@ def test_environment_is_scrubbed_and_close_cleans_up(monkeypatch: pytest.MonkeyP
 
 @pytest.mark.parametrize(
     ("kwargs", "field"),
-    [({"timeout_s": 0}, "timeout_s"), ({"memory_mb": 1}, "memory_mb"), ({"cpu_s": -1}, "cpu_s"), ({"file_mb": 0}, "file_mb")],
+    [
+        ({"timeout_s": 0}, "timeout_s"),
+        ({"memory_mb": 1}, "memory_mb"),
+        ({"cpu_s": -1}, "cpu_s"),
+        ({"file_mb": 0}, "file_mb"),
+    ],
 )
 def test_limits_are_validated(kwargs: dict[str, float], field: str) -> None:
     with pytest.raises(ValueError, match=field):
@@ -145,8 +151,6 @@ def test_output_keeps_the_last_few_kib(sandbox: Sandbox) -> None:
 
 
 def test_large_arguments_and_results_travel(sandbox: Sandbox) -> None:
-    import numpy as np
-
     data = np.arange(4_000_000, dtype=np.float64)  # 32 MB each way
     out = sandbox.call(RUN, "def main(a):\n    return a * 2\n", data)
     assert out.ok, out.error
