@@ -13,6 +13,7 @@ import os
 import pickle
 import select
 import struct
+import sys
 import time
 from typing import Any
 
@@ -128,7 +129,8 @@ class _SafeUnpickler(pickle.Unpickler):
     def find_class(self, module: str, name: str) -> Any:
         if (module, name) in _SAFE_GLOBALS or module.startswith("numpy.dtypes"):
             return super().find_class(module, name)
-        if module.startswith("autoloop.") or module == "autoloop":
+        # Only modules already imported here: importing one could have side effects.
+        if module.startswith("autoloop.") and module in sys.modules:
             found = super().find_class(module, name)
             if isinstance(found, type) and dataclasses.is_dataclass(found):
                 return found

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from autoloop.sandbox import Limits, Sandbox
+from autoloop.trace import Step
 from tests.sandbox.conftest import RUN, assert_still_works
 
 pytestmark = pytest.mark.integration
@@ -192,3 +193,12 @@ def test_unsafe_return_value_is_not_unpickled(sandbox: Sandbox, tmp_path: Path) 
 def test_unpicklable_return_value(sandbox: Sandbox) -> None:
     error = fail(sandbox, "def main():\n    return lambda: 1\n")
     assert error.startswith("the evaluation returned a value that cannot be pickled"), error
+
+
+def test_autoloop_dataclasses_come_back_but_not_other_classes(sandbox: Sandbox) -> None:
+    source = "from autoloop.trace import Step\ndef main():\n    return Step('in', 'out', 'fine', 1.0)\n"
+    out = sandbox.call(RUN, source)
+    assert out.ok, out.error
+    assert out.value == Step("in", "out", "fine", 1.0)
+    error = fail(sandbox, "import fractions\ndef main():\n    return fractions.Fraction(1, 3)\n")
+    assert "fractions.Fraction is not plain data" in error
