@@ -108,7 +108,9 @@ class Sandbox:
     directory as its working directory and, when running as root, user ``nobody``. A
     candidate failure is returned as ``Outcome(ok=False, error=...)``; it never raises
     here and never harms this process. Calls are serialized; use several sandboxes for
-    parallel evaluations.
+    parallel evaluations. The server imports entry modules through this process's
+    ``sys.path``. A forked copy of this process (an RQ work horse) transparently gets
+    its own server on its first call.
 
     Args:
         limits: Default limits for each call.
@@ -120,8 +122,8 @@ class Sandbox:
 
     Example:
         >>> with Sandbox(limits=Limits(timeout_s=10), preload=("numpy",)) as sb:
-        ...     out = sb.call("autoloop.tasks.mlpipeline._runner:fit_and_score", source, payload)
-        ...     score = out.value if out.ok else None
+        ...     out = sb.call("autoloop.tasks.mlpipeline._runner:fit_and_predict", source, payload)
+        ...     predictions = out.value if out.ok else None
     """
 
     def __init__(
