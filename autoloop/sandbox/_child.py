@@ -17,7 +17,14 @@ from collections.abc import Callable, Mapping
 from typing import Any, NoReturn
 
 from autoloop.sandbox._candidate import candidate_traceback, describe_exception, mark_inside_sandbox
-from autoloop.sandbox._guard import ScratchPolicy, apply_limits, drop_privileges, isolate_network, tie_to_parent
+from autoloop.sandbox._guard import (
+    ScratchPolicy,
+    apply_limits,
+    drop_privileges,
+    isolate_network,
+    private_scratch,
+    tie_to_parent,
+)
 from autoloop.sandbox._limits import Limits
 from autoloop.sandbox._wire import frame, recv, write_all
 
@@ -34,6 +41,7 @@ def serve_one(
     result_fd: int,
     output_fd: int,
     user: tuple[int, int] | None,
+    disk_mb: int,
 ) -> NoReturn:
     """In a freshly forked child: confine, read ``{"entry", "args", "limits"}``, run it, exit.
 
@@ -44,10 +52,12 @@ def serve_one(
         result_fd: Where the result frame goes.
         output_fd: Where stdout and stderr go.
         user: ``(uid, gid)`` to drop to, or ``None``.
+        disk_mb: Size of the private scratch filesystem (only when ``user`` is given).
     """
     try:
         try:
-            _prepare(scratch=scratch, request_fd=request_fd, result_fd=result_fd, output_fd=output_fd, user=user)
+            fds = {"request_fd": request_fd, "result_fd": result_fd, "output_fd": output_fd}
+            _prepare(scratch, **fds, user=user, disk_mb=disk_mb)
             request = recv(REQUEST_FD)
             os.close(REQUEST_FD)
             func, limits = entries[request["entry"]], request["limits"]
@@ -63,7 +73,9 @@ def serve_one(
         os._exit(0)
 
 
-def _prepare(*, scratch: str, request_fd: int, result_fd: int, output_fd: int, user: tuple[int, int] | None) -> None:
+def _prepare(
+    scratch: str, *, request_fd: int, result_fd: int, output_fd: int, user: tuple[int, int] | None, disk_mb: int
+) -> None:
     """Everything that does not depend on the request: done before it arrives."""
     server = os.getppid()
     os.setpgid(0, 0)
@@ -74,8 +86,10 @@ def _prepare(*, scratch: str, request_fd: int, result_fd: int, output_fd: int, u
     for target, source in lifted.items():
         os.dup2(source, target)
     os.closerange(REQUEST_FD + 1, os.sysconf("SC_OPEN_MAX"))
-    os.chdir(scratch)
     isolate_network()
+    if user is not None:
+        private_scratch(scratch, disk_mb, user)
+    os.chdir(scratch)  # after the mount, so the working directory is on it
     if user is not None:
         drop_privileges(*user)
     tie_to_parent()

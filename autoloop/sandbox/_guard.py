@@ -19,8 +19,13 @@ from typing import Any
 
 from autoloop.sandbox._limits import Limits
 
+_CLONE_NEWNS = 0x00020000
 _CLONE_NEWUSER = 0x10000000
 _CLONE_NEWNET = 0x40000000
+_MS_NOSUID = 2
+_MS_NODEV = 4
+_MS_REC = 1 << 14
+_MS_PRIVATE = 1 << 18
 _PR_SET_PDEATHSIG = 1
 _PR_SET_KEEPCAPS = 8
 _PR_SET_NO_NEW_PRIVS = 38
@@ -57,6 +62,21 @@ def isolate_network() -> bool:
     return os.geteuid() != 0 and _libc.unshare(_CLONE_NEWUSER | _CLONE_NEWNET) == 0
 
 
+def private_scratch(scratch: str, size_mb: int, user: tuple[int, int]) -> bool:
+    """Mount a ``size_mb`` tmpfs owned by ``user`` on ``scratch``, seen by this process only.
+
+    A full scratch directory then fails writes with ``ENOSPC`` instead of filling the
+    host's disk. Needs root; False when the kernel refuses.
+    """
+    if _libc.unshare(_CLONE_NEWNS) != 0:
+        return False
+    # Private propagation first, so the mount never shows up in the server's namespace.
+    if _libc.mount(None, b"/", None, _MS_REC | _MS_PRIVATE, None) != 0:
+        return False
+    options = f"size={size_mb}m,mode=0700,uid={user[0]},gid={user[1]}".encode()
+    return _libc.mount(b"tmpfs", os.fsencode(scratch), b"tmpfs", _MS_NOSUID | _MS_NODEV, options) == 0
+
+
 def drop_privileges(uid: int, gid: int) -> bool:
     """Become ``uid``/``gid``, keeping only the capability to read (not write) any file.
 
@@ -73,19 +93,25 @@ def drop_privileges(uid: int, gid: int) -> bool:
     return _libc.capset(ctypes.byref(header), data) == 0
 
 
-def probe_isolation(user: tuple[int, int] | None) -> dict[str, bool]:
-    """Which kernel layers a child actually gets here, tried once in a throwaway child."""
+def probe_isolation(user: tuple[int, int] | None, scratch: str) -> dict[str, bool]:
+    """Which kernel layers a child actually gets here, tried once in a throwaway child.
+
+    Args:
+        user: Who children would run as (``None``: as this user).
+        scratch: An empty directory the probe may mount over (privately).
+    """
     pid = os.fork()
     if pid == 0:
         code = 0
         try:
             code |= 1 if isolate_network() else 0
+            code |= 4 if user is not None and private_scratch(scratch, 1, user) else 0
             code |= 2 if user is not None and drop_privileges(*user) else 0
         finally:
             os._exit(code)
     _, status = os.waitpid(pid, 0)
     code = max(0, os.waitstatus_to_exitcode(status))
-    return {"network_namespace": bool(code & 1), "unprivileged_user": bool(code & 2)}
+    return {"network_namespace": bool(code & 1), "unprivileged_user": bool(code & 2), "private_scratch": bool(code & 4)}
 
 
 def tie_to_parent() -> None:

@@ -18,6 +18,9 @@ class Limits:
         cpu_s: CPU seconds before the kernel stops the evaluation; ``None`` means
             ``timeout_s``.
         file_mb: Largest file (MiB) the evaluation may write in its scratch directory.
+        disk_mb: Size (MiB) of the scratch directory, a private in-memory filesystem when
+            the sandbox runs as root (see ``Sandbox.isolation``); elsewhere only
+            ``file_mb`` applies.
 
     Example:
         >>> Limits(timeout_s=5, memory_mb=512).cpu_seconds
@@ -28,6 +31,7 @@ class Limits:
     memory_mb: int = 4096
     cpu_s: float | None = None
     file_mb: int = 256
+    disk_mb: int = 1024
 
     def __post_init__(self) -> None:
         if not self.timeout_s > 0:
@@ -38,6 +42,8 @@ class Limits:
             raise ValueError(f"cpu_s must be > 0 or None, got {self.cpu_s=}")
         if self.file_mb < 1:
             raise ValueError(f"file_mb must be >= 1, got {self.file_mb=}")
+        if self.disk_mb < 1:
+            raise ValueError(f"disk_mb must be >= 1, got {self.disk_mb=}")
 
     @property
     def cpu_seconds(self) -> int:

@@ -151,6 +151,8 @@ class Sandbox:
         ``network_namespace``: an empty network namespace (no interface but a down
         loopback). ``unprivileged_user``: the server runs as root and children run as
         ``nobody``, so the kernel refuses writes outside the scratch directory.
+        ``private_scratch``: the scratch directory is a tmpfs of ``Limits.disk_mb`` that
+        only the child sees, so a candidate cannot fill the host's disk.
         """
         return dict(self._server().isolation)
 

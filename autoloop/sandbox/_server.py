@@ -44,6 +44,7 @@ class _Spare:
     result_fd: int
     output: IO[bytes]
     entries: frozenset[str]
+    disk_mb: int
 
     def waiting(self) -> bool:
         """True while the child is alive (it is waiting for its request)."""
@@ -69,8 +70,11 @@ class Server:
     def __init__(self, base: str) -> None:
         self.base = base
         user = unprivileged_user()
-        self.isolation = probe_isolation(user)
+        probe = tempfile.mkdtemp(prefix="probe-", dir=base)
+        self.isolation = probe_isolation(user, probe)
+        os.rmdir(probe)
         self.user = user if self.isolation["unprivileged_user"] else None
+        self._disk_mb = Limits().disk_mb
         self._entries: dict[str, Callable[..., Any]] = {}
         self._spare: _Spare | None = None
         self._used: list[_Spare] = []
@@ -83,8 +87,9 @@ class Server:
         except Exception as exc:  # noqa: BLE001 - trusted module failed to import: report, keep serving
             return {"kind": "infra", "data": f"cannot load sandbox entry {entry!r}: {exc!r}"}
         child, self._spare = self._spare, None
-        if child is None or entry not in child.entries or not child.waiting():
-            self._discard(child)  # gone, or forked before the entry was imported
+        self._disk_mb = limits.disk_mb
+        if child is None or entry not in child.entries or child.disk_mb != limits.disk_mb or not child.waiting():
+            self._discard(child)  # gone, forked before the entry was imported, or wrong scratch size
             child = self._fork()
         self._used.append(child)
         start = time.monotonic()
@@ -147,6 +152,7 @@ class Server:
                 result_fd=result_write,
                 output_fd=output.fileno(),
                 user=self.user,
+                disk_mb=self._disk_mb,
             )
         # The child makes itself a group leader too; doing it here as well means the group
         # exists before anyone can try to kill it.
@@ -155,7 +161,7 @@ class Server:
         os.close(result_write)
         os.close(request_read)
         os.set_blocking(request_write, False)
-        return _Spare(pid, scratch, request_write, result_read, output, frozenset(self._entries))
+        return _Spare(pid, scratch, request_write, result_read, output, frozenset(self._entries), self._disk_mb)
 
 
 def _tail(output: IO[bytes]) -> str:

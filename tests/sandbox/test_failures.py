@@ -202,3 +202,22 @@ def test_autoloop_dataclasses_come_back_but_not_other_classes(sandbox: Sandbox) 
     assert out.value == Step("in", "out", "fine", 1.0)
     error = fail(sandbox, "import fractions\ndef main():\n    return fractions.Fraction(1, 3)\n")
     assert "fractions.Fraction is not plain data" in error
+
+
+def test_file_size_limit(sandbox: Sandbox) -> None:
+    source = "def main():\n    with open('big', 'wb') as f:\n        f.write(bytes(3 * 2**20))\n"
+    error = fail(sandbox, source, limits=Limits(timeout_s=20, memory_mb=1024, file_mb=1))
+    assert error.startswith("OSError: [Errno 27] File too large"), error
+
+
+def test_full_scratch_directory(sandbox: Sandbox) -> None:
+    if not sandbox.isolation["private_scratch"]:
+        pytest.skip("no private scratch filesystem here; only the file size is limited")
+    source = (
+        "def main():\n"
+        "    for i in range(8):\n"
+        "        with open(f'part{i}', 'wb') as f:\n"
+        "            f.write(bytes(2**20))\n"
+    )
+    error = fail(sandbox, source, limits=Limits(timeout_s=20, memory_mb=1024, disk_mb=4))
+    assert error.startswith("OSError: [Errno 28] No space left on device"), error

@@ -136,6 +136,7 @@ def test_environment_is_scrubbed_and_close_cleans_up(monkeypatch: pytest.MonkeyP
         ({"memory_mb": 1}, "memory_mb"),
         ({"cpu_s": -1}, "cpu_s"),
         ({"file_mb": 0}, "file_mb"),
+        ({"disk_mb": 0}, "disk_mb"),
     ],
 )
 def test_limits_are_validated(kwargs: dict[str, float], field: str) -> None:
