@@ -118,7 +118,7 @@ QBERT_CUBE_NAMES = tuple(f"cube_{row}_{col}" for row in range(6) for col in rang
 def qbert(ram: list[int], prev: list[int]) -> Boxes:
     """Q*bert ("player"), Coily, and the 21 cubes ``cube_<row>_<col>`` (see ``qbert_values``)."""
     out: Boxes = {}
-    if ram[43] and 20 < ram[67] < 159:
+    if ram[43] and 20 < ram[67] < 190:  # above 190 he has fallen off the pyramid
         out["player"] = (ram[43] - 3, ram[67] - 7, 8, 20)
     if ram[39] != 255:
         out["coily"] = (_qbert_column_x(ram[71]), 30 * ram[39] + 6, 8, 21)

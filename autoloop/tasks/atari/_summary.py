@@ -42,7 +42,7 @@ def _one(name: str, o: dict[str, int]) -> str:
     return text
 
 
-def _step(game: Game, record: list[Any] | tuple[Any, ...], names: list[str]) -> Step:
+def _step(record: list[Any] | tuple[Any, ...], names: list[str]) -> Step:
     episode, t, objects, action, reward, lives, lost = record
     events = [f"reward {reward:+g}"] if reward else []
     if lost:
@@ -64,7 +64,7 @@ def build_trace(game: Game, instance: Instance, result: dict[str, Any], *, horiz
     """
     returns = result["returns"]
     score = sum(returns) if horizon is not None else sum(returns) / len(returns)
-    steps = [_step(game, r, result["names"]) for r in result["records"]]
+    steps = [_step(r, result["names"]) for r in result["records"]]
     kept = _fit(steps, budget_chars)
     actions = ", ".join(f"{name} {n}" for name, n in sorted(result["actions"].items(), key=lambda kv: -kv[1]))
     if horizon is not None:
