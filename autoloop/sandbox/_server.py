@@ -229,7 +229,7 @@ def _exit_reason(info: os.waitid_result, limits: Limits) -> str:
     if sig == signal.SIGXCPU:
         return f"CPU limit ({limits.cpu_seconds}s) exceeded"
     name = signal.Signals(sig).name if sig in signal.Signals._value2member_map_ else str(sig)
-    hint = " (likely out of memory)" if sig == signal.SIGKILL else ""
+    hint = " (out of memory, CPU hard limit, or killed from outside)" if sig == signal.SIGKILL else ""
     return f"crashed: killed by signal {name}{hint}"
 
 

@@ -205,3 +205,18 @@ def test_dead_spare_child_is_replaced(light_sandbox: Sandbox) -> None:
     time.sleep(0.1)
     assert_still_works(light_sandbox)
     assert light_sandbox.server_pid == server
+
+
+def test_calls_from_several_threads_are_serialized(sandbox: Sandbox) -> None:
+    results: list[object] = []
+
+    def work(i: int) -> None:
+        out = sandbox.call(RUN, "def main(i):\n    return i * i\n", i)
+        results.append(out.value if out.ok else out.error)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(results) == [0, 1, 4, 9, 16, 25]  # type: ignore[type-var]
