@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from autoloop.service import create_token
-from autoloop.storage import connect
+from autoloop.storage import EmbeddedRedis, connect
 
 REPO = Path(__file__).resolve().parents[2]
 PLUGIN = "tests.service.slow_task"
@@ -55,7 +55,8 @@ class Cluster:
 
     def start_service(self, timeout_s: float = 60) -> None:
         """Start ``autoloop serve`` and wait until ``/healthz`` answers."""
-        self.service = self._spawn("serve", "--port", str(self.port), log="serve.log")
+        # -v: debug logs, so tests can check what the service writes (never an API key)
+        self.service = self._spawn("-v", "serve", "--port", str(self.port), log="serve.log")
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if self.service.poll() is not None:
@@ -74,10 +75,17 @@ class Cluster:
             _stop(self.service)
             self.service = None
 
+    def kill_service(self) -> None:
+        """SIGKILL the service: no clean-up at all; its Redis is left running without an owner."""
+        if self.service is not None:
+            self.service.kill()
+            self.service.wait()
+            self.service = None
+
     def start_worker(self, processes: int = 2) -> subprocess.Popen[bytes]:
         """``autoloop worker`` with fast heartbeats and clean-ups."""
         proc = self._spawn(
-            "worker", "--processes", str(processes), "--job-monitoring-interval", "1", "--maintenance-interval", "2",
+            "-v", "worker", "--processes", str(processes), "--job-monitoring-interval", "1", "--maintenance-interval", "2",
             log="worker.log",
         )
         self.workers.append(proc)
@@ -94,6 +102,8 @@ class Cluster:
         for proc in self.workers:
             _stop(proc)
         self.stop_service()
+        if (self.home / "redis.sock").exists():  # left behind by a killed service
+            EmbeddedRedis(self.home).start().stop()
 
 
 def _stop(proc: subprocess.Popen[bytes]) -> None:

@@ -36,7 +36,9 @@ def test_study_through_client_finishes_with_recommendation(cluster: Cluster) -> 
     # The LLM key stays out of every reply and out of the service log.
     assert "sk-secret" not in json.dumps(status) + json.dumps(recommendation)
     assert status["request"]["llm"] == {"model": None, "base_url": None, "api_key_set": True}
-    assert "sk-secret" not in (cluster.home / "serve.log").read_text()
+    for log in ("serve.log", "worker.log"):
+        text = (cluster.home / log).read_text()
+        assert "DEBUG" in text and "sk-secret" not in text
 
 
 def test_tokens_scope_studies(cluster: Cluster) -> None:
