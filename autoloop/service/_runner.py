@@ -18,8 +18,7 @@ from typing import TYPE_CHECKING, Any
 from autoloop.controller import Budget, Controller, LoopPlan, SearchSpace, StudyStatus
 from autoloop.errors import AutoloopError, UnknownNameError
 from autoloop.jobs import LLMSpec
-from autoloop.queue import ExecutorDetached, RQExecutor
-from autoloop.queue._executor import StudyCancelled
+from autoloop.queue import ExecutorDetached, RQExecutor, StudyCancelled
 from autoloop.service._models import StudyCreate
 from autoloop.service._records import StudyRecords
 from autoloop.storage import keys

@@ -21,7 +21,7 @@ from autoloop.storage import EmbeddedRedis, connect
 
 REPO = Path(__file__).resolve().parents[2]
 PLUGIN = "tests.service.slow_task"
-_CLI = "from autoloop.cli import main; raise SystemExit(main())"
+CLI = "from autoloop.cli import main; raise SystemExit(main())"
 
 
 def free_port() -> int:
@@ -51,7 +51,7 @@ class Cluster:
 
     def _spawn(self, *args: str, log: str) -> subprocess.Popen[bytes]:
         out = open(self.home / log, "ab")
-        return subprocess.Popen([sys.executable, "-c", _CLI, *args], env=self.env, cwd=REPO, stdout=out, stderr=subprocess.STDOUT)
+        return subprocess.Popen([sys.executable, "-c", CLI, *args], env=self.env, cwd=REPO, stdout=out, stderr=subprocess.STDOUT)
 
     def start_service(self, timeout_s: float = 60) -> None:
         """Start ``autoloop serve`` and wait until ``/healthz`` answers."""

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import httpx
 import pytest
@@ -10,7 +12,7 @@ import pytest
 import autoloop
 from autoloop.errors import UnknownNameError
 from autoloop.storage import keys
-from tests.service.conftest import Cluster, wait_for
+from tests.service.conftest import CLI, Cluster, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -60,12 +62,20 @@ def test_tokens_scope_studies(cluster: Cluster) -> None:
     assert httpx.get(f"{cluster.url}/v1/tasks").status_code == 200
 
 
+def _cli(cluster: Cluster, token: str, *args: str) -> dict:
+    env = {**cluster.env, "AUTOLOOP_URL": cluster.url, "AUTOLOOP_TOKEN": token}
+    out = subprocess.run([sys.executable, "-c", CLI, *args, "--json"], env=env, capture_output=True, text=True, check=True)
+    return json.loads(out.stdout)
+
+
 def test_cancel_drops_queued_runs(cluster: Cluster) -> None:
-    with autoloop.Client(cluster.url, cluster.token()) as client:
+    token = cluster.token()
+    with autoloop.Client(cluster.url, token) as client:
         study = client.submit("slowtoy:linear", **STUDY)
         redis = cluster.redis()
         wait_for(lambda: redis.hlen(keys.study_live(study.id)) == 2, 30, "two queued runs")
-        assert study.cancel()["state"] == "cancelled"
+        assert _cli(cluster, token, "status", study.id)["progress"]["runs_queued"] == 2
+        assert _cli(cluster, token, "cancel", study.id)["state"] == "cancelled"
         wait_for(lambda: len(redis.hvals(keys.study_runs(study.id))) == 2, 30, "queued runs recorded as stopped")
         outcomes = [json.loads(v) for v in redis.hvals(keys.study_runs(study.id))]
         assert {o["error"] for o in outcomes} == {"stopped before it started"}
