@@ -85,7 +85,14 @@ def _report(recommendation: dict) -> None:
     print(f"  spent: {spent['iterations']} loop iterations, {spent['tokens']} LLM tokens, {spent['seconds']} s; search ended by: {recommendation['stop_reason']}")
 
 
+def _interrupt(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main() -> int:
+    # Ctrl-C and SIGTERM both end in the clean shutdown below (even if the shell ignored SIGINT).
+    signal.signal(signal.SIGINT, _interrupt)
+    signal.signal(signal.SIGTERM, _interrupt)
     parser = argparse.ArgumentParser(description="Run the autoloop service end to end on this machine.")
     default_data = os.environ.get("AUTOLOOP_DATA") or str(REPO.parent / "shared" / "data")
     parser.add_argument("--data", default=default_data, help=f"data directory with mlagentbench/ (default {default_data})")

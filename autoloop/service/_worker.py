@@ -17,6 +17,9 @@ logger = logging.getLogger(__name__)
 # A worker that dies sooner than this after starting is restarted with a growing delay.
 _MIN_HEALTHY_S = 5.0
 _MAX_RESTART_DELAY_S = 30.0
+# On SIGINT/SIGTERM: wait this long for running loop runs to finish, then stop them (cold).
+WARM_SHUTDOWN_S = 10.0
+COLD_SHUTDOWN_S = 10.0
 
 
 @dataclass(frozen=True)
@@ -109,13 +112,17 @@ def run_workers(options: WorkerOptions) -> int:
 
 
 def _shut_down(procs: list[multiprocessing.process.BaseProcess]) -> None:
-    """Warm shutdown (the current iteration's checkpoint is kept; RQ re-queues the run), then kill."""
-    for proc in procs:
-        if proc.is_alive():
+    """Warm shutdown (the current run finishes), then cold (RQ kills the work horse; the run is
+    re-queued and resumes from its last checkpoint), then SIGKILL as a last resort."""
+    for grace_s in (WARM_SHUTDOWN_S, COLD_SHUTDOWN_S):
+        alive = [p for p in procs if p.is_alive()]
+        for proc in alive:
+            # RQ: the first SIGTERM asks for a warm shutdown, a second (after > 1 s) for a cold one.
             proc.terminate()
-    deadline = time.monotonic() + 20
+        deadline = time.monotonic() + grace_s
+        for proc in alive:
+            proc.join(max(deadline - time.monotonic(), 0.1))
     for proc in procs:
-        proc.join(max(deadline - time.monotonic(), 0.1))
         if proc.is_alive():
             proc.kill()
             proc.join()
