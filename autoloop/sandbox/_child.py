@@ -30,7 +30,15 @@ from autoloop.sandbox._wire import frame, recv, write_all
 
 RESULT_FD = 3
 REQUEST_FD = 4
-_KEEP_ENV = ("PATH", "LANG", "TZ", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+_KEEP_ENV = (
+    "PATH",
+    "LANG",
+    "TZ",
+    "OPENBLAS_NUM_THREADS",
+    "OMP_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "JOBLIB_MULTIPROCESSING",
+)
 
 
 def serve_one(

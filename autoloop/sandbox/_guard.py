@@ -8,6 +8,7 @@ directory) into clear ``PermissionError``s the candidate sees at the offending l
 
 from __future__ import annotations
 
+import _posixsubprocess
 import ctypes
 import os
 import pwd
@@ -15,7 +16,7 @@ import resource
 import signal
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NoReturn
 
 from autoloop.sandbox._limits import Limits
 
@@ -187,8 +188,14 @@ class ScratchPolicy:
     def install(self) -> None:
         """Install the hook for the rest of this process's life (hooks cannot be removed)."""
         sys.addaudithook(self)
+        # multiprocessing and loky start interpreters through this, with no audit event;
+        # they would run without the hook.
+        _posixsubprocess.fork_exec = self._refuse_fork_exec
 
-    def _deny_process(self, event: str, args: tuple[Any, ...]) -> None:
+    def _refuse_fork_exec(self, *args: Any) -> NoReturn:
+        self._deny_process("_posixsubprocess.fork_exec", args)
+
+    def _deny_process(self, event: str, args: tuple[Any, ...]) -> NoReturn:
         raise PermissionError(f"starting processes is not allowed in the sandbox ({event})")
 
     def _deny_network(self, event: str, args: tuple[Any, ...]) -> None:

@@ -22,7 +22,14 @@ from autoloop.sandbox._wire import BASE_ENV, PRELOAD_ENV, SYSPATH_ENV, WireClose
 
 _ENTRY = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
 _ENV_KEEP = ("PATH", "LANG", "TZ")
-_SINGLE_THREADED = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+# Single-threaded BLAS/OpenMP so forking after importing numpy is safe; joblib runs
+# n_jobs=-1 sequentially instead of starting worker processes the sandbox refuses.
+_SERVER_ENV = {
+    "OPENBLAS_NUM_THREADS": "1",
+    "OMP_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+    "JOBLIB_MULTIPROCESSING": "0",
+}
 # The server needs this long on top of the candidate's timeout to import an entry module.
 _GRACE_S = 60.0
 _STOP_TIMEOUT_S = 5.0
@@ -33,7 +40,7 @@ class _ServerProcess:
 
     def __init__(self, base: str, preload: tuple[str, ...], start_timeout_s: float) -> None:
         env = {key: os.environ[key] for key in _ENV_KEEP if key in os.environ}
-        env |= _SINGLE_THREADED
+        env |= _SERVER_ENV
         env[SYSPATH_ENV] = os.pathsep.join(os.path.abspath(p or os.curdir) for p in sys.path)
         env[BASE_ENV] = base
         env[PRELOAD_ENV] = ",".join(preload)

@@ -133,6 +133,8 @@ def test_libc_connect_finds_no_network(sandbox: Sandbox) -> None:
         "os.system('true')",
         "os.fork()",
         "multiprocessing.Process(target=print).start()",
+        "multiprocessing.get_context('spawn').Process(target=print).start()",
+        "multiprocessing.get_context('forkserver').Pool(2)",
     ],
 )
 def test_starting_processes_is_refused(sandbox: Sandbox, statement: str) -> None:

@@ -59,18 +59,21 @@ def test_numpy_and_sklearn_fit_in_the_child(sandbox: Sandbox) -> None:
     source = (
         "import numpy as np\n"
         "from sklearn.linear_model import LinearRegression\n"
+        "from sklearn.model_selection import cross_val_score\n"
         "def main(seed):\n"
         "    rng = np.random.default_rng(seed)\n"
         "    x = rng.normal(size=(200, 3))\n"
         "    y = x @ np.array([1.0, -2.0, 0.5]) + 3.0\n"
         "    model = LinearRegression().fit(x, y)\n"
-        "    return float(model.score(x, y)), model.coef_\n"
+        "    folds = cross_val_score(LinearRegression(), x, y, cv=3, n_jobs=-1)\n"  # joblib runs it sequentially
+        "    return float(model.score(x, y)), model.coef_, folds.tolist()\n"
     )
     out = sandbox.call(RUN, source, 0)
     assert out.ok, out.error
-    r2, coef = out.value
+    r2, coef, folds = out.value
     assert r2 == pytest.approx(1.0)
     assert coef.tolist() == pytest.approx([1.0, -2.0, 0.5])
+    assert folds == pytest.approx([1.0, 1.0, 1.0])
 
 
 def test_killed_server_is_restarted_for_the_next_call(light_sandbox: Sandbox) -> None:
