@@ -40,9 +40,10 @@ def select_paddle_action(objects, target_x):
     if player is None:
         return "NOOP"
     centre = player["x"] + 8
-    if target_x < centre - 10:
+    dead_band = 10
+    if target_x < centre - dead_band:
         return "LEFT"
-    if target_x > centre + 10:
+    if target_x > centre + dead_band:
         return "RIGHT"
     return "NOOP"
 

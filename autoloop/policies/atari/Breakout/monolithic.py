@@ -19,8 +19,9 @@ def act(objects):
         return "NOOP"
     target = ball["x"] + ball["dx"] * 0.5
     centre = player["x"] + 8
-    if target < centre - 10:
+    dead_band = 10
+    if target < centre - dead_band:
         return "LEFT"
-    if target > centre + 10:
+    if target > centre + dead_band:
         return "RIGHT"
     return "NOOP"

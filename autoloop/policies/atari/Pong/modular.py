@@ -31,9 +31,10 @@ def select_action(objects, target_y):
     if player is None or target_y is None:
         return "NOOP"
     centre = player["y"] + 7
-    if target_y < centre - 12:
+    dead_band = 12
+    if target_y < centre - dead_band:
         return "UP"
-    if target_y > centre + 12:
+    if target_y > centre + dead_band:
         return "DOWN"
     return "NOOP"
 

@@ -18,8 +18,9 @@ def act(objects):
         return "NOOP"
     target = ball["y"] + ball["dy"] * 0.5
     centre = player["y"] + 7
-    if target < centre - 12:
+    dead_band = 12
+    if target < centre - dead_band:
         return "UP"
-    if target > centre + 12:
+    if target > centre + dead_band:
         return "DOWN"
     return "NOOP"

@@ -36,9 +36,10 @@ def decide_movement(objects):
         return 0
     target = min(aliens, key=lambda o: abs(o["x"] + 4 - centre) - 0.2 * o["y"])
     gap = target["x"] + 4 - centre
-    if gap > 8:
+    dead_band = 8
+    if gap > dead_band:
         return 1
-    if gap < -8:
+    if gap < -dead_band:
         return -1
     return 0
 

@@ -25,8 +25,9 @@ def act(objects):
     target = min(aliens, key=lambda o: abs(o["x"] + 4 - centre))
     gap = target["x"] + 4 - centre
     shoot = "player_bullet" not in objects and abs(gap) < 3
-    if gap > 8:
+    dead_band = 8
+    if gap > dead_band:
         return "RIGHTFIRE" if shoot else "RIGHT"
-    if gap < -8:
+    if gap < -dead_band:
         return "LEFTFIRE" if shoot else "LEFT"
     return "FIRE" if shoot else "NOOP"
