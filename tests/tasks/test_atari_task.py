@@ -7,7 +7,7 @@ import json
 import pytest
 
 from autoloop.cli import main
-from autoloop.errors import ConfigError
+from autoloop.errors import ConfigError, UnknownNameError
 from autoloop.tasks import get_task, task_families
 from autoloop.tasks.atari import GAMES, AtariTask, Protocol
 
@@ -141,5 +141,7 @@ def test_cli_runs_a_pong_loop_with_a_multi_step_horizon(capsys, monkeypatch):
 
 
 def test_unknown_game_is_rejected_with_the_list():
-    with pytest.raises(Exception, match="atari:Pong"):
+    with pytest.raises(UnknownNameError, match="atari:Pong"):
         get_task("atari:Tetris")
+    with pytest.raises(UnknownNameError, match="SpaceInvaders"):
+        AtariTask("Tetris")
