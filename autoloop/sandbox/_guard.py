@@ -30,6 +30,7 @@ _MS_PRIVATE = 1 << 18
 _PR_SET_PDEATHSIG = 1
 _PR_SET_KEEPCAPS = 8
 _PR_SET_NO_NEW_PRIVS = 38
+_PR_SET_CHILD_SUBREAPER = 36
 _CAP_DAC_READ_SEARCH = 2
 _CAPABILITY_VERSION_3 = 0x20080522
 _NPROC_WHEN_DROPPED = 512
@@ -113,6 +114,11 @@ def probe_isolation(user: tuple[int, int] | None, scratch: str) -> dict[str, boo
     _, status = os.waitpid(pid, 0)
     code = max(0, os.waitstatus_to_exitcode(status))
     return {"network_namespace": bool(code & 1), "unprivileged_user": bool(code & 2), "private_scratch": bool(code & 4)}
+
+
+def become_subreaper() -> bool:
+    """Adopt orphaned descendants, so processes a child started and detached come back to us."""
+    return _libc.prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
 
 
 def tie_to_parent() -> None:

@@ -14,7 +14,7 @@ import time
 import weakref
 from collections.abc import Sequence
 from types import TracebackType
-from typing import Any
+from typing import Any, ClassVar
 
 from autoloop.errors import SandboxError
 from autoloop.sandbox._limits import Limits, Outcome
@@ -73,6 +73,12 @@ class _ServerProcess:
         self.proc.kill()
         self._reap()
 
+    def forget(self) -> None:
+        """In a forked copy of the owner: close our copies of the pipes, touch nothing else."""
+        for pipe in self._pipes:
+            if pipe is not None:
+                pipe.close()
+
     def stop(self) -> None:
         """Ask the server to exit (it does at end of input), kill it if it does not."""
         self._pipes[0].close()  # type: ignore[union-attr] - created with PIPE
@@ -92,11 +98,30 @@ class _ServerProcess:
 class _State:
     """What ``close`` (or the finalizer, if ``close`` was never called) must release."""
 
+    live: ClassVar[weakref.WeakSet[_State]] = weakref.WeakSet()
+    fork_hook_installed: ClassVar[bool] = False
+
     def __init__(self) -> None:
+        if not _State.fork_hook_installed:
+            os.register_at_fork(after_in_child=_State.forget_inherited)
+            _State.fork_hook_installed = True
+        _State.live.add(self)
         self.owner = os.getpid()
         self.base = tempfile.mkdtemp(prefix="autoloop-sandbox-")
         os.chmod(self.base, 0o711)  # an unprivileged child must reach its scratch dir inside
         self.server: _ServerProcess | None = None
+
+    @staticmethod
+    def forget_inherited() -> None:
+        """After a fork, in the child: drop the pipes to the parent's servers.
+
+        Otherwise a forked process that outlives its parent (an RQ work horse) would keep
+        a server from ever seeing the end of its input.
+        """
+        for state in list(_State.live):
+            if state.server is not None:
+                state.server.forget()
+                state.server = None
 
     def shutdown(self) -> None:
         if os.getpid() != self.owner:

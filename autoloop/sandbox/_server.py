@@ -26,11 +26,13 @@ from dataclasses import dataclass
 from typing import IO, Any
 
 from autoloop.sandbox._child import serve_one
-from autoloop.sandbox._guard import probe_isolation, unprivileged_user
+from autoloop.sandbox._guard import become_subreaper, probe_isolation, unprivileged_user
 from autoloop.sandbox._limits import Limits
 from autoloop.sandbox._wire import BASE_ENV, PRELOAD_ENV, SYSPATH_ENV, WireClosed, WireTimeout, recv, send, unframe
 
 MAX_RESULT_BYTES = 256 << 20
+# Rounds of killing adopted strays: each round reaches one more generation of descendants.
+_STRAY_ROUNDS = 16
 _OUTPUT_TAIL_BYTES = 4096
 
 
@@ -109,6 +111,7 @@ class Server:
         """Reap used children and fork the next spare, while the parent reads the reply."""
         self._release_used()
         if self._spare is None:
+            _kill_strays()
             self._spare = self._fork()
 
     def close(self) -> None:
@@ -162,6 +165,29 @@ class Server:
         os.close(request_read)
         os.set_blocking(request_write, False)
         return _Spare(pid, scratch, request_write, result_read, output, frozenset(self._entries), self._disk_mb)
+
+
+def _kill_strays() -> None:
+    """Kill and reap every child we did not fork ourselves.
+
+    The server is a subreaper: a process a candidate started (through ``ctypes``, past
+    the audit hook) and moved out of its process group is adopted by the server when
+    its parent dies. Called when the server has no children of its own.
+    """
+    children = f"/proc/self/task/{os.getpid()}/children"
+    for _ in range(_STRAY_ROUNDS):
+        try:
+            with open(children) as listing:
+                strays = [int(pid) for pid in listing.read().split()]
+        except FileNotFoundError:
+            return  # kernel without /proc/<pid>/task/<tid>/children: rely on the group kill
+        if not strays:
+            return
+        for pid in strays:
+            _kill_group(pid)
+        for pid in strays:
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(pid, 0)
 
 
 def _tail(output: IO[bytes]) -> str:
@@ -247,6 +273,7 @@ def main() -> int:
     except Exception:  # noqa: BLE001 - the parent turns this into a SandboxError
         send(proto_out, {"fatal": traceback.format_exc()})
         return 1
+    become_subreaper()
     server = Server(os.environ[BASE_ENV])
     gc.freeze()
     send(proto_out, {"ready": os.getpid(), "isolation": server.isolation})

@@ -223,3 +223,24 @@ def test_full_scratch_directory(sandbox: Sandbox) -> None:
     )
     error = fail(sandbox, source, limits=Limits(timeout_s=20, memory_mb=1024, disk_mb=4))
     assert error.startswith("OSError: [Errno 28] No space left on device"), error
+
+
+def test_detached_libc_fork_is_killed(light_sandbox: Sandbox) -> None:
+    source = (
+        "import ctypes, os, time\n"
+        "def main():\n"
+        "    libc = ctypes.CDLL(None)\n"
+        "    pid = libc.fork()\n"  # past the audit hook
+        "    if pid == 0:\n"
+        "        libc.setsid()\n"  # out of the process group the server kills
+        "        time.sleep(300)\n"
+        "        os._exit(0)\n"
+        "    return pid\n"
+    )
+    out = light_sandbox.call(RUN, source)
+    assert out.ok, out.error
+    stray = out.value
+    assert stray > 0
+    assert_still_works(light_sandbox)  # the server hunts strays before forking the next child
+    assert_still_works(light_sandbox)
+    assert not Path(f"/proc/{stray}").exists()

@@ -223,3 +223,20 @@ def test_calls_from_several_threads_are_serialized(sandbox: Sandbox) -> None:
     for thread in threads:
         thread.join()
     assert sorted(results) == [0, 1, 4, 9, 16, 25]  # type: ignore[type-var]
+
+
+def test_forked_process_does_not_keep_the_server_alive() -> None:
+    sb = Sandbox(limits=Limits(timeout_s=10))
+    server = sb.server_pid
+    pid = os.fork()
+    if pid == 0:  # outlives the close below, as an RQ work horse might
+        time.sleep(3)
+        os._exit(0)
+    try:
+        start = time.monotonic()
+        sb.close()
+        assert time.monotonic() - start < 2  # the server saw end of input, no kill after 5 s
+        assert not Path(f"/proc/{server}").exists()
+    finally:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
