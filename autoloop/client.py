@@ -71,12 +71,14 @@ class Study:
 
         deadline = None if timeout_s is None else time.monotonic() + timeout_s
         status = self.status()
-        with tqdm(total=status["progress"]["iteration_budget"], desc=f"study {self.id}", unit="it", file=sys.stderr, disable=not progress, dynamic_ncols=True) as bar:
+        total = status["progress"]["iteration_budget"]
+        with tqdm(total=total, desc=f"study {self.id}", unit="it", file=sys.stderr, disable=not progress, dynamic_ncols=True) as bar:
             while True:
                 p = status["progress"]
                 bar.n = min(p["iterations"], bar.total)
                 best = "-" if p["best_val"] is None else f"{p['best_val']:.4f}"
-                bar.set_postfix_str(f"{p['stage'] or status['state']}: runs {p['runs_done']} done, {p['runs_running']} running, {p['runs_queued']} queued; best val {best}")
+                runs = f"runs {p['runs_done']} done, {p['runs_running']} running, {p['runs_queued']} queued"
+                bar.set_postfix_str(f"{p['stage'] or status['state']}: {runs}; best val {best}")
                 if status["state"] in TERMINAL_STATES:
                     return status
                 if deadline is not None and time.monotonic() > deadline:

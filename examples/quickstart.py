@@ -82,7 +82,8 @@ def _report(recommendation: dict) -> None:
     for runner_up in recommendation["runners_up"]:
         print(f"  runner-up {runner_up['settings']}: test {runner_up['test']['display']['mean']:.4f}")
     spent = recommendation["spent"]
-    print(f"  spent: {spent['iterations']} loop iterations, {spent['tokens']} LLM tokens, {spent['seconds']} s; search ended by: {recommendation['stop_reason']}")
+    print(f"  spent: {spent['iterations']} loop iterations, {spent['tokens']} LLM tokens, {spent['seconds']} s")
+    print(f"  search ended by: {recommendation['stop_reason']}")
 
 
 def _interrupt(_signum: int, _frame: object) -> None:

@@ -16,7 +16,10 @@ def _data_dir(args: argparse.Namespace) -> Path:
 
 
 def _add_data_dir(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--data-dir", metavar="DIR", help="service state: embedded Redis socket and files (default $AUTOLOOP_HOME or ~/.local/share/autoloop)")
+    parser.add_argument(
+        "--data-dir", metavar="DIR",
+        help="service state: embedded Redis socket and files (default $AUTOLOOP_HOME or ~/.local/share/autoloop)",
+    )
 
 
 def _add_client(parser: argparse.ArgumentParser) -> None:
@@ -137,7 +140,8 @@ def _status(args: argparse.Namespace) -> int:
     for s in statuses:
         p = s["progress"]
         runs = f"{p['runs_done']}/{p['runs_running']}/{p['runs_queued']}/{p['runs_failed']}"
-        rows.append([s["id"], s["task"], s["state"], p["stage"], runs, f"{p['iterations']}/{p['iteration_budget']}", p["tokens"], p["best_val"]])
+        spent = f"{p['iterations']}/{p['iteration_budget']}"
+        rows.append([s["id"], s["task"], s["state"], p["stage"], runs, spent, p["tokens"], p["best_val"]])
     print_table(["study", "task", "state", "stage", "runs done/running/queued/failed", "iterations", "tokens", "best val"], rows)
     return 0
 

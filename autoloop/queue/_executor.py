@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -130,7 +131,7 @@ class RQExecutor(Executor):
         if existing is not None:
             existing.delete()
         self.client.hset(keys.study_live(self.study_id), run_id, json.dumps(live_entry("queued")))
-        try:
+        with contextlib.suppress(DuplicateJobError):  # a concurrent submit of the same run won; follow it
             self.queue.enqueue_call(
                 JOB_FUNCTION,
                 args=(payload,),
@@ -142,8 +143,6 @@ class RQExecutor(Executor):
                 description=f"loop run {run_id} of study {self.study_id}",
                 unique=True,
             )
-        except DuplicateJobError:
-            pass  # a concurrent submit of the same run won; follow that job
 
     def events(self, timeout: float) -> list[RunEvent]:
         if self._detached:
@@ -202,7 +201,7 @@ class RQExecutor(Executor):
                 self.queue.release_maintenance_lock()
         pending = sorted(self._pending)
         jobs = Job.fetch_many([rq_job_id(self.study_id, r) for r in pending], connection=self.client)
-        for run_id, job in zip(pending, jobs):
+        for run_id, job in zip(pending, jobs, strict=True):
             if job is None:
                 error = "the queued job vanished from Redis (was Redis flushed?)"
             else:

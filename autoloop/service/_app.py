@@ -126,7 +126,10 @@ def create_app(client: redis.Redis, runner: StudyRunner | None = None) -> FastAP
         for family in task_families().values():
             for variant in family.variants:
                 info = family.describe(variant)
-                out.append(TaskEntry(task=f"{family.name}:{variant}", artifacts=list(info.artifacts), horizons=list(info.horizons), batch_sizes=list(info.batch_sizes), metric=info.metric))
+                out.append(TaskEntry(
+                    task=f"{family.name}:{variant}", artifacts=list(info.artifacts), horizons=list(info.horizons),
+                    batch_sizes=list(info.batch_sizes), metric=info.metric,
+                ))
         return out
 
     @app.get("/healthz", response_model=Health, responses={503: {"model": ErrorBody}})

@@ -81,7 +81,8 @@ class StudyRecords:
     def finish(self, study_id: str, recommendation: dict[str, Any]) -> None:
         """Store the recommendation and mark the study finished, in one transaction."""
         with self.client.pipeline(transaction=True) as pipe:
-            pipe.hset(keys.study(study_id), mapping={"recommendation": json.dumps(recommendation), "state": "finished", "finished_at": time.time()})
+            fields = {"recommendation": json.dumps(recommendation), "state": "finished", "finished_at": time.time()}
+            pipe.hset(keys.study(study_id), mapping=fields)
             pipe.srem(keys.active_studies(), study_id)
             pipe.execute()
 

@@ -10,6 +10,7 @@ given by ``optuna_storage``.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import warnings
@@ -110,10 +111,8 @@ class StudyRunner:
             storage: str | optuna.storages.BaseStorage = self.optuna_storage or JournalStorage(
                 JournalRedisBackend(self.redis_url, prefix=keys.OPTUNA_PREFIX)
             )
-        try:  # the replay rebuilds the Optuna study trial by trial
+        with contextlib.suppress(KeyError):  # no such study yet; the replay rebuilds it trial by trial
             optuna.delete_study(study_name=study_id, storage=storage)
-        except KeyError:
-            pass
         return storage
 
     def _controller(self, study_id: str, executor: RQExecutor) -> Controller:

@@ -7,6 +7,7 @@ append-only file in the data directory, and lives exactly as long as its owner: 
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import logging
 import subprocess
@@ -103,10 +104,9 @@ class EmbeddedRedis:
         """A server left behind by a killed service still owns the socket: flush and stop it."""
         if not self.socket.exists():
             return
-        try:
+        # ConnectionError: nobody listening (a stale socket file), or it hung up while exiting.
+        with contextlib.suppress(redis.ConnectionError):
             redis.Redis(unix_socket_path=str(self.socket)).shutdown(save=False)
-        except redis.ConnectionError:
-            pass  # nobody listening (stale socket file) or it closed the connection while exiting
         self.socket.unlink(missing_ok=True)
 
     def client(self) -> redis.Redis:

@@ -50,8 +50,8 @@ class Cluster:
         self.workers: list[subprocess.Popen[bytes]] = []
 
     def _spawn(self, *args: str, log: str) -> subprocess.Popen[bytes]:
-        out = open(self.home / log, "ab")
-        return subprocess.Popen([sys.executable, "-c", CLI, *args], env=self.env, cwd=REPO, stdout=out, stderr=subprocess.STDOUT)
+        with open(self.home / log, "ab") as out:  # the child keeps its own copy of the descriptor
+            return subprocess.Popen([sys.executable, "-c", CLI, *args], env=self.env, cwd=REPO, stdout=out, stderr=subprocess.STDOUT)
 
     def start_service(self, timeout_s: float = 60) -> None:
         """Start ``autoloop serve`` and wait until ``/healthz`` answers."""
