@@ -77,6 +77,17 @@ class RunRecord:
         return None if self.best_val is None or self.test is None else self.best_val - self.test
 
     @property
+    def excess_gap(self) -> float | None:
+        """The gap minus the starting artifact's own val-to-test gap: what the loop added.
+
+        Splits differ, so some gap exists before any update; only its growth is overfitting.
+        """
+        if self.gap is None or not self.test_curve or self.test_curve[0][0] != 0:
+            return None
+        _, val0, test0 = self.test_curve[0]
+        return self.gap - (val0 - test0)
+
+    @property
     def test_falls(self) -> bool:
         """Test dropped below an earlier best while validation kept rising along this run."""
         if len(self.test_curve) < 2:
@@ -91,7 +102,7 @@ class RunRecord:
             "run_id": self.run_id, "stage": self.stage, "settings": self.settings,
             "best_val": self.best_val, "test": self.test, "gap": self.gap, "display": shown,
             "iterations": self.iterations, "tokens": self.tokens, "stopped": self.stopped, "error": self.error,
-            "test_curve": [list(p) for p in self.test_curve], "test_falls": self.test_falls,
+            "excess_gap": self.excess_gap, "test_curve": [list(p) for p in self.test_curve], "test_falls": self.test_falls,
         }
 
 
@@ -140,7 +151,8 @@ class MetaOverfitting:
         flagged: Either sign is present.
         falling_test_runs: Winner's final runs whose test fell while validation rose.
         runs_checked: Winner's final runs with a test curve.
-        test_below_validation: The winner's val-to-test gap is above zero at 95%.
+        test_below_validation: The winner's val-to-test gap grew beyond the starting
+            artifact's own gap, at 95% (bootstrap over its final runs).
         reasons: Human-readable findings.
     """
 
@@ -155,12 +167,17 @@ class MetaOverfitting:
         """Check the winner's final-stage runs."""
         curves = [r for r in winner.runs if len(r.test_curve) >= 2]
         falling = sum(r.test_falls for r in curves)
-        below = winner.gap.n >= 2 and winner.gap.low > 0
+        excess = [r.excess_gap for r in winner.runs if r.excess_gap is not None]
+        grown = Interval.bootstrap(excess) if len(excess) >= 2 else None
+        below = grown is not None and grown.low > 0
         reasons = []
         if curves and 2 * falling >= len(curves) and falling:
             reasons.append(f"test fell while validation rose in {falling} of {len(curves)} runs")
         if below:
-            reasons.append(f"test is below validation by {winner.gap.mean:.4g} (95% CI {winner.gap.low:.4g}..{winner.gap.high:.4g})")
+            reasons.append(
+                f"test is below validation by {grown.mean:.4g} more than the starting artifact's gap "  # type: ignore[union-attr]
+                f"(95% CI {grown.low:.4g}..{grown.high:.4g}; raw gap {winner.gap.mean:.4g})"  # type: ignore[union-attr]
+            )
         return cls(bool(reasons), falling, len(curves), below, tuple(reasons))
 
     def to_dict(self) -> dict[str, Any]:

@@ -35,13 +35,15 @@ def _run(val: float, test: float, curve=()) -> RunRecord:
     return RunRecord("r", "final", {}, val, test, test_curve=curve)
 
 
-def test_meta_overfitting_flags_falling_test_and_a_significant_gap():
-    falling = ((1, 0.5, 0.50), (3, 0.6, 0.58), (6, 0.7, 0.52))
-    report = SettingReport.of({"a": 1}, 0.7, [_run(0.7, 0.52, falling), _run(0.71, 0.5, falling), _run(0.69, 0.53)])
+def test_meta_overfitting_flags_falling_test_and_a_gap_that_grew():
+    falling = ((0, 0.5, 0.50), (3, 0.6, 0.58), (6, 0.7, 0.52))
+    report = SettingReport.of({"a": 1}, 0.7, [_run(0.7, 0.52, falling), _run(0.7, 0.5, falling), _run(0.69, 0.53)])
     flag = MetaOverfitting.of(report)
     assert flag.flagged and flag.falling_test_runs == 2 and flag.test_below_validation
-    steady = ((1, 0.5, 0.50), (3, 0.6, 0.58))
-    clean = SettingReport.of({"a": 1}, 0.6, [_run(0.6, 0.61, steady), _run(0.58, 0.57, steady), _run(0.6, 0.6, steady)])
+    # a constant split offset (test 0.05 below validation from the start) is not overfitting
+    steady = ((0, 0.5, 0.45), (3, 0.6, 0.55))
+    clean = SettingReport.of({"a": 1}, 0.6, [_run(0.6, 0.55, steady), _run(0.6, 0.55, steady), _run(0.6, 0.55, steady)])
+    assert clean.gap.mean == pytest.approx(0.05)
     assert not MetaOverfitting.of(clean).flagged
 
 
