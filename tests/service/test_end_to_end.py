@@ -23,7 +23,8 @@ STUDY = dict(
 )
 
 
-def test_study_through_client_finishes_with_recommendation(cluster: Cluster) -> None:
+def test_study_through_client_finishes_with_recommendation(any_cluster: Cluster) -> None:
+    cluster = any_cluster
     cluster.start_worker(processes=2)
     with autoloop.Client(cluster.url, cluster.token()) as client:
         study = client.submit("slowtoy:linear", llm_api_key="sk-secret-never-echoed", **STUDY)
