@@ -7,14 +7,17 @@ import subprocess
 import sys
 
 import httpx
+import optuna
 import pytest
+from optuna.storages import JournalStorage
+from optuna.storages.journal import JournalRedisBackend
 
 import autoloop
 from autoloop.errors import UnknownNameError
 from autoloop.storage import keys
 from tests.service.conftest import CLI, Cluster, wait_for
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.filterwarnings("ignore::optuna.exceptions.ExperimentalWarning")]
 
 # 2 settings (batch size 1, 2) x 1 seed, then the winner re-run with 2 fresh seeds: 4 runs.
 STUDY = dict(
@@ -42,6 +45,12 @@ def test_study_through_client_finishes_with_recommendation(any_cluster: Cluster)
     # The LLM key stays out of every reply and out of the service log.
     assert "sk-secret" not in json.dumps(status) + json.dumps(recommendation)
     assert status["request"]["llm"] == {"model": None, "base_url": None, "api_key_set": True}
+    # The Optuna study lives in Redis (JournalRedisBackend): one completed trial per setting.
+    url = cluster.redis_url or (cluster.home / "redis.url").read_text().strip()
+    storage = JournalStorage(JournalRedisBackend(url, prefix=keys.OPTUNA_PREFIX))
+    trials = optuna.load_study(study_name=study.id, storage=storage).trials
+    assert sorted(t.params["batch_size"] for t in trials) == [1, 2]
+    assert all(t.state == optuna.trial.TrialState.COMPLETE for t in trials)
     for log in ("serve.log", "worker.log"):
         text = (cluster.home / log).read_text()
         assert "DEBUG" in text and "sk-secret" not in text
