@@ -53,9 +53,8 @@ class _Spare:
         return os.waitid(os.P_PID, self.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is None
 
     def release(self) -> None:
-        """Kill and reap the child and its group, and free what it used."""
+        """Kill the child and its group and free what it used; reaping is left to the caller."""
         _kill_group(self.pid)
-        os.waitpid(self.pid, 0)
         os.close(self.request_fd)
         os.close(self.result_fd)
         self.output.close()
@@ -80,6 +79,7 @@ class Server:
         self._entries: dict[str, Callable[..., Any]] = {}
         self._spare: _Spare | None = None
         self._used: list[_Spare] = []
+        self._dying: set[int] = set()  # killed, not yet reaped: the kernel is tearing them down
 
     def handle(self, request: dict[str, Any]) -> dict[str, Any]:
         """Answer one request ``{"entry", "args", "limits"}`` with a reply dict."""
@@ -108,10 +108,11 @@ class Server:
         return reply | {"kind": kind, "data": body.decode("utf-8", errors="replace")}
 
     def tidy(self) -> None:
-        """Reap used children and fork the next spare, while the parent reads the reply."""
+        """Kill used children and fork the next spare, while the parent reads the reply."""
         self._release_used()
+        self._dying -= {pid for pid in self._dying if os.waitpid(pid, os.WNOHANG)[0]}
         if self._spare is None:
-            _kill_strays()
+            _kill_strays(known=self._dying)
             self._spare = self._fork()
 
     def close(self) -> None:
@@ -119,10 +120,14 @@ class Server:
         self._discard(self._spare)
         self._spare = None
         self._release_used()
+        for pid in self._dying:
+            os.waitpid(pid, 0)
+        self._dying.clear()
 
     def _release_used(self) -> None:
         for child in self._used:
             child.release()
+            self._dying.add(child.pid)
         self._used.clear()
 
     def _discard(self, child: _Spare | None) -> None:
@@ -167,18 +172,18 @@ class Server:
         return _Spare(pid, scratch, request_write, result_read, output, frozenset(self._entries), self._disk_mb)
 
 
-def _kill_strays() -> None:
+def _kill_strays(known: set[int]) -> None:
     """Kill and reap every child we did not fork ourselves.
 
     The server is a subreaper: a process a candidate started (through ``ctypes``, past
     the audit hook) and moved out of its process group is adopted by the server when
-    its parent dies. Called when the server has no children of its own.
+    its parent dies. Called when the server's only children are the ``known`` dying ones.
     """
     children = f"/proc/self/task/{os.getpid()}/children"
     for _ in range(_STRAY_ROUNDS):
         try:
             with open(children) as listing:
-                strays = [int(pid) for pid in listing.read().split()]
+                strays = [int(pid) for pid in listing.read().split() if int(pid) not in known]
         except FileNotFoundError:
             return  # kernel without /proc/<pid>/task/<tid>/children: rely on the group kill
         if not strays:
