@@ -240,3 +240,12 @@ def test_forked_process_does_not_keep_the_server_alive() -> None:
     finally:
         os.kill(pid, signal.SIGKILL)
         os.waitpid(pid, 0)
+
+
+def test_candidate_output_does_not_reach_our_stdout(sandbox: Sandbox, capfd: pytest.CaptureFixture[str]) -> None:
+    out = sandbox.call(RUN, "import sys\ndef main():\n    print('to stdout')\n    print('to stderr', file=sys.stderr)\n")
+    assert out.ok, out.error
+    assert out.output == "to stdout\nto stderr\n"
+    captured = capfd.readouterr()
+    assert "to stdout" not in captured.out
+    assert "to stderr" not in captured.err
