@@ -112,6 +112,7 @@ def _confine(limits: Limits, *, scratch: str, dropped: bool) -> None:
     os.environ.update(kept, HOME=scratch, TMPDIR=scratch, TMP=scratch, TEMP=scratch)
     tempfile.tempdir = scratch
     sys.dont_write_bytecode = True
+    sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr] - keep prints and errors in order
     ScratchPolicy(scratch).install()
     mark_inside_sandbox()
 
