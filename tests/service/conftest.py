@@ -144,8 +144,8 @@ def _pings(url: str) -> bool:
 
 
 @contextlib.contextmanager
-def _running(home: Path, redis_url: str | None = None) -> Iterator[Cluster]:
-    c = Cluster(home, redis_url=redis_url)
+def _running(home: Path, redis_url: str | None = None, rollout_s: float = 0.05) -> Iterator[Cluster]:
+    c = Cluster(home, redis_url=redis_url, rollout_s=rollout_s)
     try:
         c.start_service()
         yield c
@@ -159,6 +159,17 @@ def cluster() -> Iterator[Cluster]:
     home = Path(tempfile.mkdtemp(prefix="al-"))
     try:
         with _running(home) as c:
+            yield c
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+
+
+@pytest.fixture
+def slow_cluster() -> Iterator[Cluster]:
+    """``cluster`` with 0.2 s per rollout: a loop run lasts long enough to be killed in the middle."""
+    home = Path(tempfile.mkdtemp(prefix="al-"))
+    try:
+        with _running(home, rollout_s=0.2) as c:
             yield c
     finally:
         shutil.rmtree(home, ignore_errors=True)

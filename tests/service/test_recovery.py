@@ -34,9 +34,10 @@ def _running_run(redis, study_id: str, min_iteration: int) -> str | None:  # noq
     return None
 
 
-def test_worker_killed_mid_run_resumes_from_checkpoint(cluster: Cluster) -> None:
+def test_worker_killed_mid_run_resumes_from_checkpoint(slow_cluster: Cluster) -> None:
+    cluster = slow_cluster
     cluster.start_worker(processes=2)
-    # 2 settings x 1 seed, winner re-run with 2 seeds: 4 runs of 6 iterations, about 2 s each iteration.
+    # 2 settings x 1 seed, winner re-run with 2 seeds: 4 runs of 6 iterations, about 1 s each iteration.
     with autoloop.Client(cluster.url, cluster.token()) as client:
         study = client.submit(
             "slowtoy:linear", space="batch_size=1,2", budget_iterations=60, iterations=6, seeds=1, top_k=1,
