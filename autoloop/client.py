@@ -76,9 +76,9 @@ class Study:
             while True:
                 p = status["progress"]
                 bar.n = min(p["iterations"], bar.total)
-                best = "-" if p["best_val"] is None else f"{p['best_val']:.4f}"
+                best = "-" if p["best"] is None else f"{p['best']:.4f} {p['metric']}"
                 runs = f"runs {p['runs_done']} done, {p['runs_running']} running, {p['runs_queued']} queued"
-                bar.set_postfix_str(f"{p['stage'] or status['state']}: {runs}; best val {best}")
+                bar.set_postfix_str(f"{p['stage'] or status['state']}: {runs}; best {best}")
                 if status["state"] in TERMINAL_STATES:
                     return status
                 if deadline is not None and time.monotonic() > deadline:

@@ -141,8 +141,8 @@ def _status(args: argparse.Namespace) -> int:
         p = s["progress"]
         runs = f"{p['runs_done']}/{p['runs_running']}/{p['runs_queued']}/{p['runs_failed']}"
         spent = f"{p['iterations']}/{p['iteration_budget']}"
-        rows.append([s["id"], s["task"], s["state"], p["stage"], runs, spent, p["tokens"], p["best_val"]])
-    print_table(["study", "task", "state", "stage", "runs done/running/queued/failed", "iterations", "tokens", "best val"], rows)
+        rows.append([s["id"], s["task"], s["state"], p["stage"], runs, spent, p["tokens"], p["best"], p["metric"]])
+    print_table(["study", "task", "state", "stage", "runs done/running/queued/failed", "iterations", "tokens", "best", "metric"], rows)
     return 0
 
 

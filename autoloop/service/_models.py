@@ -66,7 +66,9 @@ class Progress(BaseModel):
     runs_failed: int
     runs_running: int
     runs_queued: int
-    best_val: float | None
+    best_val: float | None = Field(description="best validation score of any run so far (internal: higher is better)")
+    metric: str | None = Field(default=None, description="the task's metric, once the controller has loaded the task")
+    best: float | None = Field(default=None, description="best_val in the metric's own units (e.g. RMSE positive)")
     iterations: int
     tokens: int
 

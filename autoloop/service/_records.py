@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from autoloop.service._models import Progress, StudyCreate, StudyStatus
 from autoloop.storage import keys
+from autoloop.tasks import Metric
 
 if TYPE_CHECKING:
     import redis
@@ -123,6 +124,10 @@ class StudyRecords:
             progress=self.progress(study_id, raw),
         )
 
+    def set_metric(self, study_id: str, metric: Metric) -> None:
+        """Record how the task's scores read (known once the controller has loaded the task)."""
+        self.client.hset(keys.study(study_id), mapping={"metric": metric.name, "higher_is_better": int(metric.higher_is_better)})
+
     def set_stage(self, study_id: str, stage: str, trials: dict[str, int]) -> None:
         """Record the controller's stage and trial counts."""
         self.client.hset(keys.study(study_id), mapping={"stage": stage, "trials": json.dumps(trials)})
@@ -132,6 +137,8 @@ class StudyRecords:
         runs = [json.loads(v) for v in self.client.hvals(keys.study_live(study_id))]
         states = [r.get("state") for r in runs]
         bests = [r["best_val"] for r in runs if r.get("best_val") is not None]
+        best_val = max(bests) if bests else None
+        metric = Metric(record["metric"], record.get("higher_is_better") == "1") if "metric" in record else None
         return Progress(
             stage=record.get("stage"),
             trials=json.loads(record.get("trials", "{}")),
@@ -140,7 +147,9 @@ class StudyRecords:
             runs_failed=states.count("failed"),
             runs_running=states.count("running"),
             runs_queued=states.count("queued"),
-            best_val=max(bests) if bests else None,
+            best_val=best_val,
+            metric=metric.name if metric else None,
+            best=metric.display(best_val) if metric and best_val is not None else None,
             iterations=sum(int(r.get("iteration") or 0) for r in runs),
             tokens=sum(int(r.get("tokens") or 0) for r in runs),
         )

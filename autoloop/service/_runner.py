@@ -122,7 +122,7 @@ class StudyRunner:
             self.records.set_stage(study_id, status.stage, status.trials)
 
         key = request.llm.api_key.get_secret_value() if request.llm.api_key else None
-        return Controller(
+        controller = Controller(
             request.task,
             executor=executor,
             budget=Budget(iterations=request.budget.iterations, tokens=request.budget.tokens),
@@ -142,6 +142,8 @@ class StudyRunner:
             seed=request.seed,
             on_status=on_status,
         )
+        self.records.set_metric(study_id, controller.metric)
+        return controller
 
     def _run(self, study_id: str) -> None:
         executor = RQExecutor(self.client, study_id)

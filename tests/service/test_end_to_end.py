@@ -42,6 +42,7 @@ def test_study_through_client_finishes_with_recommendation(any_cluster: Cluster)
     progress = status["progress"]
     assert progress["runs_done"] == 4 and progress["runs_running"] == progress["runs_queued"] == 0
     assert progress["iterations"] == 16 and progress["best_val"] is not None
+    assert progress["metric"] == "neg_abs_error" and progress["best"] == progress["best_val"]
     # The LLM key stays out of every reply and out of the service log.
     assert "sk-secret" not in json.dumps(status) + json.dumps(recommendation)
     assert status["request"]["llm"] == {"model": None, "base_url": None, "api_key_set": True}
