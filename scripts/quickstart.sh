@@ -1,6 +1,5 @@
 #!/usr/bin/env bash
-# The main job: venv + install, then one embedded-default tuning run that prints a recommendation.
+# The main job: venv + install, then the embedded service with two workers runs a small tuning
+# study submitted through the Python client and prints the recommendation.
 . "$(dirname "$0")/_venv.sh"
-DATA="${AUTOLOOP_DATA:-$AUTOLOOP_SHARED_DATA/mlagentbench}"
-autoloop run mlpipeline:spaceship-titanic --artifact many_functions --optimizer local \
-  --iterations 8 --batch-size 3 --data "$DATA" "$@"
+python examples/quickstart.py --data "${AUTOLOOP_DATA:-$AUTOLOOP_SHARED_DATA}" "$@"
