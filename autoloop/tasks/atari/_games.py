@@ -87,6 +87,9 @@ class Game:
 
 
 INF = math.inf
+PADDLE_FIRE_ACTIONS = ("NOOP", "FIRE", "RIGHT", "LEFT", "RIGHTFIRE", "LEFTFIRE")
+EIGHT_WAY_ACTIONS = ("NOOP", "UP", "RIGHT", "LEFT", "DOWN", "UPRIGHT", "UPLEFT", "DOWNRIGHT", "DOWNLEFT")
+DRIVING_ACTIONS = ("NOOP", "FIRE", "RIGHT", "LEFT", "DOWN", "DOWNRIGHT", "DOWNLEFT", "RIGHTFIRE", "LEFTFIRE")
 FULL_ACTIONS = (
     "NOOP", "FIRE", "UP", "RIGHT", "LEFT", "DOWN", "UPRIGHT", "UPLEFT", "DOWNRIGHT", "DOWNLEFT",
     "UPFIRE", "RIGHTFIRE", "LEFTFIRE", "DOWNFIRE", "UPRIGHTFIRE", "UPLEFTFIRE", "DOWNRIGHTFIRE", "DOWNLEFTFIRE",
@@ -96,7 +99,7 @@ GAMES: dict[str, Game] = {
     g.name: g
     for g in (
         Game(
-            "Pong", ("NOOP", "FIRE", "RIGHT", "LEFT", "RIGHTFIRE", "LEFTFIRE"), "pong", _objects.pong, 400, Protocol(10, 4000),
+            "Pong", PADDLE_FIRE_ACTIONS, "pong", _objects.pong, 400, Protocol(10, 4000),
             (
                 Stage(0, "You lose at least as many points as you win: the paddle misses the ball. "
                       "Predict where the ball crosses the paddle's x and move there early.", inclusive=True),
@@ -121,7 +124,7 @@ GAMES: dict[str, Game] = {
             "Bricks give 1-7 points; you have 5 balls (lives).",
         ),
         Game(
-            "SpaceInvaders", ("NOOP", "FIRE", "RIGHT", "LEFT", "RIGHTFIRE", "LEFTFIRE"), "space_invaders", _objects.space_invaders, 25, Protocol(1, 4000),
+            "SpaceInvaders", PADDLE_FIRE_ACTIONS, "space_invaders", _objects.space_invaders, 25, Protocol(1, 4000),
             (
                 Stage(100, "Few invaders destroyed: shoot more often and stand under invaders."),
                 Stage(300, "Some invaders destroyed; dodge enemy bullets and target the lowest invaders."),
@@ -142,7 +145,7 @@ GAMES: dict[str, Game] = {
             "'car_9'; +1 for each crossing to the top. A hit pushes the chicken back; no lives.",
         ),
         Game(
-            "Asterix", ("NOOP", "UP", "RIGHT", "LEFT", "DOWN", "UPRIGHT", "UPLEFT", "DOWNRIGHT", "DOWNLEFT"), "asterix", _objects.asterix, 100, Protocol(3, 20000),
+            "Asterix", EIGHT_WAY_ACTIONS, "asterix", _objects.asterix, 100, Protocol(3, 20000),
             (
                 Stage(500, "Few items collected: move onto lanes with an 'item_*' and avoid 'enemy_*' lyres."),
                 Stage(3000, "Items collected but lives lost to lyres; check a lane is clear before entering it."),
@@ -152,7 +155,7 @@ GAMES: dict[str, Game] = {
             "and diagonals). Lane objects are 'item_<lane>' (points) or 'enemy_<lane>' (costs a life).",
         ),
         Game(
-            "Enduro", ("NOOP", "FIRE", "RIGHT", "LEFT", "DOWN", "DOWNRIGHT", "DOWNLEFT", "RIGHTFIRE", "LEFTFIRE"), "enduro", _objects.enduro, 100, Protocol(1, 5000),
+            "Enduro", DRIVING_ACTIONS, "enduro", _objects.enduro, 100, Protocol(1, 5000),
             (
                 Stage(0, "Not passing cars: hold FIRE to accelerate and steer around cars ahead.", inclusive=True),
                 Stage(200, "Passing cars, but collisions slow you down; steer away from cars in your lane earlier."),
@@ -164,7 +167,8 @@ GAMES: dict[str, Game] = {
         Game(
             "Qbert", ("NOOP", "FIRE", "UP", "RIGHT", "LEFT", "DOWN"), "qbert", _objects.qbert, 100, Protocol(1, 4000),
             (
-                Stage(500, "Few cubes changed: hop onto cubes whose colour differs from the target and stay on the pyramid."),
+                Stage(500, "Few cubes changed: hop onto cubes whose colour differs from the target colour "
+                      "and stay on the pyramid."),
                 Stage(4000, "Cubes changed but lives lost; avoid 'coily' and never hop off the pyramid."),
                 Stage(INF, "Strong play: levels are being completed."),
             ),

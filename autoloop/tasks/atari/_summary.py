@@ -56,7 +56,9 @@ def _step(record: list[Any] | tuple[Any, ...], names: list[str]) -> Step:
     )
 
 
-def build_trace(game: Game, instance: Instance, result: dict[str, Any], *, horizon: int | None, budget_chars: int = BUDGET_CHARS) -> Trace:
+def build_trace(
+    game: Game, instance: Instance, result: dict[str, Any], *, horizon: int | None, budget_chars: int = BUDGET_CHARS
+) -> Trace:
     """The Trace of one rollout: sampled steps within budget, score, staged feedback.
 
     The score is the summed reward of a training segment (``horizon`` set) or the mean
@@ -68,11 +70,11 @@ def build_trace(game: Game, instance: Instance, result: dict[str, Any], *, horiz
     kept = _fit(steps, budget_chars)
     actions = ", ".join(f"{name} {n}" for name, n in sorted(result["actions"].items(), key=lambda kv: -kv[1]))
     if horizon is not None:
-        head = f"{game.name}, seed {instance.data}: {result['steps']}-step segment (credit horizon {horizon}), reward {score:+g}."
+        head = f"{result['steps']}-step segment (credit horizon {horizon}), reward {score:+g}."
     else:
-        head = f"{game.name}, seed {instance.data}: {len(returns)} episode(s), returns {[round(r, 1) for r in returns]}, mean {score:.1f}."
+        head = f"{len(returns)} episode(s), returns {[round(r, 1) for r in returns]}, mean {score:.1f}."
     feedback = (
-        f"{head} Lives lost: {result['lives_lost']}. Actions: {actions or 'none'}. "
+        f"{game.name}, seed {instance.data}: {head} Lives lost: {result['lives_lost']}. Actions: {actions or 'none'}. "
         f"Showing {len(kept)} of {result['steps']} steps (every reward or life change, then samples). "
         f"{game.stage(score) if horizon is None else 'Episode-level guidance: ' + game.stage(score)}"
     )

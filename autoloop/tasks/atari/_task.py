@@ -58,10 +58,11 @@ class AtariTask(Task):
 
     Instances are environment seeds; train, val and test seeds come from disjoint ranges.
     A seed changes how each episode starts (0-30 steps of seeded random actions; with sticky
-    actions off the emulator is deterministic, and several games stay close to it). A training rollout with credit horizon H continues that seed's episode
-    for H steps from where its previous segment stopped (a new episode once one ends), so
-    horizon 1 updates after every step of a running game, as in the paper. Segment
-    positions live in the task object, so a resumed loop starts fresh episodes.
+    actions off the emulator is deterministic, and several games stay close to it). A
+    training rollout with credit horizon H continues that seed's episode for H steps from
+    where its previous segment stopped (a new episode once one ends), so horizon 1 updates
+    after every step of a running game, as in the paper. Segment positions live in the task
+    object, so a resumed loop starts fresh episodes.
 
     Args:
         game: One of ``GAMES`` (``Pong``, ``Breakout``, ...).
