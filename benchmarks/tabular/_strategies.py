@@ -64,6 +64,7 @@ def tpe_search(table: TaskTable, rng: np.random.Generator, seeds: Sequence[int])
     import optuna
 
     space = SearchSpace(table.space())
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
     study = optuna.create_study(direction="maximize", sampler=make_sampler("tpe", space, seed=int(rng.integers(2**31))))
     seen: dict[Setting, float] = {}
     evaluated = []

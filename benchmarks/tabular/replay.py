@@ -14,9 +14,11 @@ setting (its first declared artifact, horizon and batch size) stands in.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from statistics import mean
@@ -63,34 +65,40 @@ class Score:
         )
 
 
-def replay_task(table: TaskTable, reps: int, configs: list[ControllerConfig], seed: int) -> dict[str, Score]:
-    """Every strategy, ``reps`` times, on one task."""
-    scores: dict[str, Score] = {}
-    default = table.settings[0]
+def replay_rep(table: TaskTable, rep: int, configs: list[ControllerConfig], seed: int) -> dict[str, dict[float, Setting | None]]:
+    """Every strategy once on one task: its recommendation at every ladder budget."""
     g = table.grid_budget
     search_seeds = configs[0].seeds
-    for rep in range(reps):
-        rng = np.random.default_rng([seed, rep])
-        order = [int(i) for i in rng.permutation(table.seeds)]
-        anytime: dict[str, Callable[[], object]] = {
-            "paper (full grid, best val)": lambda: paper_grid(table, rng),
-            f"random search S={search_seeds}": lambda: random_search(table, rng, order[:search_seeds]),
-            f"optuna TPE, no pruning S={search_seeds}": lambda: tpe_search(table, rng, order[:search_seeds]),
-        }
-        for name, make in anytime.items():
-            trace = make()
-            picks = {b: trace.at(int(b * g)) for b in LADDER}  # type: ignore[attr-defined]
-            if name.startswith("paper"):  # the protocol recommends only once the grid is done
-                picks = {b: picks[b] if b == 1.0 else None for b in LADDER}
-            scores.setdefault(name, Score()).add(picks, table, default)
-        for config in configs:
-            picks = {}
-            for b in LADDER:
-                budget = int(b * g)
-                ok = budget >= config.minimum_budget(table.iterations)
-                picks[b] = controller(table, rng, budget, config, order)[0] if ok else None
-            scores.setdefault(config.label, Score()).add(picks, table, default)
-    return scores
+    rng = np.random.default_rng([seed, rep])
+    order = [int(i) for i in rng.permutation(table.seeds)]
+    anytime: dict[str, Callable[[], object]] = {
+        "paper (full grid, best val)": lambda: paper_grid(table, rng),
+        f"random search S={search_seeds}": lambda: random_search(table, rng, order[:search_seeds]),
+        f"optuna TPE, no pruning S={search_seeds}": lambda: tpe_search(table, rng, order[:search_seeds]),
+    }
+    out: dict[str, dict[float, Setting | None]] = {}
+    for name, make in anytime.items():
+        trace = make()
+        picks = {b: trace.at(int(b * g)) for b in LADDER}  # type: ignore[attr-defined]
+        if name.startswith("paper"):  # the protocol recommends only once the grid is done
+            picks = {b: picks[b] if b == 1.0 else None for b in LADDER}
+        out[name] = picks
+    for config in configs:
+        ok = {b: int(b * g) >= config.minimum_budget(table.iterations) for b in LADDER}
+        out[config.label] = {b: controller(table, rng, int(b * g), config, order)[0] if ok[b] else None for b in LADDER}
+    return out
+
+
+def replay(tables: dict[str, TaskTable], reps: int, configs: list[ControllerConfig], seed: int, workers: int) -> dict[str, dict[str, Score]]:
+    """Every strategy ``reps`` times on every task, repetitions spread over ``workers`` processes."""
+    jobs = [(task, rep) for task in tables for rep in range(reps)]
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        futures = [pool.submit(replay_rep, tables[task], rep, configs, seed) for task, rep in jobs]
+        results: dict[str, dict[str, Score]] = {task: {} for task in tables}
+        for (task, _), future in zip(jobs, futures):
+            for name, picks in future.result().items():
+                results[task].setdefault(name, Score()).add(picks, tables[task], tables[task].settings[0])
+    return results
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -99,11 +107,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reps", type=int, default=20, help="repetitions per task (default: 20)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--pruners", default="sha,hyperband,wilcoxon", help="controller pruners to compare")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="processes (default: all cores)")
     args = parser.parse_args(argv)
     tables = load(args.table)
     configs = [ControllerConfig(pruner=p) for p in args.pruners.split(",")]
     began = time.monotonic()
-    results = {task: replay_task(t, args.reps, configs, args.seed) for task, t in tables.items()}
+    results = replay(tables, args.reps, configs, args.seed, args.workers)
     _print(results, tables, args.reps)
     print(f"\n{len(tables)} tasks x {args.reps} repetitions replayed in {time.monotonic() - began:.1f} s")
     return 0
