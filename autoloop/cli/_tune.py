@@ -61,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
                 task, executor=executor, budget=task_budget, space=space, plan=plan, seeds=args.seeds, top_k=args.top_k,
                 final_seeds=args.final_seeds, parallel=max(args.jobs, 1), sampler=args.sampler, pruner=args.pruner,
                 optimizer=args.optimizer, llm=LLMSpec(model=args.model, base_url=args.base_url), data_dir=args.data,
-                storage=args.storage, study_name=args.study_name, seed=args.seed,
+                storage=args.storage, study_name=_study_name(args.study_name, task, suite=bool(args.suite)), seed=args.seed,
                 on_status=_Bar(task, task_budget, enabled=True),
             )
 
@@ -71,6 +71,11 @@ def run(args: argparse.Namespace) -> int:
         recommendation = controller(tasks[0], _spaces(tasks, args)[tasks[0]], budget).run()
     _show(recommendation, as_json=args.json)
     return 0
+
+
+def _study_name(name: str | None, task: str, *, suite: bool) -> str | None:
+    """One study per task: a suite's studies share the name, suffixed by task."""
+    return f"{name}-{task}" if name and suite else name
 
 
 def _spaces(tasks: list[str], args: argparse.Namespace) -> dict[str, SearchSpace]:
