@@ -15,7 +15,7 @@ SAMPLERS = ("tpe", "random", "grid")
 PRUNERS = ("sha", "hyperband", "wilcoxon", "none")
 DEFAULT_SAMPLER = "tpe"
 # Chosen by the tabular benchmark (benchmarks/tabular): see its README for the comparison.
-DEFAULT_PRUNER = "sha"
+DEFAULT_PRUNER = "hyperband"
 
 
 def make_sampler(name: str, space: SearchSpace, *, seed: int | None = None) -> optuna.samplers.BaseSampler:

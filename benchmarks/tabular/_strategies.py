@@ -101,8 +101,11 @@ class ControllerConfig:
         return f"controller {self.pruner} S={self.seeds} k={self.top_k} F={self.final_seeds}"
 
 
-def controller(table: TaskTable, rng: np.random.Generator, budget: int, config: ControllerConfig, order: Sequence[int]) -> tuple[Setting, int]:
-    """Run the real ``Controller`` against the table; returns its pick and the iterations it used.
+def controller(
+    table: TaskTable, sampler_seed: int, budget: int, config: ControllerConfig, order: Sequence[int]
+) -> tuple[Setting, int, str]:
+    """Run the real ``Controller`` against the table; returns its pick, the iterations it used
+    and why its search ended (``space`` = every setting tried: a larger budget changes nothing).
 
     ``order`` maps seeds to recorded seeds: search seeds 0..S-1 take the first entries, the
     final stage's fresh seeds the next ones (wrapping when the table has too few).
@@ -118,7 +121,7 @@ def controller(table: TaskTable, rng: np.random.Generator, budget: int, config: 
         table.task, executor=executor, budget=Budget(iterations=budget), space=SearchSpace(table.space()),
         plan=LoopPlan(iterations=table.iterations), seeds=config.seeds, top_k=config.top_k,
         final_seeds=config.final_seeds, parallel=2, sampler=config.sampler, pruner=config.pruner,
-        seed=int(rng.integers(2**31)), metric=Metric("score"),
+        seed=sampler_seed, metric=Metric("score"),
     )
     rec = ctl.run()
-    return tuple(rec.winner.settings[k] for k in KNOBS), executor.consumed  # type: ignore[return-value]
+    return tuple(rec.winner.settings[k] for k in KNOBS), executor.consumed, rec.stop_reason  # type: ignore[return-value]

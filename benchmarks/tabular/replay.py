@@ -84,9 +84,24 @@ def replay_rep(table: TaskTable, rep: int, configs: list[ControllerConfig], seed
             picks = {b: picks[b] if b == 1.0 else None for b in LADDER}
         out[name] = picks
     for config in configs:
-        ok = {b: int(b * g) >= config.minimum_budget(table.iterations) for b in LADDER}
-        out[config.label] = {b: controller(table, rng, int(b * g), config, order)[0] if ok[b] else None for b in LADDER}
+        out[config.label] = _controller_picks(table, config, order, int(rng.integers(2**31)))
     return out
+
+
+def _controller_picks(table: TaskTable, config: ControllerConfig, order: list[int], sampler_seed: int) -> dict[float, Setting | None]:
+    """The controller's pick at every ladder budget (same sampler seed throughout, so once a
+    search ends because every setting was tried, larger budgets repeat it and are not re-run)."""
+    picks: dict[float, Setting | None] = {}
+    done: Setting | None = None
+    for b in LADDER:
+        budget = int(b * table.grid_budget)
+        if done is None and budget >= config.minimum_budget(table.iterations):
+            pick, _, reason = controller(table, sampler_seed, budget, config, order)
+            done = pick if reason == "space" else None
+            picks[b] = pick
+        else:
+            picks[b] = done
+    return picks
 
 
 def replay(tables: dict[str, TaskTable], reps: int, configs: list[ControllerConfig], seed: int, workers: int) -> dict[str, dict[str, Score]]:
