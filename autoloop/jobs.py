@@ -12,7 +12,7 @@ from autoloop.loop import LoopResult, LoopRun, ProgressCallback
 from autoloop.optimizers import create_optimizer
 from autoloop.settings import LoopSettings
 from autoloop.store import Store
-from autoloop.tasks import get_task
+from autoloop.tasks import Task, get_task
 
 
 class LLMSpec(BaseModel):
@@ -63,10 +63,17 @@ class LoopJob(BaseModel):
         return LoopSettings.from_dict(self.settings)
 
 
-def run_job(job: LoopJob, *, store: Store | None = None, callback: ProgressCallback | None = None) -> LoopResult:
-    """Build the task and optimizer a job names and run (or resume) its loop."""
+def run_job(
+    job: LoopJob,
+    *,
+    store: Store | None = None,
+    callback: ProgressCallback | None = None,
+    task: Task | None = None,
+) -> LoopResult:
+    """Build the task (unless given, already built for ``job.task``) and optimizer, and run
+    (or resume) the job's loop; the task is closed afterwards."""
     settings = job.loop_settings
-    task = get_task(job.task, data_dir=Path(job.data_dir) if job.data_dir else None)
+    task = task or get_task(job.task, data_dir=Path(job.data_dir) if job.data_dir else None)
     try:
         optimizer = create_optimizer(job.optimizer, llm=job.llm.to_config(), seed=settings.seed)
         loop = LoopRun(task, settings, optimizer, store=store, run_id=job.run_id, callback=callback, score_test=job.score_test)

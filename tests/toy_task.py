@@ -42,6 +42,8 @@ class ToyTask(Task):
         return [Instance(f"{name}-{x}", name, x) for x in self.xs[name]]
 
     def starting_artifact(self, name: str) -> Artifact:
+        if name not in self.artifacts:
+            return super().starting_artifact(name)  # raises, naming the choices
         return artifact_from_python(name, POLICY)
 
     def rollout(self, artifact: Artifact, instance: Instance, horizon: int | None) -> Trace:

@@ -52,15 +52,14 @@ def run(args: argparse.Namespace) -> int:
     task = get_task(args.task, data_dir=args.data)
     settings = {
         "starting_artifact": args.artifact or task.artifacts[0],
-        "credit_horizon": args.credit_horizon or task.horizons[0],
-        "batch_size": args.batch_size or task.batch_sizes[0],
+        "credit_horizon": task.horizons[0] if args.credit_horizon is None else args.credit_horizon,
+        "batch_size": task.batch_sizes[0] if args.batch_size is None else args.batch_size,
         "iterations": args.iterations,
         "val_interval": args.val_interval,
         "patience": args.patience,
         "memory": args.memory,
         "seed": args.seed,
     }
-    task.close()
     job = LoopJob(
         run_id=args.run_id or uuid.uuid4().hex[:12],
         task=args.task,
@@ -77,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
             bar.set_postfix(best_val=f"{metric.display(p.best_val):.4f}", tokens=p.tokens)
 
         store = FileStore(args.checkpoints or scratch)
-        result = run_job(job, store=store, callback=on_progress)
+        result = run_job(job, store=store, callback=on_progress, task=task)
     # Reported in the metric's own units (RMSE positive); internal scores are higher-is-better.
     data = result.to_dict()
     data["metric"] = {"name": metric.name, "higher_is_better": metric.higher_is_better}

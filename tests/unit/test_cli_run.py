@@ -1,0 +1,44 @@
+"""``autoloop run`` and ``autoloop tasks`` in-process: JSON shape, metric units, bad input."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from autoloop.cli import main
+
+
+def test_run_json_has_settings_scores_and_curve(capsys):
+    assert main(["run", "toy:linear", "--iterations", "4", "--batch-size", "2", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["settings"]["batch_size"] == 2 and data["settings"]["starting_artifact"] == "start"
+    assert len(data["curve"]) == 5 and data["curve"][0][0] == 0
+    assert data["best_val"] == max(v for _, v in data["curve"])
+    assert data["test"] is not None and data["optimizer"] == "local"
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--batch-size", "0"], "batch_size must be an integer in [1, 256], got 0"),
+        (["--credit-horizon", "-1"], "credit_horizon must be an integer"),
+        (["--iterations", "999999999"], "iterations must be an integer"),
+        (["--artifact", "nope"], "choose one of ['start']"),
+        (["--optimizer", "gpt"], "unknown optimizer 'gpt'"),
+    ],
+)
+def test_bad_settings_exit_2_with_a_message_naming_the_field(capsys, argv, message):
+    assert main(["run", "toy:linear", *argv]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_unknown_task_lists_known_ones(capsys):
+    assert main(["run", "toy:quadratic"]) == 2
+    assert "toy:linear" in capsys.readouterr().err
+
+
+def test_tasks_lists_every_family(capsys):
+    assert main(["tasks", "--json"]) == 0
+    names = {row["task"] for row in json.loads(capsys.readouterr().out)}
+    assert {"toy:linear", "mlpipeline:house-prices", "atari:Pong", "bbeh:linguini"} <= names
