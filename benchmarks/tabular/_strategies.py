@@ -98,7 +98,8 @@ class ControllerConfig:
     @property
     def label(self) -> str:
         """Short name for tables."""
-        return f"controller {self.pruner} S={self.seeds} k={self.top_k} F={self.final_seeds}"
+        sampler = "" if self.sampler == "tpe" else f" {self.sampler}"
+        return f"controller{sampler} {self.pruner} S={self.seeds} k={self.top_k} F={self.final_seeds}"
 
 
 def controller(
