@@ -7,8 +7,21 @@ import argparse
 from autoloop.cli._output import print_json, print_table, progress_bar
 from autoloop.cli._run import add_loop_arguments
 from autoloop.controller import (
-    AGGREGATES, DEFAULT_ITERATIONS, DEFAULT_PRUNER, DEFAULT_SAMPLER, PRUNERS, SAMPLERS, Budget, Controller, LocalExecutor,
-    LoopPlan, Recommendation, SearchSpace, StudyStatus, SuiteResult, run_suite,
+    AGGREGATES,
+    DEFAULT_ITERATIONS,
+    DEFAULT_PRUNER,
+    DEFAULT_SAMPLER,
+    PRUNERS,
+    SAMPLERS,
+    Budget,
+    Controller,
+    LocalExecutor,
+    LoopPlan,
+    Recommendation,
+    SearchSpace,
+    StudyStatus,
+    SuiteResult,
+    run_suite,
 )
 from autoloop.errors import ConfigError
 from autoloop.jobs import LLMSpec

@@ -1,13 +1,38 @@
 """The outer controller: search over loop settings, prune, re-check on test, recommend."""
 
 from autoloop.controller._budget import Budget, Meter
-from autoloop.controller._controller import DEFAULT_ITERATIONS, FINAL_SEED_BASE, Controller, LoopPlan, StudyStatus
+from autoloop.controller._controller import (
+    DEFAULT_ITERATIONS,
+    FINAL_SEED_BASE,
+    Controller,
+    LoopPlan,
+    StudyStatus,
+)
 from autoloop.controller._executor import Executor, RunEvent
 from autoloop.controller._local_executor import LocalExecutor, plugin_modules
-from autoloop.controller._recommendation import Interval, MetaOverfitting, Recommendation, RunRecord, SettingReport
+from autoloop.controller._recommendation import (
+    Interval,
+    MetaOverfitting,
+    Recommendation,
+    RunRecord,
+    SettingReport,
+)
 from autoloop.controller._space import KNOBS, SearchSpace, parse_spec
-from autoloop.controller._suite import AGGREGATES, SuiteResult, SuiteTask, aggregate_scores, run_suite, shared_space
-from autoloop.controller._study import DEFAULT_PRUNER, DEFAULT_SAMPLER, PRUNERS, SAMPLERS, create_study
+from autoloop.controller._study import (
+    DEFAULT_PRUNER,
+    DEFAULT_SAMPLER,
+    PRUNERS,
+    SAMPLERS,
+    create_study,
+)
+from autoloop.controller._suite import (
+    AGGREGATES,
+    SuiteResult,
+    SuiteTask,
+    aggregate_scores,
+    run_suite,
+    shared_space,
+)
 from autoloop.controller._worker import execute_job
 
 __all__ = [
@@ -25,8 +50,8 @@ __all__ = [
     "Interval",
     "LocalExecutor",
     "LoopPlan",
-    "Meter",
     "MetaOverfitting",
+    "Meter",
     "Recommendation",
     "RunEvent",
     "RunRecord",

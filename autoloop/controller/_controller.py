@@ -9,7 +9,12 @@ from typing import Any
 
 from autoloop.controller._budget import Budget, Meter
 from autoloop.controller._executor import Executor, RunEvent
-from autoloop.controller._recommendation import MetaOverfitting, Recommendation, RunRecord, SettingReport
+from autoloop.controller._recommendation import (
+    MetaOverfitting,
+    Recommendation,
+    RunRecord,
+    SettingReport,
+)
 from autoloop.controller._space import SearchSpace
 from autoloop.controller._study import DEFAULT_PRUNER, DEFAULT_SAMPLER, create_study
 from autoloop.controller._trials import TrialRuns

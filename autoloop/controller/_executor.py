@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import abc
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, Self
 
 from autoloop.jobs import LoopJob
 from autoloop.loop import Progress
@@ -66,7 +66,7 @@ class Executor(abc.ABC):
     def close(self) -> None:
         """Stop every run and release workers; the executor is unusable afterwards."""
 
-    def __enter__(self) -> Executor:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc_info: object) -> None:

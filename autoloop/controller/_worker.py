@@ -94,7 +94,7 @@ def execute_job(
             data["test_curve"] = score_test_curve(job, history, result.test)
     # A worker reports any failure of a run to the controller instead of dying with it:
     # the controller decides (a failed seed counts as a failed run, never a crash of the study).
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         logger.debug("run %s failed", job.run_id, exc_info=True)
         emit(RunEvent(job.run_id, "failed", error=f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=3)}"))
         return

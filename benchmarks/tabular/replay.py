@@ -28,9 +28,15 @@ import numpy as np
 if __package__ in (None, ""):  # run as a script: make the repository importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from benchmarks.tabular._strategies import ControllerConfig, controller, paper_grid, random_search, tpe_search  # noqa: E402
-from benchmarks.tabular._table import Setting, TaskTable, load  # noqa: E402
-from benchmarks.tabular.record import TABLE  # noqa: E402
+from benchmarks.tabular._strategies import (
+    ControllerConfig,
+    controller,
+    paper_grid,
+    random_search,
+    tpe_search,
+)
+from benchmarks.tabular._table import Setting, TaskTable, load
+from benchmarks.tabular.record import TABLE
 
 BAND = 0.02
 LADDER = tuple(round(0.05 * i, 2) for i in range(1, 21))  # 5%, 10%, ..., 100% of the grid budget

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from autoloop.controller import Budget, Controller, LocalExecutor, LoopPlan, SearchSpace, StudyStatus
+from autoloop.controller import (
+    Budget,
+    Controller,
+    LocalExecutor,
+    LoopPlan,
+    SearchSpace,
+    StudyStatus,
+)
 from autoloop.errors import ConfigError
 from autoloop.tasks import TaskInfo
 from tests.controller.conftest import CountingToyTask

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from autoloop.controller import Interval, MetaOverfitting, RunRecord, SearchSpace, SettingReport, aggregate_scores
+from autoloop.controller import (
+    Interval,
+    MetaOverfitting,
+    RunRecord,
+    SearchSpace,
+    SettingReport,
+    aggregate_scores,
+)
 from autoloop.errors import ConfigError
 from autoloop.tasks import TaskInfo
 
