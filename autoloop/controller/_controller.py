@@ -8,16 +8,20 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from autoloop.controller._budget import Budget, Meter
-from autoloop.controller._executor import Executor, RunEvent
+from autoloop.controller._executor import Executor
 from autoloop.controller._recommendation import (
     MetaOverfitting,
     Recommendation,
-    RunRecord,
     SettingReport,
 )
 from autoloop.controller._space import SearchSpace
 from autoloop.controller._study import DEFAULT_PRUNER, DEFAULT_SAMPLER, create_study
-from autoloop.controller._trials import TrialRuns
+from autoloop.controller._trials import (
+    TrialRuns,
+    combined_validation,
+    finalists,
+    run_record,
+)
 from autoloop.errors import ConfigError
 from autoloop.jobs import LLMSpec, LoopJob
 from autoloop.tasks import Metric, TaskInfo, get_task
@@ -127,15 +131,15 @@ class Controller:
         meter = Meter(self.budget, reserved_iterations=self.top_k * self.final_seeds * self.plan.iterations)
         self._check_budget(meter)
         stop_reason, searched = self._search(study, meter)
-        finalists = _finalists(searched, self.top_k)
-        if not finalists:
+        best = finalists(searched, self.top_k)
+        if not best:
             raise ConfigError("no trial produced a validation score; raise the budget or check the failed runs' errors")
         self.status.stage = "final"
         self.on_status(self.status)
-        reports = self.recheck([settings for settings, _ in finalists], meter=meter, search_values=[v for _, v in finalists])
+        reports = self.recheck([settings for settings, _ in best], meter=meter, search_values=[v for _, v in best])
         if not reports:
             raise ConfigError("every final-stage run failed; see `--verbose` and the runs' errors, or widen --top-k")
-        reports.sort(key=lambda r: _combined_validation(r, searched), reverse=True)
+        reports.sort(key=lambda r: combined_validation(r, searched), reverse=True)
         self.status.stage = "done"
         self.on_status(self.status)
         runs = [*(rec for g in searched for rec in g.records.values()), *(rec for r in reports for rec in r.runs)]
@@ -158,7 +162,7 @@ class Controller:
         """
         groups = self._run_groups([self._final_group(s) for s in settings], meter)
         values = search_values or [None] * len(groups)
-        return [SettingReport.of(g.settings, v, list(g.records.values())) for g, v in zip(groups, values) if _tested(g)]
+        return [SettingReport.of(g.settings, v, list(g.records.values())) for g, v in zip(groups, values) if g.tested]
 
     def _check_budget(self, meter: Meter) -> None:
         limit = meter.search_iterations
@@ -254,7 +258,7 @@ class Controller:
                     meter.charge(event.run_id, event.progress.tokens)  # type: ignore[union-attr]
                 points = group.record(event.run_id, event.progress)  # type: ignore[arg-type]
             else:
-                points = group.finish(_record(event, group))
+                points = group.finish(run_record(event, group))
             if study is not None:
                 self._report(group, points)
         if meter is not None:
@@ -301,36 +305,3 @@ def _tell_duplicate(study: Any, trial: Any, known: TrialRuns) -> None:
         study.tell(trial, value)
     else:
         study.tell(trial, state=optuna.trial.TrialState.PRUNED if known.done else optuna.trial.TrialState.FAIL)
-
-
-def _record(event: RunEvent, group: TrialRuns) -> RunRecord:
-    stage = "search" if group.trial is not None else "final"
-    seed = int(event.run_id.rsplit("-s", 1)[1])
-    settings = {**group.settings, "seed": seed}
-    if event.kind == "failed" or event.result is None:
-        return RunRecord(event.run_id, stage, settings, None, error=event.error)
-    r = event.result
-    return RunRecord(
-        event.run_id, stage, r["settings"], r["best_val"], r["test"], r["iterations"], r["tokens"], r["stopped"],
-        test_curve=tuple(tuple(p) for p in r.get("test_curve", ())),
-    )
-
-
-def _tested(group: TrialRuns) -> bool:
-    return any(r.test is not None for r in group.records.values())
-
-
-def _finalists(groups: list[TrialRuns], k: int) -> list[tuple[dict[str, Any], float]]:
-    """Top-k settings by search validation: completed trials first, then pruned ones by their last mean."""
-    ranked = sorted(
-        ((not g.pruned, g.value(), g.settings) for g in groups if g.value() is not None),
-        key=lambda t: (t[0], t[1]), reverse=True,
-    )
-    return [(settings, value) for _, value, settings in ranked[:k]]
-
-
-def _combined_validation(report: SettingReport, searched: list[TrialRuns]) -> float:
-    """Mean validation over the setting's search seeds and fresh seeds (test never selects)."""
-    search = next(g for g in searched if g.settings == report.settings)
-    values = [r.best_val for r in search.successful] + [r.best_val for r in report.runs if r.best_val is not None]
-    return sum(values) / len(values)  # type: ignore[arg-type]

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from autoloop.controller._recommendation import RunRecord
+from autoloop.controller._executor import RunEvent
+from autoloop.controller._recommendation import RunRecord, SettingReport
 from autoloop.loop import Progress
 
 if TYPE_CHECKING:
@@ -87,7 +88,42 @@ class TrialRuns:
         """Ended runs with a validation score."""
         return [r for r in self.records.values() if r.best_val is not None]
 
+    @property
+    def tested(self) -> bool:
+        """Some run was scored on test (final stage)."""
+        return any(r.test is not None for r in self.records.values())
+
     def value(self) -> float | None:
         """Mean best validation over the successful seeds."""
         ok = self.successful
         return sum(r.best_val for r in ok) / len(ok) if ok else None  # type: ignore[misc]
+
+
+def run_record(event: RunEvent, group: TrialRuns) -> RunRecord:
+    """A ``RunRecord`` from a run's terminal event (search runs belong to a trial, final ones do not)."""
+    stage = "search" if group.trial is not None else "final"
+    seed = int(event.run_id.rsplit("-s", 1)[1])
+    settings = {**group.settings, "seed": seed}
+    if event.kind == "failed" or event.result is None:
+        return RunRecord(event.run_id, stage, settings, None, error=event.error)
+    r = event.result
+    return RunRecord(
+        event.run_id, stage, r["settings"], r["best_val"], r["test"], r["iterations"], r["tokens"], r["stopped"],
+        test_curve=tuple(tuple(p) for p in r.get("test_curve", ())),
+    )
+
+
+def finalists(groups: list[TrialRuns], k: int) -> list[tuple[dict[str, Any], float]]:
+    """Top-k settings by search validation: completed trials first, then pruned ones by their last mean."""
+    ranked = sorted(
+        ((not g.pruned, g.value(), g.settings) for g in groups if g.value() is not None),
+        key=lambda t: (t[0], t[1]), reverse=True,
+    )
+    return [(settings, value) for _, value, settings in ranked[:k]]
+
+
+def combined_validation(report: SettingReport, searched: list[TrialRuns]) -> float:
+    """Mean validation over the setting's search seeds and fresh seeds (test never selects)."""
+    search = next(g for g in searched if g.settings == report.settings)
+    values = [r.best_val for r in search.successful] + [r.best_val for r in report.runs if r.best_val is not None]
+    return sum(values) / len(values)  # type: ignore[arg-type]
