@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from typing import ClassVar
 
@@ -17,11 +18,14 @@ class CountingToyTask(ToyTask):
     metric = Metric("abs_error", higher_is_better=False)
     splits_seen: ClassVar[list[str]] = []
 
-    def __init__(self, delay_s: float = 0.0) -> None:
+    def __init__(self, delay_s: float = 0.0, *, crash: bool = False) -> None:
         super().__init__()
         self.delay_s = delay_s
+        self.crash = crash
 
     def rollout(self, artifact, instance, horizon):
+        if self.crash and instance.split == "train":
+            os._exit(3)  # the crash variant: the worker process dies mid-run
         CountingToyTask.splits_seen.append(instance.split)
         time.sleep(self.delay_s)  # the slow variant lets a controller stop a run mid-way
         return super().rollout(artifact, instance, horizon)
@@ -30,8 +34,8 @@ class CountingToyTask(ToyTask):
 register_task(
     TaskFamily(
         "counting",
-        ("linear", "slow"),
-        lambda variant, data_dir: CountingToyTask(0.005 if variant == "slow" else 0.0),
+        ("linear", "slow", "crash"),
+        lambda variant, data_dir: CountingToyTask(0.005 if variant == "slow" else 0.0, crash=variant == "crash"),
         lambda variant: TaskInfo.of(CountingToyTask),
     )
 )

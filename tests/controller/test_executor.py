@@ -10,9 +10,9 @@ from autoloop.controller import LocalExecutor, RunEvent
 from autoloop.jobs import LoopJob
 
 
-def _job(run_id: str, iterations: int = 3, *, score_test: bool = False) -> LoopJob:
+def _job(run_id: str, iterations: int = 3, *, score_test: bool = False, task: str = "toy:linear") -> LoopJob:
     settings = {"starting_artifact": "start", "batch_size": 2, "iterations": iterations, "seed": 1}
-    return LoopJob(run_id=run_id, task="toy:linear", settings=settings, optimizer="local", score_test=score_test)
+    return LoopJob(run_id=run_id, task=task, settings=settings, optimizer="local", score_test=score_test)
 
 
 def _collect(executor: LocalExecutor, n_runs: int, timeout_s: float = 120.0) -> list[RunEvent]:
@@ -62,6 +62,17 @@ def test_two_worker_processes_run_registered_plugin_tasks():
     assert set(done) == {"r0", "r1", "r2"}, [e.error for e in events if e.kind == "failed"]
     assert all(r["test"] is None and r["iterations"] == 3 for r in done.values())
     assert sum(e.kind == "progress" for e in events) == 9
+
+
+@pytest.mark.integration
+def test_a_dead_worker_fails_its_run_and_is_replaced():
+    with LocalExecutor(jobs=1) as ex:
+        ex.submit(_job("dies", task="counting:crash"))
+        ex.submit(_job("after"))
+        events = _collect(ex, 2)
+    terminal = {e.run_id: e for e in events if e.terminal}
+    assert terminal["dies"].kind == "failed" and "worker process died (exit code 3)" in terminal["dies"].error
+    assert terminal["after"].kind == "done"
 
 
 def test_jobs_must_be_a_sane_count():
