@@ -95,7 +95,7 @@ def _spaces(tasks: list[str], args: argparse.Namespace) -> dict[str, SearchSpace
     spaces = {}
     for task in tasks:
         built = get_task(task, data_dir=args.data)
-        spaces[task] = SearchSpace.from_task(TaskInfo.of(type(built)), args.space)
+        spaces[task] = SearchSpace.from_task(TaskInfo.of(built), args.space)
         built.close()
     return spaces
 

@@ -106,7 +106,7 @@ class Controller:
                 raise ConfigError(f"{name} must be in [1, 1000], got {value!r}")
         if metric is None or space is None:
             built = get_task(task, data_dir=data_dir)  # validates the name and data once, up front
-            metric, space = built.metric, space or SearchSpace.from_task(TaskInfo.of(type(built)))
+            metric, space = built.metric, space or SearchSpace.from_task(TaskInfo.of(built))
             built.close()
         self.metric, self.space = metric, space
         self.task, self.executor, self.budget, self.plan = task, executor, budget, plan

@@ -26,9 +26,10 @@ class TaskInfo:
     metric: str
 
     @classmethod
-    def of(cls, task_class: type[Task]) -> TaskInfo:
-        """Read the class attributes of a Task subclass."""
-        return cls(task_class.artifacts, task_class.horizons, task_class.batch_sizes, task_class.metric.name)
+    def of(cls, task: Task | type[Task]) -> TaskInfo:
+        """Read the declarations of a task, or of a Task subclass that declares them as class
+        attributes. Pass the instance when it sets them per variant (Atari horizons do)."""
+        return cls(task.artifacts, task.horizons, task.batch_sizes, task.metric.name)
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ TABLE = Path(__file__).with_name("table.jsonl")
 def grid_jobs(task: str, *, data: str | None, seeds: int, iterations: int, optimizer: str, space: str | None) -> list[LoopJob]:
     """One job per (setting, seed) of the task's declared grid (restricted by ``space``)."""
     built = get_task(task, data_dir=data)
-    info = TaskInfo.of(type(built))
+    info = TaskInfo.of(built)
     built.close()
     jobs = []
     for setting in SearchSpace.from_task(info, space).grid():

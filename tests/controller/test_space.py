@@ -60,3 +60,14 @@ def test_suite_aggregation_by_normalized_score_and_rank():
     assert normalized[("b",)] == pytest.approx((0.5 + 1.0) / 2)
     ranks = aggregate_scores(table, "rank")
     assert ranks[("b",)] == pytest.approx(-1.5) and ranks[("a",)] == pytest.approx(-2.0)
+
+
+def test_space_from_a_built_task_keeps_per_variant_horizons():
+    from autoloop.controller import SearchSpace
+    from autoloop.tasks import get_task
+
+    pong = get_task("atari:Pong")
+    try:
+        assert SearchSpace.from_task(TaskInfo.of(pong)).choices["credit_horizon"] == (1, 400)
+    finally:
+        pong.close()
