@@ -11,7 +11,7 @@ from tqdm import tqdm
 
 
 def progress_bar(total: int, description: str, *, enabled: bool = True) -> tqdm:
-    """A progress bar on stderr (hidden when ``enabled`` is False or stderr is not a terminal-ish stream)."""
+    """A progress bar on stderr, so stdout stays clean for tables and JSON (hidden when ``enabled`` is False)."""
     return tqdm(total=total, desc=description, file=sys.stderr, disable=not enabled, dynamic_ncols=True, leave=False)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import metadata
@@ -68,18 +69,16 @@ def _load_plugins() -> None:
     if _loaded:
         return
     _loaded = True
-    import importlib
-
     for module in BUILTIN_MODULES:
-        try:
-            importlib.import_module(module)
-        except ModuleNotFoundError as exc:
-            if exc.name != module:  # a missing dependency inside the module is a real error
-                raise
+        importlib.import_module(module)
     for entry in metadata.entry_points(group=ENTRY_POINT_GROUP):
         loaded = entry.load()
-        if isinstance(loaded, TaskFamily):
-            register_task(loaded)
+        if not isinstance(loaded, TaskFamily):
+            raise ConfigError(
+                f"entry point {entry.name!r} ({entry.value}) in group {ENTRY_POINT_GROUP!r} must name a "
+                f"TaskFamily, got {type(loaded).__name__}"
+            )
+        register_task(loaded)
 
 
 def task_families() -> dict[str, TaskFamily]:
