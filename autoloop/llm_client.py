@@ -19,7 +19,7 @@ from typing import Any
 
 import openai
 
-from autoloop.errors import OptimizerError
+from autoloop.errors import ConfigError, OptimizerError
 from autoloop.llm import LLMConfig
 from autoloop.optimizers._base import Usage
 
@@ -64,7 +64,7 @@ class ChatClient:
 
     def __init__(self, config: LLMConfig, *, backoff_s: float = 1.0, max_backoff_s: float = 30.0) -> None:
         if backoff_s < 0 or max_backoff_s < 0:
-            raise ValueError(f"backoff delays must be >= 0, got {backoff_s=} {max_backoff_s=}")
+            raise ConfigError(f"backoff_s and max_backoff_s must be >= 0, got {backoff_s=} {max_backoff_s=}")
         self.config = config
         self.backoff_s = backoff_s
         self.max_backoff_s = max_backoff_s

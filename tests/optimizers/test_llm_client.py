@@ -6,7 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from autoloop.errors import OptimizerError
+from autoloop.errors import ConfigError, OptimizerError
 from autoloop.llm import LLMConfig
 from autoloop.llm_client import ChatClient
 from tests.fake_openai import FakeOpenAI, Reply, fake_openai  # noqa: F401 - fixture
@@ -56,3 +56,8 @@ def test_persistent_rate_limiting_fails_with_the_servers_retry_after(fake_openai
     with pytest.raises(OptimizerError, match=r"still rate-limiting \(HTTP 429\) after 2 attempts") as info:
         _client(server.base_url, max_retries=1).complete(MESSAGES)
     assert info.value.retry_after == 12
+
+
+def test_negative_backoff_is_a_config_error_naming_the_field() -> None:
+    with pytest.raises(ConfigError, match="backoff_s"):
+        ChatClient(LLMConfig(base_url="http://127.0.0.1:9/v1", model="m"), backoff_s=-1)

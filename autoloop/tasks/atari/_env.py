@@ -50,10 +50,6 @@ class AtariEnv:
         """Play the minimal-set action ``index`` for ``FRAME_SKIP`` frames; the summed reward."""
         return self.ale.act(self.actions[index])
 
-    def lives(self) -> int:
-        """Lives left as the ALE reports them."""
-        return self.ale.lives()
-
     def game_over(self) -> bool:
         """True when the episode has ended."""
         return self.ale.game_over()
