@@ -145,3 +145,8 @@ def test_unknown_game_is_rejected_with_the_list():
         get_task("atari:Tetris")
     with pytest.raises(UnknownNameError, match="SpaceInvaders"):
         AtariTask("Tetris")
+
+
+def test_an_empty_split_is_a_config_error_naming_split_sizes():
+    with pytest.raises(ConfigError, match="split_sizes"):
+        AtariTask("Pong", split_sizes={"val": 0})

@@ -93,7 +93,7 @@ class AtariTask(Task):
         self.protocol = resolve_protocol(self.game, protocol)
         sizes = {**DEFAULT_SPLIT_SIZES, **(split_sizes or {})}
         if any(not 1 <= n <= 999 for n in sizes.values()):
-            raise ConfigError(f"each split needs 1..999 seeds, got {sizes}")
+            raise ConfigError(f"split_sizes: each split needs 1..999 seeds, got {sizes}; pass counts in that range")
         self.split_sizes = sizes
         self.budget_chars = budget_chars
         self.background = BACKGROUND.format(
