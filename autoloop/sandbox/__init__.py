@@ -20,8 +20,8 @@ Example:
 
 from __future__ import annotations
 
-from autoloop.sandbox._candidate import exec_candidate
+from autoloop.sandbox._candidate import candidate_function, exec_candidate
 from autoloop.sandbox._limits import Limits, Outcome
 from autoloop.sandbox._sandbox import Sandbox
 
-__all__ = ["Limits", "Outcome", "Sandbox", "exec_candidate"]
+__all__ = ["Limits", "Outcome", "Sandbox", "candidate_function", "exec_candidate"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import builtins
 import linecache
 import traceback
+from collections.abc import Callable, Mapping
 from types import TracebackType
 from typing import Any
 
@@ -52,6 +53,19 @@ def exec_candidate(source: str, *, name: str = "candidate") -> dict[str, Any]:
     namespace: dict[str, Any] = {"__name__": name, "__builtins__": builtins}
     exec(compile(source, filename, "exec"), namespace)  # noqa: S102 - this is the sandboxed child
     return namespace
+
+
+def candidate_function(namespace: Mapping[str, Any], name: str) -> Callable[..., Any]:
+    """The callable ``name`` from an ``exec_candidate`` namespace.
+
+    Raises:
+        TypeError: The candidate does not define ``name`` as a function (a failed outcome).
+    """
+    value = namespace.get(name)
+    if not callable(value):
+        found = "it is missing" if value is None else f"it is a {type(value).__name__}"
+        raise TypeError(f"the candidate must define a function {name}(...); {found}")
+    return value
 
 
 def _where(filename: str, lineno: int | None) -> str:

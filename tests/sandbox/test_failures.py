@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from autoloop.sandbox import Limits, Sandbox
+from autoloop.sandbox import Limits, Sandbox, candidate_function
 from autoloop.trace import Step
 from tests.sandbox.conftest import RUN, assert_still_works
 
@@ -244,3 +244,11 @@ def test_detached_libc_fork_is_killed(light_sandbox: Sandbox) -> None:
     assert_still_works(light_sandbox)  # the server hunts strays before forking the next child
     assert_still_works(light_sandbox)
     assert not Path(f"/proc/{stray}").exists()
+
+
+def test_candidate_function_names_the_missing_or_non_callable_function():
+    assert candidate_function({"f": len}, "f") is len
+    with pytest.raises(TypeError, match=r"define a function f\(\.\.\.\); it is missing"):
+        candidate_function({}, "f")
+    with pytest.raises(TypeError, match=r"define a function f\(\.\.\.\); it is a int"):
+        candidate_function({"f": 3}, "f")

@@ -5,7 +5,7 @@ These functions execute inside the sandbox child; the candidate source is untrus
 
 from __future__ import annotations
 
-from autoloop.sandbox import exec_candidate
+from autoloop.sandbox import candidate_function, exec_candidate
 
 
 def render_prompt(source: str) -> str:
@@ -15,7 +15,7 @@ def render_prompt(source: str) -> str:
         TypeError: ``prompt`` is missing or does not return a string (reported as a failed outcome).
     """
     namespace = exec_candidate(source)
-    text = _function(namespace, "prompt")()
+    text = candidate_function(namespace, "prompt")()
     if not isinstance(text, str):
         raise TypeError(f"prompt() must return a str, got {type(text).__name__}")
     return text
@@ -27,7 +27,7 @@ def extract_answers(source: str, responses: list[str]) -> list[tuple[bool, str]]
     Returns:
         One ``(ok, answer_or_error)`` pair per response, so one bad reply fails one trace.
     """
-    extract = _function(exec_candidate(source), "extract_answer")
+    extract = candidate_function(exec_candidate(source), "extract_answer")
     results: list[tuple[bool, str]] = []
     for response in responses:
         try:
@@ -42,9 +42,3 @@ def extract_answers(source: str, responses: list[str]) -> list[tuple[bool, str]]
             results.append((False, f"extract_answer must return a str, got {type(answer).__name__}"))
     return results
 
-
-def _function(namespace: dict[str, object], name: str):  # noqa: ANN202 - returns the candidate's callable
-    function = namespace.get(name)
-    if not callable(function):
-        raise TypeError(f"the artifact must define a function {name}()")
-    return function

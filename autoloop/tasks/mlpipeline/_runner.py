@@ -7,13 +7,13 @@ row to predict; the parent scores them.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from autoloop.sandbox import exec_candidate
+from autoloop.sandbox import candidate_function, exec_candidate
 
 # Modules the sandbox imports once before forking, so a fit does not pay for them.
 PRELOAD = (
@@ -57,22 +57,15 @@ def run_pipeline(namespace: Mapping[str, Any], payload: Mapping[str, Any]) -> li
     """
     x, y, test_data, task = payload["x"], payload["y"], payload["test_data"], payload["task"]
     if payload["staged"]:
-        preprocess, select, train, predict = (_function(namespace, name) for name in STAGES)
+        preprocess, select, train, predict = (candidate_function(namespace, name) for name in STAGES)
         x_fit, x_new = preprocess(x.copy(), test_data.copy(), task)
         x_fit, x_new = select(x_fit, y.copy(), x_new, task)
         model = train(x_fit, y.copy(), task)
         predictions = predict(model, x_new, task)
     else:
-        predictions = _function(namespace, "train_model")(x.copy(), y.copy(), test_data.copy(), task)
+        predictions = candidate_function(namespace, "train_model")(x.copy(), y.copy(), test_data.copy(), task)
     values = np.asarray(pd.Series(np.ravel(np.asarray(predictions))).astype(float))
     if len(values) != len(test_data):
         raise TypeError(f"expected {len(test_data)} predictions (one per test_data row), got {len(values)}")
     return [float(v) for v in values]
-
-
-def _function(namespace: Mapping[str, Any], name: str) -> Callable[..., Any]:
-    value = namespace.get(name)
-    if not callable(value):
-        raise TypeError(f"the candidate must define a function {name}(...); it is missing")
-    return value
 
