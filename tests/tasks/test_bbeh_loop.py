@@ -17,7 +17,7 @@ from collections import Counter
 import pytest
 
 from autoloop.cli import main
-from autoloop.errors import OptimizerError
+from autoloop.errors import ConfigError, OptimizerError
 from autoloop.llm import LLMConfig
 from autoloop.loop import LoopRun, batch_for
 from autoloop.optimizers import create_optimizer
@@ -203,3 +203,11 @@ def test_an_executor_endpoint_failure_is_an_error_naming_the_executor_settings(t
         with pytest.raises(OptimizerError, match="BBEH executor LLM failed.*model not found.*AUTOLOOP_EXECUTOR_BASE_URL"):
             executor.complete("p", ["q"])
     assert executor.usage.calls == 0 and executor.cache.get("anything") is None
+
+
+@pytest.mark.parametrize(("env", "arg", "match"), [("lots", None, "AUTOLOOP_EXECUTOR_CONCURRENCY must be a whole number"), ("8", 0, "concurrency must be >= 1")])
+def test_a_bad_executor_concurrency_is_a_config_error_naming_it(tmp_path, monkeypatch, env, arg, match):
+    monkeypatch.setenv("AUTOLOOP_EXECUTOR_CONCURRENCY", env)
+    config = executor_config(model="m", base_url="http://127.0.0.1:9", api_key="k")
+    with pytest.raises(ConfigError, match=match):
+        ExecutorLLM(config, concurrency=arg, cache_dir=tmp_path)

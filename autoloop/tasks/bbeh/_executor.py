@@ -61,6 +61,14 @@ def require_executor(config: LLMConfig) -> LLMConfig:
     return config
 
 
+def _env_concurrency() -> int:
+    raw = os.environ.get(ENV_CONCURRENCY) or str(DEFAULT_CONCURRENCY)
+    try:
+        return int(raw)
+    except ValueError:
+        raise ConfigError(f"{ENV_CONCURRENCY} must be a whole number >= 1, got {raw!r}") from None
+
+
 @dataclass(frozen=True)
 class Completion:
     """The executor's reply to one question, with what it cost and whether the cache served it."""
@@ -85,7 +93,7 @@ class ExecutorLLM:
 
     def __init__(self, config: LLMConfig, *, concurrency: int | None = None, cache_dir: Path | None = None) -> None:
         self.config = require_executor(config)
-        self.concurrency = concurrency or int(os.environ.get(ENV_CONCURRENCY) or DEFAULT_CONCURRENCY)
+        self.concurrency = concurrency if concurrency is not None else _env_concurrency()
         if self.concurrency < 1:
             raise ConfigError(f"executor concurrency must be >= 1, got {self.concurrency}; check {ENV_CONCURRENCY}")
         self.cache = ReplyCache(cache_dir or default_cache_dir())
