@@ -52,3 +52,10 @@ class SandboxError(AutoloopError):
 
 class StoreError(AutoloopError):
     """A checkpoint store could not be read or written."""
+
+
+class RunFailedError(AutoloopError):
+    """A loop run failed for a reason outside the candidate (endpoint down, Redis, sandbox
+    server, missing data) and retrying did not help; the study fails with its message."""
+
+    status = 503

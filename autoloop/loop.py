@@ -12,9 +12,9 @@ from autoloop.artifact import Artifact
 from autoloop.context import Attempt, build_context
 from autoloop.optimizers._base import Optimizer
 from autoloop.settings import LoopSettings
-from autoloop.store import Checkpoint, Store
+from autoloop.checkpoints import Checkpoint, CheckpointStore
 from autoloop.tasks._base import Task
-from autoloop.trace import Instance
+from autoloop.trace import Instance, Split
 
 
 @dataclass(frozen=True)
@@ -52,6 +52,7 @@ class LoopResult:
     curve: tuple[tuple[int, float], ...]
     iterations: int
     tokens: int
+    failures: int
     prompt_tokens: int
     completion_tokens: int
     wall_time_s: float
@@ -103,7 +104,7 @@ class LoopRun:
         settings: LoopSettings,
         optimizer: Optimizer,
         *,
-        store: Store | None = None,
+        store: CheckpointStore | None = None,
         run_id: str = "run",
         callback: ProgressCallback | None = None,
         score_test: bool = True,
@@ -123,8 +124,8 @@ class LoopRun:
                 self.optimizer.load_state(saved.optimizer)
                 return saved
         artifact = self.task.starting_artifact(self.settings.starting_artifact)
-        val = self.task.evaluate(artifact, "val")
-        state = Checkpoint(0, artifact.to_dict(), artifact.to_dict(), val, curve=[[0, val]])
+        val, failures = self._evaluate(artifact, "val")
+        state = Checkpoint(0, artifact.to_dict(), artifact.to_dict(), val, curve=[[0, val]], failures=failures)
         self._save(state)
         return state
 
@@ -151,7 +152,8 @@ class LoopRun:
                 state.stopped = state.stopped or "stopped"
             self._save(state)
         if self.score_test and state.test is None and state.stopped != "stopped":
-            state.test = self.task.evaluate(Artifact.from_dict(state.best), "test")
+            state.test, failures = self._evaluate(Artifact.from_dict(state.best), "test")
+            state.failures += failures
             state.elapsed_s = base_elapsed + time.monotonic() - began
             self._save(state)
         return self._result(state)
@@ -161,6 +163,7 @@ class LoopRun:
         current = Artifact.from_dict(state.current)
         batch = batch_for(train, s.batch_size, state.iteration, s.seed)
         traces = self.task.rollouts(current, batch, s.credit_horizon)
+        state.failures += sum(t.failed for t in traces)
         memory = [Attempt(m["iteration"], m["artifact_hash"], tuple(m["changed"]), m["batch_score"]) for m in state.memory]
         context = build_context(
             current,
@@ -176,13 +179,19 @@ class LoopRun:
         state.current = proposed.to_dict()
         if state.iteration % s.val_interval:
             return None
-        val = self.task.evaluate(proposed, "val")
+        val, failures = self._evaluate(proposed, "val")
+        state.failures += failures
         state.curve.append([state.iteration, val])
         if val > state.best_val:
             state.best, state.best_val, state.stale = proposed.to_dict(), val, 0
         else:
             state.stale += 1
         return val
+
+    def _evaluate(self, artifact: Artifact, split: Split) -> tuple[float, int]:
+        """Mean score over ``split`` and how many of its evaluations failed."""
+        traces = self.task.rollouts(artifact, self.task.split(split), None)
+        return sum(t.score for t in traces) / len(traces), sum(t.failed for t in traces)
 
     def _result(self, state: Checkpoint) -> LoopResult:
         usage = self.optimizer.usage
@@ -195,6 +204,7 @@ class LoopRun:
             curve=tuple((int(i), float(v)) for i, v in state.curve),
             iterations=state.iteration,
             tokens=usage.total_tokens,
+            failures=state.failures,
             prompt_tokens=usage.prompt_tokens,
             completion_tokens=usage.completion_tokens,
             wall_time_s=state.elapsed_s,

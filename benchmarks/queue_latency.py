@@ -70,7 +70,7 @@ register_task(TaskFamily("noop", ("constant",), lambda variant, data_dir: NoOpTa
 
 
 def _job(run_id: str):  # noqa: ANN202
-    from autoloop.jobs import LoopJob
+    from autoloop.executors import LoopJob
 
     settings = {"starting_artifact": "start", "iterations": 1}
     return LoopJob(run_id=run_id, task="noop:constant", settings=settings, optimizer="local", score_test=False)
@@ -95,13 +95,13 @@ def _phase(executor, runs: int, in_flight: int, prefix: str) -> tuple[list[str],
 def _measure(client, executor, run_ids: list[str]) -> dict[str, list[float]]:  # noqa: ANN001
     from rq.job import Job
 
-    from autoloop.queue import rq_job_id
-    from autoloop.queue._events import recorded
+    from autoloop.executors import rq_job_id
+    from autoloop.executors._events import recorded
 
     out: dict[str, list[float]] = {"latency_ms": [], "overhead_ms": []}
     for run_id in run_ids:
         job = Job.fetch(rq_job_id(executor.study_id, run_id), connection=client)
-        loop_s = recorded(client, executor.study_id, run_id).result["wall_time_s"]
+        loop_s = recorded(client, executor.study_id, run_id).result.wall_time_s
         out["latency_ms"].append((job.started_at - job.enqueued_at).total_seconds() * 1000)
         out["overhead_ms"].append(((job.ended_at - job.started_at).total_seconds() - loop_s) * 1000)
     return out
@@ -119,8 +119,8 @@ def main() -> int:
 
     from rq import Worker
 
-    from autoloop.queue import RQExecutor
-    from autoloop.storage import EmbeddedRedis
+    from autoloop.executors import RQExecutor
+    from autoloop.redisdb import EmbeddedRedis
 
     with tempfile.TemporaryDirectory(prefix="al-bench-") as home, EmbeddedRedis(Path(home)) as server:
         client = server.client()

@@ -7,9 +7,9 @@ import tempfile
 import uuid
 
 from autoloop.cli._output import print_json, print_table, progress_bar
-from autoloop.jobs import LLMSpec, LoopJob, run_job
+from autoloop.executors import LLMSpec, LoopJob, run_job
 from autoloop.loop import Progress
-from autoloop.store import FileStore
+from autoloop.checkpoints import FileCheckpointStore
 from autoloop.tasks import get_task
 
 
@@ -75,10 +75,13 @@ def run(args: argparse.Namespace) -> int:
             bar.update(1)
             bar.set_postfix(best_val=f"{metric.display(p.best_val):.4f}", tokens=p.tokens)
 
-        store = FileStore(args.checkpoints or scratch)
-        result = run_job(job, store=store, callback=on_progress, task=task)
+        store = FileCheckpointStore(args.checkpoints or scratch)
+        try:
+            result = run_job(job, task, store=store, callback=on_progress)
+        finally:
+            task.close()
     # Reported in the metric's own units (RMSE positive); internal scores are higher-is-better.
-    data = result.to_dict()
+    data = {"task": args.task, **result.to_dict()}
     data["metric"] = {"name": metric.name, "higher_is_better": metric.higher_is_better}
     data["best_val"] = metric.display(result.best_val)
     data["test"] = metric.display(result.test) if result.test is not None else None
@@ -89,7 +92,7 @@ def run(args: argparse.Namespace) -> int:
     print_table(
         ["task", "artifact", "horizon", "batch", "optimizer", f"best val {metric.name}", f"test {metric.name}", "iterations", "tokens", "wall s"],
         [[
-            result.task, result.settings.starting_artifact, result.settings.credit_horizon, result.settings.batch_size,
+            args.task, result.settings["starting_artifact"], result.settings["credit_horizon"], result.settings["batch_size"],
             result.optimizer, data["best_val"], data["test"], result.iterations, result.tokens,
             round(result.wall_time_s, 1),
         ]],

@@ -10,7 +10,7 @@ from autoloop.cli._output import print_json, print_table
 
 
 def _data_dir(args: argparse.Namespace) -> Path:
-    from autoloop.storage import data_home
+    from autoloop.redisdb import data_home
 
     return Path(args.data_dir).expanduser() if args.data_dir else data_home()
 
@@ -88,7 +88,7 @@ def _serve(args: argparse.Namespace) -> int:
 
 def _worker(args: argparse.Namespace) -> int:
     from autoloop.service import WorkerOptions, load_plugins, run_workers
-    from autoloop.storage import redis_url
+    from autoloop.redisdb import redis_url
 
     load_plugins()
     options = WorkerOptions(
@@ -100,7 +100,7 @@ def _worker(args: argparse.Namespace) -> int:
 
 def _token_create(args: argparse.Namespace) -> int:
     from autoloop.service import create_token
-    from autoloop.storage import connect
+    from autoloop.redisdb import connect
 
     print(create_token(connect(data_dir=_data_dir(args)), args.name))
     return 0

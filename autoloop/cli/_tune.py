@@ -15,7 +15,6 @@ from autoloop.controller import (
     SAMPLERS,
     Budget,
     Controller,
-    LocalExecutor,
     LoopPlan,
     Recommendation,
     SearchSpace,
@@ -24,7 +23,7 @@ from autoloop.controller import (
     run_suite,
 )
 from autoloop.errors import ConfigError
-from autoloop.jobs import LLMSpec
+from autoloop.executors import LLMSpec, LocalExecutor
 from autoloop.tasks import Metric, TaskInfo, get_task
 
 

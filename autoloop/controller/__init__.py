@@ -8,8 +8,6 @@ from autoloop.controller._controller import (
     LoopPlan,
     StudyStatus,
 )
-from autoloop.controller._executor import Executor, RunEvent
-from autoloop.controller._local_executor import LocalExecutor, plugin_modules
 from autoloop.controller._recommendation import (
     Interval,
     MetaOverfitting,
@@ -33,7 +31,6 @@ from autoloop.controller._suite import (
     run_suite,
     shared_space,
 )
-from autoloop.controller._worker import execute_job
 
 __all__ = [
     "AGGREGATES",
@@ -46,14 +43,11 @@ __all__ = [
     "SAMPLERS",
     "Budget",
     "Controller",
-    "Executor",
     "Interval",
-    "LocalExecutor",
     "LoopPlan",
     "MetaOverfitting",
     "Meter",
     "Recommendation",
-    "RunEvent",
     "RunRecord",
     "SearchSpace",
     "SettingReport",
@@ -62,9 +56,7 @@ __all__ = [
     "SuiteTask",
     "aggregate_scores",
     "create_study",
-    "execute_job",
     "parse_spec",
-    "plugin_modules",
     "run_suite",
     "shared_space",
 ]

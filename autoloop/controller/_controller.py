@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from autoloop.controller._budget import Budget, Meter
-from autoloop.controller._executor import Executor
 from autoloop.controller._recommendation import (
     MetaOverfitting,
     Recommendation,
@@ -23,7 +22,7 @@ from autoloop.controller._trials import (
     run_record,
 )
 from autoloop.errors import ConfigError
-from autoloop.jobs import LLMSpec, LoopJob
+from autoloop.executors import Executor, LLMSpec, LoopJob
 from autoloop.tasks import Metric, TaskInfo, get_task
 
 # Iterations per loop run: 6 updates keep one ML-pipeline run near 10-20 s on a laptop core.
@@ -184,15 +183,15 @@ class Controller:
             optimizer=self.optimizer, llm=self.llm, score_test=score_test,
         )
 
-    def _submit(self, group: TrialRuns, seeds: list[int], *, score_test: bool) -> None:
-        for run_id, seed in zip(group.run_ids, seeds):
+    def _submit(self, group: TrialRuns, *, score_test: bool) -> None:
+        for run_id, seed in group.seeds.items():
             self.executor.submit(self._job(run_id, group.settings, seed, score_test=score_test))
 
     def _final_group(self, settings: dict[str, Any]) -> TrialRuns:
         seeds = [FINAL_SEED_BASE + i for i in range(self.final_seeds)]
         self._rechecks += 1
-        group = TrialRuns(None, settings, [f"{self._id}-final{self._rechecks}-s{s}" for s in seeds], self.plan.iterations)
-        self._submit(group, seeds, score_test=True)
+        group = TrialRuns(None, settings, {f"{self._id}-final{self._rechecks}-s{s}": s for s in seeds}, self.plan.iterations)
+        self._submit(group, score_test=True)
         return group
 
     def _new_trial(self, study: Any, tried: dict[tuple, TrialRuns]) -> TrialRuns | None:
@@ -203,8 +202,8 @@ class Controller:
             known = tried.get(_key(settings))
             if known is None:
                 seeds = list(range(self.seeds))
-                group = TrialRuns(trial, settings, [f"{self._id}-t{trial.number}-s{s}" for s in seeds], self.plan.iterations)
-                self._submit(group, seeds, score_test=False)
+                group = TrialRuns(trial, settings, {f"{self._id}-t{trial.number}-s{s}": s for s in seeds}, self.plan.iterations)
+                self._submit(group, score_test=False)
                 tried[_key(settings)] = group
                 return group
             _tell_duplicate(study, trial, known)

@@ -58,6 +58,7 @@ class RunRecord:
         stopped: Why it ended early (``stopped`` = pruned or out of budget), if it did.
         error: Why it failed, if it did.
         test_curve: ``[iteration, validation, test]`` of the best artifact along the run (final stage).
+        optimizer: The optimizer that ran it.
     """
 
     run_id: str
@@ -70,6 +71,7 @@ class RunRecord:
     stopped: str | None = None
     error: str | None = None
     test_curve: tuple[tuple[float, ...], ...] = ()
+    optimizer: str | None = None
 
     @property
     def gap(self) -> float | None:
@@ -102,6 +104,7 @@ class RunRecord:
             "run_id": self.run_id, "stage": self.stage, "settings": self.settings,
             "best_val": self.best_val, "test": self.test, "gap": self.gap, "display": shown,
             "iterations": self.iterations, "tokens": self.tokens, "stopped": self.stopped, "error": self.error,
+            "optimizer": self.optimizer,
             "excess_gap": self.excess_gap, "test_curve": [list(p) for p in self.test_curve], "test_falls": self.test_falls,
         }
 

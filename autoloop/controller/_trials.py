@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from autoloop.controller._executor import RunEvent
 from autoloop.controller._recommendation import RunRecord, SettingReport
+from autoloop.errors import RunFailedError
+from autoloop.executors import RunEvent
 from autoloop.loop import Progress
 
 if TYPE_CHECKING:
@@ -21,18 +22,19 @@ class TrialRuns:
     Args:
         trial: The Optuna trial (``None`` for final-stage groups).
         settings: The knob values (no seed).
-        run_ids: One run id per seed.
+        seeds: Run id -> seed, one run per seed.
         iterations: Iterations each run is planned to take.
     """
 
-    def __init__(self, trial: optuna.Trial | None, settings: dict[str, Any], run_ids: list[str], iterations: int) -> None:
+    def __init__(self, trial: optuna.Trial | None, settings: dict[str, Any], seeds: dict[str, int], iterations: int) -> None:
         self.trial = trial
         self.settings = settings
-        self.run_ids = run_ids
+        self.seeds = seeds
+        self.run_ids = list(seeds)
         self.iterations = iterations
         self.pruned = False
-        self._best: dict[str, dict[int, float]] = {r: {} for r in run_ids}
-        self._done_iterations: dict[str, int] = dict.fromkeys(run_ids, 0)
+        self._best: dict[str, dict[int, float]] = {r: {} for r in self.run_ids}
+        self._done_iterations: dict[str, int] = dict.fromkeys(self.run_ids, 0)
         self.records: dict[str, RunRecord] = {}
         self._reported = 0
 
@@ -100,16 +102,20 @@ class TrialRuns:
 
 
 def run_record(event: RunEvent, group: TrialRuns) -> RunRecord:
-    """A ``RunRecord`` from a run's terminal event (search runs belong to a trial, final ones do not)."""
+    """A ``RunRecord`` from a run's terminal event (search runs belong to a trial, final ones do not).
+
+    Raises:
+        RunFailedError: The run failed for a reason outside the candidate (``failed`` event).
+    """
+    if event.kind == "failed":
+        raise RunFailedError(f"loop run {event.run_id} failed: {event.error}")
     stage = "search" if group.trial is not None else "final"
-    seed = int(event.run_id.rsplit("-s", 1)[1])
-    settings = {**group.settings, "seed": seed}
-    if event.kind == "failed" or event.result is None:
-        return RunRecord(event.run_id, stage, settings, None, error=event.error)
     r = event.result
+    if r is None:  # stopped before it produced a result
+        return RunRecord(event.run_id, stage, {**group.settings, "seed": group.seeds[event.run_id]}, None, error=event.error)
     return RunRecord(
-        event.run_id, stage, r["settings"], r["best_val"], r["test"], r["iterations"], r["tokens"], r["stopped"],
-        test_curve=tuple(tuple(p) for p in r.get("test_curve", ())),
+        event.run_id, stage, r.settings, r.best_val, r.test, r.iterations, r.tokens, r.stopped,
+        test_curve=r.test_curve, optimizer=r.optimizer,
     )
 
 

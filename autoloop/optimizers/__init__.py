@@ -1,6 +1,6 @@
 """Optimizers: ``propose(context) -> Artifact``; ``local`` (offline) and ``llm`` (OpenAI-compatible)."""
 
-from autoloop.optimizers._base import Optimizer, Usage
+from autoloop.optimizers._base import Optimizer
 from autoloop.optimizers._llm import LLMOptimizer
 from autoloop.optimizers._local import LocalOptimizer
 from autoloop.optimizers._registry import create_optimizer, default_optimizer_name, optimizer_names, register_optimizer
@@ -9,7 +9,6 @@ __all__ = [
     "LLMOptimizer",
     "LocalOptimizer",
     "Optimizer",
-    "Usage",
     "create_optimizer",
     "default_optimizer_name",
     "optimizer_names",

@@ -18,11 +18,10 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from autoloop import llm_client  # module import: llm_client imports autoloop.optimizers._base
 from autoloop.artifact import Artifact
 from autoloop.context import LearningContext
 from autoloop.errors import ConfigError, OptimizerError
-from autoloop.llm import LLMConfig
+from autoloop.llm import ChatClient, LLMConfig
 from autoloop.optimizers._base import Optimizer
 from autoloop.optimizers._prompt import DEFAULT_EVIDENCE_TOKENS, build_messages, clip, retry_message, update_schema
 from autoloop.optimizers._registry import register_optimizer
@@ -63,7 +62,7 @@ class LLMOptimizer(Optimizer):
         super().__init__()
         if evidence_tokens < 100:
             raise ConfigError(f"evidence_tokens must be >= 100, got {evidence_tokens=}")
-        self.client = llm_client.ChatClient(llm.require("the llm optimizer"), backoff_s=backoff_s, max_backoff_s=max_backoff_s)
+        self.client = ChatClient(llm.require("the llm optimizer"), backoff_s=backoff_s, max_backoff_s=max_backoff_s)
         self.evidence_tokens = evidence_tokens
         self.last_reasoning = ""
 

@@ -13,7 +13,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from autoloop.errors import AutoloopError
 from autoloop.service._auth import check_token
-from autoloop.service._models import ErrorBody, Health, StudyCreate, StudyList, StudyStatus, TaskEntry
+from autoloop.service._models import ErrorBody, Health, StudyCreate, StudyList, StudyView, TaskEntry
 from autoloop.service._records import StudyRecords
 from autoloop.tasks import task_families
 
@@ -82,8 +82,8 @@ def create_app(client: redis.Redis, runner: StudyRunner | None = None) -> FastAP
     async def autoloop_error(_request: Request, exc: AutoloopError) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status_code=exc.status)
 
-    @app.post("/v1/studies", status_code=201, response_model=StudyStatus, responses=_ERRORS)
-    def create_study(body: StudyCreate, who: Owner) -> StudyStatus:
+    @app.post("/v1/studies", status_code=201, response_model=StudyView, responses=_ERRORS)
+    def create_study(body: StudyCreate, who: Owner) -> StudyView:
         """Submit a tuning job; its controller starts right away."""
         if runner is not None:
             runner.validate(body)
@@ -99,8 +99,8 @@ def create_app(client: redis.Redis, runner: StudyRunner | None = None) -> FastAP
         studies = [records.status(s) for s in records.of_owner(who)]
         return StudyList(studies=sorted(studies, key=lambda s: -s.created_at))
 
-    @app.get("/v1/studies/{study_id}", response_model=StudyStatus, responses=_ERRORS)
-    def get_study(study_id: StudyId) -> StudyStatus:
+    @app.get("/v1/studies/{study_id}", response_model=StudyView, responses=_ERRORS)
+    def get_study(study_id: StudyId) -> StudyView:
         """State and progress: runs done/queued/running, best so far, iterations and tokens spent."""
         return records.status(study_id)
 
@@ -113,8 +113,8 @@ def create_app(client: redis.Redis, runner: StudyRunner | None = None) -> FastAP
             raise HTTPException(409, f"study {study_id} is {state}; no recommendation yet")
         return recommendation
 
-    @app.delete("/v1/studies/{study_id}", response_model=StudyStatus, responses=_ERRORS)
-    def cancel_study(study_id: StudyId) -> StudyStatus:
+    @app.delete("/v1/studies/{study_id}", response_model=StudyView, responses=_ERRORS)
+    def cancel_study(study_id: StudyId) -> StudyView:
         """Cancel: queued runs are dropped, running ones stop at their next iteration."""
         records.cancel(study_id)
         return records.status(study_id)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from autoloop.errors import ConfigError
-from autoloop.storage import keys
+from autoloop.redisdb import keys
 
 if TYPE_CHECKING:
     import redis

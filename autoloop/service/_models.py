@@ -20,7 +20,7 @@ class LLMOptions(BaseModel):
     api_key: SecretStr | None = Field(default=None, max_length=500, description="never logged or returned")
 
 
-class Budget(BaseModel):
+class StudyBudget(BaseModel):
     """How much a study may spend; the search ends at whichever limit comes first."""
 
     model_config = ConfigDict(extra="forbid")
@@ -37,7 +37,7 @@ class StudyCreate(BaseModel):
     task: str = Field(pattern=TASK_PATTERN, max_length=200, examples=["mlpipeline:spaceship-titanic"])
     data_dir: str | None = Field(default=None, max_length=1000, description="task data directory on the workers")
     space: str | None = Field(default=None, max_length=2000, examples=["batch_size=1,3;credit_horizon=1"])
-    budget: Budget = Field(default_factory=Budget)
+    budget: StudyBudget = Field(default_factory=StudyBudget)
     iterations: int = Field(default=6, ge=1, le=1000, description="optimizer updates per loop run")
     seeds: int = Field(default=1, ge=1, le=10, description="seeds per setting")
     parallel: int = Field(default=4, ge=1, le=256, description="loop runs in flight (about the number of workers)")
@@ -56,7 +56,7 @@ class StudyCreate(BaseModel):
         return data
 
 
-class Progress(BaseModel):
+class StudyProgress(BaseModel):
     """Where a study stands."""
 
     stage: str | None = Field(default=None, description="search, final or done")
@@ -73,7 +73,7 @@ class Progress(BaseModel):
     tokens: int
 
 
-class StudyStatus(BaseModel):
+class StudyView(BaseModel):
     """``GET /v1/studies/{id}``."""
 
     id: str
@@ -83,13 +83,13 @@ class StudyStatus(BaseModel):
     finished_at: float | None = None
     error: str | None = None
     request: dict[str, Any]
-    progress: Progress
+    progress: StudyProgress
 
 
 class StudyList(BaseModel):
     """``GET /v1/studies``: the caller's studies, newest first."""
 
-    studies: list[StudyStatus]
+    studies: list[StudyView]
 
 
 class TaskEntry(BaseModel):

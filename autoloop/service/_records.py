@@ -7,8 +7,8 @@ import secrets
 import time
 from typing import TYPE_CHECKING, Any
 
-from autoloop.service._models import Progress, StudyCreate, StudyStatus
-from autoloop.storage import keys
+from autoloop.service._models import StudyProgress, StudyCreate, StudyView
+from autoloop.redisdb import keys
 from autoloop.tasks import Metric
 
 if TYPE_CHECKING:
@@ -110,10 +110,10 @@ class StudyRecords:
         """Ids of an owner's studies."""
         return sorted(_text(s) or "" for s in self.client.smembers(keys.studies_of(owner)))
 
-    def status(self, study_id: str) -> StudyStatus:
+    def status(self, study_id: str) -> StudyView:
         """State, request (without secrets) and progress of a study."""
         raw = {k.decode(): v.decode() for k, v in self.client.hgetall(keys.study(study_id)).items()}
-        return StudyStatus(
+        return StudyView(
             id=study_id,
             state=raw["state"],  # type: ignore[arg-type]
             task=raw["task"],
@@ -132,14 +132,14 @@ class StudyRecords:
         """Record the controller's stage and trial counts."""
         self.client.hset(keys.study(study_id), mapping={"stage": stage, "trials": json.dumps(trials)})
 
-    def progress(self, study_id: str, record: dict[str, str]) -> Progress:
+    def progress(self, study_id: str, record: dict[str, str]) -> StudyProgress:
         """Counts and totals over the study's runs (from each run's live summary)."""
         runs = [json.loads(v) for v in self.client.hvals(keys.study_live(study_id))]
         states = [r.get("state") for r in runs]
         bests = [r["best_val"] for r in runs if r.get("best_val") is not None]
         best_val = max(bests) if bests else None
         metric = Metric(record["metric"], record.get("higher_is_better") == "1") if "metric" in record else None
-        return Progress(
+        return StudyProgress(
             stage=record.get("stage"),
             trials=json.loads(record.get("trials", "{}")),
             iteration_budget=int(record["iteration_budget"]),

@@ -18,11 +18,10 @@ from typing import TYPE_CHECKING, Any
 
 from autoloop.controller import Budget, Controller, LoopPlan, SearchSpace, StudyStatus
 from autoloop.errors import AutoloopError, UnknownNameError
-from autoloop.jobs import LLMSpec
-from autoloop.queue import ExecutorDetached, RQExecutor, StudyCancelled
+from autoloop.executors import ExecutorDetached, LLMSpec, RQExecutor, StudyCancelled
 from autoloop.service._models import StudyCreate
 from autoloop.service._records import StudyRecords
-from autoloop.storage import keys
+from autoloop.redisdb import keys
 from autoloop.tasks import task_families
 
 if TYPE_CHECKING:

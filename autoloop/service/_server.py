@@ -16,7 +16,7 @@ from autoloop.errors import ConfigError
 from autoloop.service._app import create_app
 from autoloop.service._plugins import load_plugins
 from autoloop.service._runner import StudyRunner
-from autoloop.storage import EmbeddedRedis, connect
+from autoloop.redisdb import EmbeddedRedis, connect
 
 logger = logging.getLogger(__name__)
 

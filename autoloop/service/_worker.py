@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from types import FrameType
 
 from autoloop.errors import ConfigError
-from autoloop.storage import connect, keys
+from autoloop.redisdb import connect, keys
 
 logger = logging.getLogger(__name__)
 
@@ -68,7 +68,7 @@ def work(options: WorkerOptions) -> None:
 
 def run_workers(options: WorkerOptions) -> int:
     """Start ``options.processes`` workers and keep them alive until SIGINT/SIGTERM; returns 0."""
-    from autoloop.queue import execute  # noqa: F401 - imported once here, inherited by every forked job
+    from autoloop.executors import execute  # noqa: F401 - imported once here, inherited by every forked job
     from autoloop.tasks import task_families
 
     task_families()  # task modules too, instead of once per job in each work horse

@@ -11,8 +11,8 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from autoloop.controller import Executor, RunEvent
-from autoloop.jobs import LoopJob
+from autoloop.executors import Executor, RunEvent, RunResult
+from autoloop.executors import LoopJob
 from autoloop.loop import Progress
 from benchmarks.tabular._table import KNOBS, Run, TaskTable
 
@@ -27,17 +27,18 @@ class _Replay:
     def planned(self) -> int:
         return self.job.loop_settings.iterations
 
-    def result(self, stopped: bool) -> dict:
+    def result(self, stopped: bool) -> RunResult:
         full = self.iteration == self.planned
-        return {
-            "settings": self.job.settings,
-            "best_val": self.run.best_val(self.iteration),
-            "test": self.run.test if self.job.score_test and full else None,
-            "test_curve": [list(p) for p in self.run.test_curve] if self.job.score_test and full else [],
-            "iterations": self.iteration,
-            "tokens": 0,
-            "stopped": "stopped" if stopped and not full else None,
-        }
+        tested = self.job.score_test and full
+        return RunResult(
+            run_id=self.job.run_id, seed=self.job.loop_settings.seed, settings=self.job.settings,
+            optimizer=self.job.optimizer or "table", task_options={}, best_val=self.run.best_val(self.iteration),
+            test=self.run.test if tested else None,
+            curve=tuple((i, v) for i, v in enumerate(self.run.curve[: self.iteration + 1])),
+            test_curve=tuple(tuple(p) for p in self.run.test_curve) if tested else (),  # type: ignore[misc]
+            iterations=self.iteration, tokens=0, failures=0, wall_time_s=0.0,
+            stopped="stopped" if stopped and not full else None, best_artifact={},
+        )
 
 
 class TableExecutor(Executor):
@@ -71,7 +72,7 @@ class TableExecutor(Executor):
         while self._pending and len(self._running) < self.parallel:
             job = self._pending.popleft()
             if job.run_id in self._stopped:
-                out.append(RunEvent(job.run_id, "failed", error="stopped before it started"))
+                out.append(RunEvent(job.run_id, "stopped", error="stopped before it started"))
                 continue
             setting = tuple(job.settings[k] for k in KNOBS)
             runs = self.table.runs[setting]  # type: ignore[index]

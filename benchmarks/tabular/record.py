@@ -18,8 +18,9 @@ import time
 from pathlib import Path
 
 from autoloop.cli._output import progress_bar
-from autoloop.controller import LocalExecutor, SearchSpace
-from autoloop.jobs import LoopJob
+from autoloop.controller import SearchSpace
+from autoloop.executors import LocalExecutor, RunResult
+from autoloop.executors import LoopJob
 from autoloop.tasks import TaskInfo, get_task
 
 TABLE = Path(__file__).with_name("table.jsonl")
@@ -46,15 +47,15 @@ def recorded(path: Path) -> set[str]:
     return {json.loads(line)["run_id"] for line in path.read_text().splitlines() if line.strip()}
 
 
-def row(task: str, run_id: str, result: dict) -> dict:
+def row(task: str, result: RunResult) -> dict:
     """The table row of one finished run (curves in internal, higher-is-better units)."""
-    s = result["settings"]
+    s = result.settings
     return {
-        "run_id": run_id, "task": task, "optimizer": result["optimizer"],
+        "run_id": result.run_id, "task": task, "optimizer": result.optimizer,
         "setting": {k: s[k] for k in ("starting_artifact", "credit_horizon", "batch_size")},
-        "seed": s["seed"], "iterations": result["iterations"], "curve": result["curve"],
-        "best_val": result["best_val"], "test": result["test"], "test_curve": result.get("test_curve", []),
-        "wall_time_s": round(result["wall_time_s"], 2),
+        "seed": result.seed, "iterations": result.iterations, "curve": [list(p) for p in result.curve],
+        "best_val": result.best_val, "test": result.test, "test_curve": [list(p) for p in result.test_curve],
+        "wall_time_s": round(result.wall_time_s, 2),
     }
 
 
@@ -94,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
                     failed += 1
                     print(f"run {event.run_id} failed: {event.error}", file=sys.stderr)
                     continue
-                out.write(json.dumps(row(tasks[event.run_id], event.run_id, event.result)) + "\n")
+                out.write(json.dumps(row(tasks[event.run_id], event.result)) + "\n")
                 out.flush()
     print(f"recorded {len(jobs) - failed} runs ({failed} failed) in {time.monotonic() - began:.0f} s into {args.out}")
     return 1 if failed else 0

@@ -7,12 +7,12 @@ import pytest
 from autoloop.controller import (
     Budget,
     Controller,
-    LocalExecutor,
     LoopPlan,
     SearchSpace,
     StudyStatus,
 )
 from autoloop.errors import ConfigError
+from autoloop.executors import LocalExecutor
 from autoloop.tasks import TaskInfo
 from tests.controller.conftest import CountingToyTask
 

@@ -6,8 +6,8 @@ import time
 
 import pytest
 
-from autoloop.controller import LocalExecutor, RunEvent
-from autoloop.jobs import LoopJob
+from autoloop.executors import LocalExecutor, RunEvent
+from autoloop.executors import LoopJob
 
 
 def _job(run_id: str, iterations: int = 3, *, score_test: bool = False, task: str = "toy:linear") -> LoopJob:
@@ -32,8 +32,8 @@ def test_in_process_executor_streams_progress_then_one_done_with_test_curve():
     assert kinds == ["progress"] * 4 + ["done"]
     assert [e.progress.iteration for e in events[:4]] == [1, 2, 3, 4]
     result = events[-1].result
-    assert result["test"] is not None and result["iterations"] == 4
-    assert result["test_curve"][-1][2] == result["test"]
+    assert result.test is not None and result.iterations == 4
+    assert result.test_curve[-1][2] == result.test
 
 
 def test_stop_ends_a_run_early_and_a_queued_run_never_starts():
@@ -47,9 +47,9 @@ def test_stop_ends_a_run_early_and_a_queued_run_never_starts():
         ex.stop("long")
         events = first + _collect(ex, 2)
     done = [e for e in events if e.run_id == "long" and e.kind == "done"]
-    assert done and done[0].result["iterations"] < 500 and done[0].result["stopped"] == "stopped"
+    assert done and done[0].result.iterations < 500 and done[0].result.stopped == "stopped"
     queued = [e for e in events if e.run_id == "queued"]
-    assert [e.kind for e in queued] == ["failed"] and "before it started" in queued[0].error
+    assert [e.kind for e in queued] == ["stopped"] and "before it started" in queued[0].error
 
 
 @pytest.mark.integration
@@ -60,7 +60,7 @@ def test_two_worker_processes_run_registered_plugin_tasks():
         events = _collect(ex, 3)
     done = {e.run_id: e.result for e in events if e.kind == "done"}
     assert set(done) == {"r0", "r1", "r2"}, [e.error for e in events if e.kind == "failed"]
-    assert all(r["test"] is None and r["iterations"] == 3 for r in done.values())
+    assert all(r.test is None and r.iterations == 3 for r in done.values())
     assert sum(e.kind == "progress" for e in events) == 9
 
 

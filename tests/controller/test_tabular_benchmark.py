@@ -28,7 +28,7 @@ def test_replayed_controller_is_charged_the_iterations_it_consumed(tmp_path):
 
 
 def test_table_executor_stops_a_run_at_its_next_iteration(tmp_path):
-    from autoloop.jobs import LoopJob
+    from autoloop.executors import LoopJob
 
     table = load(_table(tmp_path))["counting:linear"]
     ex = TableExecutor(table, lambda seed: seed, parallel=1)
@@ -37,7 +37,7 @@ def test_table_executor_stops_a_run_at_its_next_iteration(tmp_path):
     assert [e.kind for e in ex.events(0)] == ["progress"]
     ex.stop("x")
     (done,) = ex.events(0)
-    assert done.kind == "done" and done.result["iterations"] == 1 and done.result["test"] is None
+    assert done.kind == "done" and done.result.iterations == 1 and done.result.test is None
     assert ex.consumed == 1
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from autoloop.errors import ConfigError, OptimizerError
 from autoloop.llm import LLMConfig
-from autoloop.llm_client import ChatClient
+from autoloop.llm import ChatClient
 from tests.fake_openai import FakeOpenAI, Reply, fake_openai  # noqa: F401 - fixture
 
 MESSAGES = [{"role": "system", "content": "be brief"}, {"role": "user", "content": "two plus two"}]

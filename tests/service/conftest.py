@@ -19,7 +19,7 @@ import pytest
 import redis as redis_lib
 
 from autoloop.service import create_token
-from autoloop.storage import EmbeddedRedis, connect, redis_server_binary
+from autoloop.redisdb import EmbeddedRedis, connect, redis_server_binary
 
 REPO = Path(__file__).resolve().parents[2]
 PLUGIN = "tests.service.slow_task"

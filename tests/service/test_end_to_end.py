@@ -14,7 +14,7 @@ from optuna.storages.journal import JournalRedisBackend
 
 import autoloop
 from autoloop.errors import UnknownNameError
-from autoloop.storage import keys
+from autoloop.redisdb import keys
 from tests.service.conftest import CLI, Cluster, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.filterwarnings("ignore::optuna.exceptions.ExperimentalWarning")]

@@ -13,7 +13,7 @@ from schemathesis.checks import not_a_server_error
 
 from autoloop.service import create_app, create_token
 from autoloop.service._runner import StudyRunner
-from autoloop.storage import EmbeddedRedis
+from autoloop.redisdb import EmbeddedRedis
 
 pytestmark = pytest.mark.integration
 

@@ -11,7 +11,7 @@ import psutil
 import pytest
 
 import autoloop
-from autoloop.storage import keys
+from autoloop.redisdb import keys
 from tests.service.conftest import Cluster, wait_for
 
 pytestmark = pytest.mark.integration

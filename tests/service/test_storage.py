@@ -12,15 +12,15 @@ from pathlib import Path
 import pytest
 import redis as redis_lib
 
-from autoloop.controller import RunEvent
+from autoloop.executors import RunEvent, RunResult
 from autoloop.errors import StoreError
-from autoloop.jobs import LoopJob
+from autoloop.executors import LoopJob
 from autoloop.loop import Progress
-from autoloop.queue import RQExecutor
-from autoloop.queue._events import EventPublisher
+from autoloop.executors import RQExecutor
+from autoloop.executors._events import EventPublisher
 from autoloop.service import check_token, create_token
-from autoloop.storage import EmbeddedRedis, keys
-from autoloop.store import Checkpoint, RedisStore
+from autoloop.redisdb import EmbeddedRedis, keys
+from autoloop.checkpoints import Checkpoint, RedisCheckpointStore
 
 pytestmark = pytest.mark.integration
 
@@ -33,6 +33,14 @@ def server() -> Iterator[EmbeddedRedis]:
 
 def _job(run_id: str) -> LoopJob:
     return LoopJob(run_id=run_id, task="toy:linear", settings={"starting_artifact": "start", "iterations": 2}, optimizer="local")
+
+
+def _result(run_id: str, best_val: float) -> RunResult:
+    return RunResult(
+        run_id=run_id, seed=0, settings={}, optimizer="local", task_options={}, best_val=best_val, test=None,
+        curve=((0, best_val),), test_curve=(), iterations=2, tokens=0, failures=0, wall_time_s=0.1, stopped=None,
+        best_artifact={},
+    )
 
 
 def test_embedded_redis_is_private_and_persists(server: EmbeddedRedis) -> None:
@@ -50,7 +58,7 @@ def test_embedded_redis_is_private_and_persists(server: EmbeddedRedis) -> None:
 
 
 def test_redis_store_round_trip(server: EmbeddedRedis) -> None:
-    store = RedisStore(server.client())
+    store = RedisCheckpointStore(server.client())
     assert store.load("r1") is None
     checkpoint = Checkpoint(3, {"a": 1}, {"b": 2}, 0.5, curve=[[0, 0.1], [3, 0.5]], stale=1)
     store.save("r1", checkpoint)
@@ -73,7 +81,7 @@ def test_tokens_are_stored_hashed(server: EmbeddedRedis) -> None:
 def test_terminal_outcome_is_recorded_once(server: EmbeddedRedis) -> None:
     client = server.client()
     publisher = EventPublisher(client, "s1")
-    done = RunEvent("r1", "done", result={"best_val": 1.0, "iterations": 2, "tokens": 0})
+    done = RunEvent("r1", "done", result=_result("r1", 1.0))
     assert publisher.emit(done)
     assert not publisher.emit(done)  # a re-run of a finished job does not count again
     assert not publisher.emit(RunEvent("r1", "failed", error="late"))
@@ -89,11 +97,11 @@ def test_executor_replays_its_journal_then_reports_what_happened_meanwhile(serve
     assert client.llen("rq:queue:" + keys.QUEUE_NAME) == 2
     publisher = EventPublisher(client, "s1")  # what a worker would publish
     publisher.emit(RunEvent("r1", "progress", progress=Progress(1, 2, 0.5, 0.5, 0)))
-    publisher.emit(RunEvent("r1", "done", result={"best_val": 0.5, "iterations": 2, "tokens": 0}))
+    publisher.emit(RunEvent("r1", "done", result=_result("r1", 0.5)))
     batch = first.events(1.0)
     assert [(e.run_id, e.kind) for e in batch] == [("r1", "progress"), ("r1", "done")]
     # The service restarts; r2 finished while it was down.
-    publisher.emit(RunEvent("r2", "done", result={"best_val": 0.7, "iterations": 2, "tokens": 0}))
+    publisher.emit(RunEvent("r2", "done", result=_result("r2", 0.7)))
     second = RQExecutor(client, "s1")
     assert second.replaying
     second.submit(_job("r1"))
@@ -111,6 +119,6 @@ def test_stop_drops_a_queued_run(server: EmbeddedRedis) -> None:
     executor.submit(_job("r1"))
     executor.stop("r1")
     events = executor.events(1.0)
-    assert [(e.run_id, e.kind, e.error) for e in events] == [("r1", "failed", "stopped before it started")]
+    assert [(e.run_id, e.kind, e.error) for e in events] == [("r1", "stopped", "stopped before it started")]
     assert client.llen("rq:queue:" + keys.QUEUE_NAME) == 0
-    assert json.loads(client.hget(keys.study_live("s1"), "r1"))["state"] == "failed"
+    assert json.loads(client.hget(keys.study_live("s1"), "r1"))["state"] == "stopped"

@@ -9,7 +9,7 @@ from autoloop.errors import ConfigError, SplitLeakError
 from autoloop.loop import LoopRun, batch_for
 from autoloop.optimizers import LocalOptimizer, create_optimizer
 from autoloop.settings import LoopSettings
-from autoloop.store import FileStore
+from autoloop.checkpoints import FileCheckpointStore
 from autoloop.tasks import get_task
 from autoloop.trace import Instance, Step, Trace
 
@@ -80,7 +80,7 @@ def test_patience_stops_early():
 def test_resume_from_checkpoint_gives_the_same_result(tmp_path):
     settings = LoopSettings("start", batch_size=2, iterations=12, seed=3)
     straight = LoopRun(get_task("toy:linear"), settings, LocalOptimizer(3)).run()
-    store = FileStore(tmp_path)
+    store = FileCheckpointStore(tmp_path)
     calls = {"n": 0}
 
     def stop_after_five(progress):

@@ -15,8 +15,8 @@ from pathlib import Path
 
 from autoloop.errors import ConfigError, OptimizerError
 from autoloop.llm import LLMConfig
-from autoloop.llm_client import ChatClient
-from autoloop.optimizers._base import Usage
+from autoloop.llm import ChatClient
+from autoloop.llm import Usage
 from autoloop.tasks.bbeh._cache import CachedReply, ReplyCache, cache_key, default_cache_dir
 
 ENV_MODEL = "AUTOLOOP_EXECUTOR_MODEL"

@@ -9,12 +9,12 @@ import tempfile
 from pathlib import Path
 
 from autoloop.errors import StoreError
-from autoloop.store._base import Checkpoint, Store
+from autoloop.checkpoints._store import Checkpoint, CheckpointStore
 
 _SAFE_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,200}$")
 
 
-class FileStore(Store):
+class FileCheckpointStore(CheckpointStore):
     """Checkpoints as ``<root>/<run_id>.json``.
 
     Args:

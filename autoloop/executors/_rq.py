@@ -14,16 +14,16 @@ from rq import Queue, Retry
 from rq.exceptions import DuplicateJobError
 from rq.job import Job, JobStatus
 
-from autoloop.controller import Executor, RunEvent
 from autoloop.errors import AutoloopError, ConfigError
-from autoloop.queue._events import EventPublisher, decode, encode, live_entry, recorded
-from autoloop.queue._jobs import JOB_FUNCTION, QueuedRun
-from autoloop.storage import keys
+from autoloop.executors._base import Executor, RunEvent
+from autoloop.executors._events import EventPublisher, live_entry, recorded
+from autoloop.executors._rq_job import JOB_FUNCTION, QueueEntry
+from autoloop.redisdb import keys
 
 if TYPE_CHECKING:
     import redis
 
-    from autoloop.jobs import LoopJob
+    from autoloop.executors._job import LoopJob
 
 logger = logging.getLogger(__name__)
 
@@ -123,7 +123,7 @@ class RQExecutor(Executor):
         if outcome is not None:  # finished before a restart: report it, never run it twice
             self._replay.append(outcome)
             return
-        payload = QueuedRun(study_id=self.study_id, job=job, enqueued_at=time.time()).model_dump(mode="json")
+        payload = QueueEntry(study_id=self.study_id, job=job, enqueued_at=time.time()).model_dump(mode="json")
         job_id = rq_job_id(self.study_id, run_id)
         existing = Job.fetch_many([job_id], connection=self.client)[0]
         if existing is not None and existing.get_status(refresh=False) in (JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED):
@@ -158,18 +158,18 @@ class RQExecutor(Executor):
         for _stream, entries in reply or ():
             for entry_id, fields in entries:
                 self._last_id = _text(entry_id)
-                out.extend(self._take([decode(fields[b"event"])]))
+                out.extend(self._take([RunEvent.from_json(fields[b"event"])]))
         if time.monotonic() - self._last_reap > REAP_INTERVAL_S:
             self._last_reap = time.monotonic()
             self._reap()
         if out:  # journal first: the controller acts on a batch only once it can be replayed
-            entry = {"last_id": _text(self._last_id), "events": [encode(e) for e in out]}
+            entry = {"last_id": _text(self._last_id), "events": [e.to_json() for e in out]}
             self.client.rpush(keys.study_journal(self.study_id), json.dumps(entry))
         return out
 
     def _replay_batch(self) -> list[RunEvent]:
         entry = self._journal.pop(0)
-        out = self._take([decode(raw) for raw in entry["events"]])
+        out = self._take([RunEvent.from_json(raw) for raw in entry["events"]])
         if not self._journal:  # replay spent: catch up with what happened since
             for run_id in sorted(self._pending):
                 if not self._known(run_id):
@@ -217,7 +217,7 @@ class RQExecutor(Executor):
         job = Job.fetch_many([rq_job_id(self.study_id, run_id)], connection=self.client)[0]
         if job is not None and job.get_status(refresh=False) == JobStatus.QUEUED:
             job.cancel()  # dropped from the queue; its terminal event is recorded here
-            self._publisher.emit(RunEvent(run_id, "failed", error="stopped before it started"))
+            self._publisher.emit(RunEvent(run_id, "stopped", error="stopped before it started"))
 
     def detach(self) -> None:
         """Leave every run running (the service is restarting); ``events`` raises from now on."""

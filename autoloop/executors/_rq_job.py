@@ -1,6 +1,6 @@
 """The RQ job function: one job = one loop run, resumable from its Redis checkpoint.
 
-Workers import this module by name (``autoloop.queue._jobs.execute``), so the function
+Workers import this module by name (``autoloop.executors._rq_job.execute``), so the function
 must stay importable and its payload plain JSON-ready data.
 """
 
@@ -13,20 +13,21 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from autoloop.controller import RunEvent, execute_job
-from autoloop.jobs import LoopJob
-from autoloop.queue._events import EventPublisher
-from autoloop.storage import connect, keys
-from autoloop.store import RedisStore
+from autoloop.checkpoints import RedisCheckpointStore
+from autoloop.executors._base import RunEvent
+from autoloop.executors._events import EventPublisher
+from autoloop.executors._job import LoopJob
+from autoloop.executors._run import execute_job
+from autoloop.redisdb import connect, keys
 
 logger = logging.getLogger(__name__)
 
-JOB_FUNCTION = "autoloop.queue._jobs.execute"
+JOB_FUNCTION = "autoloop.executors._rq_job.execute"
 # Checkpoints and run bookkeeping outlive any run that may still be retried, then expire.
 RUN_KEYS_TTL_S = 7 * 24 * 3600
 
 
-class QueuedRun(BaseModel):
+class QueueEntry(BaseModel):
     """The payload of one RQ job.
 
     Args:
@@ -54,9 +55,11 @@ def execute(payload: dict[str, Any]) -> str:
 
     Checkpoints go to Redis after every iteration, so a retry of this job on another
     worker (after the first one died) resumes where the dead one stopped. The stop
-    keys of the run and of its study are checked after every iteration.
+    keys of the run and of its study are checked after every iteration. An
+    infrastructure error propagates: RQ records it and retries the job while retries
+    remain, after which the executor reports the run as failed with that error.
     """
-    run = QueuedRun.model_validate(payload)
+    run = QueueEntry.model_validate(payload)
     client = _connection()
     run_id, study_id = run.job.run_id, run.study_id
     started = time.time()
@@ -72,8 +75,8 @@ def execute(payload: dict[str, Any]) -> str:
         return any(client.mget(stop_keys))
 
     if should_stop():
-        publisher.emit(RunEvent(run_id, "failed", error="stopped before it started"))
-        return "failed"
+        publisher.emit(RunEvent(run_id, "stopped", error="stopped before it started"))
+        return "stopped"
     publisher.started(run_id)
     outcome: list[str] = []
 
@@ -83,6 +86,6 @@ def execute(payload: dict[str, Any]) -> str:
         elif event.terminal:
             logger.info("run %s already recorded its outcome; this re-run does not count again", run_id)
 
-    execute_job(run.job, emit, should_stop, store=RedisStore(client, ttl_s=RUN_KEYS_TTL_S))
+    execute_job(run.job, emit, should_stop, store=RedisCheckpointStore(client, ttl_s=RUN_KEYS_TTL_S))
     client.hset(keys.run_state(run_id), mapping={"finished_at": time.time()})
     return outcome[0] if outcome else "duplicate"

@@ -6,18 +6,18 @@ import json
 from typing import TYPE_CHECKING
 
 from autoloop.errors import StoreError
-from autoloop.storage import keys
-from autoloop.store._base import Checkpoint, Store
+from autoloop.redisdb import keys
+from autoloop.checkpoints._store import Checkpoint, CheckpointStore
 
 if TYPE_CHECKING:
     import redis
 
 
-class RedisStore(Store):
+class RedisCheckpointStore(CheckpointStore):
     """Checkpoints as JSON strings under ``autoloop:run:<run_id>:checkpoint``.
 
     Args:
-        client: A ``redis.Redis`` client (see ``autoloop.storage.connect``).
+        client: A ``redis.Redis`` client (see ``autoloop.redisdb.connect``).
         ttl_s: Expire checkpoints this long after their last write (``None`` = keep).
     """
 

@@ -23,6 +23,7 @@ class Checkpoint:
         elapsed_s: Wall time spent so far, summed over resumptions.
         stopped: Why the run ended early (``patience``, ``pruned``, ``cancelled``), if it did.
         test: Test score of ``best``, once the run is final.
+        failures: Candidate evaluations that failed so far.
     """
 
     iteration: int
@@ -36,13 +37,14 @@ class Checkpoint:
     elapsed_s: float = 0.0
     stopped: str | None = None
     test: float | None = None
+    failures: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready form."""
         return asdict(self)
 
 
-class Store(abc.ABC):
+class CheckpointStore(abc.ABC):
     """Keeps the latest checkpoint of each loop run, keyed by run id."""
 
     @abc.abstractmethod

@@ -1,18 +1,13 @@
-"""LoopJob: the payload of one loop run as a job (local process pool or RQ), and its runner."""
+"""LoopJob: the payload of one loop run, as every executor carries it."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from autoloop.llm import LLMConfig
-from autoloop.loop import LoopResult, LoopRun, ProgressCallback
-from autoloop.optimizers import create_optimizer
 from autoloop.settings import LoopSettings
-from autoloop.store import Store
-from autoloop.tasks import Task, get_task
 
 
 class LLMSpec(BaseModel):
@@ -61,22 +56,3 @@ class LoopJob(BaseModel):
     def loop_settings(self) -> LoopSettings:
         """The settings as a ``LoopSettings``."""
         return LoopSettings.from_dict(self.settings)
-
-
-def run_job(
-    job: LoopJob,
-    *,
-    store: Store | None = None,
-    callback: ProgressCallback | None = None,
-    task: Task | None = None,
-) -> LoopResult:
-    """Build the task (unless given, already built for ``job.task``) and optimizer, and run
-    (or resume) the job's loop; the task is closed afterwards."""
-    settings = job.loop_settings
-    task = task or get_task(job.task, data_dir=Path(job.data_dir) if job.data_dir else None)
-    try:
-        optimizer = create_optimizer(job.optimizer, llm=job.llm.to_config(), seed=settings.seed)
-        loop = LoopRun(task, settings, optimizer, store=store, run_id=job.run_id, callback=callback, score_test=job.score_test)
-        return loop.run()
-    finally:
-        task.close()

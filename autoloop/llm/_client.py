@@ -20,8 +20,8 @@ from typing import Any
 import openai
 
 from autoloop.errors import ConfigError, OptimizerError
-from autoloop.llm import LLMConfig
-from autoloop.optimizers._base import Usage
+from autoloop.llm._config import LLMConfig
+from autoloop.llm._usage import Usage
 
 logger = logging.getLogger(__name__)
 

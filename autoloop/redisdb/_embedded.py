@@ -18,7 +18,7 @@ from types import TracebackType
 import redis
 
 from autoloop.errors import StoreError
-from autoloop.storage._connect import URL_FILE, connect
+from autoloop.redisdb._connect import URL_FILE, connect
 
 logger = logging.getLogger(__name__)
 

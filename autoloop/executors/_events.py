@@ -1,7 +1,7 @@
 """Run events through Redis: a stream per study, terminal outcomes recorded once per run.
 
-Workers publish; the executor in the service reads. A terminal event (``done`` or
-``failed``) is written with HSETNX into the study's run hash and appended to the stream
+Workers publish; the executor in the service reads. A terminal event (``done``,
+``stopped`` or ``failed``) is written with HSETNX into the study's run hash and appended to the stream
 in one Lua script, so a run that executes twice (a retried job of a dead worker that had
 in fact finished) is never counted twice.
 """
@@ -9,12 +9,10 @@ in fact finished) is never counted twice.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
-from autoloop.controller import RunEvent
-from autoloop.loop import Progress
-from autoloop.storage import keys
+from autoloop.executors._base import RunEvent
+from autoloop.redisdb import keys
 
 if TYPE_CHECKING:
     import redis
@@ -33,20 +31,6 @@ return 0
 """
 
 
-def encode(event: RunEvent) -> str:
-    """A ``RunEvent`` as JSON."""
-    data: dict[str, Any] = {"run_id": event.run_id, "kind": event.kind, "result": event.result, "error": event.error}
-    data["progress"] = asdict(event.progress) if event.progress is not None else None
-    return json.dumps(data)
-
-
-def decode(raw: str | bytes) -> RunEvent:
-    """The ``RunEvent`` that ``encode`` wrote."""
-    data = json.loads(raw)
-    progress = Progress(**data["progress"]) if data.get("progress") is not None else None
-    return RunEvent(data["run_id"], data["kind"], progress=progress, result=data.get("result"), error=data.get("error"))
-
-
 def live_entry(state: str, event: RunEvent | None = None, *, previous: dict[str, Any] | None = None) -> dict[str, Any]:
     """The per-run summary the study's progress is computed from."""
     entry = dict(previous or {})
@@ -56,7 +40,7 @@ def live_entry(state: str, event: RunEvent | None = None, *, previous: dict[str,
         entry.update(iteration=p.iteration, iterations=p.iterations, best_val=p.best_val, tokens=p.tokens)
     if event is not None and event.result is not None:
         r = event.result
-        entry.update(iteration=r.get("iterations"), best_val=r.get("best_val"), tokens=r.get("tokens"))
+        entry.update(iteration=r.iterations, best_val=r.best_val, tokens=r.tokens)
     return entry
 
 
@@ -86,17 +70,17 @@ class EventPublisher:
         if not event.terminal:
             self._live = live_entry("running", event, previous=self._live)
             with self.client.pipeline(transaction=True) as pipe:
-                pipe.xadd(keys.study_events(self.study_id), {"event": encode(event)}, maxlen=STREAM_MAXLEN, approximate=True)
+                pipe.xadd(keys.study_events(self.study_id), {"event": event.to_json()}, maxlen=STREAM_MAXLEN, approximate=True)
                 pipe.hset(keys.study_live(self.study_id), event.run_id, json.dumps(self._live))
                 pipe.execute()
             return True
         self._live = live_entry(event.kind, event, previous=self._live)
         script_keys = [keys.study_runs(self.study_id), keys.study_events(self.study_id), keys.study_live(self.study_id)]
-        args = [event.run_id, encode(event), json.dumps(self._live), STREAM_MAXLEN]
+        args = [event.run_id, event.to_json(), json.dumps(self._live), STREAM_MAXLEN]
         return bool(self._record(keys=script_keys, args=args))
 
 
 def recorded(client: redis.Redis, study_id: str, run_id: str) -> RunEvent | None:
     """The terminal event a run already recorded, if any."""
     raw = client.hget(keys.study_runs(study_id), run_id)
-    return decode(raw) if raw is not None else None
+    return RunEvent.from_json(raw) if raw is not None else None

@@ -11,11 +11,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from autoloop.controller._executor import Executor, RunEvent
-from autoloop.controller._worker import execute_job
+from autoloop.checkpoints import FileCheckpointStore
 from autoloop.errors import ConfigError
-from autoloop.jobs import LoopJob
-from autoloop.store import FileStore
+from autoloop.executors._base import Executor, RunEvent
+from autoloop.executors._job import LoopJob
+from autoloop.executors._run import execute_job
 from autoloop.tasks import task_families
 
 _STOP_ALL = "*"
@@ -33,7 +33,7 @@ def _serve(index: int, jobs: Any, events: Any, control: Any, preload: Sequence[s
     """A worker's life: take jobs until ``None``, run each, report events tagged with ``index``."""
     for module in preload:
         importlib.import_module(module)
-    store = FileStore(checkpoint_dir) if checkpoint_dir else None
+    store = FileCheckpointStore(checkpoint_dir) if checkpoint_dir else None
     stopped: set[str] = set()
 
     def should_stop(run_id: str) -> bool:
@@ -47,14 +47,19 @@ def _serve(index: int, jobs: Any, events: Any, control: Any, preload: Sequence[s
         job = LoopJob.model_validate_json(payload)
         events.put((index, job.run_id, None))  # started
         if should_stop(job.run_id):
-            events.put((index, job.run_id, RunEvent(job.run_id, "failed", error="stopped before it started")))
+            events.put((index, job.run_id, RunEvent(job.run_id, "stopped", error="stopped before it started")))
             continue
-        execute_job(
-            job,
-            lambda event: events.put((index, event.run_id, event)),
-            lambda run_id=job.run_id: should_stop(run_id),
-            store=store,
-        )
+        try:
+            execute_job(
+                job,
+                lambda event: events.put((index, event.run_id, event)),
+                lambda run_id=job.run_id: should_stop(run_id),
+                store=store,
+            )
+        # No queue retries here: whatever stopped the run (endpoint down, missing data, a bug)
+        # ends it with a failed event naming the error, and the controller fails the study with it.
+        except Exception as exc:  # noqa: BLE001 - reported, not hidden: the event carries the error
+            events.put((index, job.run_id, RunEvent(job.run_id, "failed", error=f"{type(exc).__name__}: {exc}")))
 
 
 class LocalExecutor(Executor):

@@ -1,0 +1,34 @@
+"""Executors: where loop runs execute (worker processes here, or RQ workers anywhere).
+
+The layer between the optimizers and the controller: the job payload (``LoopJob``), the
+typed outcome (``RunResult``), the events a run streams (``RunEvent``), running one job
+(``execute_job``), and the ``Executor`` implementations.
+"""
+
+from autoloop.executors._base import EventKind, Executor, RunEvent
+from autoloop.executors._job import LLMSpec, LoopJob
+from autoloop.executors._local import LocalExecutor, plugin_modules
+from autoloop.executors._result import RunResult
+from autoloop.executors._rq import ExecutorDetached, RQExecutor, StudyCancelled, rq_job_id
+from autoloop.executors._rq_job import JOB_FUNCTION, QueueEntry, execute
+from autoloop.executors._run import execute_job, run_job
+
+__all__ = [
+    "JOB_FUNCTION",
+    "EventKind",
+    "Executor",
+    "ExecutorDetached",
+    "LLMSpec",
+    "LocalExecutor",
+    "LoopJob",
+    "QueueEntry",
+    "RQExecutor",
+    "RunEvent",
+    "RunResult",
+    "StudyCancelled",
+    "execute",
+    "execute_job",
+    "plugin_modules",
+    "rq_job_id",
+    "run_job",
+]

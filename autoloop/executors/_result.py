@@ -1,0 +1,66 @@
+"""RunResult: what one finished loop run reports, typed, serialized in one place."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+from autoloop.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """The outcome of one loop run as every executor reports it (scores internal: higher is better).
+
+    Args:
+        run_id: The ``LoopJob.run_id``.
+        seed: The run's seed (also in ``settings``).
+        settings: Its ``LoopSettings`` fields.
+        optimizer: The optimizer that ran (``local``, ``llm``, a plug-in's name).
+        task_options: The task options the run used (e.g. the Atari evaluation protocol).
+        best_val: Best validation score.
+        test: Test score of the best artifact, when the job scored test.
+        curve: ``(iteration, validation)`` points, in order.
+        test_curve: ``(iteration, validation, test)`` of the best artifact along a tested run.
+        iterations: Iterations the run took.
+        tokens: LLM tokens it spent.
+        failures: Candidate evaluations that failed (crash, timeout, sandbox refusal).
+        wall_time_s: Wall time of the loop, summed over resumptions.
+        stopped: Why it ended early (``patience``, ``stopped``), if it did.
+        best_artifact: The best artifact's ``Artifact.to_dict()``.
+    """
+
+    run_id: str
+    seed: int
+    settings: dict[str, Any]
+    optimizer: str
+    task_options: dict[str, Any]
+    best_val: float
+    test: float | None
+    curve: tuple[tuple[int, float], ...]
+    test_curve: tuple[tuple[int, float, float], ...]
+    iterations: int
+    tokens: int
+    failures: int
+    wall_time_s: float
+    stopped: str | None
+    best_artifact: dict[str, Any] = field(repr=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready form; ``from_dict`` reads it back."""
+        data = {f.name: getattr(self, f.name) for f in fields(self)}
+        data["curve"] = [list(p) for p in self.curve]
+        data["test_curve"] = [list(p) for p in self.test_curve]
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RunResult:
+        """The result ``to_dict`` wrote; a missing or unknown field is an error naming it."""
+        names = {f.name for f in fields(cls)}
+        missing, unknown = names - set(data), set(data) - names
+        if missing or unknown:
+            raise ConfigError(f"malformed run result: missing {sorted(missing)}, unknown {sorted(unknown)}")
+        values = dict(data)
+        values["curve"] = tuple((int(i), float(v)) for i, v in data["curve"])
+        values["test_curve"] = tuple((int(i), float(v), float(t)) for i, v, t in data["test_curve"])
+        return cls(**values)

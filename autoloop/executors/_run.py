@@ -1,0 +1,124 @@
+"""Running one ``LoopJob``: build its task and optimizer, run the loop, stream its events.
+
+Every executor (local processes, RQ workers) calls ``execute_job`` so runs behave the same
+wherever they run. Candidate failures are part of a run's result; anything else that goes
+wrong (endpoint down, Redis, sandbox server, missing data) propagates to the executor,
+which retries the job or fails it visibly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from autoloop.artifact import Artifact
+from autoloop.checkpoints import Checkpoint, CheckpointStore
+from autoloop.executors._base import RunEvent
+from autoloop.executors._job import LoopJob
+from autoloop.executors._result import RunResult
+from autoloop.loop import LoopResult, LoopRun, Progress, ProgressCallback
+from autoloop.optimizers import create_optimizer
+from autoloop.tasks import Task, get_task
+
+# Points of the test curve scored after a final-stage run: the best artifact at most this many times.
+TEST_CURVE_POINTS = 4
+
+
+class BestHistory(CheckpointStore):
+    """A store that remembers when the best-by-validation artifact changed, then delegates.
+
+    Args:
+        inner: Where checkpoints really go (``None`` = nowhere).
+    """
+
+    def __init__(self, inner: CheckpointStore | None) -> None:
+        self.inner = inner
+        # (iteration, best validation score, best artifact) at every change of the best.
+        self.changes: list[tuple[int, float, dict]] = []
+
+    def save(self, run_id: str, checkpoint: Checkpoint) -> None:
+        if not self.changes or self.changes[-1][2] != checkpoint.best:
+            self.changes.append((checkpoint.iteration, checkpoint.best_val, checkpoint.best))
+        if self.inner is not None:
+            self.inner.save(run_id, checkpoint)
+
+    def load(self, run_id: str) -> Checkpoint | None:
+        return self.inner.load(run_id) if self.inner is not None else None
+
+
+def build_task(job: LoopJob) -> Task:
+    """The task ``job`` runs on, built from the payload alone."""
+    return get_task(job.task, data_dir=Path(job.data_dir) if job.data_dir else None)
+
+
+def score_test_curve(task: Task, history: BestHistory, final_test: float) -> tuple[tuple[int, float, float], ...]:
+    """``(iteration, validation, test)`` of the best artifact along a finished run.
+
+    The best artifact only changes when validation rises, so a falling test column while
+    validation rises is the meta-overfitting signal. At most ``TEST_CURVE_POINTS`` points,
+    the last being the run's own final test score.
+    """
+    changes = history.changes
+    if len(changes) > TEST_CURVE_POINTS:
+        step = (len(changes) - 1) / (TEST_CURVE_POINTS - 1)
+        changes = [changes[round(i * step)] for i in range(TEST_CURVE_POINTS)]
+    curve = [(it, val, task.evaluate(Artifact.from_dict(best), "test")) for it, val, best in changes[:-1]]
+    last_it, last_val, _ = changes[-1]
+    return (*curve, (last_it, last_val, final_test))
+
+
+def run_job(
+    job: LoopJob,
+    task: Task,
+    *,
+    store: CheckpointStore | None = None,
+    callback: ProgressCallback | None = None,
+) -> RunResult:
+    """Run (or resume) the job's loop on ``task`` (built for ``job``) and return its result."""
+    settings = job.loop_settings
+    optimizer = create_optimizer(job.optimizer, llm=job.llm.to_config(), seed=settings.seed)
+    history = BestHistory(store)
+    loop = LoopRun(task, settings, optimizer, store=history, run_id=job.run_id, callback=callback, score_test=job.score_test)
+    result = loop.run()
+    test_curve = score_test_curve(task, history, result.test) if result.test is not None and history.changes else ()
+    return _run_result(job, result, test_curve)
+
+
+def _run_result(job: LoopJob, result: LoopResult, test_curve: tuple[tuple[int, float, float], ...]) -> RunResult:
+    return RunResult(
+        run_id=job.run_id, seed=result.settings.seed, settings=result.settings.to_dict(), optimizer=result.optimizer,
+        task_options={}, best_val=result.best_val, test=result.test, curve=result.curve, test_curve=test_curve,
+        iterations=result.iterations, tokens=result.tokens, failures=result.failures,
+        wall_time_s=result.wall_time_s, stopped=result.stopped, best_artifact=result.best_artifact.to_dict(),
+    )
+
+
+def execute_job(
+    job: LoopJob,
+    emit: Callable[[RunEvent], None],
+    should_stop: Callable[[], bool],
+    *,
+    store: CheckpointStore | None = None,
+) -> None:
+    """Run ``job``, emitting a progress event per iteration and a ``done`` event at the end.
+
+    Infrastructure errors propagate (no terminal event): the caller decides between a
+    retry and a ``failed`` event.
+
+    Args:
+        job: The loop run.
+        emit: Receives every event (put it on a queue, publish it, ...).
+        should_stop: Polled after each iteration; True stops the run.
+        store: Checkpoint store (``None`` = no checkpoints).
+    """
+
+    def callback(progress: Progress) -> bool:
+        emit(RunEvent(job.run_id, "progress", progress=progress))
+        return should_stop()
+
+    task = build_task(job)
+    try:
+        result = run_job(job, task, store=store, callback=callback)
+    finally:
+        task.close()
+    emit(RunEvent(job.run_id, "done", result=result))
