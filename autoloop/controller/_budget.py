@@ -38,13 +38,27 @@ class Budget:
 
 @dataclass
 class Meter:
-    """What a study has spent so far; tokens are tracked per run because runs report totals."""
+    """What a study has spent so far.
+
+    Runs report running totals, so spend is kept per run (the latest iteration and token
+    count each run reported): an event seen twice, e.g. after a restart, is not charged twice.
+
+    Args:
+        budget: The study's limits.
+        reserved_iterations: Set aside for the final stage.
+        started: Wall-clock time (``time.time()``) the study started; survives restarts.
+    """
 
     budget: Budget
     reserved_iterations: int = 0
-    iterations: int = 0
-    started: float = field(default_factory=time.monotonic)
+    started: float = field(default_factory=time.time)
+    _iterations: dict[str, int] = field(default_factory=dict)
     _tokens: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def iterations(self) -> int:
+        """Iterations over all runs."""
+        return sum(self._iterations.values())
 
     @property
     def tokens(self) -> int:
@@ -54,12 +68,12 @@ class Meter:
     @property
     def seconds(self) -> float:
         """Wall time since the study started."""
-        return time.monotonic() - self.started
+        return time.time() - self.started
 
-    def charge(self, run_id: str, run_tokens: int) -> None:
-        """Count one iteration of ``run_id``, which has now spent ``run_tokens`` in total."""
-        self.iterations += 1
-        self._tokens[run_id] = run_tokens
+    def charge(self, run_id: str, iteration: int, run_tokens: int) -> None:
+        """``run_id`` has completed ``iteration`` iterations and spent ``run_tokens`` in total."""
+        self._iterations[run_id] = max(self._iterations.get(run_id, 0), iteration)
+        self._tokens[run_id] = max(self._tokens.get(run_id, 0), run_tokens)
 
     @property
     def search_iterations(self) -> int | None:

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from autoloop.controller import _state as state
 from autoloop.controller._budget import Budget, Meter
 from autoloop.controller._recommendation import (
     MetaOverfitting,
@@ -115,27 +116,47 @@ class Controller:
         self.storage, self.study_name, self.seed = storage, study_name, seed
         self.on_status = on_status or (lambda status: None)
         self.status = StudyStatus(iteration_budget=budget.iterations)
-        # Run ids derive from the study name when given, so a restarted service that replays
-        # the study (autoloop.service) submits the same run ids and never re-runs a finished run.
+        # Run ids derive from the study name when given: unique per study, readable in Redis.
         self._id = study_name or uuid.uuid4().hex[:8]
         self._rechecks = 0
+        self._study: Any = None
 
     def run(self) -> Recommendation:
-        """Search, re-check the finalists on test, and recommend one setting."""
+        """Search, re-check the finalists on test, and recommend one setting.
+
+        With a persistent ``storage`` and a ``study_name`` that already holds this study,
+        the controller resumes it: trials, runs and outcomes come from the study itself.
+        """
         study = create_study(
             self.space, sampler=self.sampler, pruner=self.pruner, iterations=self.plan.iterations,
             min_resource=max(self.plan.val_interval, self.plan.iterations // 3), seed=self.seed,
             storage=self.storage, study_name=self.study_name,
         )
-        meter = Meter(self.budget, reserved_iterations=self.top_k * self.final_seeds * self.plan.iterations)
+        self._study = study
+        saved = state.load(study, self.plan.iterations)
+        meter = Meter(self.budget, reserved_iterations=self.top_k * self.final_seeds * self.plan.iterations, started=saved.started_at)
+        for group in (*saved.trials, *saved.finals):
+            self._charge_records(group, meter)
+        for group in (g for g in saved.trials if g.told):
+            outcome = "pruned" if group.pruned else "complete" if group.value() is not None else "failed"
+            self.status.trials[outcome] = self.status.trials.get(outcome, 0) + 1
         self._check_budget(meter)
-        stop_reason, searched = self._search(study, meter)
+        stop_reason = saved.stop_reason
+        if stop_reason is None:
+            stop_reason, searched = self._search(study, meter, saved.trials)
+            state.save_stop_reason(study, stop_reason)
+        else:
+            searched = saved.trials
         best = finalists(searched, self.top_k)
         if not best:
             raise ConfigError("no trial produced a validation score; raise the budget or check the failed runs' errors")
         self.status.stage = "final"
         self.on_status(self.status)
-        reports = self.recheck([settings for settings, _ in best], meter=meter, search_values=[v for _, v in best])
+        self._rechecks = len(saved.finals)
+        groups = saved.finals or [self._final_group(settings) for settings, _ in best]
+        for group in saved.finals:
+            self._submit(group, score_test=True, pending_only=True)
+        reports = self._reports(self._run_groups(groups, meter), [v for _, v in best])
         if not reports:
             raise ConfigError("every final-stage run failed; see `--verbose` and the runs' errors, or widen --top-k")
         reports.sort(key=lambda r: combined_validation(r, searched), reverse=True)
@@ -160,8 +181,16 @@ class Controller:
             search_values: Each setting's mean validation in the search, if it had one.
         """
         groups = self._run_groups([self._final_group(s) for s in settings], meter)
-        values = search_values or [None] * len(groups)
-        return [SettingReport.of(g.settings, v, list(g.records.values())) for g, v in zip(groups, values) if g.tested]
+        return self._reports(groups, search_values or [None] * len(groups))
+
+    @staticmethod
+    def _reports(groups: list[TrialRuns], search_values: list[float | None]) -> list[SettingReport]:
+        return [SettingReport.of(g.settings, v, list(g.records.values())) for g, v in zip(groups, search_values) if g.tested]
+
+    @staticmethod
+    def _charge_records(group: TrialRuns, meter: Meter) -> None:
+        for record in group.records.values():
+            meter.charge(record.run_id, record.iterations, record.tokens)
 
     def _check_budget(self, meter: Meter) -> None:
         limit = meter.search_iterations
@@ -183,14 +212,18 @@ class Controller:
             optimizer=self.optimizer, llm=self.llm, score_test=score_test,
         )
 
-    def _submit(self, group: TrialRuns, *, score_test: bool) -> None:
+    def _submit(self, group: TrialRuns, *, score_test: bool, pending_only: bool = False) -> None:
         for run_id, seed in group.seeds.items():
-            self.executor.submit(self._job(run_id, group.settings, seed, score_test=score_test))
+            if not (pending_only and run_id in group.records):
+                self.executor.submit(self._job(run_id, group.settings, seed, score_test=score_test))
 
     def _final_group(self, settings: dict[str, Any]) -> TrialRuns:
         seeds = [FINAL_SEED_BASE + i for i in range(self.final_seeds)]
         self._rechecks += 1
-        group = TrialRuns(None, settings, {f"{self._id}-final{self._rechecks}-s{s}": s for s in seeds}, self.plan.iterations)
+        runs = {f"{self._id}-final{self._rechecks}-s{s}": s for s in seeds}
+        group = TrialRuns(None, settings, runs, self.plan.iterations, final_index=self._rechecks)
+        if self._study is not None:
+            state.save_group(self._study, group)
         self._submit(group, score_test=True)
         return group
 
@@ -203,15 +236,18 @@ class Controller:
             if known is None:
                 seeds = list(range(self.seeds))
                 group = TrialRuns(trial, settings, {f"{self._id}-t{trial.number}-s{s}": s for s in seeds}, self.plan.iterations)
+                state.save_group(study, group)
                 self._submit(group, score_test=False)
                 tried[_key(settings)] = group
                 return group
             _tell_duplicate(study, trial, known)
         return None
 
-    def _search(self, study: Any, meter: Meter) -> tuple[str, list[TrialRuns]]:
-        tried: dict[tuple, TrialRuns] = {}
-        active: list[TrialRuns] = []
+    def _search(self, study: Any, meter: Meter, restored: list[TrialRuns]) -> tuple[str, list[TrialRuns]]:
+        tried: dict[tuple, TrialRuns] = {_key(g.settings): g for g in restored}
+        active = [g for g in restored if not g.told]
+        for group in active:  # resumed: follow, report or re-submit the runs without an outcome
+            self._submit(group, score_test=False, pending_only=True)
         reason: str | None = None
         while True:
             reason = reason or (meter.exhausted() if tried else None)  # the first trial always starts
@@ -235,31 +271,39 @@ class Controller:
                     group.pruned = True  # out of budget: end the runs, keep what they reported
                     for run_id in group.running:
                         self.executor.stop(run_id)
-            self._pump(active, meter, study)
+            self._pump(active, meter)
             for group in [g for g in active if g.done]:
                 active.remove(group)
                 self._tell(study, group)
 
     def _run_groups(self, groups: list[TrialRuns], meter: Meter | None) -> list[TrialRuns]:
         while not all(g.done for g in groups):
-            self._pump(groups, meter, None)
+            self._pump(groups, meter)
         return groups
 
-    def _pump(self, groups: list[TrialRuns], meter: Meter | None, study: Any) -> None:
-        """Take the executor's events for ``groups``; report and prune trials as curves fill in."""
+    def _pump(self, groups: list[TrialRuns], meter: Meter | None) -> None:
+        """Take the executor's events for ``groups``; record outcomes, report and prune trials.
+
+        Raises:
+            RunFailedError: A run failed for a reason outside the candidate.
+        """
         by_run = {r: g for g in groups for r in g.run_ids}
         for event in self.executor.events(_POLL_S):
             group = by_run.get(event.run_id)
-            if group is None:
-                continue
-            if event.kind == "progress":
+            if group is None or event.run_id in group.records:
+                continue  # another study's run, or an outcome already recorded
+            if event.progress is not None:
                 if meter is not None:
-                    meter.charge(event.run_id, event.progress.tokens)  # type: ignore[union-attr]
-                points = group.record(event.run_id, event.progress)  # type: ignore[arg-type]
+                    meter.charge(event.run_id, event.progress.iteration, event.progress.tokens)
+                points = group.record(event.run_id, event.progress)
             else:
-                points = group.finish(run_record(event, group))
-            if study is not None:
-                self._report(group, points)
+                record = run_record(event, group)
+                if self._study is not None:
+                    state.save_record(self._study, group, record)
+                if meter is not None:
+                    meter.charge(record.run_id, record.iterations, record.tokens)
+                points = group.finish(record)
+            self._report(group, points)
         if meter is not None:
             self.status.iterations = meter.iterations
         self.on_status(self.status)
@@ -280,16 +324,17 @@ class Controller:
         value = group.value()
         if group.pruned:
             study.tell(group.trial, state=optuna.trial.TrialState.PRUNED)
-            state = "pruned"
+            outcome = "pruned"
         elif value is None:
             study.tell(group.trial, state=optuna.trial.TrialState.FAIL)
-            state = "failed"
+            outcome = "failed"
         else:
             study.tell(group.trial, value)
-            state = "complete"
+            outcome = "complete"
             best = self.status.best_value
             self.status.best_value = value if best is None else max(best, value)
-        self.status.trials[state] = self.status.trials.get(state, 0) + 1
+        group.told = True
+        self.status.trials[outcome] = self.status.trials.get(outcome, 0) + 1
 
 
 def _key(settings: dict[str, Any]) -> tuple:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 import numpy as np
@@ -59,6 +59,7 @@ class RunRecord:
         error: Why it failed, if it did.
         test_curve: ``[iteration, validation, test]`` of the best artifact along the run (final stage).
         optimizer: The optimizer that ran it.
+        curve: ``[iteration, validation]`` points of the run.
     """
 
     run_id: str
@@ -72,6 +73,17 @@ class RunRecord:
     error: str | None = None
     test_curve: tuple[tuple[float, ...], ...] = ()
     optimizer: str | None = None
+    curve: tuple[tuple[int, float], ...] = ()
+
+    def to_state(self) -> dict[str, Any]:
+        """Every field, JSON-ready, for the study's records (``from_state`` reads it back)."""
+        return asdict(self)
+
+    @classmethod
+    def from_state(cls, data: dict[str, Any]) -> RunRecord:
+        """The record ``to_state`` wrote."""
+        curves = {"test_curve": tuple(tuple(p) for p in data["test_curve"]), "curve": tuple(tuple(p) for p in data["curve"])}
+        return cls(**{**data, **curves})
 
     @property
     def gap(self) -> float | None:

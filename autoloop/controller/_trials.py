@@ -24,9 +24,14 @@ class TrialRuns:
         settings: The knob values (no seed).
         seeds: Run id -> seed, one run per seed.
         iterations: Iterations each run is planned to take.
+        reported: Steps already reported to the trial (a trial resumed after a restart).
+        final_index: Position of a final-stage group in the final stage (1-based).
     """
 
-    def __init__(self, trial: optuna.Trial | None, settings: dict[str, Any], seeds: dict[str, int], iterations: int) -> None:
+    def __init__(
+        self, trial: optuna.Trial | None, settings: dict[str, Any], seeds: dict[str, int], iterations: int, *, reported: int = 0,
+        final_index: int | None = None,
+    ) -> None:
         self.trial = trial
         self.settings = settings
         self.seeds = seeds
@@ -36,7 +41,9 @@ class TrialRuns:
         self._best: dict[str, dict[int, float]] = {r: {} for r in self.run_ids}
         self._done_iterations: dict[str, int] = dict.fromkeys(self.run_ids, 0)
         self.records: dict[str, RunRecord] = {}
-        self._reported = 0
+        self.told = False
+        self.final_index = final_index
+        self._reported = reported
 
     @property
     def done(self) -> bool:
@@ -61,8 +68,19 @@ class TrialRuns:
         return self._complete_steps()
 
     def finish(self, record: RunRecord) -> list[tuple[int, float]]:
-        """Take a run's end; return steps it completes (a run ended early holds its best)."""
+        """Take a run's end; return steps it completes (a run ended early holds its best).
+
+        The record's own curve fills in validation steps whose progress events were missed
+        (e.g. while the service was down).
+        """
         self.records[record.run_id] = record
+        best = self._best[record.run_id]
+        running = None
+        for iteration, value in record.curve:
+            running = value if running is None else max(running, value)
+            if iteration > 0:
+                best.setdefault(iteration, running)
+        self._done_iterations[record.run_id] = max(self._done_iterations[record.run_id], record.iterations)
         return self._complete_steps()
 
     def _value_at(self, run_id: str, step: int) -> float | None:
@@ -115,7 +133,7 @@ def run_record(event: RunEvent, group: TrialRuns) -> RunRecord:
         return RunRecord(event.run_id, stage, {**group.settings, "seed": group.seeds[event.run_id]}, None, error=event.error)
     return RunRecord(
         event.run_id, stage, r.settings, r.best_val, r.test, r.iterations, r.tokens, r.stopped,
-        test_curve=r.test_curve, optimizer=r.optimizer,
+        test_curve=r.test_curve, optimizer=r.optimizer, curve=r.curve,
     )
 
 

@@ -61,14 +61,14 @@ def rq_job_id(study_id: str, run_id: str) -> str:
 class RQExecutor(Executor):
     """Loop runs as jobs on an RQ queue; events come back through a Redis stream per study.
 
-    Every batch ``events`` returns is first appended to the study's journal in Redis. A
-    new executor of the same study replays the journal batch by batch, so a controller
-    restarted after a service restart (same seed, same study name) makes the same
-    decisions and submits the same run ids; once the journal is spent, runs it submitted
-    that are still pending are followed (queued or running jobs), reported (outcomes
-    recorded meanwhile) or enqueued. A run never executes twice for one study. Every job
-    carries ``Retry(max=retries)``: RQ re-queues the job of a worker that died, and the
-    run resumes from its Redis checkpoint.
+    Submitting is idempotent, which is what lets a restarted controller resubmit every run
+    it has no outcome for: a run whose outcome is recorded is reported, a queued or running
+    job is followed, anything else is enqueued. A run never executes twice for one study.
+    A new executor reads the study's stream from its start, so progress of runs still
+    going is seen again. Every job carries ``Retry(max=retries)``: RQ re-queues the job of
+    a worker that died (the run resumes from its Redis checkpoint) and of a run that
+    raised an infrastructure error; once retries are spent the run is reported ``failed``
+    with the job's last error.
 
     Args:
         client: Redis client.
@@ -96,32 +96,23 @@ class RQExecutor(Executor):
         self.job_timeout_s = job_timeout_s
         self._publisher = EventPublisher(client, study_id)
         self._pending: set[str] = set()
-        self._submitted: dict[str, LoopJob] = {}
-        self._replay: list[RunEvent] = []
+        self._recorded: list[RunEvent] = []
         self._last_reap = time.monotonic()
         self._detached = False
         self._closed = False
-        self._journal = [json.loads(raw) for raw in client.lrange(keys.study_journal(study_id), 0, -1)]
-        self._last_id: str = self._journal[-1]["last_id"] if self._journal else "0-0"
-
-    @property
-    def replaying(self) -> bool:
-        """True while journal batches of an earlier run of this study remain to be replayed."""
-        return bool(self._journal)
+        self._last_id = "0-0"
 
     def submit(self, job: LoopJob) -> None:
         if self._closed:
             raise ConfigError("this executor is closed; create a new one")
         self._pending.add(job.run_id)
-        self._submitted[job.run_id] = job
-        if not self.replaying:  # while replaying, the job was submitted before the restart
-            self._enqueue(job)
+        self._enqueue(job)
 
     def _enqueue(self, job: LoopJob) -> None:
         run_id = job.run_id
         outcome = recorded(self.client, self.study_id, run_id)
         if outcome is not None:  # finished before a restart: report it, never run it twice
-            self._replay.append(outcome)
+            self._recorded.append(outcome)
             return
         payload = QueueEntry(study_id=self.study_id, job=job, enqueued_at=time.time()).model_dump(mode="json")
         job_id = rq_job_id(self.study_id, run_id)
@@ -149,10 +140,8 @@ class RQExecutor(Executor):
             raise ExecutorDetached("executor detached; the service is shutting down")
         if self.client.exists(keys.study_stop(self.study_id)):
             raise StudyCancelled(f"study {self.study_id} was cancelled")
-        if self._journal:
-            return self._replay_batch()
-        out = self._take(self._replay)
-        self._replay = []
+        out = self._take(self._recorded)
+        self._recorded = []
         block_ms = None if out else max(int(timeout * 1000), 1)  # None = do not block (0 would block forever)
         reply = self.client.xread({keys.study_events(self.study_id): self._last_id}, count=1000, block=block_ms)
         for _stream, entries in reply or ():
@@ -162,24 +151,7 @@ class RQExecutor(Executor):
         if time.monotonic() - self._last_reap > REAP_INTERVAL_S:
             self._last_reap = time.monotonic()
             self._reap()
-        if out:  # journal first: the controller acts on a batch only once it can be replayed
-            entry = {"last_id": _text(self._last_id), "events": [e.to_json() for e in out]}
-            self.client.rpush(keys.study_journal(self.study_id), json.dumps(entry))
         return out
-
-    def _replay_batch(self) -> list[RunEvent]:
-        entry = self._journal.pop(0)
-        out = self._take([RunEvent.from_json(raw) for raw in entry["events"]])
-        if not self._journal:  # replay spent: catch up with what happened since
-            for run_id in sorted(self._pending):
-                if not self._known(run_id):
-                    logger.warning("study %s: run %s was not submitted before the restart (replay diverged?)", self.study_id, run_id)
-                self._enqueue(self._submitted[run_id])
-        return out
-
-    def _known(self, run_id: str) -> bool:
-        job = Job.fetch_many([rq_job_id(self.study_id, run_id)], connection=self.client)[0]
-        return job is not None or recorded(self.client, self.study_id, run_id) is not None
 
     def _take(self, events: list[RunEvent]) -> list[RunEvent]:
         out = []
@@ -208,7 +180,8 @@ class RQExecutor(Executor):
                 status = job.get_status(refresh=False)
                 if status not in (JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED):
                     continue
-                error = f"job {status.value}: {(job.exc_info or '').strip().splitlines()[-1:] or ['no traceback']}"
+                lines = (job.exc_info or "").strip().splitlines()
+                error = f"job {status.value} after its retries: {lines[-1] if lines else 'no traceback recorded'}"
             if recorded(self.client, self.study_id, run_id) is None:
                 self._publisher.emit(RunEvent(run_id, "failed", error=error))
 

@@ -8,12 +8,12 @@ The key layout (``autoloop:`` prefix):
 - ``study:<id>:runs`` hash: run id -> JSON result, written once per run (HSETNX).
 - ``study:<id>:live`` hash: run id -> JSON summary (state, iteration, best, tokens).
 - ``study:<id>:events`` stream: progress, done and failed events of its runs.
-- ``study:<id>:journal`` list: the event batches its controller received, in order (for replay).
 - ``study:<id>:stop`` string: set when the study was cancelled; runs stop at their next iteration.
 - ``run:<id>:checkpoint`` string: the latest ``Checkpoint`` of a loop run (JSON).
 - ``run:<id>:stop`` string: set to stop one run (pruned or cancelled).
 - ``run:<id>:state`` hash: worker pid, queued/started timestamps, last progress.
-- ``optuna`` journal: the Optuna studies (``JournalRedisBackend`` prefix).
+- ``optuna`` journal: the Optuna studies (``JournalRedisBackend`` prefix); a study's trials carry
+  their settings, runs and run outcomes as user attributes (see ``autoloop.controller``).
 """
 
 from __future__ import annotations
@@ -56,11 +56,6 @@ def study_live(study_id: str) -> str:
 def study_events(study_id: str) -> str:
     """Stream of run events of a study."""
     return f"{PREFIX}:study:{study_id}:events"
-
-
-def study_journal(study_id: str) -> str:
-    """List of JSON event batches the study's controller received."""
-    return f"{PREFIX}:study:{study_id}:journal"
 
 
 def study_stop(study_id: str) -> str:

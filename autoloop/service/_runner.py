@@ -1,16 +1,14 @@
 """StudyRunner: one controller thread per active study, resumed after a service restart.
 
-A study's controller is rebuilt from its stored request and replays the event journal
-of its executor (see ``RQExecutor``): with the same seed and study name it takes the
-same decisions and submits the same run ids, so runs that finished while the service
-was down are counted once and runs still going on the workers are followed. The Optuna
-study is rebuilt by the replay too, in Redis (``JournalRedisBackend``) or in the RDB
-given by ``optuna_storage``.
+A study's controller is rebuilt from its stored request and resumes its Optuna study,
+kept in Redis (``JournalRedisBackend``) or in the RDB given by ``optuna_storage``: the
+trials carry their runs and the outcomes recorded so far, runs that finished while the
+service was down are reported by the executor from their recorded outcomes (counted
+once), and runs still going on the workers are followed.
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import threading
 import warnings
@@ -110,8 +108,6 @@ class StudyRunner:
             storage: str | optuna.storages.BaseStorage = self.optuna_storage or JournalStorage(
                 JournalRedisBackend(self.redis_url, prefix=keys.OPTUNA_PREFIX)
             )
-        with contextlib.suppress(KeyError):  # no such study yet; the replay rebuilds it trial by trial
-            optuna.delete_study(study_name=study_id, storage=storage)
         return storage
 
     def _controller(self, study_id: str, executor: RQExecutor) -> Controller:

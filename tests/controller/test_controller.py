@@ -78,3 +78,40 @@ def test_seconds_budget_ends_the_search_and_still_rechecks():
         rec = ctl.run()
     assert rec.stop_reason == "seconds"
     assert rec.test.n == 3
+
+
+class _Crash(Exception):
+    """Stands in for a controller process dying mid-study."""
+
+
+def test_a_resumed_controller_keeps_the_study_and_never_reruns_a_finished_run():
+    import optuna
+
+    storage = optuna.storages.InMemoryStorage()
+    submitted: list[str] = []
+
+    class Recording(LocalExecutor):
+        def submit(self, job):  # noqa: ANN001, ANN202
+            submitted.append(job.run_id)
+            super().submit(job)
+
+    def crash_after_two_trials(status: StudyStatus) -> None:
+        if sum(status.trials.values()) >= 2:
+            raise _Crash
+
+    with Recording(jobs=0) as ex, pytest.raises(_Crash):
+        _controller(ex, storage=storage, study_name="resumed", seeds=2, top_k=1, on_status=crash_after_two_trials).run()
+    before = optuna.load_study(study_name="resumed", storage=storage).get_trials()
+    finished = {r for t in before if t.state.is_finished() for r in t.user_attrs.get("runs", {})}
+    assert len([t for t in before if t.state.is_finished()]) >= 2 and finished
+    first_run = list(submitted)
+    submitted.clear()
+    with Recording(jobs=0) as ex:
+        rec = _controller(ex, storage=storage, study_name="resumed", seeds=2, top_k=1).run()
+    after = optuna.load_study(study_name="resumed", storage=storage).get_trials()
+    assert [(t.number, t.params) for t in after[: len(before)]] == [(t.number, t.params) for t in before]
+    assert not finished & set(submitted)  # a finished trial's runs are never submitted again
+    assert set(first_run) - finished <= set(submitted) | {r.run_id for r in rec.runs}
+    search_runs = [r for r in rec.runs if r.stage == "search"]
+    assert len(search_runs) == len({r.run_id for r in search_runs})  # each run counted once
+    assert finished <= {r.run_id for r in search_runs}  # outcomes from before the crash are in the recommendation

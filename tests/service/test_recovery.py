@@ -7,14 +7,23 @@ import os
 import signal
 import time
 
+import optuna
 import psutil
 import pytest
+from optuna.storages import JournalStorage
+from optuna.storages.journal import JournalRedisBackend
 
 import autoloop
 from autoloop.redisdb import keys
 from tests.service.conftest import Cluster, wait_for
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.filterwarnings("ignore::optuna.exceptions.ExperimentalWarning")]
+
+
+def _trials(cluster: Cluster, study_id: str) -> list[tuple[int, dict]]:
+    url = cluster.redis_url or (cluster.home / "redis.url").read_text().strip()
+    storage = JournalStorage(JournalRedisBackend(url, prefix=keys.OPTUNA_PREFIX))
+    return [(t.number, t.params) for t in optuna.load_study(study_name=study_id, storage=storage).trials]
 
 
 def _progress_iterations(redis, study_id: str, run_id: str) -> list[int]:  # noqa: ANN001
@@ -73,6 +82,7 @@ def test_service_and_redis_restart_mid_study(cluster: Cluster, crash: bool) -> N
         )
         redis = cluster.redis()
         wait_for(lambda: redis.hlen(keys.study_runs(study.id)) >= 1 and _running_run(redis, study.id, 1), 90, "one run done, one running")
+        before = _trials(cluster, study.id)
         if crash:  # no clean-up; the next start shuts the orphaned Redis down (append-only file flushed)
             cluster.kill_service()
         else:  # the service detaches its controller and stops Redis
@@ -89,3 +99,9 @@ def test_service_and_redis_restart_mid_study(cluster: Cluster, crash: bool) -> N
     assert len(outcomes) == 6 and {o["kind"] for o in outcomes} == {"done"}
     assert len(recommendation["runs"]) == 6
     assert status["progress"]["runs_done"] == 6
+    # The Optuna study was kept, not rebuilt: the trials from before the restart keep their numbers.
+    after = _trials(cluster, study.id)
+    assert before and after[: len(before)] == before and len(after) == 2
+    # No run was repeated: each run's job started exactly once.
+    run_ids = [k.decode() for k in redis.hkeys(keys.study_runs(study.id))]
+    assert [int(redis.hget(keys.run_state(r), "attempts")) for r in run_ids] == [1] * 6

@@ -89,7 +89,7 @@ def test_terminal_outcome_is_recorded_once(server: EmbeddedRedis) -> None:
     assert client.xlen(keys.study_events("s1")) == 1
 
 
-def test_executor_replays_its_journal_then_reports_what_happened_meanwhile(server: EmbeddedRedis) -> None:
+def test_a_new_executor_reports_what_happened_meanwhile_and_never_enqueues_twice(server: EmbeddedRedis) -> None:
     client = server.client()
     first = RQExecutor(client, "s1")
     first.submit(_job("r1"))
@@ -98,19 +98,18 @@ def test_executor_replays_its_journal_then_reports_what_happened_meanwhile(serve
     publisher = EventPublisher(client, "s1")  # what a worker would publish
     publisher.emit(RunEvent("r1", "progress", progress=Progress(1, 2, 0.5, 0.5, 0)))
     publisher.emit(RunEvent("r1", "done", result=_result("r1", 0.5)))
-    batch = first.events(1.0)
-    assert [(e.run_id, e.kind) for e in batch] == [("r1", "progress"), ("r1", "done")]
-    # The service restarts; r2 finished while it was down.
+    assert [(e.run_id, e.kind) for e in first.events(1.0)] == [("r1", "progress"), ("r1", "done")]
+    # The service restarts; r2 progressed and finished while it was down; r3 is new.
+    publisher.emit(RunEvent("r2", "progress", progress=Progress(1, 2, 0.6, 0.6, 0)))
     publisher.emit(RunEvent("r2", "done", result=_result("r2", 0.7)))
     second = RQExecutor(client, "s1")
-    assert second.replaying
-    second.submit(_job("r1"))
-    second.submit(_job("r2"))
-    assert [(e.run_id, e.kind) for e in second.events(1.0)] == [("r1", "progress"), ("r1", "done")]
-    assert not second.replaying
-    assert [(e.run_id, e.kind) for e in second.events(1.0)] == [("r2", "done")]
-    assert second.events(0.1) == []  # the recorded outcome and the stream entry count once
-    assert client.llen("rq:queue:" + keys.QUEUE_NAME) == 2  # nothing enqueued twice
+    second.submit(_job("r2"))  # the controller resubmits what it has no outcome for
+    second.submit(_job("r3"))
+    events = second.events(1.0)
+    assert [(e.run_id, e.kind) for e in events] == [("r2", "done")]  # the recorded outcome, once
+    assert events[0].result is not None and events[0].result.best_val == 0.7
+    assert second.events(0.1) == []
+    assert client.llen("rq:queue:" + keys.QUEUE_NAME) == 3  # only r3 was enqueued again
 
 
 def test_stop_drops_a_queued_run(server: EmbeddedRedis) -> None:

@@ -1,0 +1,34 @@
+"""Infrastructure failures: a run that cannot reach its LLM endpoint is retried, then fails the study by name."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import autoloop
+from autoloop.redisdb import keys
+from tests.service.conftest import Cluster, free_port
+
+pytestmark = pytest.mark.integration
+
+
+def test_an_endpoint_that_is_down_is_retried_then_fails_the_study_naming_it(cluster: Cluster) -> None:
+    cluster.start_worker(processes=2)
+    dead = f"http://127.0.0.1:{free_port()}/v1"  # nobody listens here
+    with autoloop.Client(cluster.url, cluster.token()) as client:
+        study = client.submit(
+            "slowtoy:linear", space="batch_size=1", budget_iterations=40, iterations=2, seeds=1, top_k=1,
+            final_seeds=1, parallel=1, optimizer="llm", llm_base_url=dead, pruner="none",
+        )
+        status = study.wait(progress=False, poll_s=0.5, timeout_s=240)
+    assert status["state"] == "failed", status
+    error = status["error"]
+    assert "could not connect to LLM endpoint" in error and dead in error, error
+    assert "raise the budget" not in error
+    redis = cluster.redis()
+    run_ids = [k.decode() for k in redis.hkeys(keys.study_runs(study.id))]
+    assert len(run_ids) == 1
+    assert int(redis.hget(keys.run_state(run_ids[0]), "attempts")) == 4  # the first try and RQ's 3 retries
+    outcome = json.loads(redis.hget(keys.study_runs(study.id), run_ids[0]))
+    assert outcome["kind"] == "failed" and dead in outcome["error"]
