@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from autoloop.artifact import Artifact
 from autoloop.policies import artifact_from_python
 from autoloop.tasks import Metric, Task, TaskFamily, TaskInfo, register_task
-from autoloop.trace import Instance, Split, Step, Trace
+from autoloop.trace import Instance, Split, Step, Trace, failed_trace
 
 POLICY = '''"""Return a number close to the hidden target for input x."""
 
@@ -49,8 +49,12 @@ class ToyTask(Task):
     def rollout(self, artifact: Artifact, instance: Instance, horizon: int | None) -> Trace:
         self.rollout_log.append(instance)
         namespace: dict[str, object] = {}
-        exec(artifact.source, namespace)  # noqa: S102 - trusted test policy
-        out = namespace["guess"](instance.data)  # type: ignore[operator]
+        try:
+            exec(artifact.source, namespace)  # noqa: S102 - trusted test policy
+            out = namespace["guess"](instance.data)  # type: ignore[operator]
+        # A candidate's code may raise anything; as for sandboxed tasks, that is a failed trace, not an error.
+        except Exception as exc:  # noqa: BLE001 - reported in the trace
+            return failed_trace(instance, f"{type(exc).__name__}: {exc}", score=self.failure_score)
         error = abs(out - (3 * instance.data + 7))
         step = Step(input=str(instance.data), output=str(out), feedback=f"off by {error:.2f}", reward=-error)
         return Trace(instance.id, instance.split, (step,), -error, feedback=step.feedback)

@@ -28,7 +28,9 @@ class FileCheckpointStore(CheckpointStore):
     def _path(self, run_id: str) -> Path:
         if not _SAFE_ID.match(run_id):
             raise StoreError(f"run id {run_id!r} may only hold letters, digits and _.:-")
-        return self.root / f"{run_id.replace(':', '_')}.json"
+        # ':' is not portable in file names; '%' never occurs in an id, so the encoding is one-to-one
+        # (mapping ':' to '_' made run ids "a:1" and "a_1" share one file).
+        return self.root / f"{run_id.replace(':', '%3A')}.json"
 
     def save(self, run_id: str, checkpoint: Checkpoint) -> None:
         path = self._path(run_id)
@@ -43,5 +45,6 @@ class FileCheckpointStore(CheckpointStore):
             return None
         try:
             return Checkpoint(**json.loads(path.read_text()))
-        except (json.JSONDecodeError, TypeError) as exc:
+        # ValueError: malformed JSON or bytes that are not UTF-8; TypeError: JSON of another shape.
+        except (ValueError, TypeError) as exc:
             raise StoreError(f"checkpoint {path} is unreadable ({exc}); delete it to start the run afresh") from exc

@@ -36,5 +36,6 @@ class RedisCheckpointStore(CheckpointStore):
             return None
         try:
             return Checkpoint(**json.loads(raw))
-        except (json.JSONDecodeError, TypeError) as exc:
+        # ValueError: malformed JSON or bytes that are not UTF-8; TypeError: JSON of another shape.
+        except (ValueError, TypeError) as exc:
             raise StoreError(f"checkpoint of run {run_id!r} in Redis is unreadable ({exc}); delete the key to start afresh") from exc

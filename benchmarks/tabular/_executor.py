@@ -11,6 +11,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from autoloop.errors import ConfigError
 from autoloop.executors import Executor, RunEvent, RunResult
 from autoloop.executors import LoopJob
 from autoloop.loop import Progress
@@ -58,8 +59,11 @@ class TableExecutor(Executor):
         self._pending: deque[LoopJob] = deque()
         self._running: dict[str, _Replay] = {}
         self._stopped: set[str] = set()
+        self._closed = False
 
     def submit(self, job: LoopJob) -> None:
+        if self._closed:
+            raise ConfigError("this executor is closed; create a new one")
         if job.loop_settings.iterations != self.table.iterations:
             raise ValueError(f"replays need iterations={self.table.iterations} (as recorded), got {job.loop_settings.iterations}")
         self._pending.append(job)
@@ -89,5 +93,6 @@ class TableExecutor(Executor):
         return out
 
     def close(self) -> None:
+        self._closed = True
         self._pending.clear()
         self._running.clear()

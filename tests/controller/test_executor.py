@@ -1,4 +1,4 @@
-"""LocalExecutor: jobs run in worker processes (or a thread), stream progress, stop on request."""
+"""LocalExecutor beyond the executor contract (``tests/contracts/test_executors.py``): test curves, job counts."""
 
 from __future__ import annotations
 
@@ -34,45 +34,6 @@ def test_in_process_executor_streams_progress_then_one_done_with_test_curve():
     result = events[-1].result
     assert result.test is not None and result.iterations == 4
     assert result.test_curve[-1][2] == result.test
-
-
-def test_stop_ends_a_run_early_and_a_queued_run_never_starts():
-    with LocalExecutor(jobs=0) as ex:
-        ex.submit(_job("long", iterations=500))
-        ex.submit(_job("queued", iterations=500))
-        ex.stop("queued")
-        first = []
-        while not first:
-            first = [e for e in ex.events(timeout=1.0) if e.run_id == "long"]
-        ex.stop("long")
-        events = first + _collect(ex, 2)
-    done = [e for e in events if e.run_id == "long" and e.kind == "done"]
-    assert done and done[0].result.iterations < 500 and done[0].result.stopped == "stopped"
-    queued = [e for e in events if e.run_id == "queued"]
-    assert [e.kind for e in queued] == ["stopped"] and "before it started" in queued[0].error
-
-
-@pytest.mark.integration
-def test_two_worker_processes_run_registered_plugin_tasks():
-    with LocalExecutor(jobs=2) as ex:
-        for i in range(3):
-            ex.submit(_job(f"r{i}"))
-        events = _collect(ex, 3)
-    done = {e.run_id: e.result for e in events if e.kind == "done"}
-    assert set(done) == {"r0", "r1", "r2"}, [e.error for e in events if e.kind == "failed"]
-    assert all(r.test is None and r.iterations == 3 for r in done.values())
-    assert sum(e.kind == "progress" for e in events) == 9
-
-
-@pytest.mark.integration
-def test_a_dead_worker_fails_its_run_and_is_replaced():
-    with LocalExecutor(jobs=1) as ex:
-        ex.submit(_job("dies", task="counting:crash"))
-        ex.submit(_job("after"))
-        events = _collect(ex, 2)
-    terminal = {e.run_id: e for e in events if e.terminal}
-    assert terminal["dies"].kind == "failed" and "worker process died (exit code 3)" in terminal["dies"].error
-    assert terminal["after"].kind == "done"
 
 
 def test_jobs_must_be_a_sane_count():

@@ -1,4 +1,7 @@
-"""Embedded Redis, the Redis checkpoint store, tokens, and the RQ executor's bookkeeping (no workers)."""
+"""Embedded Redis, tokens, and the RQ executor's bookkeeping (no workers).
+
+The Redis checkpoint store and the RQ executor with a worker: ``tests/contracts/``.
+"""
 
 from __future__ import annotations
 
@@ -13,14 +16,12 @@ import pytest
 import redis as redis_lib
 
 from autoloop.executors import RunEvent, RunResult
-from autoloop.errors import StoreError
 from autoloop.executors import LoopJob
 from autoloop.loop import Progress
 from autoloop.executors import RQExecutor
 from autoloop.executors._events import EventPublisher
 from autoloop.service import check_token, create_token
 from autoloop.redisdb import EmbeddedRedis, keys
-from autoloop.checkpoints import Checkpoint, RedisCheckpointStore
 
 pytestmark = pytest.mark.integration
 
@@ -55,17 +56,6 @@ def test_embedded_redis_is_private_and_persists(server: EmbeddedRedis) -> None:
         redis_lib.Redis(unix_socket_path=str(server.socket)).ping()
     server.start()
     assert server.client().get("k") == b"v"  # replayed from the append-only file
-
-
-def test_redis_store_round_trip(server: EmbeddedRedis) -> None:
-    store = RedisCheckpointStore(server.client())
-    assert store.load("r1") is None
-    checkpoint = Checkpoint(3, {"a": 1}, {"b": 2}, 0.5, curve=[[0, 0.1], [3, 0.5]], stale=1)
-    store.save("r1", checkpoint)
-    assert store.load("r1") == checkpoint
-    server.client().set(keys.checkpoint("r2"), "{not json")
-    with pytest.raises(StoreError, match="delete the key"):
-        store.load("r2")
 
 
 def test_tokens_are_stored_hashed(server: EmbeddedRedis) -> None:
