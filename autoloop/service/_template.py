@@ -9,7 +9,14 @@ references, which the workers resolve.
 from __future__ import annotations
 
 from autoloop.executors import RunTemplate, resolve_template
-from autoloop.llm import DEFAULT_MODEL, SECRET_SCHEME, Endpoint, LLMConfig, resolve_secret, secret_ref
+from autoloop.llm import (
+    DEFAULT_MODEL,
+    SECRET_SCHEME,
+    Endpoint,
+    LLMConfig,
+    resolve_secret,
+    secret_ref,
+)
 from autoloop.redisdb import StudySecrets
 from autoloop.service._models import LLMOptions, StudyCreate
 

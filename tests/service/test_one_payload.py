@@ -97,7 +97,7 @@ def test_every_run_uses_the_optimizer_and_protocol_the_study_was_created_with() 
         assert ran == {w.pid for w in workers}
 
 
-def _redis_bytes(redis) -> dict[bytes, bytes]:  # noqa: ANN001 - a redis.Redis client
+def _redis_bytes(redis) -> dict[bytes, bytes]:
     """Every value in Redis as bytes (RQ's zlib-compressed job data inflated), by key."""
     out: dict[bytes, bytes] = {}
     for key in redis.scan_iter(count=1000):
