@@ -66,14 +66,15 @@ class NoOpTask(Task):
         return Trace(instance.id, instance.split, (step,), 1.0, feedback="ok")
 
 
-register_task(TaskFamily("noop", ("constant",), lambda variant, data_dir: NoOpTask(), lambda variant: TaskInfo.of(NoOpTask)))
+register_task(TaskFamily("noop", ("constant",), lambda variant, data_dir, options: NoOpTask(), lambda variant: TaskInfo.of(NoOpTask)))
 
 
 def _job(run_id: str):  # noqa: ANN202
-    from autoloop.executors import LoopJob
+    from autoloop.executors import RunTemplate
+    from autoloop.llm import Endpoint, LLMConfig
 
-    settings = {"starting_artifact": "start", "iterations": 1}
-    return LoopJob(run_id=run_id, task="noop:constant", settings=settings, optimizer="local", score_test=False)
+    template = RunTemplate(task="noop:constant", data_dir=None, task_options={}, optimizer="local", endpoint=Endpoint.of(LLMConfig()))
+    return template.job(run_id, {"starting_artifact": "start", "iterations": 1}, score_test=False)
 
 
 def _phase(executor, runs: int, in_flight: int, prefix: str) -> tuple[list[str], float]:  # noqa: ANN001

@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from autoloop.artifact import Artifact
+from autoloop.executors import LoopJob, RunTemplate
+from autoloop.llm import Endpoint, LLMConfig
 from autoloop.policies import artifact_from_python
 from autoloop.tasks import Metric, Task, TaskFamily, TaskInfo, register_task
 from autoloop.trace import Instance, Split, Step, Trace, failed_trace
@@ -60,4 +62,14 @@ class ToyTask(Task):
         return Trace(instance.id, instance.split, (step,), -error, feedback=step.feedback)
 
 
-register_task(TaskFamily("toy", ("linear",), lambda variant, data_dir: ToyTask(), lambda variant: TaskInfo.of(ToyTask)))
+register_task(TaskFamily("toy", ("linear",), lambda variant, data_dir, options: ToyTask(), lambda variant: TaskInfo.of(ToyTask)))
+
+
+def local_template(task: str = "toy:linear") -> RunTemplate:
+    """A template for ``task`` with the offline ``local`` optimizer and no endpoint, whatever the environment."""
+    return RunTemplate(task=task, data_dir=None, task_options={}, optimizer="local", endpoint=Endpoint.of(LLMConfig()))
+
+
+def local_job(run_id: str, task: str = "toy:linear", *, score_test: bool = True, **settings: object) -> LoopJob:
+    """A ``local_template`` job; ``LoopSettings`` defaults fill the settings not given."""
+    return local_template(task).job(run_id, {"starting_artifact": "start", **settings}, score_test=score_test)

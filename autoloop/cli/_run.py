@@ -7,10 +7,10 @@ import tempfile
 import uuid
 
 from autoloop.cli._output import print_json, print_table, progress_bar
-from autoloop.executors import LLMSpec, LoopJob, run_job
-from autoloop.loop import Progress
 from autoloop.checkpoints import FileCheckpointStore
-from autoloop.tasks import get_task
+from autoloop.executors import RunTemplate, resolve_template, run_job
+from autoloop.llm import Endpoint
+from autoloop.loop import Progress
 
 
 def add_loop_arguments(parser: argparse.ArgumentParser) -> None:
@@ -24,6 +24,12 @@ def add_loop_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", help="LLM model for the llm optimizer (or AUTOLOOP_LLM_MODEL)")
     parser.add_argument("--base-url", help="OpenAI-compatible endpoint (or OPENAI_BASE_URL)")
     parser.add_argument("--json", action="store_true", help="print the result as JSON on stdout")
+
+
+def loop_template(task: str, args: argparse.Namespace) -> RunTemplate:
+    """What every run of this command shares, resolved once from the options and the environment."""
+    endpoint = Endpoint.from_env(model=args.model, base_url=args.base_url)
+    return resolve_template(task, data_dir=args.data, optimizer=args.optimizer, endpoint=endpoint)
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -49,7 +55,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    task = get_task(args.task, data_dir=args.data)
+    template = loop_template(args.task, args)
+    task = template.build_task()
     settings = {
         "starting_artifact": args.artifact or task.artifacts[0],
         "credit_horizon": task.horizons[0] if args.credit_horizon is None else args.credit_horizon,
@@ -60,14 +67,7 @@ def run(args: argparse.Namespace) -> int:
         "memory": args.memory,
         "seed": args.seed,
     }
-    job = LoopJob(
-        run_id=args.run_id or uuid.uuid4().hex[:12],
-        task=args.task,
-        data_dir=args.data,
-        settings=settings,
-        optimizer=args.optimizer,
-        llm=LLMSpec(model=args.model, base_url=args.base_url),
-    )
+    job = template.job(args.run_id or uuid.uuid4().hex[:12], settings, score_test=True)
     metric = task.metric
     with progress_bar(job.loop_settings.iterations, args.task) as bar, tempfile.TemporaryDirectory() as scratch:
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from autoloop.cli._output import print_json, print_table, progress_bar
-from autoloop.cli._run import add_loop_arguments
+from autoloop.cli._run import add_loop_arguments, loop_template
 from autoloop.controller import (
     AGGREGATES,
     DEFAULT_ITERATIONS,
@@ -23,8 +23,8 @@ from autoloop.controller import (
     run_suite,
 )
 from autoloop.errors import ConfigError
-from autoloop.executors import LLMSpec, LocalExecutor
-from autoloop.tasks import Metric, TaskInfo, get_task
+from autoloop.executors import LocalExecutor, RunTemplate
+from autoloop.tasks import Metric, TaskInfo
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -67,20 +67,20 @@ def run(args: argparse.Namespace) -> int:
     limits = (args.budget_iterations, args.budget_tokens, args.budget_seconds)
     budget = Budget(args.budget_iterations or (200 if limits == (None, None, None) else None), args.budget_tokens, args.budget_seconds)
     plan = LoopPlan(iterations=args.iterations, val_interval=args.val_interval, patience=args.patience, memory=args.memory)
+    templates = {task: loop_template(task, args) for task in tasks}
     with LocalExecutor(jobs=args.jobs) as executor:
         def controller(task: str, space: SearchSpace | None, task_budget: Budget) -> Controller:
             return Controller(
-                task, executor=executor, budget=task_budget, space=space, plan=plan, seeds=args.seeds, top_k=args.top_k,
+                templates[task], executor=executor, budget=task_budget, space=space, plan=plan, seeds=args.seeds, top_k=args.top_k,
                 final_seeds=args.final_seeds, parallel=max(args.jobs, 1), sampler=args.sampler, pruner=args.pruner,
-                optimizer=args.optimizer, llm=LLMSpec(model=args.model, base_url=args.base_url), data_dir=args.data,
                 storage=args.storage, study_name=_study_name(args.study_name, task, suite=bool(args.suite)), seed=args.seed,
                 on_status=_Bar(task, task_budget, enabled=True),
             )
 
         if args.suite:
-            result = run_suite(tasks, _spaces(tasks, args), budget, controller, aggregate=args.aggregate)
+            result = run_suite(tasks, _spaces(templates, args.space), budget, controller, aggregate=args.aggregate)
             return _show_suite(result, as_json=args.json)
-        recommendation = controller(tasks[0], _spaces(tasks, args)[tasks[0]], budget).run()
+        recommendation = controller(tasks[0], _spaces(templates, args.space)[tasks[0]], budget).run()
     _show(recommendation, as_json=args.json)
     return 0
 
@@ -90,11 +90,11 @@ def _study_name(name: str | None, task: str, *, suite: bool) -> str | None:
     return f"{name}-{task}" if name and suite else name
 
 
-def _spaces(tasks: list[str], args: argparse.Namespace) -> dict[str, SearchSpace]:
+def _spaces(templates: dict[str, RunTemplate], spec: str | None) -> dict[str, SearchSpace]:
     spaces = {}
-    for task in tasks:
-        built = get_task(task, data_dir=args.data)
-        spaces[task] = SearchSpace.from_task(TaskInfo.of(built), args.space)
+    for task, template in templates.items():
+        built = template.build_task()
+        spaces[task] = SearchSpace.from_task(TaskInfo.of(built), spec)
         built.close()
     return spaces
 

@@ -23,8 +23,8 @@ from autoloop.controller._trials import (
     run_record,
 )
 from autoloop.errors import ConfigError
-from autoloop.executors import Executor, LLMSpec, LoopJob
-from autoloop.tasks import Metric, TaskInfo, get_task
+from autoloop.executors import Executor, LoopJob, RunTemplate
+from autoloop.tasks import Metric, TaskInfo
 
 # Iterations per loop run: 6 updates keep one ML-pipeline run near 10-20 s on a laptop core.
 DEFAULT_ITERATIONS = 6
@@ -60,7 +60,8 @@ class Controller:
     fresh seeds and scored on test, the only time test is scored.
 
     Args:
-        task: Registered task name.
+        template: What every run shares (task, data, task options, optimizer, endpoint), resolved
+            where the study was created (``resolve_template``); every job is stamped from it.
         executor: Where loop runs go.
         budget: Limits of the study.
         space: Settings to search (default: what the task declares).
@@ -70,8 +71,6 @@ class Controller:
         final_seeds: Fresh seeds per re-checked setting (default ``max(seeds, 3)``).
         parallel: Runs kept in flight (match the executor's workers).
         sampler: Optuna sampler name; pruner: Optuna pruner name.
-        optimizer: Optimizer name (``None`` = by endpoint); llm: its endpoint.
-        data_dir: Task data directory.
         storage: Optuna storage URL (``None`` = in memory); study_name: its name there.
         seed: Sampler seed.
         on_status: Called with a ``StudyStatus`` as the study progresses.
@@ -80,7 +79,7 @@ class Controller:
 
     def __init__(
         self,
-        task: str,
+        template: RunTemplate,
         *,
         executor: Executor,
         budget: Budget,
@@ -92,9 +91,6 @@ class Controller:
         parallel: int = 1,
         sampler: str = DEFAULT_SAMPLER,
         pruner: str = DEFAULT_PRUNER,
-        optimizer: str | None = None,
-        llm: LLMSpec | None = None,
-        data_dir: str | None = None,
         storage: str | None = None,
         study_name: str | None = None,
         seed: int = 0,
@@ -105,14 +101,14 @@ class Controller:
             if not 1 <= value <= 1000:
                 raise ConfigError(f"{name} must be in [1, 1000], got {value!r}")
         if metric is None or space is None:
-            built = get_task(task, data_dir=data_dir)  # validates the name and data once, up front
+            built = template.build_task()  # validates the name, data and options once, up front
             metric, space = built.metric, space or SearchSpace.from_task(TaskInfo.of(built))
             built.close()
         self.metric, self.space = metric, space
-        self.task, self.executor, self.budget, self.plan = task, executor, budget, plan
+        self.task, self.template = template.task, template
+        self.executor, self.budget, self.plan = executor, budget, plan
         self.seeds, self.top_k, self.final_seeds = seeds, top_k, final_seeds or max(seeds, 3)
         self.parallel, self.sampler, self.pruner = parallel, sampler, pruner
-        self.optimizer, self.llm, self.data_dir = optimizer, llm or LLMSpec(), data_dir
         self.storage, self.study_name, self.seed = storage, study_name, seed
         self.on_status = on_status or (lambda status: None)
         self.status = StudyStatus(iteration_budget=budget.iterations)
@@ -207,10 +203,7 @@ class Controller:
         return {k: v for k, v in vars(self.plan).items() if k not in self.space.choices}
 
     def _job(self, run_id: str, settings: dict[str, Any], seed: int, *, score_test: bool) -> LoopJob:
-        return LoopJob(
-            run_id=run_id, task=self.task, data_dir=self.data_dir, settings={**self._fixed(), **settings, "seed": seed},
-            optimizer=self.optimizer, llm=self.llm, score_test=score_test,
-        )
+        return self.template.job(run_id, {**self._fixed(), **settings, "seed": seed}, score_test=score_test)
 
     def _submit(self, group: TrialRuns, *, score_test: bool, pending_only: bool = False) -> None:
         for run_id, seed in group.seeds.items():

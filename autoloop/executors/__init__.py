@@ -6,29 +6,32 @@ typed outcome (``RunResult``), the events a run streams (``RunEvent``), running 
 """
 
 from autoloop.executors._base import EventKind, Executor, RunEvent
-from autoloop.executors._job import LLMSpec, LoopJob
+from autoloop.executors._job import LoopJob
 from autoloop.executors._local import LocalExecutor, plugin_modules
 from autoloop.executors._result import RunResult
 from autoloop.executors._rq import ExecutorDetached, RQExecutor, StudyCancelled, rq_job_id
 from autoloop.executors._rq_job import JOB_FUNCTION, QueueEntry, execute
 from autoloop.executors._run import execute_job, run_job
+from autoloop.executors._template import RunTemplate, public_options, resolve_template
 
 __all__ = [
     "JOB_FUNCTION",
     "EventKind",
     "Executor",
     "ExecutorDetached",
-    "LLMSpec",
     "LocalExecutor",
     "LoopJob",
     "QueueEntry",
     "RQExecutor",
     "RunEvent",
     "RunResult",
+    "RunTemplate",
     "StudyCancelled",
     "execute",
     "execute_job",
     "plugin_modules",
+    "public_options",
+    "resolve_template",
     "rq_job_id",
     "run_job",
 ]

@@ -44,7 +44,7 @@ def _serve(index: int, jobs: Any, events: Any, control: Any, preload: Sequence[s
                 return run_id in stopped or _STOP_ALL in stopped
 
     while (payload := jobs.get()) is not None:
-        job = LoopJob.model_validate_json(payload)
+        job = LoopJob.parse(payload)
         events.put((index, job.run_id, None))  # started
         if should_stop(job.run_id):
             events.put((index, job.run_id, RunEvent(job.run_id, "stopped", error="stopped before it started")))

@@ -16,9 +16,10 @@ from pydantic import BaseModel, ConfigDict
 from autoloop.checkpoints import RedisCheckpointStore
 from autoloop.executors._base import RunEvent
 from autoloop.executors._events import EventPublisher
-from autoloop.executors._job import LoopJob
+from autoloop.executors._job import LoopJob, parse_payload
 from autoloop.executors._run import execute_job
-from autoloop.redisdb import connect, keys
+from autoloop.llm import SECRET_SCHEME, register_secret_lookup
+from autoloop.redisdb import StudySecrets, connect, keys
 
 logger = logging.getLogger(__name__)
 
@@ -36,11 +37,16 @@ class QueueEntry(BaseModel):
         enqueued_at: ``time.time()`` when it was put on the queue (for latency numbers).
     """
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid")
 
     study_id: str
     job: LoopJob
     enqueued_at: float
+
+    @classmethod
+    def parse(cls, data: dict[str, Any]) -> QueueEntry:
+        """The entry in ``data``; a missing or unknown field is a ``ConfigError`` naming it."""
+        return parse_payload(cls, data, "queue entry")
 
 
 def _connection() -> Any:
@@ -59,8 +65,10 @@ def execute(payload: dict[str, Any]) -> str:
     infrastructure error propagates: RQ records it and retries the job while retries
     remain, after which the executor reports the run as failed with that error.
     """
-    run = QueueEntry.model_validate(payload)
+    run = QueueEntry.parse(payload)
     client = _connection()
+    # The job names its API keys as ``secret:`` references; they live in this Redis.
+    register_secret_lookup(SECRET_SCHEME, StudySecrets(client).get)
     run_id, study_id = run.job.run_id, run.study_id
     started = time.time()
     with client.pipeline(transaction=True) as pipe:

@@ -16,6 +16,7 @@ from autoloop.checkpoints import Checkpoint, CheckpointStore
 from autoloop.executors._base import RunEvent
 from autoloop.executors._job import LoopJob
 from autoloop.executors._result import RunResult
+from autoloop.executors._template import public_options
 from autoloop.loop import LoopResult, LoopRun, Progress, ProgressCallback
 from autoloop.optimizers import create_optimizer
 from autoloop.tasks import Task, get_task
@@ -48,7 +49,7 @@ class BestHistory(CheckpointStore):
 
 def build_task(job: LoopJob) -> Task:
     """The task ``job`` runs on, built from the payload alone."""
-    return get_task(job.task, data_dir=Path(job.data_dir) if job.data_dir else None)
+    return get_task(job.task, data_dir=Path(job.data_dir) if job.data_dir else None, options=job.task_options)
 
 
 def score_test_curve(task: Task, history: BestHistory, final_test: float) -> tuple[tuple[int, float, float], ...]:
@@ -76,7 +77,7 @@ def run_job(
 ) -> RunResult:
     """Run (or resume) the job's loop on ``task`` (built for ``job``) and return its result."""
     settings = job.loop_settings
-    optimizer = create_optimizer(job.optimizer, llm=job.llm.to_config(), seed=settings.seed)
+    optimizer = create_optimizer(job.optimizer, llm=job.endpoint.to_config(), seed=settings.seed)
     history = BestHistory(store)
     loop = LoopRun(task, settings, optimizer, store=history, run_id=job.run_id, callback=callback, score_test=job.score_test)
     result = loop.run()
@@ -87,7 +88,7 @@ def run_job(
 def _run_result(job: LoopJob, result: LoopResult, test_curve: tuple[tuple[int, float, float], ...]) -> RunResult:
     return RunResult(
         run_id=job.run_id, seed=result.settings.seed, settings=result.settings.to_dict(), optimizer=result.optimizer,
-        task_options={}, best_val=result.best_val, test=result.test, curve=result.curve, test_curve=test_curve,
+        task_options=public_options(job.task_options), best_val=result.best_val, test=result.test, curve=result.curve, test_curve=test_curve,
         iterations=result.iterations, tokens=result.tokens, failures=result.failures,
         wall_time_s=result.wall_time_s, stopped=result.stopped, best_artifact=result.best_artifact.to_dict(),
     )

@@ -1,15 +1,11 @@
-"""LLM endpoint settings: any OpenAI-compatible server, from arguments or the environment."""
+"""LLM endpoint settings: any OpenAI-compatible server (``Endpoint.from_env`` reads the environment)."""
 
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from autoloop.errors import ConfigError
 
-ENV_BASE_URL = ("AUTOLOOP_LLM_BASE_URL", "OPENAI_BASE_URL")
-ENV_API_KEY = ("AUTOLOOP_LLM_API_KEY", "OPENAI_API_KEY")
-ENV_MODEL = ("AUTOLOOP_LLM_MODEL",)
 DEFAULT_MODEL = "gpt-4o-mini"
 
 
@@ -50,16 +46,6 @@ class LLMConfig:
         """True when an endpoint or key was given: enough to try a real call."""
         return bool(self.base_url or self.api_key)
 
-    @classmethod
-    def from_env(cls, **overrides: object) -> LLMConfig:
-        """Read ``AUTOLOOP_LLM_*`` (or ``OPENAI_*``) variables; explicit ``overrides`` win when not None."""
-        base = cls(
-            model=_first_env(ENV_MODEL) or DEFAULT_MODEL,
-            base_url=_first_env(ENV_BASE_URL),
-            api_key=_first_env(ENV_API_KEY),
-        )
-        return replace(base, **{k: v for k, v in overrides.items() if v is not None})
-
     def require(self, purpose: str) -> LLMConfig:
         """Return self, or raise naming the settings to provide for ``purpose``."""
         if not self.configured:
@@ -69,10 +55,3 @@ class LLMConfig:
             )
         return self
 
-
-def _first_env(names: tuple[str, ...]) -> str | None:
-    for name in names:
-        value = os.environ.get(name)
-        if value:
-            return value
-    return None

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from importlib import metadata
 
 from autoloop.errors import UnknownNameError
-from autoloop.llm import LLMConfig
+from autoloop.llm import Endpoint, LLMConfig
 from autoloop.optimizers._base import Optimizer
 
 ENTRY_POINT_GROUP = "autoloop.optimizers"
@@ -28,20 +28,36 @@ def optimizer_names() -> list[str]:
     return sorted(_FACTORIES)
 
 
-def default_optimizer_name(llm: LLMConfig) -> str:
-    """``llm`` when an endpoint is configured, otherwise the offline ``local`` optimizer."""
-    return "llm" if llm.configured else "local"
+def default_optimizer_name(endpoint: LLMConfig | Endpoint) -> str:
+    """``llm`` when ``endpoint`` is configured, otherwise the offline ``local`` optimizer.
+
+    Called once where a run is planned (CLI, service), never by a worker.
+    """
+    return "llm" if endpoint.configured else "local"
 
 
-def create_optimizer(name: str | None, *, llm: LLMConfig | None = None, seed: int = 0) -> Optimizer:
-    """Build the optimizer ``name`` (``None`` picks by whether an LLM endpoint is configured).
+def create_optimizer(name: str, *, llm: LLMConfig | None = None, seed: int = 0) -> Optimizer:
+    """Build the optimizer ``name`` with the endpoint ``llm``; nothing is read from the environment.
+
+    Args:
+        name: A registered optimizer name (see ``optimizer_names``).
+        llm: Its endpoint (``None`` = none, which the ``llm`` optimizer rejects).
+        seed: Seed of its randomness.
 
     Raises:
         UnknownNameError: No optimizer of that name.
         ConfigError: ``llm`` chosen without an endpoint.
     """
-    llm = llm or LLMConfig.from_env()
-    name = name or default_optimizer_name(llm)
+    check_optimizer(name)
+    return _FACTORIES[name](llm or LLMConfig(), seed)
+
+
+def check_optimizer(name: str) -> str:
+    """Return ``name`` if an optimizer is registered under it.
+
+    Raises:
+        UnknownNameError: No optimizer of that name; the message lists the known ones.
+    """
     if name not in optimizer_names():
         raise UnknownNameError(f"unknown optimizer {name!r}; choose one of {optimizer_names()}")
-    return _FACTORIES[name](llm, seed)
+    return name

@@ -9,6 +9,7 @@ The key layout (``autoloop:`` prefix):
 - ``study:<id>:live`` hash: run id -> JSON summary (state, iteration, best, tokens).
 - ``study:<id>:events`` stream: progress, done and failed events of its runs.
 - ``study:<id>:stop`` string: set when the study was cancelled; runs stop at their next iteration.
+- ``study:<id>:secrets`` hash: name -> API key its jobs reference as ``secret:<id>/<name>``.
 - ``run:<id>:checkpoint`` string: the latest ``Checkpoint`` of a loop run (JSON).
 - ``run:<id>:stop`` string: set to stop one run (pruned or cancelled).
 - ``run:<id>:state`` hash: worker pid, queued/started timestamps, last progress.
@@ -61,6 +62,11 @@ def study_events(study_id: str) -> str:
 def study_stop(study_id: str) -> str:
     """Set when a study is cancelled."""
     return f"{PREFIX}:study:{study_id}:stop"
+
+
+def study_secrets(study_id: str) -> str:
+    """Hash name -> API key of a study (jobs carry only references to them)."""
+    return f"{PREFIX}:study:{study_id}:secrets"
 
 
 def checkpoint(run_id: str) -> str:

@@ -85,9 +85,7 @@ def create_app(client: redis.Redis, runner: StudyRunner | None = None) -> FastAP
     @app.post("/v1/studies", status_code=201, response_model=StudyView, responses=_ERRORS)
     def create_study(body: StudyCreate, who: Owner) -> StudyView:
         """Submit a tuning job; its controller starts right away."""
-        if runner is not None:
-            runner.validate(body)
-        study_id = records.create(who, body)
+        study_id = runner.create(who, body) if runner is not None else records.create(who, body)
         logger.info("study %s created for task %s", study_id, body.task)
         if runner is not None:
             runner.start(study_id)

@@ -11,7 +11,11 @@ StudyState = Literal["queued", "running", "finished", "failed", "cancelled"]
 
 
 class LLMOptions(BaseModel):
-    """An OpenAI-compatible endpoint for the ``llm`` optimizer; the key is write-only."""
+    """An OpenAI-compatible endpoint for the ``llm`` optimizer; the key is write-only.
+
+    With a ``base_url`` of its own a study gets exactly its own ``api_key`` there (or none);
+    without one it calls the service's endpoint. Fixed when the study is created.
+    """
 
     model_config = ConfigDict(extra="forbid")
 
@@ -43,7 +47,7 @@ class StudyCreate(BaseModel):
     parallel: int = Field(default=4, ge=1, le=256, description="loop runs in flight (about the number of workers)")
     top_k: int = Field(default=2, ge=1, le=10, description="settings re-checked on test")
     final_seeds: int = Field(default=2, ge=1, le=10, description="fresh seeds per re-checked setting")
-    optimizer: str | None = Field(default=None, max_length=50, description="'llm' or 'local' (default: by endpoint)")
+    optimizer: str | None = Field(default=None, max_length=50, description="'llm' or 'local' (default: llm if an endpoint is set, fixed at creation)")
     llm: LLMOptions = Field(default_factory=LLMOptions)
     sampler: Literal["tpe", "random", "grid"] = "tpe"
     pruner: Literal["sha", "hyperband", "wilcoxon", "none"] = "sha"

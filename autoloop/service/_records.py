@@ -7,6 +7,8 @@ import secrets
 import time
 from typing import TYPE_CHECKING, Any
 
+from autoloop.errors import ConfigError
+from autoloop.executors import RunTemplate
 from autoloop.service._models import StudyProgress, StudyCreate, StudyView
 from autoloop.redisdb import keys
 from autoloop.tasks import Metric
@@ -21,6 +23,11 @@ def _text(value: bytes | None) -> str | None:
     return value.decode() if value is not None else None
 
 
+def new_study_id() -> str:
+    """A fresh, unguessable study id."""
+    return secrets.token_hex(8)
+
+
 class StudyRecords:
     """Reads and writes study records; every read is scoped to an owner.
 
@@ -31,19 +38,26 @@ class StudyRecords:
     def __init__(self, client: redis.Redis) -> None:
         self.client = client
 
-    def create(self, owner: str, request: StudyCreate) -> str:
-        """Store a new study (state ``queued``) and mark it active; returns its id."""
-        study_id = secrets.token_hex(8)
-        secret = {"api_key": request.llm.api_key.get_secret_value()} if request.llm.api_key else {}
+    def create(self, owner: str, request: StudyCreate, *, study_id: str | None = None, template: RunTemplate | None = None) -> str:
+        """Store a new study (state ``queued``) and mark it active; returns its id.
+
+        Args:
+            owner: Owner id.
+            request: The request (stored without its API key).
+            study_id: Its id (default: a new one).
+            template: The run template its jobs are stamped from (keys by reference only).
+        """
+        study_id = study_id or new_study_id()
         record = {
             "owner": owner,
             "state": "queued",
             "task": request.task,
             "created_at": time.time(),
             "request": json.dumps(request.public()),
-            "secret": json.dumps(secret),
             "iteration_budget": request.budget.iterations,
         }
+        if template is not None:
+            record["template"] = template.model_dump_json()
         with self.client.pipeline(transaction=True) as pipe:
             pipe.hset(keys.study(study_id), mapping=record)
             pipe.sadd(keys.studies_of(owner), study_id)
@@ -56,12 +70,21 @@ class StudyRecords:
         return len(study_id) <= 64 and _text(self.client.hget(keys.study(study_id), "owner")) == owner
 
     def request(self, study_id: str) -> StudyCreate:
-        """The full request of a study, API key included (for the runner only)."""
-        raw_request, raw_secret = self.client.hmget(keys.study(study_id), ["request", "secret"])
-        data = json.loads(raw_request)
+        """The request of a study, without its API key (the template references it)."""
+        data = json.loads(self.client.hget(keys.study(study_id), "request"))
         data["llm"].pop("api_key_set", None)
-        data["llm"].update(json.loads(raw_secret or "{}"))
         return StudyCreate.model_validate(data)
+
+    def template(self, study_id: str) -> RunTemplate:
+        """The run template resolved when the study was created.
+
+        Raises:
+            ConfigError: The study has none (created by an older autoloop, or without a runner).
+        """
+        raw = self.client.hget(keys.study(study_id), "template")
+        if raw is None:
+            raise ConfigError(f"study {study_id} has no run template (created by an older autoloop); create it again")
+        return RunTemplate.model_validate_json(raw)
 
     def state(self, study_id: str) -> str | None:
         """The study's state, or ``None`` if there is no such study."""
@@ -76,6 +99,7 @@ class StudyRecords:
             if state in TERMINAL_STATES:
                 fields["finished_at"] = time.time()
                 pipe.srem(keys.active_studies(), study_id)
+                pipe.delete(keys.study_secrets(study_id))
             pipe.hset(keys.study(study_id), mapping=fields)
             pipe.execute()
 
@@ -85,6 +109,7 @@ class StudyRecords:
             fields = {"recommendation": json.dumps(recommendation), "state": "finished", "finished_at": time.time()}
             pipe.hset(keys.study(study_id), mapping=fields)
             pipe.srem(keys.active_studies(), study_id)
+            pipe.delete(keys.study_secrets(study_id))
             pipe.execute()
 
     def cancel(self, study_id: str) -> None:

@@ -16,10 +16,12 @@ from typing import TYPE_CHECKING, Any
 
 from autoloop.controller import Budget, Controller, LoopPlan, SearchSpace, StudyStatus
 from autoloop.errors import AutoloopError, UnknownNameError
-from autoloop.executors import ExecutorDetached, LLMSpec, RQExecutor, StudyCancelled
+from autoloop.executors import ExecutorDetached, RQExecutor, StudyCancelled
+from autoloop.llm import SECRET_SCHEME, register_secret_lookup
 from autoloop.service._models import StudyCreate
-from autoloop.service._records import StudyRecords
-from autoloop.redisdb import keys
+from autoloop.service._records import StudyRecords, new_study_id
+from autoloop.service._template import study_template
+from autoloop.redisdb import StudySecrets, keys
 from autoloop.tasks import task_families
 
 if TYPE_CHECKING:
@@ -59,6 +61,9 @@ class StudyRunner:
         self.redis_url = redis_url
         self.optuna_storage = optuna_storage
         self.records = StudyRecords(client)
+        self.secrets = StudySecrets(client)
+        # A controller that builds a task up front (BBEH) resolves the study's keys like a worker.
+        register_secret_lookup(SECRET_SCHEME, self.secrets.get)
         self._threads: dict[str, threading.Thread] = {}
         self._executors: dict[str, RQExecutor] = {}
         self._lock = threading.Lock()
@@ -67,6 +72,18 @@ class StudyRunner:
         """Reject a request whose task, space or budget is invalid, before it is stored."""
         search_space(request)
         Budget(iterations=request.budget.iterations, tokens=request.budget.tokens)
+
+    def create(self, owner: str, request: StudyCreate) -> str:
+        """Validate ``request``, resolve its run template once (here, from this service's
+        environment and the tenant's options), keep its keys in Redis and store the study.
+
+        Returns:
+            The new study's id.
+        """
+        self.validate(request)
+        study_id = new_study_id()
+        template = study_template(request, study_id, self.secrets)
+        return self.records.create(owner, request, study_id=study_id, template=template)
 
     def start(self, study_id: str) -> None:
         """Start (or resume) the controller of ``study_id`` in a thread."""
@@ -116,9 +133,8 @@ class StudyRunner:
         def on_status(status: StudyStatus) -> None:
             self.records.set_stage(study_id, status.stage, status.trials)
 
-        key = request.llm.api_key.get_secret_value() if request.llm.api_key else None
         controller = Controller(
-            request.task,
+            self.records.template(study_id),
             executor=executor,
             budget=Budget(iterations=request.budget.iterations, tokens=request.budget.tokens),
             space=search_space(request),
@@ -129,9 +145,6 @@ class StudyRunner:
             parallel=request.parallel,
             sampler=request.sampler,
             pruner=request.pruner,
-            optimizer=request.optimizer,
-            llm=LLMSpec(model=request.llm.model, base_url=request.llm.base_url, api_key=key),
-            data_dir=request.data_dir,
             storage=self._storage(study_id),
             study_name=study_id,
             seed=request.seed,

@@ -1,16 +1,30 @@
 """Tasks: the problems a learning loop optimizes for; families register by name."""
 
 from autoloop.tasks._base import Metric, Task
-from autoloop.tasks._registry import ENTRY_POINT_GROUP, TaskFamily, TaskInfo, get_task, register_task, task_families, task_names
+from autoloop.tasks._registry import (
+    DATA_ENV,
+    ENTRY_POINT_GROUP,
+    TaskFamily,
+    TaskInfo,
+    check_options,
+    get_task,
+    register_task,
+    task_families,
+    task_names,
+    task_options,
+)
 
 __all__ = [
+    "DATA_ENV",
     "ENTRY_POINT_GROUP",
     "Metric",
     "Task",
     "TaskFamily",
     "TaskInfo",
+    "check_options",
     "get_task",
     "register_task",
     "task_families",
     "task_names",
+    "task_options",
 ]

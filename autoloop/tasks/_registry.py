@@ -7,14 +7,23 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 from autoloop.errors import ConfigError, UnknownNameError
 from autoloop.tasks._base import Task
 
 ENTRY_POINT_GROUP = "autoloop.tasks"
 BUILTIN_MODULES = ("autoloop.tasks.mlpipeline", "autoloop.tasks.atari", "autoloop.tasks.bbeh")
+# Where the data of the built-in tasks lives when no data directory is given.
+DATA_ENV = "AUTOLOOP_DATA"
 
-TaskFactory = Callable[[str, "Path | None"], Task]
+TaskFactory = Callable[[str, "Path | None", "dict[str, Any]"], Task]
+
+
+def no_options(variant: str) -> dict[str, Any]:
+    """The options of a task family that has none."""
+    del variant
+    return {}
 
 
 @dataclass(frozen=True)
@@ -40,9 +49,13 @@ class TaskFamily:
     Args:
         name: Family name, the part before ``:`` in a task name.
         variants: Declared variants, listed by ``autoloop tasks``.
-        create: ``create(variant, data_dir) -> Task``.
+        create: ``create(variant, data_dir, options) -> Task``; it builds from its arguments
+            alone and rejects missing or unknown options by name (it never reads the environment).
         describe: ``describe(variant) -> TaskInfo``, without loading data.
         open_variants: Accept variants beyond ``variants`` (the factory validates them).
+        options: ``options(variant) -> dict``: resolves the JSON-ready options ``create`` needs
+            (from the environment, once, where a study or run is planned); secrets appear as
+            ``api_key_ref`` references, never as values.
     """
 
     name: str
@@ -50,6 +63,7 @@ class TaskFamily:
     create: TaskFactory
     describe: Callable[[str], TaskInfo]
     open_variants: bool = False
+    options: Callable[[str], dict[str, Any]] = no_options
 
 
 _FAMILIES: dict[str, TaskFamily] = {}
@@ -92,15 +106,45 @@ def task_names() -> list[str]:
     return [f"{f.name}:{v}" for f in task_families().values() for v in f.variants]
 
 
-def get_task(name: str, *, data_dir: Path | str | None = None) -> Task:
-    """Build the task ``family:variant``.
+def _family(name: str) -> tuple[TaskFamily, str]:
+    family_name, _, variant = name.partition(":")
+    family = task_families().get(family_name)
+    if family is None or not variant or (variant not in family.variants and not family.open_variants):
+        raise UnknownNameError(f"unknown task {name!r}; known tasks: {', '.join(task_names())} (see `autoloop tasks`)")
+    return family, variant
+
+
+def task_options(name: str) -> dict[str, Any]:
+    """The options the task ``family:variant`` runs with, resolved here and now (see ``TaskFamily.options``).
+
+    Raises:
+        UnknownNameError: The family or variant is unknown.
+        ConfigError: An option is malformed (the message names its variable).
+    """
+    family, variant = _family(name)
+    return family.options(variant)
+
+
+def get_task(name: str, *, data_dir: Path | str | None = None, options: dict[str, Any] | None = None) -> Task:
+    """Build the task ``family:variant`` with ``options`` (as ``task_options`` resolved them).
 
     Raises:
         UnknownNameError: The family or variant is unknown; the message lists known names.
+        ConfigError: A required option is missing or an option unknown.
     """
-    family_name, _, variant = name.partition(":")
-    families = task_families()
-    family = families.get(family_name)
-    if family is None or not variant or (variant not in family.variants and not family.open_variants):
-        raise UnknownNameError(f"unknown task {name!r}; known tasks: {', '.join(task_names())} (see `autoloop tasks`)")
-    return family.create(variant, Path(data_dir) if data_dir is not None else None)
+    family, variant = _family(name)
+    return family.create(variant, Path(data_dir) if data_dir is not None else None, dict(options or {}))
+
+
+def check_options(task: str, options: dict[str, Any], required: tuple[str, ...]) -> None:
+    """Raise unless ``options`` holds exactly the keys ``required`` (for task factories).
+
+    Raises:
+        ConfigError: Naming the missing and unknown options.
+    """
+    missing, unknown = sorted(set(required) - set(options)), sorted(set(options) - set(required))
+    if missing or unknown:
+        raise ConfigError(
+            f"task {task!r} got options {sorted(options)}: missing {missing}, unknown {unknown}; build it with "
+            "get_task(name, options=task_options(name)) (the CLI and the service stamp them into every job)"
+        )

@@ -33,7 +33,7 @@ class _Replay:
         tested = self.job.score_test and full
         return RunResult(
             run_id=self.job.run_id, seed=self.job.loop_settings.seed, settings=self.job.settings,
-            optimizer=self.job.optimizer or "table", task_options={}, best_val=self.run.best_val(self.iteration),
+            optimizer=self.job.optimizer, task_options={}, best_val=self.run.best_val(self.iteration),
             test=self.run.test if tested else None,
             curve=tuple((i, v) for i, v in enumerate(self.run.curve[: self.iteration + 1])),
             test_curve=tuple(tuple(p) for p in self.run.test_curve) if tested else (),  # type: ignore[misc]

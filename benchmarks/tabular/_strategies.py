@@ -10,6 +10,8 @@ import numpy as np
 
 from autoloop.controller import Budget, Controller, LoopPlan, SearchSpace
 from autoloop.controller._study import make_sampler
+from autoloop.executors import RunTemplate
+from autoloop.llm import Endpoint, LLMConfig
 from autoloop.tasks import Metric
 from benchmarks.tabular._executor import TableExecutor
 from benchmarks.tabular._table import KNOBS, Setting, TaskTable
@@ -118,8 +120,10 @@ def controller(
         return order[slot % len(order)]
 
     executor = TableExecutor(table, seed_index, parallel=2)
+    # "table": the optimizer the replays stand for; no endpoint, whatever the environment.
+    template = RunTemplate(task=table.task, data_dir=None, task_options={}, optimizer="table", endpoint=Endpoint.of(LLMConfig()))
     ctl = Controller(
-        table.task, executor=executor, budget=Budget(iterations=budget), space=SearchSpace(table.space()),
+        template, executor=executor, budget=Budget(iterations=budget), space=SearchSpace(table.space()),
         plan=LoopPlan(iterations=table.iterations), seeds=config.seeds, top_k=config.top_k,
         final_seeds=config.final_seeds, parallel=2, sampler=config.sampler, pruner=config.pruner,
         seed=sampler_seed, metric=Metric("score"),

@@ -19,16 +19,16 @@ from pathlib import Path
 
 from autoloop.cli._output import progress_bar
 from autoloop.controller import SearchSpace
-from autoloop.executors import LocalExecutor, RunResult
-from autoloop.executors import LoopJob
-from autoloop.tasks import TaskInfo, get_task
+from autoloop.executors import LocalExecutor, LoopJob, RunResult, resolve_template
+from autoloop.tasks import TaskInfo
 
 TABLE = Path(__file__).with_name("table.jsonl")
 
 
 def grid_jobs(task: str, *, data: str | None, seeds: int, iterations: int, optimizer: str, space: str | None) -> list[LoopJob]:
     """One job per (setting, seed) of the task's declared grid (restricted by ``space``)."""
-    built = get_task(task, data_dir=data)
+    template = resolve_template(task, data_dir=data, optimizer=optimizer)
+    built = template.build_task()
     info = TaskInfo.of(built)
     built.close()
     jobs = []
@@ -36,7 +36,7 @@ def grid_jobs(task: str, *, data: str | None, seeds: int, iterations: int, optim
         for seed in range(seeds):
             settings = {**setting, "iterations": iterations, "seed": seed}
             run_id = "-".join(str(v) for v in (task.replace(":", "."), *setting.values(), f"s{seed}"))
-            jobs.append(LoopJob(run_id=run_id, task=task, data_dir=data, settings=settings, optimizer=optimizer))
+            jobs.append(template.job(run_id, settings, score_test=True))
     return jobs
 
 

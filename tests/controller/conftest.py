@@ -35,7 +35,7 @@ register_task(
     TaskFamily(
         "counting",
         ("linear", "slow", "crash"),
-        lambda variant, data_dir: CountingToyTask(0.005 if variant == "slow" else 0.0, crash=variant == "crash"),
+        lambda variant, data_dir, options: CountingToyTask(0.005 if variant == "slow" else 0.0, crash=variant == "crash"),
         lambda variant: TaskInfo.of(CountingToyTask),
     )
 )

@@ -15,13 +15,14 @@ from autoloop.errors import ConfigError
 from autoloop.executors import LocalExecutor
 from autoloop.tasks import TaskInfo
 from tests.controller.conftest import CountingToyTask
+from tests.toy_task import local_template
 
 SPACE = "batch_size=1,2,4;memory=0,3"
 
 
 def _controller(executor, budget=300, task="counting:linear", **kwargs) -> Controller:
     space = SearchSpace.from_task(TaskInfo.of(CountingToyTask), kwargs.pop("spec", SPACE))
-    return Controller(task, executor=executor, budget=Budget(iterations=budget), space=space,
+    return Controller(local_template(task), executor=executor, budget=Budget(iterations=budget), space=space,
                       plan=LoopPlan(iterations=kwargs.pop("iterations", 6)), **kwargs)
 
 
@@ -74,7 +75,7 @@ def test_a_budget_too_small_for_one_trial_and_the_final_stage_is_refused():
 
 def test_seconds_budget_ends_the_search_and_still_rechecks():
     with LocalExecutor(jobs=0) as ex:
-        ctl = Controller("counting:linear", executor=ex, budget=Budget(seconds=0.01), plan=LoopPlan(iterations=4))
+        ctl = Controller(local_template("counting:linear"), executor=ex, budget=Budget(seconds=0.01), plan=LoopPlan(iterations=4))
         rec = ctl.run()
     assert rec.stop_reason == "seconds"
     assert rec.test.n == 3

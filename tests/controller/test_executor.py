@@ -6,13 +6,12 @@ import time
 
 import pytest
 
-from autoloop.executors import LocalExecutor, RunEvent
-from autoloop.executors import LoopJob
+from autoloop.executors import LocalExecutor, LoopJob, RunEvent
+from tests.toy_task import local_job
 
 
 def _job(run_id: str, iterations: int = 3, *, score_test: bool = False, task: str = "toy:linear") -> LoopJob:
-    settings = {"starting_artifact": "start", "batch_size": 2, "iterations": iterations, "seed": 1}
-    return LoopJob(run_id=run_id, task=task, settings=settings, optimizer="local", score_test=score_test)
+    return local_job(run_id, task, score_test=score_test, batch_size=2, iterations=iterations, seed=1)
 
 
 def _collect(executor: LocalExecutor, n_runs: int, timeout_s: float = 120.0) -> list[RunEvent]:

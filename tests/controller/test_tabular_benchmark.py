@@ -28,12 +28,11 @@ def test_replayed_controller_is_charged_the_iterations_it_consumed(tmp_path):
 
 
 def test_table_executor_stops_a_run_at_its_next_iteration(tmp_path):
-    from autoloop.executors import LoopJob
+    from tests.toy_task import local_job
 
     table = load(_table(tmp_path))["counting:linear"]
     ex = TableExecutor(table, lambda seed: seed, parallel=1)
-    settings = {"starting_artifact": "start", "credit_horizon": 1, "batch_size": 2, "iterations": 4, "seed": 1}
-    ex.submit(LoopJob(run_id="x", task="counting:linear", settings=settings, score_test=False))
+    ex.submit(local_job("x", "counting:linear", score_test=False, credit_horizon=1, batch_size=2, iterations=4, seed=1))
     assert [e.kind for e in ex.events(0)] == ["progress"]
     ex.stop("x")
     (done,) = ex.events(0)

@@ -55,9 +55,11 @@ class Cluster:
         self.service: subprocess.Popen[bytes] | None = None
         self.workers: list[subprocess.Popen[bytes]] = []
 
-    def _spawn(self, *args: str, log: str) -> subprocess.Popen[bytes]:
+    def _spawn(self, *args: str, log: str, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
         with open(self.home / log, "ab") as out:  # the child keeps its own copy of the descriptor
-            return subprocess.Popen([sys.executable, "-c", CLI, *args], env=self.env, cwd=REPO, stdout=out, stderr=subprocess.STDOUT)
+            return subprocess.Popen(
+                [sys.executable, "-c", CLI, *args], env=env or self.env, cwd=REPO, stdout=out, stderr=subprocess.STDOUT
+            )
 
     def start_service(self, timeout_s: float = 60) -> None:
         """Start ``autoloop serve`` and wait until ``/healthz`` answers."""
@@ -88,11 +90,11 @@ class Cluster:
             self.service.wait()
             self.service = None
 
-    def start_worker(self, processes: int = 2) -> subprocess.Popen[bytes]:
-        """``autoloop worker`` with fast heartbeats and clean-ups."""
+    def start_worker(self, processes: int = 2, *, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+        """``autoloop worker`` with fast heartbeats and clean-ups (``env``: its own environment, default the cluster's)."""
         proc = self._spawn(
             "-v", "worker", "--processes", str(processes), "--job-monitoring-interval", "1", "--maintenance-interval", "2",
-            log="worker.log",
+            log="worker.log", env=env,
         )
         self.workers.append(proc)
         return proc

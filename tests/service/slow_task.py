@@ -26,4 +26,4 @@ class SlowToyTask(ToyTask):
         return super().rollout(artifact, instance, horizon)
 
 
-register_task(TaskFamily("slowtoy", ("linear",), lambda variant, data_dir: SlowToyTask(), lambda variant: TaskInfo.of(SlowToyTask)))
+register_task(TaskFamily("slowtoy", ("linear",), lambda variant, data_dir, options: SlowToyTask(), lambda variant: TaskInfo.of(SlowToyTask)))

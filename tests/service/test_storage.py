@@ -17,6 +17,7 @@ import redis as redis_lib
 
 from autoloop.executors import RunEvent, RunResult
 from autoloop.executors import LoopJob
+from tests.toy_task import local_job
 from autoloop.loop import Progress
 from autoloop.executors import RQExecutor
 from autoloop.executors._events import EventPublisher
@@ -33,7 +34,7 @@ def server() -> Iterator[EmbeddedRedis]:
 
 
 def _job(run_id: str) -> LoopJob:
-    return LoopJob(run_id=run_id, task="toy:linear", settings={"starting_artifact": "start", "iterations": 2}, optimizer="local")
+    return local_job(run_id, iterations=2)
 
 
 def _result(run_id: str, best_val: float) -> RunResult:

@@ -8,8 +8,8 @@ import pytest
 
 from autoloop.cli import main
 from autoloop.errors import ConfigError, UnknownNameError
-from autoloop.tasks import get_task, task_families
-from autoloop.tasks.atari import GAMES, AtariTask, Protocol
+from autoloop.tasks import get_task, task_families, task_options
+from autoloop.tasks.atari import GAMES, LOOP_PROTOCOL, AtariTask, Protocol
 
 PAPER = {
     "Pong": (400, "10x4000"),
@@ -38,9 +38,15 @@ def test_games_declare_the_paper_horizons_and_protocols():
         assert AtariTask(name, protocol="paper").protocol == Protocol.parse(protocol)
 
 
-def test_protocol_comes_from_the_argument_or_the_environment(monkeypatch):
+def test_protocol_is_resolved_from_the_environment_once_and_the_task_reads_only_its_options(monkeypatch):
     monkeypatch.setenv("AUTOLOOP_ATARI_PROTOCOL", "2x50")
-    assert AtariTask("Freeway").protocol == Protocol(2, 50)
+    assert task_options("atari:Freeway") == {"protocol": "2x50"}
+    assert AtariTask("Freeway").protocol == LOOP_PROTOCOL  # the class default ignores the environment
+    assert get_task("atari:Freeway", options={"protocol": "1x20"}).protocol == Protocol(1, 20)
+    with pytest.raises(ConfigError, match=r"missing \['protocol'\]"):
+        get_task("atari:Freeway")
+    monkeypatch.setenv("AUTOLOOP_ATARI_PROTOCOL", "paper")
+    assert task_options("atari:Freeway") == {"protocol": "3x2500"}
     assert AtariTask("Freeway", protocol="paper").protocol == Protocol(3, 2500)
     with pytest.raises(ConfigError, match="EPISODESxSTEPS"):
         AtariTask("Freeway", protocol="lots")
@@ -138,6 +144,7 @@ def test_cli_runs_a_pong_loop_with_a_multi_step_horizon(capsys, monkeypatch):
     result = json.loads(capsys.readouterr().out)
     assert [point[0] for point in result["curve"]] == [0, 1, 2]
     assert result["settings"]["credit_horizon"] == 400 and result["test"] is not None
+    assert result["task_options"] == {"protocol": "1x150"} and result["optimizer"] == "local"
 
 
 def test_unknown_game_is_rejected_with_the_list():

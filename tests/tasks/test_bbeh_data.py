@@ -8,7 +8,7 @@ import pytest
 
 from autoloop.cli import main
 from autoloop.errors import ConfigError, DataError
-from autoloop.tasks import get_task, task_families
+from autoloop.tasks import get_task, task_families, task_options
 from autoloop.tasks.bbeh import PAPER_TASKS, load_examples, split_examples, task_dir
 
 ENDPOINT_VARS = (
@@ -84,7 +84,7 @@ def test_data_dir_comes_from_the_environment(shared_data, monkeypatch):
 
 def test_without_an_endpoint_get_task_fails_at_once_naming_the_settings(no_endpoint, shared_data):
     with pytest.raises(ConfigError, match="AUTOLOOP_EXECUTOR_BASE_URL.*AUTOLOOP_EXECUTOR_MODEL.*OPENAI_BASE_URL"):
-        get_task("bbeh:boolean_expressions", data_dir=shared_data)
+        task_options("bbeh:boolean_expressions")
 
 
 def test_cli_run_without_an_endpoint_exits_2_with_the_settings_to_provide(no_endpoint, shared_data, capsys):
@@ -99,3 +99,18 @@ def test_cli_lists_bbeh_tasks_with_batch_sizes_1_3_5(capsys):
     rows = {r["task"]: r for r in json.loads(capsys.readouterr().out)}
     assert rows["bbeh:linguini"]["batch_sizes"] == [1, 3, 5]
     assert rows["bbeh:linguini"]["artifacts"] == ["default", "final_answer"]
+
+
+def test_options_carry_the_executor_endpoint_with_a_key_reference_never_the_key(no_endpoint, shared_data, monkeypatch):
+    monkeypatch.setenv("AUTOLOOP_EXECUTOR_BASE_URL", "http://127.0.0.1:9/v1")
+    monkeypatch.setenv("AUTOLOOP_EXECUTOR_API_KEY", "sk-executor-key")
+    monkeypatch.setenv("AUTOLOOP_EXECUTOR_CONCURRENCY", "3")
+    options = task_options("bbeh:boolean_expressions")
+    assert options["concurrency"] == 3 and options["executor"]["api_key_ref"] == "env:AUTOLOOP_EXECUTOR_API_KEY"
+    assert "sk-executor-key" not in json.dumps(options)
+    task = get_task("bbeh:boolean_expressions", data_dir=shared_data, options=options)
+    assert task.executor.config.api_key == "sk-executor-key" and task.executor.concurrency == 3
+    assert task.executor.config.base_url == "http://127.0.0.1:9/v1" and task.executor.config.temperature == 0.0
+    task.close()
+    with pytest.raises(ConfigError, match=r"missing \['concurrency', 'executor'\]"):
+        get_task("bbeh:boolean_expressions", data_dir=shared_data)

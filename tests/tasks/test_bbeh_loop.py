@@ -22,7 +22,7 @@ from autoloop.llm import LLMConfig
 from autoloop.loop import LoopRun, batch_for
 from autoloop.optimizers import create_optimizer
 from autoloop.settings import LoopSettings
-from autoloop.tasks.bbeh import BBEHTask, ExecutorLLM, executor_config, load_examples, task_dir
+from autoloop.tasks.bbeh import BBEHTask, ExecutorLLM, executor_concurrency, load_examples, task_dir
 from tests.fake_openai import FakeOpenAI, Reply
 
 pytestmark = pytest.mark.integration
@@ -70,7 +70,7 @@ def bbeh_server(shared_data):
 
 
 def _task(server: BBEHServer, shared_data, cache_dir) -> BBEHTask:
-    config = executor_config(model=EXECUTOR_MODEL, base_url=server.server.base_url)
+    config = LLMConfig(model=EXECUTOR_MODEL, base_url=server.server.base_url, temperature=0.0)
     return BBEHTask(VARIANT, shared_data, executor=ExecutorLLM(config, concurrency=4, cache_dir=cache_dir))
 
 
@@ -190,7 +190,7 @@ def test_executor_runs_requests_concurrently_up_to_the_limit(shared_data, tmp_pa
         return Reply.text(f"Answer: {len(body['messages'][1]['content'])}")
 
     with FakeOpenAI(slow) as server:
-        executor = ExecutorLLM(executor_config(model=EXECUTOR_MODEL, base_url=server.base_url), concurrency=4, cache_dir=tmp_path)
+        executor = ExecutorLLM(LLMConfig(model=EXECUTOR_MODEL, base_url=server.base_url, temperature=0.0), concurrency=4, cache_dir=tmp_path)
         completions = executor.complete("p", questions)
     assert peak == 4
     assert [c.text for c in completions] == [f"Answer: {len(q)}" for q in questions]  # in input order
@@ -199,15 +199,20 @@ def test_executor_runs_requests_concurrently_up_to_the_limit(shared_data, tmp_pa
 
 def test_an_executor_endpoint_failure_is_an_error_naming_the_executor_settings(tmp_path):
     with FakeOpenAI(script=[Reply.error(400, "model not found")]) as server:
-        executor = ExecutorLLM(executor_config(model=EXECUTOR_MODEL, base_url=server.base_url), cache_dir=tmp_path)
+        executor = ExecutorLLM(LLMConfig(model=EXECUTOR_MODEL, base_url=server.base_url, temperature=0.0), cache_dir=tmp_path)
         with pytest.raises(OptimizerError, match="BBEH executor LLM failed.*model not found.*AUTOLOOP_EXECUTOR_BASE_URL"):
             executor.complete("p", ["q"])
     assert executor.usage.calls == 0 and executor.cache.get("anything") is None
 
 
-@pytest.mark.parametrize(("env", "arg", "match"), [("lots", None, "AUTOLOOP_EXECUTOR_CONCURRENCY must be a whole number"), ("8", 0, "concurrency must be >= 1")])
-def test_a_bad_executor_concurrency_is_a_config_error_naming_it(tmp_path, monkeypatch, env, arg, match):
+@pytest.mark.parametrize("env", ["lots", "0"])
+def test_a_bad_executor_concurrency_variable_is_a_config_error_naming_it(monkeypatch, env):
     monkeypatch.setenv("AUTOLOOP_EXECUTOR_CONCURRENCY", env)
-    config = executor_config(model="m", base_url="http://127.0.0.1:9", api_key="k")
-    with pytest.raises(ConfigError, match=match):
-        ExecutorLLM(config, concurrency=arg, cache_dir=tmp_path)
+    with pytest.raises(ConfigError, match="AUTOLOOP_EXECUTOR_CONCURRENCY must be a whole number"):
+        executor_concurrency()
+
+
+def test_an_explicit_zero_concurrency_is_rejected(tmp_path):
+    config = LLMConfig(model="m", base_url="http://127.0.0.1:9", api_key="k")
+    with pytest.raises(ConfigError, match="concurrency must be >= 1"):
+        ExecutorLLM(config, concurrency=0, cache_dir=tmp_path)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -43,9 +42,9 @@ per seed and scores the mean episode return.
 
 
 def resolve_protocol(game: Game, protocol: Protocol | str | None) -> Protocol:
-    """``None`` -> ``$AUTOLOOP_ATARI_PROTOCOL`` or the short loop default; ``"paper"`` -> the game's own."""
+    """``None`` -> the short loop default; ``"paper"`` -> the game's own; ``"3x2500"`` -> parsed."""
     if protocol is None:
-        protocol = os.environ.get(PROTOCOL_ENV) or LOOP_PROTOCOL
+        protocol = LOOP_PROTOCOL
     if isinstance(protocol, Protocol):
         return protocol
     if protocol.strip().lower() == "paper":
@@ -67,7 +66,8 @@ class AtariTask(Task):
     Args:
         game: One of ``GAMES`` (``Pong``, ``Breakout``, ...).
         protocol: Evaluation protocol (``Protocol``, ``"3x2500"`` or ``"paper"``); default
-            ``$AUTOLOOP_ATARI_PROTOCOL`` or ``LOOP_PROTOCOL`` (1x1000).
+            ``LOOP_PROTOCOL`` (1x1000). Jobs carry the one ``$AUTOLOOP_ATARI_PROTOCOL`` named
+            where the study was created (the family's ``options``).
         split_sizes: Seeds per split; default 8 train, 3 val, 5 test.
         budget_chars: Text budget of one trace shown to the optimizer.
     """

@@ -2,17 +2,23 @@
 
 Registers the ``bbeh`` family. The paper's eight tasks are declared; any other BBEH task in
 the data folder loads too (``bbeh:<task>``). Building a task needs an executor endpoint
-(``AUTOLOOP_EXECUTOR_*`` or the optimizer's ``OPENAI_*`` settings) and the data folder
-(``--data`` or ``AUTOLOOP_DATA``).
+(``AUTOLOOP_EXECUTOR_*`` or the optimizer's ``OPENAI_*`` settings, read where the study or run
+is created and carried by every job as the task options ``executor`` and ``concurrency``) and
+the data folder (``--data`` or ``AUTOLOOP_DATA``).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-from autoloop.tasks._registry import TaskFamily, TaskInfo, register_task
+from pydantic import ValidationError
+
+from autoloop.errors import ConfigError
+from autoloop.llm import Endpoint
+from autoloop.tasks._registry import TaskFamily, TaskInfo, check_options, register_task
 from autoloop.tasks.bbeh._data import PAPER_TASKS, Example, check_variant, load_examples, split_examples, task_dir
-from autoloop.tasks.bbeh._executor import Completion, ExecutorLLM, executor_config, require_executor
+from autoloop.tasks.bbeh._executor import Completion, ExecutorLLM, executor_concurrency, executor_endpoint, require_executor
 from autoloop.tasks.bbeh._scoring import extract_final_answer, fuzzy_match, is_correct
 from autoloop.tasks.bbeh._task import UPDATES, BBEHTask
 
@@ -23,7 +29,8 @@ __all__ = [
     "Completion",
     "Example",
     "ExecutorLLM",
-    "executor_config",
+    "executor_concurrency",
+    "executor_endpoint",
     "extract_final_answer",
     "fuzzy_match",
     "is_correct",
@@ -34,10 +41,21 @@ __all__ = [
 ]
 
 
-def _create(variant: str, data_dir: Path | None) -> BBEHTask:
+def _options(variant: str) -> dict[str, Any]:
+    """The executor endpoint (key by reference) and concurrency, from the environment."""
     check_variant(variant)
+    return {"executor": executor_endpoint().model_dump(), "concurrency": executor_concurrency()}
+
+
+def _create(variant: str, data_dir: Path | None, options: dict[str, Any]) -> BBEHTask:
+    check_variant(variant)
+    check_options(f"bbeh:{variant}", options, ("concurrency", "executor"))
+    try:
+        endpoint = Endpoint.model_validate(options["executor"])
+    except ValidationError as exc:
+        raise ConfigError(f"bbeh:{variant}: malformed task option 'executor': {exc}") from None
     # The endpoint is checked first, so a run without one stops before any other work.
-    executor = ExecutorLLM(executor_config())
+    executor = ExecutorLLM(endpoint.to_config(), concurrency=options["concurrency"])
     return BBEHTask(variant, data_dir, executor=executor)
 
 
@@ -46,4 +64,4 @@ def _describe(variant: str) -> TaskInfo:
     return TaskInfo.of(BBEHTask)
 
 
-FAMILY = register_task(TaskFamily("bbeh", PAPER_TASKS, _create, _describe, open_variants=True))
+FAMILY = register_task(TaskFamily("bbeh", PAPER_TASKS, _create, _describe, open_variants=True, options=_options))

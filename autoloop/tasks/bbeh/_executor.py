@@ -1,7 +1,8 @@
 """The executor LLM: answers BBEH questions under a candidate prompt, concurrently and cached.
 
 Its endpoint is configured apart from the optimizer's (``AUTOLOOP_EXECUTOR_*``), falling back
-to the optimizer's settings (``AUTOLOOP_LLM_*`` / ``OPENAI_*``) for anything not set.
+to the optimizer's settings (``AUTOLOOP_LLM_*`` / ``OPENAI_*``) for anything not set. Those
+variables are read where a study or run is planned (``executor_endpoint``); jobs carry the result.
 """
 
 from __future__ import annotations
@@ -10,13 +11,11 @@ import os
 import threading
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 from autoloop.errors import ConfigError, OptimizerError
-from autoloop.llm import LLMConfig
-from autoloop.llm import ChatClient
-from autoloop.llm import Usage
+from autoloop.llm import ChatClient, Endpoint, LLMConfig, Usage, secret_ref
 from autoloop.tasks.bbeh._cache import CachedReply, ReplyCache, cache_key, default_cache_dir
 
 ENV_MODEL = "AUTOLOOP_EXECUTOR_MODEL"
@@ -26,24 +25,50 @@ ENV_CONCURRENCY = "AUTOLOOP_EXECUTOR_CONCURRENCY"
 DEFAULT_TEMPERATURE = 0.0
 DEFAULT_TIMEOUT_S = 300.0  # BBEH answers come after long reasoning
 DEFAULT_CONCURRENCY = 8
+NO_ENDPOINT = (
+    "BBEH tasks call an executor LLM, and no endpoint is configured: set "
+    f"{ENV_BASE_URL} (with {ENV_MODEL} and, if needed, {ENV_API_KEY}), or OPENAI_BASE_URL / "
+    "OPENAI_API_KEY (AUTOLOOP_LLM_BASE_URL / AUTOLOOP_LLM_API_KEY), which the optimizer shares"
+)
 
 
-def executor_config(**overrides: object) -> LLMConfig:
+def executor_endpoint() -> Endpoint:
     """The executor's endpoint: ``AUTOLOOP_EXECUTOR_*`` variables over the optimizer's settings.
 
-    Sampling defaults to temperature 0 and requests may take up to 300 s; explicit
-    ``overrides`` win when not None.
+    Read where a study or run is planned, once; sampling at temperature 0, requests may take
+    up to 300 s; the key is referenced (``env:AUTOLOOP_EXECUTOR_API_KEY`` or the optimizer's).
+
+    Raises:
+        ConfigError: No endpoint or key is configured.
     """
-    shared = LLMConfig.from_env()
-    own = {
+    shared = Endpoint.from_env()
+    own_key = os.environ.get(ENV_API_KEY)
+    endpoint = shared.model_copy(update={
         "model": os.environ.get(ENV_MODEL) or shared.model,
         "base_url": os.environ.get(ENV_BASE_URL) or shared.base_url,
-        "api_key": os.environ.get(ENV_API_KEY) or shared.api_key,
+        "api_key_ref": secret_ref("env", ENV_API_KEY) if own_key else shared.api_key_ref,
         "temperature": DEFAULT_TEMPERATURE,
         "timeout_s": DEFAULT_TIMEOUT_S,
-    }
-    own.update({k: v for k, v in overrides.items() if v is not None})
-    return replace(shared, **own)
+    })
+    if not endpoint.configured:
+        raise ConfigError(NO_ENDPOINT)
+    return endpoint
+
+
+def executor_concurrency() -> int:
+    """``$AUTOLOOP_EXECUTOR_CONCURRENCY``, or the default, checked.
+
+    Raises:
+        ConfigError: Not a whole number >= 1.
+    """
+    raw = os.environ.get(ENV_CONCURRENCY) or str(DEFAULT_CONCURRENCY)
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{ENV_CONCURRENCY} must be a whole number >= 1, got {raw!r}") from None
+    if value < 1:
+        raise ConfigError(f"{ENV_CONCURRENCY} must be a whole number >= 1, got {raw!r}")
+    return value
 
 
 def require_executor(config: LLMConfig) -> LLMConfig:
@@ -53,20 +78,8 @@ def require_executor(config: LLMConfig) -> LLMConfig:
         ConfigError: No endpoint or key is configured.
     """
     if not config.configured:
-        raise ConfigError(
-            "BBEH tasks call an executor LLM, and no endpoint is configured: set "
-            f"{ENV_BASE_URL} (with {ENV_MODEL} and, if needed, {ENV_API_KEY}), or OPENAI_BASE_URL / "
-            "OPENAI_API_KEY (AUTOLOOP_LLM_BASE_URL / AUTOLOOP_LLM_API_KEY), which the optimizer shares"
-        )
+        raise ConfigError(NO_ENDPOINT)
     return config
-
-
-def _env_concurrency() -> int:
-    raw = os.environ.get(ENV_CONCURRENCY) or str(DEFAULT_CONCURRENCY)
-    try:
-        return int(raw)
-    except ValueError:
-        raise ConfigError(f"{ENV_CONCURRENCY} must be a whole number >= 1, got {raw!r}") from None
 
 
 @dataclass(frozen=True)
@@ -83,7 +96,7 @@ class ExecutorLLM:
     """Answers questions under a prompt: the prompt as system message, the question as user message.
 
     Args:
-        config: The executor's endpoint, model and temperature (see ``executor_config``).
+        config: The executor's endpoint, model and temperature (see ``executor_endpoint``).
         concurrency: Requests in flight at most.
         cache_dir: Folder of the reply cache (default ``$AUTOLOOP_CACHE_DIR`` or ``~/.cache/autoloop``).
 
@@ -91,9 +104,9 @@ class ExecutorLLM:
         cache_hits: Replies served from the cache.
     """
 
-    def __init__(self, config: LLMConfig, *, concurrency: int | None = None, cache_dir: Path | None = None) -> None:
+    def __init__(self, config: LLMConfig, *, concurrency: int = DEFAULT_CONCURRENCY, cache_dir: Path | None = None) -> None:
         self.config = require_executor(config)
-        self.concurrency = concurrency if concurrency is not None else _env_concurrency()
+        self.concurrency = concurrency
         if self.concurrency < 1:
             raise ConfigError(f"executor concurrency must be >= 1, got {self.concurrency}; check {ENV_CONCURRENCY}")
         self.cache = ReplyCache(cache_dir or default_cache_dir())

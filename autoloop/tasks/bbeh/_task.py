@@ -39,7 +39,7 @@ class BBEHTask(Task):
     Args:
         variant: BBEH task name, e.g. ``dyck_languages``.
         data_dir: Folder holding ``bbeh_<variant>/task.json`` (or ``$AUTOLOOP_DATA``).
-        executor: Calls the executor LLM (built from the environment by the registry).
+        executor: Calls the executor LLM (built from the task options by the registry).
         n_train: Train examples, taken first in dataset order.
         n_val: Validation examples, taken next; the rest is test.
 

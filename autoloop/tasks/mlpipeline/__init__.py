@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from autoloop.errors import UnknownNameError
-from autoloop.tasks._registry import TaskFamily, TaskInfo, register_task
+from autoloop.tasks._registry import TaskFamily, TaskInfo, check_options, register_task
 from autoloop.tasks.mlpipeline._data import DATASETS, make_splits, resolve_data_dir
 from autoloop.tasks.mlpipeline._feedback import feedback_text
 from autoloop.tasks.mlpipeline._task import TASKS, HousePricesTask, MLPipelineTask, SpaceshipTitanicTask
@@ -28,7 +29,8 @@ def _task_class(variant: str) -> type[MLPipelineTask]:
     return TASKS[variant]
 
 
-def _create(variant: str, data_dir: Path | None) -> MLPipelineTask:
+def _create(variant: str, data_dir: Path | None, options: dict[str, Any]) -> MLPipelineTask:
+    check_options(f"mlpipeline:{variant}", options, ())
     return _task_class(variant)(data_dir)
 
 

@@ -1,0 +1,66 @@
+"""A study's run template, resolved once when a tenant creates the study.
+
+The service's own environment configures the operator's endpoint (and task options such as
+the Atari protocol); a tenant may name its own. Keys go to the study's secrets in Redis and
+the template (stored with the study, stamped into every job) carries only ``secret:``
+references, which the workers resolve.
+"""
+
+from __future__ import annotations
+
+from autoloop.executors import RunTemplate, resolve_template
+from autoloop.llm import (
+    DEFAULT_MODEL,
+    SECRET_SCHEME,
+    Endpoint,
+    LLMConfig,
+    resolve_secret,
+    secret_ref,
+)
+from autoloop.redisdb import StudySecrets
+from autoloop.service._models import LLMOptions, StudyCreate
+
+# The study secret that holds the tenant's own API key.
+TENANT_KEY = "tenant"
+
+
+def tenant_endpoint(options: LLMOptions, operator: Endpoint, key_ref: str | None) -> Endpoint:
+    """The endpoint a study calls.
+
+    A tenant who names a ``base_url`` gets exactly its own key there, or none: the
+    operator's key never goes to a server the tenant chose. Otherwise the operator's
+    endpoint, with the tenant's model and key where given.
+
+    Args:
+        options: The tenant's endpoint options.
+        operator: The service's endpoint (``Endpoint.from_env()``).
+        key_ref: Reference to the tenant's key, if it gave one.
+    """
+    if options.base_url:
+        return Endpoint.of(LLMConfig(model=options.model or DEFAULT_MODEL, base_url=options.base_url), api_key_ref=key_ref)
+    return operator.model_copy(update={"model": options.model or operator.model, "api_key_ref": key_ref or operator.api_key_ref})
+
+
+def study_template(request: StudyCreate, study_id: str, secrets: StudySecrets) -> RunTemplate:
+    """Resolve the template of a new study and store the keys it references under the study.
+
+    Raises:
+        UnknownNameError: Unknown task or optimizer.
+        ConfigError: ``llm`` without an endpoint, or a malformed task option in the service's environment.
+    """
+    tenant_key = request.llm.api_key.get_secret_value() if request.llm.api_key else None
+    tenant_ref = secret_ref(SECRET_SCHEME, StudySecrets.secret_id(study_id, TENANT_KEY)) if tenant_key else None
+    endpoint = tenant_endpoint(request.llm, Endpoint.from_env(), tenant_ref)
+    template = resolve_template(request.task, data_dir=request.data_dir, optimizer=request.optimizer, endpoint=endpoint)
+    # Stored only once the template resolved: a rejected request leaves no secret behind.
+    if tenant_key:
+        secrets.put(study_id, TENANT_KEY, tenant_key)
+
+    def stored(ref: str) -> str:
+        scheme, _, name = ref.partition(":")
+        if scheme != "env":  # already a study secret
+            return ref
+        value = resolve_secret(ref)  # the operator's key, from the service's environment
+        return secret_ref(SECRET_SCHEME, secrets.put(study_id, name, value or ""))
+
+    return template.with_key_refs(stored)
