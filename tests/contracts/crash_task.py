@@ -24,4 +24,4 @@ class CrashTask(ToyTask):
         return super().rollout(artifact, instance, horizon)
 
 
-register_task(TaskFamily("crash", ("train",), lambda variant, data_dir: CrashTask(), lambda variant: TaskInfo.of(CrashTask)))
+register_task(TaskFamily("crash", ("train",), lambda variant, data_dir, options: CrashTask(), lambda variant: TaskInfo.of(CrashTask)))

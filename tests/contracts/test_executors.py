@@ -16,6 +16,7 @@ import pytest
 from rq import Queue
 
 import tests.contracts.crash_task  # noqa: F401 - registers crash:train (spawned workers preload it too)
+from tests.toy_task import local_job
 from autoloop.executors import LocalExecutor, LoopJob, RQExecutor
 from autoloop.redisdb import EmbeddedRedis, keys
 from autoloop.testing.executors import ExecutorCase, ExecutorContract
@@ -31,8 +32,7 @@ CLI = "from autoloop.cli import main; raise SystemExit(main())"
 
 def loop_job(run_id: str, seed: int, *, task: str = "toy:linear", iterations: int = SHORT) -> LoopJob:
     """The one place these tests build a job payload."""
-    settings = {"starting_artifact": "start", "iterations": iterations, "seed": seed}
-    return LoopJob(run_id=run_id, task=task, settings=settings, optimizer="local", score_test=False)
+    return local_job(run_id, task, score_test=False, iterations=iterations, seed=seed)
 
 
 def _long(run_id: str, seed: int) -> LoopJob:

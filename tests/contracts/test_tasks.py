@@ -14,8 +14,7 @@ from typing import Any
 import pytest
 
 import tests.service.slow_task  # noqa: F401 - registers slowtoy:linear
-from autoloop.tasks import Task, get_task, task_families
-from autoloop.tasks.atari import PROTOCOL_ENV
+from autoloop.tasks import Task, get_task, task_families, task_options
 from autoloop.tasks.bbeh import load_examples, task_dir
 from autoloop.tasks.bbeh._cache import ENV_CACHE_DIR
 from autoloop.tasks.bbeh._executor import ENV_BASE_URL, ENV_MODEL
@@ -30,14 +29,12 @@ OPTIONS: dict[str, dict[str, Any]] = {"atari:Pong": {"protocol": "1x50"}}
 
 
 def build(name: str, *, data_dir: Path | None = None, options: dict[str, Any] | None = None, env: dict[str, str] | None = None) -> Task:
-    """The one place these tests build a task. Today the Atari protocol travels in
-    ``$AUTOLOOP_ATARI_PROTOCOL``; once ``TaskFamily.create`` takes ``options``, pass them there."""
+    """The one place these tests build a task: options resolved as the CLI resolves them (from
+    ``env``, at the edge), overridden by ``options``."""
     with pytest.MonkeyPatch.context() as mp:
         for key, value in (env or {}).items():
             mp.setenv(key, value)
-        if options and "protocol" in options:
-            mp.setenv(PROTOCOL_ENV, options["protocol"])
-        return get_task(name, data_dir=data_dir)
+        return get_task(name, data_dir=data_dir, options={**task_options(name), **(options or {})})
 
 
 class BBEHExecutor:

@@ -64,9 +64,9 @@ def test_suite_aggregation_by_normalized_score_and_rank():
 
 def test_space_from_a_built_task_keeps_per_variant_horizons():
     from autoloop.controller import SearchSpace
-    from autoloop.tasks import get_task
+    from autoloop.tasks import get_task, task_options
 
-    pong = get_task("atari:Pong")
+    pong = get_task("atari:Pong", options=task_options("atari:Pong"))
     try:
         assert SearchSpace.from_task(TaskInfo.of(pong)).choices["credit_horizon"] == (1, 400)
     finally:
