@@ -11,8 +11,6 @@ from autoloop.controller import (
     DEFAULT_ITERATIONS,
     DEFAULT_PRUNER,
     DEFAULT_SAMPLER,
-    PRUNERS,
-    SAMPLERS,
     Budget,
     Controller,
     LoopPlan,
@@ -20,11 +18,13 @@ from autoloop.controller import (
     SearchSpace,
     StudyStatus,
     SuiteResult,
+    pruner_names,
     run_suite,
+    sampler_names,
 )
 from autoloop.errors import ConfigError
 from autoloop.executors import LLMSpec, LocalExecutor
-from autoloop.tasks import Metric, TaskInfo, get_task
+from autoloop.tasks import Metric, describe_task, get_task
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -51,8 +51,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--val-interval", type=int, default=1, help="validate every N iterations (default: 1)")
     parser.add_argument("--patience", type=int, default=0, help="stop a run after N validations without gain (0 = never)")
     parser.add_argument("--memory", type=int, default=3, help="past attempts shown to the optimizer (default: 3)")
-    parser.add_argument("--sampler", choices=SAMPLERS, default=DEFAULT_SAMPLER, help=f"Optuna sampler (default: {DEFAULT_SAMPLER})")
-    parser.add_argument("--pruner", choices=PRUNERS, default=DEFAULT_PRUNER, help=f"Optuna pruner (default: {DEFAULT_PRUNER})")
+    parser.add_argument("--sampler", choices=sampler_names(), default=DEFAULT_SAMPLER, help=f"Optuna sampler (default: {DEFAULT_SAMPLER})")
+    parser.add_argument("--pruner", choices=pruner_names(), default=DEFAULT_PRUNER, help=f"Optuna pruner (default: {DEFAULT_PRUNER})")
     parser.add_argument("--storage", help="Optuna storage URL (default: in memory)")
     parser.add_argument("--study-name", help="study name in --storage (resumes an existing study)")
     parser.add_argument("--seed", type=int, default=0, help="sampler seed (default: 0)")
@@ -67,20 +67,23 @@ def run(args: argparse.Namespace) -> int:
     limits = (args.budget_iterations, args.budget_tokens, args.budget_seconds)
     budget = Budget(args.budget_iterations or (200 if limits == (None, None, None) else None), args.budget_tokens, args.budget_seconds)
     plan = LoopPlan(iterations=args.iterations, val_interval=args.val_interval, patience=args.patience, memory=args.memory)
+    infos = {task: describe_task(task) for task in tasks}
+    spaces = {task: SearchSpace.from_task(info, args.space) for task, info in infos.items()}
+    _check_data(tasks, args.data)
     with LocalExecutor(jobs=args.jobs) as executor:
-        def controller(task: str, space: SearchSpace | None, task_budget: Budget) -> Controller:
+        def controller(task: str, space: SearchSpace, task_budget: Budget) -> Controller:
             return Controller(
-                task, executor=executor, budget=task_budget, space=space, plan=plan, seeds=args.seeds, top_k=args.top_k,
-                final_seeds=args.final_seeds, parallel=max(args.jobs, 1), sampler=args.sampler, pruner=args.pruner,
+                task, info=infos[task], executor=executor, budget=task_budget, space=space, plan=plan, seeds=args.seeds,
+                top_k=args.top_k, final_seeds=args.final_seeds, parallel=max(args.jobs, 1), sampler=args.sampler, pruner=args.pruner,
                 optimizer=args.optimizer, llm=LLMSpec(model=args.model, base_url=args.base_url), data_dir=args.data,
                 storage=args.storage, study_name=_study_name(args.study_name, task, suite=bool(args.suite)), seed=args.seed,
                 on_status=_Bar(task, task_budget, enabled=True),
             )
 
         if args.suite:
-            result = run_suite(tasks, _spaces(tasks, args), budget, controller, aggregate=args.aggregate)
+            result = run_suite(tasks, spaces, budget, controller, aggregate=args.aggregate)
             return _show_suite(result, as_json=args.json)
-        recommendation = controller(tasks[0], _spaces(tasks, args)[tasks[0]], budget).run()
+        recommendation = controller(tasks[0], spaces[tasks[0]], budget).run()
     _show(recommendation, as_json=args.json)
     return 0
 
@@ -90,13 +93,11 @@ def _study_name(name: str | None, task: str, *, suite: bool) -> str | None:
     return f"{name}-{task}" if name and suite else name
 
 
-def _spaces(tasks: list[str], args: argparse.Namespace) -> dict[str, SearchSpace]:
-    spaces = {}
+def _check_data(tasks: list[str], data_dir: str | None) -> None:
+    """Build each task once here, so missing data or endpoints stop the command before any run
+    starts (the workers would report it too, but a suite's later task only after the earlier ones)."""
     for task in tasks:
-        built = get_task(task, data_dir=args.data)
-        spaces[task] = SearchSpace.from_task(TaskInfo.of(built), args.space)
-        built.close()
-    return spaces
+        get_task(task, data_dir=data_dir).close()
 
 
 class _Bar:

@@ -31,8 +31,14 @@ class StudyRecords:
     def __init__(self, client: redis.Redis) -> None:
         self.client = client
 
-    def create(self, owner: str, request: StudyCreate) -> str:
-        """Store a new study (state ``queued``) and mark it active; returns its id."""
+    def create(self, owner: str, request: StudyCreate, *, metric: Metric) -> str:
+        """Store a new study (state ``queued``) and mark it active; returns its id.
+
+        Args:
+            owner: Owner id of the token that submitted it.
+            request: The validated request.
+            metric: How the task's scores read (from ``describe_task``).
+        """
         study_id = secrets.token_hex(8)
         secret = {"api_key": request.llm.api_key.get_secret_value()} if request.llm.api_key else {}
         record = {
@@ -43,6 +49,8 @@ class StudyRecords:
             "request": json.dumps(request.public()),
             "secret": json.dumps(secret),
             "iteration_budget": request.budget.iterations,
+            "metric": metric.name,
+            "higher_is_better": int(metric.higher_is_better),
         }
         with self.client.pipeline(transaction=True) as pipe:
             pipe.hset(keys.study(study_id), mapping=record)
@@ -123,10 +131,6 @@ class StudyRecords:
             request=json.loads(raw["request"]),
             progress=self.progress(study_id, raw),
         )
-
-    def set_metric(self, study_id: str, metric: Metric) -> None:
-        """Record how the task's scores read (known once the controller has loaded the task)."""
-        self.client.hset(keys.study(study_id), mapping={"metric": metric.name, "higher_is_better": int(metric.higher_is_better)})
 
     def set_stage(self, study_id: str, stage: str, trials: dict[str, int]) -> None:
         """Record the controller's stage and trial counts."""

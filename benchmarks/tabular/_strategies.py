@@ -8,9 +8,8 @@ from statistics import mean
 
 import numpy as np
 
-from autoloop.controller import Budget, Controller, LoopPlan, SearchSpace
-from autoloop.controller._study import make_sampler
-from autoloop.tasks import Metric
+from autoloop.controller import Budget, Controller, LoopPlan, SearchSpace, make_sampler
+from autoloop.tasks import Metric, TaskInfo
 from benchmarks.tabular._executor import TableExecutor
 from benchmarks.tabular._table import KNOBS, Setting, TaskTable
 
@@ -118,11 +117,13 @@ def controller(
         return order[slot % len(order)]
 
     executor = TableExecutor(table, seed_index, parallel=2)
+    space = table.space()
+    # The recorded grid is the space; scores are the table's internal, higher-is-better values.
+    info = TaskInfo(*(tuple(space[k]) for k in KNOBS), Metric("score"))
     ctl = Controller(
-        table.task, executor=executor, budget=Budget(iterations=budget), space=SearchSpace(table.space()),
+        table.task, info=info, executor=executor, budget=Budget(iterations=budget), space=SearchSpace(space),
         plan=LoopPlan(iterations=table.iterations), seeds=config.seeds, top_k=config.top_k,
-        final_seeds=config.final_seeds, parallel=2, sampler=config.sampler, pruner=config.pruner,
-        seed=sampler_seed, metric=Metric("score"),
+        final_seeds=config.final_seeds, parallel=2, sampler=config.sampler, pruner=config.pruner, seed=sampler_seed,
     )
     rec = ctl.run()
     return tuple(rec.winner.settings[k] for k in KNOBS), executor.consumed, rec.stop_reason  # type: ignore[return-value]

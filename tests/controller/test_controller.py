@@ -11,17 +11,18 @@ from autoloop.controller import (
     SearchSpace,
     StudyStatus,
 )
-from autoloop.errors import ConfigError
+from autoloop.errors import ConfigError, RunFailedError
 from autoloop.executors import LocalExecutor
-from autoloop.tasks import TaskInfo
+from autoloop.tasks import Metric, describe_task
 from tests.controller.conftest import CountingToyTask
 
 SPACE = "batch_size=1,2,4;memory=0,3"
 
 
 def _controller(executor, budget=300, task="counting:linear", **kwargs) -> Controller:
-    space = SearchSpace.from_task(TaskInfo.of(CountingToyTask), kwargs.pop("spec", SPACE))
-    return Controller(task, executor=executor, budget=Budget(iterations=budget), space=space,
+    info = describe_task(task)
+    space = SearchSpace.from_task(info, kwargs.pop("spec", SPACE))
+    return Controller(task, info=info, executor=executor, budget=Budget(iterations=budget), space=space,
                       plan=LoopPlan(iterations=kwargs.pop("iterations", 6)), **kwargs)
 
 
@@ -74,7 +75,27 @@ def test_a_budget_too_small_for_one_trial_and_the_final_stage_is_refused():
 
 def test_seconds_budget_ends_the_search_and_still_rechecks():
     with LocalExecutor(jobs=0) as ex:
-        ctl = Controller("counting:linear", executor=ex, budget=Budget(seconds=0.01), plan=LoopPlan(iterations=4))
+        ctl = Controller("counting:linear", info=describe_task("counting:linear"), executor=ex, budget=Budget(seconds=0.01),
+                         plan=LoopPlan(iterations=4))
         rec = ctl.run()
     assert rec.stop_reason == "seconds"
     assert rec.test.n == 3
+
+
+def test_the_controller_never_builds_the_task_and_a_workers_data_error_fails_the_study(tmp_path, monkeypatch):
+    from autoloop.tasks.mlpipeline import HousePricesTask
+
+    # Workers are spawned processes: only a build in this, the controller's, process would hit the patch.
+    monkeypatch.setattr(HousePricesTask, "__init__", _no_build)
+    with LocalExecutor(jobs=1) as ex:
+        ctl = Controller(
+            "mlpipeline:house-prices", info=describe_task("mlpipeline:house-prices"), executor=ex,
+            budget=Budget(iterations=60), plan=LoopPlan(iterations=2), seeds=1, top_k=1, final_seeds=1, data_dir=str(tmp_path),
+        )
+        assert ctl.metric == Metric("rmse_log", higher_is_better=False)
+        with pytest.raises(RunFailedError, match=r"DataError: .*house_prices_train\.csv not found"):
+            ctl.run()
+
+
+def _no_build(*args, **kwargs):
+    raise AssertionError("the controller built a task")
