@@ -1,30 +1,31 @@
-"""``autoloop tasks``: list tasks with their starting artifacts, horizons and batch sizes."""
+"""``autoloop tasks``: list tasks with their starting artifacts, horizons, batch sizes and metric."""
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 
 from autoloop.cli._output import print_json, print_table
-from autoloop.tasks import task_families
+from autoloop.tasks import Metric, task_families
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("tasks", help="list tasks, their starting artifacts, horizons and batch sizes")
+    parser = subparsers.add_parser("tasks", help="list tasks, their starting artifacts, horizons, batch sizes and metric")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    rows = []
-    for family in task_families().values():
-        for variant in family.variants:
-            info = family.describe(variant)
-            rows.append({"task": f"{family.name}:{variant}", **vars(info)})
+    infos = {f"{f.name}:{v}": f.describe(v) for f in task_families().values() for v in f.variants}
     if args.json:
-        print_json(rows)
+        print_json([{"task": name, **dataclasses.asdict(info)} for name, info in infos.items()])
     else:
         print_table(
             ["task", "artifacts", "horizons", "batch sizes", "metric"],
-            [[r["task"], r["artifacts"], r["horizons"], r["batch_sizes"], r["metric"]] for r in rows],
+            [[name, i.artifacts, i.horizons, i.batch_sizes, _metric(i.metric)] for name, i in infos.items()],
         )
     return 0
+
+
+def _metric(metric: Metric) -> str:
+    return metric.name if metric.higher_is_better else f"{metric.name} (lower is better)"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Iterable
 
 from autoloop.cli._output import print_json, print_table, progress_bar
 from autoloop.cli._run import add_loop_arguments, loop_template
@@ -11,8 +12,6 @@ from autoloop.controller import (
     DEFAULT_ITERATIONS,
     DEFAULT_PRUNER,
     DEFAULT_SAMPLER,
-    PRUNERS,
-    SAMPLERS,
     Budget,
     Controller,
     LoopPlan,
@@ -20,11 +19,13 @@ from autoloop.controller import (
     SearchSpace,
     StudyStatus,
     SuiteResult,
+    pruner_names,
     run_suite,
+    sampler_names,
 )
 from autoloop.errors import ConfigError
 from autoloop.executors import LocalExecutor, RunTemplate
-from autoloop.tasks import Metric, TaskInfo
+from autoloop.tasks import Metric, describe_task
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -51,8 +52,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--val-interval", type=int, default=1, help="validate every N iterations (default: 1)")
     parser.add_argument("--patience", type=int, default=0, help="stop a run after N validations without gain (0 = never)")
     parser.add_argument("--memory", type=int, default=3, help="past attempts shown to the optimizer (default: 3)")
-    parser.add_argument("--sampler", choices=SAMPLERS, default=DEFAULT_SAMPLER, help=f"Optuna sampler (default: {DEFAULT_SAMPLER})")
-    parser.add_argument("--pruner", choices=PRUNERS, default=DEFAULT_PRUNER, help=f"Optuna pruner (default: {DEFAULT_PRUNER})")
+    parser.add_argument("--sampler", choices=sampler_names(), default=DEFAULT_SAMPLER, help=f"Optuna sampler (default: {DEFAULT_SAMPLER})")
+    parser.add_argument("--pruner", choices=pruner_names(), default=DEFAULT_PRUNER, help=f"Optuna pruner (default: {DEFAULT_PRUNER})")
     parser.add_argument("--storage", help="Optuna storage URL (default: in memory)")
     parser.add_argument("--study-name", help="study name in --storage (resumes an existing study)")
     parser.add_argument("--seed", type=int, default=0, help="sampler seed (default: 0)")
@@ -68,19 +69,22 @@ def run(args: argparse.Namespace) -> int:
     budget = Budget(args.budget_iterations or (200 if limits == (None, None, None) else None), args.budget_tokens, args.budget_seconds)
     plan = LoopPlan(iterations=args.iterations, val_interval=args.val_interval, patience=args.patience, memory=args.memory)
     templates = {task: loop_template(task, args) for task in tasks}
+    infos = {task: describe_task(task) for task in tasks}
+    spaces = {task: SearchSpace.from_task(info, args.space) for task, info in infos.items()}
+    _check_data(templates.values())
     with LocalExecutor(jobs=args.jobs) as executor:
-        def controller(task: str, space: SearchSpace | None, task_budget: Budget) -> Controller:
+        def controller(task: str, space: SearchSpace, task_budget: Budget) -> Controller:
             return Controller(
-                templates[task], executor=executor, budget=task_budget, space=space, plan=plan, seeds=args.seeds, top_k=args.top_k,
+                templates[task], info=infos[task], executor=executor, budget=task_budget, space=space, plan=plan, seeds=args.seeds, top_k=args.top_k,
                 final_seeds=args.final_seeds, parallel=max(args.jobs, 1), sampler=args.sampler, pruner=args.pruner,
                 storage=args.storage, study_name=_study_name(args.study_name, task, suite=bool(args.suite)), seed=args.seed,
                 on_status=_Bar(task, task_budget, enabled=True),
             )
 
         if args.suite:
-            result = run_suite(tasks, _spaces(templates, args.space), budget, controller, aggregate=args.aggregate)
+            result = run_suite(tasks, spaces, budget, controller, aggregate=args.aggregate)
             return _show_suite(result, as_json=args.json)
-        recommendation = controller(tasks[0], _spaces(templates, args.space)[tasks[0]], budget).run()
+        recommendation = controller(tasks[0], spaces[tasks[0]], budget).run()
     _show(recommendation, as_json=args.json)
     return 0
 
@@ -90,13 +94,11 @@ def _study_name(name: str | None, task: str, *, suite: bool) -> str | None:
     return f"{name}-{task}" if name and suite else name
 
 
-def _spaces(templates: dict[str, RunTemplate], spec: str | None) -> dict[str, SearchSpace]:
-    spaces = {}
-    for task, template in templates.items():
-        built = template.build_task()
-        spaces[task] = SearchSpace.from_task(TaskInfo.of(built), spec)
-        built.close()
-    return spaces
+def _check_data(templates: Iterable[RunTemplate]) -> None:
+    """Build each task once here, so missing data or endpoints stop the command before any run
+    starts (the workers would report it too, but a suite's later task only after the earlier ones)."""
+    for template in templates:
+        template.build_task().close()
 
 
 class _Bar:

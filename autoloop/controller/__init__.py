@@ -8,6 +8,13 @@ from autoloop.controller._controller import (
     LoopPlan,
     StudyStatus,
 )
+from autoloop.controller._pruners import (
+    DEFAULT_PRUNER,
+    PrunerFactory,
+    make_pruner,
+    pruner_names,
+    register_pruner,
+)
 from autoloop.controller._recommendation import (
     Interval,
     MetaOverfitting,
@@ -15,14 +22,15 @@ from autoloop.controller._recommendation import (
     RunRecord,
     SettingReport,
 )
-from autoloop.controller._space import KNOBS, SearchSpace, parse_spec
-from autoloop.controller._study import (
-    DEFAULT_PRUNER,
+from autoloop.controller._samplers import (
     DEFAULT_SAMPLER,
-    PRUNERS,
-    SAMPLERS,
-    create_study,
+    SamplerFactory,
+    make_sampler,
+    register_sampler,
+    sampler_names,
 )
+from autoloop.controller._space import KNOBS, SearchSpace, parse_spec
+from autoloop.controller._study import create_study
 from autoloop.controller._suite import (
     AGGREGATES,
     SuiteResult,
@@ -39,16 +47,16 @@ __all__ = [
     "DEFAULT_SAMPLER",
     "FINAL_SEED_BASE",
     "KNOBS",
-    "PRUNERS",
-    "SAMPLERS",
     "Budget",
     "Controller",
     "Interval",
     "LoopPlan",
     "MetaOverfitting",
     "Meter",
+    "PrunerFactory",
     "Recommendation",
     "RunRecord",
+    "SamplerFactory",
     "SearchSpace",
     "SettingReport",
     "StudyStatus",
@@ -56,7 +64,13 @@ __all__ = [
     "SuiteTask",
     "aggregate_scores",
     "create_study",
+    "make_pruner",
+    "make_sampler",
     "parse_spec",
+    "pruner_names",
+    "register_pruner",
+    "register_sampler",
     "run_suite",
+    "sampler_names",
     "shared_space",
 ]

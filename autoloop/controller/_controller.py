@@ -9,13 +9,15 @@ from typing import Any
 
 from autoloop.controller import _state as state
 from autoloop.controller._budget import Budget, Meter
+from autoloop.controller._pruners import DEFAULT_PRUNER
 from autoloop.controller._recommendation import (
     MetaOverfitting,
     Recommendation,
     SettingReport,
 )
+from autoloop.controller._samplers import DEFAULT_SAMPLER
 from autoloop.controller._space import SearchSpace
-from autoloop.controller._study import DEFAULT_PRUNER, DEFAULT_SAMPLER, create_study
+from autoloop.controller._study import create_study
 from autoloop.controller._trials import (
     TrialRuns,
     combined_validation,
@@ -24,7 +26,7 @@ from autoloop.controller._trials import (
 )
 from autoloop.errors import ConfigError
 from autoloop.executors import Executor, LoopJob, RunTemplate
-from autoloop.tasks import Metric, TaskInfo
+from autoloop.tasks import TaskInfo, describe_task
 
 # Iterations per loop run: 6 updates keep one ML-pipeline run near 10-20 s on a laptop core.
 DEFAULT_ITERATIONS = 6
@@ -59,28 +61,35 @@ class Controller:
     cut bad trials from their mean validation curve, and the top-k settings are re-run with
     fresh seeds and scored on test, the only time test is scored.
 
+    The controller never builds the task: ``info`` gives the metric and the default space, and the workers build the task for each run (a run that
+    cannot, e.g. for missing data, fails the study with the worker's message).
+
     Args:
         template: What every run shares (task, data, task options, optimizer, endpoint), resolved
             where the study was created (``resolve_template``); every job is stamped from it.
+        info: What the task declares (default: ``describe_task(template.task)``).
         executor: Where loop runs go.
         budget: Limits of the study.
-        space: Settings to search (default: what the task declares).
+        space: Settings to search (default: ``SearchSpace.from_task(info)``).
         plan: Loop settings shared by every run.
         seeds: Loop runs per trial (search stage).
         top_k: Settings re-checked in the final stage.
         final_seeds: Fresh seeds per re-checked setting (default ``max(seeds, 3)``).
         parallel: Runs kept in flight (match the executor's workers).
-        sampler: Optuna sampler name; pruner: Optuna pruner name.
+        sampler: A name from ``sampler_names()``; pruner: a name from ``pruner_names()``.
         storage: Optuna storage URL (``None`` = in memory); study_name: its name there.
         seed: Sampler seed.
         on_status: Called with a ``StudyStatus`` as the study progresses.
-        metric: The task's metric; with ``space`` it spares building the task (replays).
+
+    Raises:
+        ConfigError: ``seeds``, ``top_k`` or ``parallel`` out of range.
     """
 
     def __init__(
         self,
         template: RunTemplate,
         *,
+        info: TaskInfo | None = None,
         executor: Executor,
         budget: Budget,
         space: SearchSpace | None = None,
@@ -95,16 +104,12 @@ class Controller:
         study_name: str | None = None,
         seed: int = 0,
         on_status: Callable[[StudyStatus], None] | None = None,
-        metric: Metric | None = None,
     ) -> None:
         for name, value in (("seeds", seeds), ("top_k", top_k), ("parallel", parallel)):
             if not 1 <= value <= 1000:
                 raise ConfigError(f"{name} must be in [1, 1000], got {value!r}")
-        if metric is None or space is None:
-            built = template.build_task()  # validates the name, data and options once, up front
-            metric, space = built.metric, space or SearchSpace.from_task(TaskInfo.of(built))
-            built.close()
-        self.metric, self.space = metric, space
+        info = info or describe_task(template.task)
+        self.metric, self.space = info.metric, space or SearchSpace.from_task(info)
         self.task, self.template = template.task, template
         self.executor, self.budget, self.plan = executor, budget, plan
         self.seeds, self.top_k, self.final_seeds = seeds, top_k, final_seeds or max(seeds, 3)

@@ -28,7 +28,7 @@ class SearchSpace:
         choices: Knob name (a ``LoopSettings`` field in ``KNOBS``) to its candidate values.
 
     Example:
-        >>> info = TaskInfo(("one", "many"), (1, 10), (1, 3), "accuracy")
+        >>> info = TaskInfo(("one", "many"), (1, 10), (1, 3), Metric("accuracy"))
         >>> space = SearchSpace.from_task(info, "artifact=many;batch_size=1,3,5;memory=0,3")
         >>> space.size
         12

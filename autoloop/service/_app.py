@@ -15,7 +15,7 @@ from autoloop.errors import AutoloopError
 from autoloop.service._auth import check_token
 from autoloop.service._models import ErrorBody, Health, StudyCreate, StudyList, StudyView, TaskEntry
 from autoloop.service._records import StudyRecords
-from autoloop.tasks import task_families
+from autoloop.tasks import describe_task, task_families
 
 if TYPE_CHECKING:
     import redis
@@ -85,7 +85,10 @@ def create_app(client: redis.Redis, runner: StudyRunner | None = None) -> FastAP
     @app.post("/v1/studies", status_code=201, response_model=StudyView, responses=_ERRORS)
     def create_study(body: StudyCreate, who: Owner) -> StudyView:
         """Submit a tuning job; its controller starts right away."""
-        study_id = runner.create(who, body) if runner is not None else records.create(who, body)
+        if runner is not None:
+            study_id = runner.create(who, body)
+        else:
+            study_id = records.create(who, body, metric=describe_task(body.task).metric)
         logger.info("study %s created for task %s", study_id, body.task)
         if runner is not None:
             runner.start(study_id)
@@ -126,7 +129,7 @@ def create_app(client: redis.Redis, runner: StudyRunner | None = None) -> FastAP
                 info = family.describe(variant)
                 out.append(TaskEntry(
                     task=f"{family.name}:{variant}", artifacts=list(info.artifacts), horizons=list(info.horizons),
-                    batch_sizes=list(info.batch_sizes), metric=info.metric,
+                    batch_sizes=list(info.batch_sizes), metric=info.metric.name, higher_is_better=info.metric.higher_is_better,
                 ))
         return out
 

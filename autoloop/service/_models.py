@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+
+from autoloop.controller import DEFAULT_PRUNER, DEFAULT_SAMPLER, pruner_names, sampler_names
 
 TASK_PATTERN = r"^[a-z0-9_]+:[A-Za-z0-9_.-]+$"
 StudyState = Literal["queued", "running", "finished", "failed", "cancelled"]
@@ -49,9 +51,30 @@ class StudyCreate(BaseModel):
     final_seeds: int = Field(default=2, ge=1, le=10, description="fresh seeds per re-checked setting")
     optimizer: str | None = Field(default=None, max_length=50, description="'llm' or 'local' (default: llm if an endpoint is set, fixed at creation)")
     llm: LLMOptions = Field(default_factory=LLMOptions)
-    sampler: Literal["tpe", "random", "grid"] = "tpe"
-    pruner: Literal["sha", "hyperband", "wilcoxon", "none"] = "sha"
+    # The allowed names are the registries' at schema time (plug-ins included), not a fixed Literal.
+    sampler: str = Field(
+        default=DEFAULT_SAMPLER, description="a registered Optuna sampler",
+        json_schema_extra=lambda schema: schema.update(enum=list(sampler_names())),
+    )
+    pruner: str = Field(
+        default=DEFAULT_PRUNER, description="a registered pruner",
+        json_schema_extra=lambda schema: schema.update(enum=list(pruner_names())),
+    )
     seed: int = Field(default=0, ge=0, le=2**31 - 1)
+
+    @field_validator("sampler")
+    @classmethod
+    def _registered_sampler(cls, name: str) -> str:
+        if name not in sampler_names():
+            raise ValueError(f"unknown sampler {name!r}; choose one of {', '.join(sampler_names())}")
+        return name
+
+    @field_validator("pruner")
+    @classmethod
+    def _registered_pruner(cls, name: str) -> str:
+        if name not in pruner_names():
+            raise ValueError(f"unknown pruner {name!r}; choose one of {', '.join(pruner_names())}")
+        return name
 
     def public(self) -> dict[str, Any]:
         """The request as stored and echoed back: everything except the API key."""
@@ -71,7 +94,7 @@ class StudyProgress(BaseModel):
     runs_running: int
     runs_queued: int
     best_val: float | None = Field(description="best validation score of any run so far (internal: higher is better)")
-    metric: str | None = Field(default=None, description="the task's metric, once the controller has loaded the task")
+    metric: str | None = Field(default=None, description="the task's metric")
     best: float | None = Field(default=None, description="best_val in the metric's own units (e.g. RMSE positive)")
     iterations: int
     tokens: int
@@ -103,7 +126,8 @@ class TaskEntry(BaseModel):
     artifacts: list[str]
     horizons: list[int]
     batch_sizes: list[int]
-    metric: str
+    metric: str = Field(description="the metric's name, e.g. accuracy or rmse_log")
+    higher_is_better: bool = Field(description="false when the task negates an error to get its internal score")
 
 
 class Health(BaseModel):

@@ -38,12 +38,15 @@ class StudyRecords:
     def __init__(self, client: redis.Redis) -> None:
         self.client = client
 
-    def create(self, owner: str, request: StudyCreate, *, study_id: str | None = None, template: RunTemplate | None = None) -> str:
+    def create(
+        self, owner: str, request: StudyCreate, *, metric: Metric, study_id: str | None = None, template: RunTemplate | None = None
+    ) -> str:
         """Store a new study (state ``queued``) and mark it active; returns its id.
 
         Args:
             owner: Owner id.
             request: The request (stored without its API key).
+            metric: How the task's scores read (from ``describe_task``).
             study_id: Its id (default: a new one).
             template: The run template its jobs are stamped from (keys by reference only).
         """
@@ -55,6 +58,8 @@ class StudyRecords:
             "created_at": time.time(),
             "request": json.dumps(request.public()),
             "iteration_budget": request.budget.iterations,
+            "metric": metric.name,
+            "higher_is_better": int(metric.higher_is_better),
         }
         if template is not None:
             record["template"] = template.model_dump_json()
@@ -148,10 +153,6 @@ class StudyRecords:
             request=json.loads(raw["request"]),
             progress=self.progress(study_id, raw),
         )
-
-    def set_metric(self, study_id: str, metric: Metric) -> None:
-        """Record how the task's scores read (known once the controller has loaded the task)."""
-        self.client.hset(keys.study(study_id), mapping={"metric": metric.name, "higher_is_better": int(metric.higher_is_better)})
 
     def set_stage(self, study_id: str, stage: str, trials: dict[str, int]) -> None:
         """Record the controller's stage and trial counts."""

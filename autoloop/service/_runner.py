@@ -15,14 +15,14 @@ import warnings
 from typing import TYPE_CHECKING, Any
 
 from autoloop.controller import Budget, Controller, LoopPlan, SearchSpace, StudyStatus
-from autoloop.errors import AutoloopError, UnknownNameError
+from autoloop.errors import AutoloopError
 from autoloop.executors import ExecutorDetached, RQExecutor, StudyCancelled
 from autoloop.llm import SECRET_SCHEME, register_secret_lookup
 from autoloop.service._models import StudyCreate
 from autoloop.service._records import StudyRecords, new_study_id
 from autoloop.service._template import study_template
 from autoloop.redisdb import StudySecrets, keys
-from autoloop.tasks import task_families
+from autoloop.tasks import TaskInfo, describe_task
 
 if TYPE_CHECKING:
     import optuna
@@ -31,20 +31,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 _JOIN_TIMEOUT_S = 10.0
-
-
-def search_space(request: StudyCreate) -> SearchSpace:
-    """The study's search space, from the task's declaration (no data loaded).
-
-    Raises:
-        UnknownNameError: No such task.
-        ConfigError: A malformed or undeclared space entry.
-    """
-    family_name, _, variant = request.task.partition(":")
-    family = task_families().get(family_name)
-    if family is None or (variant not in family.variants and not family.open_variants):
-        raise UnknownNameError(f"unknown task {request.task!r}; GET /v1/tasks lists the known ones")
-    return SearchSpace.from_task(family.describe(variant), request.space)
 
 
 class StudyRunner:
@@ -68,10 +54,20 @@ class StudyRunner:
         self._executors: dict[str, RQExecutor] = {}
         self._lock = threading.Lock()
 
-    def validate(self, request: StudyCreate) -> None:
-        """Reject a request whose task, space or budget is invalid, before it is stored."""
-        search_space(request)
+    def validate(self, request: StudyCreate) -> TaskInfo:
+        """Reject a request whose task, space or budget is invalid, before it is stored.
+
+        Returns:
+            What the task declares (its metric is stored with the study).
+
+        Raises:
+            UnknownNameError: No such task.
+            ConfigError: A malformed space or budget.
+        """
+        info = describe_task(request.task)
+        SearchSpace.from_task(info, request.space)
         Budget(iterations=request.budget.iterations, tokens=request.budget.tokens)
+        return info
 
     def create(self, owner: str, request: StudyCreate) -> str:
         """Validate ``request``, resolve its run template once (here, from this service's
@@ -80,10 +76,10 @@ class StudyRunner:
         Returns:
             The new study's id.
         """
-        self.validate(request)
+        info = self.validate(request)
         study_id = new_study_id()
         template = study_template(request, study_id, self.secrets)
-        return self.records.create(owner, request, study_id=study_id, template=template)
+        return self.records.create(owner, request, metric=info.metric, study_id=study_id, template=template)
 
     def start(self, study_id: str) -> None:
         """Start (or resume) the controller of ``study_id`` in a thread."""
@@ -133,11 +129,13 @@ class StudyRunner:
         def on_status(status: StudyStatus) -> None:
             self.records.set_stage(study_id, status.stage, status.trials)
 
-        controller = Controller(
+        info = describe_task(request.task)
+        return Controller(
             self.records.template(study_id),
+            info=info,
             executor=executor,
             budget=Budget(iterations=request.budget.iterations, tokens=request.budget.tokens),
-            space=search_space(request),
+            space=SearchSpace.from_task(info, request.space),
             plan=LoopPlan(iterations=request.iterations),
             seeds=request.seeds,
             top_k=request.top_k,
@@ -150,8 +148,6 @@ class StudyRunner:
             seed=request.seed,
             on_status=on_status,
         )
-        self.records.set_metric(study_id, controller.metric)
-        return controller
 
     def _run(self, study_id: str) -> None:
         executor = RQExecutor(self.client, study_id)

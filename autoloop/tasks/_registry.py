@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from autoloop.errors import ConfigError, UnknownNameError
-from autoloop.tasks._base import Task
+from autoloop.tasks._base import Metric, Task
 
 ENTRY_POINT_GROUP = "autoloop.tasks"
 BUILTIN_MODULES = ("autoloop.tasks.mlpipeline", "autoloop.tasks.atari", "autoloop.tasks.bbeh")
@@ -28,18 +28,26 @@ def no_options(variant: str) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class TaskInfo:
-    """What ``autoloop tasks`` lists for one task, known without loading its data."""
+    """What a task declares, known without building it or loading its data: what
+    ``autoloop tasks`` lists and what a study's search space and scores are made of.
+
+    Args:
+        artifacts: Names of the starting artifacts.
+        horizons: Credit horizons that make sense (the first is the default).
+        batch_sizes: Batch sizes that make sense (the first is the default).
+        metric: How the task's scores read.
+    """
 
     artifacts: tuple[str, ...]
     horizons: tuple[int, ...]
     batch_sizes: tuple[int, ...]
-    metric: str
+    metric: Metric
 
     @classmethod
     def of(cls, task: Task | type[Task]) -> TaskInfo:
         """Read the declarations of a task, or of a Task subclass that declares them as class
         attributes. Pass the instance when it sets them per variant (Atari horizons do)."""
-        return cls(task.artifacts, task.horizons, task.batch_sizes, task.metric.name)
+        return cls(task.artifacts, task.horizons, task.batch_sizes, task.metric)
 
 
 @dataclass(frozen=True)
@@ -112,6 +120,21 @@ def _family(name: str) -> tuple[TaskFamily, str]:
     if family is None or not variant or (variant not in family.variants and not family.open_variants):
         raise UnknownNameError(f"unknown task {name!r}; known tasks: {', '.join(task_names())} (see `autoloop tasks`)")
     return family, variant
+
+
+def describe_task(name: str) -> TaskInfo:
+    """What the task ``family:variant`` declares, without building it or loading its data.
+
+    Example:
+        >>> describe_task("atari:Pong").horizons
+        (1, 400)
+
+    Raises:
+        UnknownNameError: The family or variant is unknown; the message lists known names.
+        ConfigError: An open family rejects the variant's name.
+    """
+    family, variant = _family(name)
+    return family.describe(variant)
 
 
 def task_options(name: str) -> dict[str, Any]:

@@ -8,11 +8,10 @@ from statistics import mean
 
 import numpy as np
 
-from autoloop.controller import Budget, Controller, LoopPlan, SearchSpace
-from autoloop.controller._study import make_sampler
+from autoloop.controller import Budget, Controller, LoopPlan, SearchSpace, make_sampler
 from autoloop.executors import RunTemplate
 from autoloop.llm import Endpoint, LLMConfig
-from autoloop.tasks import Metric
+from autoloop.tasks import Metric, TaskInfo
 from benchmarks.tabular._executor import TableExecutor
 from benchmarks.tabular._table import KNOBS, Setting, TaskTable
 
@@ -122,11 +121,13 @@ def controller(
     executor = TableExecutor(table, seed_index, parallel=2)
     # "table": the optimizer the replays stand for; no endpoint, whatever the environment.
     template = RunTemplate(task=table.task, data_dir=None, task_options={}, optimizer="table", endpoint=Endpoint.of(LLMConfig()))
+    space = table.space()
+    # The recorded grid is the space; scores are the table's internal, higher-is-better values.
+    info = TaskInfo(*(tuple(space[k]) for k in KNOBS), Metric("score"))
     ctl = Controller(
-        template, executor=executor, budget=Budget(iterations=budget), space=SearchSpace(table.space()),
+        template, info=info, executor=executor, budget=Budget(iterations=budget), space=SearchSpace(space),
         plan=LoopPlan(iterations=table.iterations), seeds=config.seeds, top_k=config.top_k,
-        final_seeds=config.final_seeds, parallel=2, sampler=config.sampler, pruner=config.pruner,
-        seed=sampler_seed, metric=Metric("score"),
+        final_seeds=config.final_seeds, parallel=2, sampler=config.sampler, pruner=config.pruner, seed=sampler_seed,
     )
     rec = ctl.run()
     return tuple(rec.winner.settings[k] for k in KNOBS), executor.consumed, rec.stop_reason  # type: ignore[return-value]

@@ -11,9 +11,9 @@ from autoloop.controller import (
     SearchSpace,
     StudyStatus,
 )
-from autoloop.errors import ConfigError
+from autoloop.errors import ConfigError, RunFailedError
 from autoloop.executors import LocalExecutor
-from autoloop.tasks import TaskInfo
+from autoloop.tasks import Metric, TaskInfo, describe_task
 from tests.controller.conftest import CountingToyTask
 from tests.toy_task import local_template
 
@@ -116,3 +116,21 @@ def test_a_resumed_controller_keeps_the_study_and_never_reruns_a_finished_run():
     search_runs = [r for r in rec.runs if r.stage == "search"]
     assert len(search_runs) == len({r.run_id for r in search_runs})  # each run counted once
     assert finished <= {r.run_id for r in search_runs}  # outcomes from before the crash are in the recommendation
+def test_the_controller_never_builds_the_task_and_a_workers_data_error_fails_the_study(tmp_path, monkeypatch):
+    from autoloop.tasks.mlpipeline import HousePricesTask
+
+    # Workers are spawned processes: only a build in this, the controller's, process would hit the patch.
+    monkeypatch.setattr(HousePricesTask, "__init__", _no_build)
+    with LocalExecutor(jobs=1) as ex:
+        template = local_template("mlpipeline:house-prices").model_copy(update={"data_dir": str(tmp_path)})
+        ctl = Controller(
+            template, info=describe_task("mlpipeline:house-prices"), executor=ex,
+            budget=Budget(iterations=60), plan=LoopPlan(iterations=2), seeds=1, top_k=1, final_seeds=1,
+        )
+        assert ctl.metric == Metric("rmse_log", higher_is_better=False)
+        with pytest.raises(RunFailedError, match=r"DataError: .*house_prices_train\.csv not found"):
+            ctl.run()
+
+
+def _no_build(*args, **kwargs):
+    raise AssertionError("the controller built a task")

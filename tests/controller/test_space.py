@@ -13,9 +13,9 @@ from autoloop.controller import (
     aggregate_scores,
 )
 from autoloop.errors import ConfigError
-from autoloop.tasks import TaskInfo
+from autoloop.tasks import Metric, TaskInfo
 
-INFO = TaskInfo(("one", "many"), (1, 400), (1, 3, 5), "reward")
+INFO = TaskInfo(("one", "many"), (1, 400), (1, 3, 5), Metric("reward"))
 
 
 def test_space_restricts_and_extends_what_the_task_declares():
@@ -62,12 +62,8 @@ def test_suite_aggregation_by_normalized_score_and_rank():
     assert ranks[("b",)] == pytest.approx(-1.5) and ranks[("a",)] == pytest.approx(-2.0)
 
 
-def test_space_from_a_built_task_keeps_per_variant_horizons():
-    from autoloop.controller import SearchSpace
-    from autoloop.tasks import get_task, task_options
+def test_space_from_a_described_task_keeps_per_variant_horizons():
+    from autoloop.tasks import describe_task
 
-    pong = get_task("atari:Pong", options=task_options("atari:Pong"))
-    try:
-        assert SearchSpace.from_task(TaskInfo.of(pong)).choices["credit_horizon"] == (1, 400)
-    finally:
-        pong.close()
+    assert SearchSpace.from_task(describe_task("atari:Pong")).choices["credit_horizon"] == (1, 400)
+    assert SearchSpace.from_task(describe_task("atari:SpaceInvaders")).choices["credit_horizon"] == (1, 25)

@@ -45,3 +45,16 @@ def test_bad_space_is_an_error_with_a_hint(capsys):
     code = main(["tune", "counting:linear", "--jobs", "0", "--space", "colour=red"])
     assert code == 2
     assert "searchable:" in capsys.readouterr().err
+
+
+def test_missing_data_stops_tune_before_any_run(capsys, tmp_path):
+    code = main(["tune", "mlpipeline:house-prices", "--jobs", "2", "--data", str(tmp_path)])
+    captured = capsys.readouterr()
+    assert code == 2
+    assert "house_prices_train.csv not found" in captured.err and "loop run" not in captured.err
+
+
+def test_suite_checks_every_tasks_data_up_front(capsys, tmp_path):
+    code = main(["tune", "--suite", "counting:linear,mlpipeline:house-prices", "--jobs", "0", "--data", str(tmp_path)])
+    assert code == 2
+    assert "house_prices_train.csv not found" in capsys.readouterr().err

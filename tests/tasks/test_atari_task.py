@@ -8,7 +8,7 @@ import pytest
 
 from autoloop.cli import main
 from autoloop.errors import ConfigError, UnknownNameError
-from autoloop.tasks import get_task, task_families, task_options
+from autoloop.tasks import Metric, TaskInfo, describe_task, get_task, task_families, task_options
 from autoloop.tasks.atari import GAMES, LOOP_PROTOCOL, AtariTask, Protocol
 
 PAPER = {
@@ -78,6 +78,17 @@ def test_every_game_lists_both_artifacts_with_its_horizons(capsys):
         assert row["artifacts"] == ["modular", "monolithic"]
         assert row["horizons"] == [1, multi_step]
     assert task_families()["atari"].variants == tuple(GAMES)
+
+
+def test_describe_gives_each_games_horizons_and_metric_without_building(monkeypatch):
+    def no_build(*args, **kwargs):
+        raise AssertionError("describe_task built a task")
+
+    monkeypatch.setattr(AtariTask, "__init__", no_build)
+    for name, (multi_step, _) in PAPER.items():
+        assert describe_task(f"atari:{name}") == TaskInfo(("modular", "monolithic"), (1, multi_step), (1, 2, 4), Metric("reward"))
+    monkeypatch.undo()
+    assert describe_task("atari:Pong") == TaskInfo.of(AtariTask("Pong"))  # the same as read off a built task
 
 
 def test_starting_artifacts_share_their_docstring_and_modular_has_several_functions():
@@ -150,6 +161,8 @@ def test_cli_runs_a_pong_loop_with_a_multi_step_horizon(capsys, monkeypatch):
 def test_unknown_game_is_rejected_with_the_list():
     with pytest.raises(UnknownNameError, match="atari:Pong"):
         get_task("atari:Tetris")
+    with pytest.raises(UnknownNameError, match="atari:Pong"):
+        describe_task("atari:Tetris")
     with pytest.raises(UnknownNameError, match="SpaceInvaders"):
         AtariTask("Tetris")
 

@@ -1,0 +1,107 @@
+"""Sampler registry: name -> factory of the Optuna sampler a study proposes settings with."""
+
+from __future__ import annotations
+
+import warnings
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
+
+from autoloop.controller._space import SearchSpace
+from autoloop.errors import ConfigError, UnknownNameError
+
+if TYPE_CHECKING:
+    import optuna
+
+DEFAULT_SAMPLER = "tpe"
+
+
+@runtime_checkable
+class SamplerFactory(Protocol):
+    """Builds a study's sampler for its search space.
+
+    Args:
+        space: What the trials choose from (every knob is categorical).
+        seed: Sampler seed (``None`` = unseeded).
+
+    Returns:
+        An ``optuna.samplers.BaseSampler``; it runs under ask/tell, so it must not call
+        ``study.stop()`` (the controller ends the search when the space is exhausted).
+    """
+
+    def __call__(self, space: SearchSpace, *, seed: int | None) -> optuna.samplers.BaseSampler: ...
+
+
+_FACTORIES: dict[str, SamplerFactory] = {}
+
+
+def register_sampler(name: str, factory: SamplerFactory) -> None:
+    """Register ``factory(space, *, seed) -> BaseSampler`` under ``name`` (a later one replaces it).
+
+    Example:
+        >>> import optuna
+        >>> register_sampler("qmc", lambda space, *, seed: optuna.samplers.QMCSampler(seed=seed))
+        >>> "qmc" in sampler_names()
+        True
+
+    Raises:
+        ConfigError: ``name`` is empty or ``factory`` is not callable.
+    """
+    if not name or not name.strip():
+        raise ConfigError(f"a sampler needs a non-empty name, got {name!r}")
+    if not isinstance(factory, SamplerFactory):
+        raise ConfigError(f"sampler {name!r}: the factory must be callable as factory(space, seed=...), got {factory!r}")
+    _FACTORIES[name] = factory
+
+
+def sampler_names() -> tuple[str, ...]:
+    """Registered sampler names, built-ins first."""
+    return tuple(_FACTORIES)
+
+
+def make_sampler(name: str, space: SearchSpace, *, seed: int | None = None) -> optuna.samplers.BaseSampler:
+    """Build the sampler registered as ``name`` for ``space``.
+
+    Raises:
+        UnknownNameError: No sampler of that name; the message lists the registered ones.
+        ConfigError: The factory returned something other than an Optuna sampler.
+    """
+    import optuna
+
+    factory = _FACTORIES.get(name)
+    if factory is None:
+        raise UnknownNameError(f"unknown sampler {name!r}; choose one of {', '.join(sampler_names())}")
+    sampler = factory(space, seed=seed)
+    if not isinstance(sampler, optuna.samplers.BaseSampler):
+        raise ConfigError(f"sampler {name!r}: its factory returned {type(sampler).__name__}, not an optuna.samplers.BaseSampler")
+    return sampler
+
+
+def _tpe(space: SearchSpace, *, seed: int | None) -> optuna.samplers.BaseSampler:
+    """Multivariate TPE with a constant liar for parallel trials."""
+    import optuna
+
+    startup = min(max(2, space.size // 3), 10)  # a few random settings first, fewer in small spaces
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)  # multivariate/group: stable enough
+        return optuna.samplers.TPESampler(
+            multivariate=True, group=True, constant_liar=True, n_startup_trials=startup, seed=seed
+        )
+
+
+def _random(space: SearchSpace, *, seed: int | None) -> optuna.samplers.BaseSampler:
+    """Uniform over the space."""
+    import optuna
+
+    del space  # every knob is categorical: nothing to configure
+    return optuna.samplers.RandomSampler(seed=seed)
+
+
+def _grid(space: SearchSpace, *, seed: int | None) -> optuna.samplers.BaseSampler:
+    """Every setting once, in a seeded random order."""
+    from autoloop.controller._grid import AskTellGridSampler
+
+    return AskTellGridSampler({k: list(v) for k, v in space.choices.items()}, seed=seed)
+
+
+register_sampler("tpe", _tpe)
+register_sampler("random", _random)
+register_sampler("grid", _grid)
