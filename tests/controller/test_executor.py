@@ -3,16 +3,24 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
+import psutil
 import pytest
 
 from autoloop.executors import LocalExecutor, RunEvent
 from autoloop.executors import LoopJob
+from tests.controller.sandboxed_task import FAIL_ONCE_FILE, server_pids
 
 
-def _job(run_id: str, iterations: int = 3, *, score_test: bool = False, task: str = "toy:linear") -> LoopJob:
+def _job(
+    run_id: str, iterations: int = 3, *, score_test: bool = False, task: str = "toy:linear", data_dir: Path | None = None
+) -> LoopJob:
     settings = {"starting_artifact": "start", "batch_size": 2, "iterations": iterations, "seed": 1}
-    return LoopJob(run_id=run_id, task=task, settings=settings, optimizer="local", score_test=score_test)
+    return LoopJob(
+        run_id=run_id, task=task, data_dir=str(data_dir) if data_dir else None, settings=settings, optimizer="local",
+        score_test=score_test,
+    )
 
 
 def _collect(executor: LocalExecutor, n_runs: int, timeout_s: float = 120.0) -> list[RunEvent]:
@@ -73,6 +81,32 @@ def test_a_dead_worker_fails_its_run_and_is_replaced():
     terminal = {e.run_id: e for e in events if e.terminal}
     assert terminal["dies"].kind == "failed" and "worker process died (exit code 3)" in terminal["dies"].error
     assert terminal["after"].kind == "done"
+
+
+@pytest.mark.integration
+def test_a_worker_reuses_a_task_and_its_sandbox_server_until_the_payload_changes_or_it_fails(tmp_path: Path):
+    first, second = tmp_path / "first", tmp_path / "second"
+    first.mkdir()
+    second.mkdir()
+
+    def run(run_id: str, data_dir: Path) -> RunEvent:
+        ex.submit(_job(run_id, iterations=2, task="sandboxed:linear", data_dir=data_dir))
+        (event,) = [e for e in _collect(ex, 1) if e.terminal]
+        return event
+
+    with LocalExecutor(jobs=1) as ex:
+        assert run("a1", first).kind == "done" and run("a2", first).kind == "done"
+        (reused,) = set(server_pids(first))  # two runs, one task, one sandbox server
+        assert psutil.pid_exists(reused)
+        (first / FAIL_ONCE_FILE).touch()
+        failed = run("a3", first)
+        assert failed.kind == "failed" and "SandboxError" in failed.error
+        assert not psutil.pid_exists(reused)  # the failed task was closed, not kept
+        assert run("a4", first).kind == "done"
+        rebuilt = server_pids(first)[-1]
+        assert rebuilt != reused
+        assert run("b1", second).kind == "done"  # another payload: another task, the old one closed
+        assert set(server_pids(second)) - {rebuilt} and not psutil.pid_exists(rebuilt)
 
 
 def test_jobs_must_be_a_sane_count():
