@@ -15,6 +15,7 @@ from autoloop.checkpoints import FileCheckpointStore
 from autoloop.errors import ConfigError
 from autoloop.executors._base import Executor, RunEvent
 from autoloop.executors._job import LoopJob
+from autoloop.executors._pool import TaskPool
 from autoloop.executors._run import execute_job
 from autoloop.tasks import task_families
 
@@ -30,7 +31,10 @@ def plugin_modules() -> tuple[str, ...]:
 
 
 def _serve(index: int, jobs: Any, events: Any, control: Any, preload: Sequence[str], checkpoint_dir: str | None) -> None:
-    """A worker's life: take jobs until ``None``, run each, report events tagged with ``index``."""
+    """A worker's life: take jobs until ``None``, run each, report events tagged with ``index``.
+
+    Runs of one task share the task the first of them built (see ``TaskPool``).
+    """
     for module in preload:
         importlib.import_module(module)
     store = FileCheckpointStore(checkpoint_dir) if checkpoint_dir else None
@@ -43,23 +47,25 @@ def _serve(index: int, jobs: Any, events: Any, control: Any, preload: Sequence[s
             except queue.Empty:
                 return run_id in stopped or _STOP_ALL in stopped
 
-    while (payload := jobs.get()) is not None:
-        job = LoopJob.parse(payload)
-        events.put((index, job.run_id, None))  # started
-        if should_stop(job.run_id):
-            events.put((index, job.run_id, RunEvent(job.run_id, "stopped", error="stopped before it started")))
-            continue
-        try:
-            execute_job(
-                job,
-                lambda event: events.put((index, event.run_id, event)),
-                lambda run_id=job.run_id: should_stop(run_id),
-                store=store,
-            )
-        # No queue retries here: whatever stopped the run (endpoint down, missing data, a bug)
-        # ends it with a failed event naming the error, and the controller fails the study with it.
-        except Exception as exc:  # noqa: BLE001 - reported, not hidden: the event carries the error
-            events.put((index, job.run_id, RunEvent(job.run_id, "failed", error=f"{type(exc).__name__}: {exc}")))
+    with TaskPool() as tasks:  # a task (and its sandbox server) serves every run of it in this worker
+        while (payload := jobs.get()) is not None:
+            job = LoopJob.parse(payload)
+            events.put((index, job.run_id, None))  # started
+            if should_stop(job.run_id):
+                events.put((index, job.run_id, RunEvent(job.run_id, "stopped", error="stopped before it started")))
+                continue
+            try:
+                execute_job(
+                    job,
+                    lambda event: events.put((index, event.run_id, event)),
+                    lambda run_id=job.run_id: should_stop(run_id),
+                    store=store,
+                    tasks=tasks,
+                )
+            # No queue retries here: whatever stopped the run (endpoint down, missing data, a bug)
+            # ends it with a failed event naming the error, and the controller fails the study with it.
+            except Exception as exc:  # noqa: BLE001 - reported, not hidden: the event carries the error
+                events.put((index, job.run_id, RunEvent(job.run_id, "failed", error=f"{type(exc).__name__}: {exc}")))
 
 
 class LocalExecutor(Executor):

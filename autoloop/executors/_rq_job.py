@@ -6,9 +6,11 @@ must stay importable and its payload plain JSON-ready data.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import time
+from collections.abc import Iterator
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
@@ -17,6 +19,7 @@ from autoloop.checkpoints import RedisCheckpointStore
 from autoloop.executors._base import RunEvent
 from autoloop.executors._events import EventPublisher
 from autoloop.executors._job import LoopJob, parse_payload
+from autoloop.executors._pool import TaskPool
 from autoloop.executors._run import execute_job
 from autoloop.llm import SECRET_SCHEME, register_secret_lookup
 from autoloop.redisdb import StudySecrets, connect, keys
@@ -26,6 +29,10 @@ logger = logging.getLogger(__name__)
 JOB_FUNCTION = "autoloop.executors._rq_job.execute"
 # Checkpoints and run bookkeeping outlive any run that may still be retried, then expire.
 RUN_KEYS_TTL_S = 7 * 24 * 3600
+
+# The tasks kept between the jobs of this process, while ``reusing_tasks`` is active; a
+# forking worker's work horse has none and builds every task afresh.
+_tasks: TaskPool | None = None
 
 
 class QueueEntry(BaseModel):
@@ -47,6 +54,22 @@ class QueueEntry(BaseModel):
     def parse(cls, data: dict[str, Any]) -> QueueEntry:
         """The entry in ``data``; a missing or unknown field is a ``ConfigError`` naming it."""
         return parse_payload(cls, data, "queue entry")
+
+
+@contextlib.contextmanager
+def reusing_tasks() -> Iterator[TaskPool]:
+    """Let the jobs this process runs inside the block share built tasks; closes them at the end.
+
+    Only useful in a worker that runs jobs in its own process (``rq.SimpleWorker``): a work
+    horse forked per job would lose its tasks with the job.
+    """
+    global _tasks
+    with TaskPool() as pool:
+        _tasks = pool
+        try:
+            yield pool
+        finally:
+            _tasks = None
 
 
 def _connection() -> Any:
@@ -94,6 +117,6 @@ def execute(payload: dict[str, Any]) -> str:
         elif event.terminal:
             logger.info("run %s already recorded its outcome; this re-run does not count again", run_id)
 
-    execute_job(run.job, emit, should_stop, store=RedisCheckpointStore(client, ttl_s=RUN_KEYS_TTL_S))
+    execute_job(run.job, emit, should_stop, store=RedisCheckpointStore(client, ttl_s=RUN_KEYS_TTL_S), tasks=_tasks)
     client.hset(keys.run_state(run_id), mapping={"finished_at": time.time()})
     return outcome[0] if outcome else "duplicate"

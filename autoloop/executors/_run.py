@@ -9,17 +9,17 @@ which retries the job or fails it visibly.
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 
 from autoloop.artifact import Artifact
 from autoloop.checkpoints import Checkpoint, CheckpointStore
 from autoloop.executors._base import RunEvent
 from autoloop.executors._job import LoopJob
+from autoloop.executors._pool import TaskPool
 from autoloop.executors._result import RunResult
 from autoloop.executors._template import public_options
 from autoloop.loop import LoopResult, LoopRun, Progress, ProgressCallback
 from autoloop.optimizers import create_optimizer
-from autoloop.tasks import Task, get_task
+from autoloop.tasks import Task
 
 # Points of the test curve scored after a final-stage run: the best artifact at most this many times.
 TEST_CURVE_POINTS = 4
@@ -45,11 +45,6 @@ class BestHistory(CheckpointStore):
 
     def load(self, run_id: str) -> Checkpoint | None:
         return self.inner.load(run_id) if self.inner is not None else None
-
-
-def build_task(job: LoopJob) -> Task:
-    """The task ``job`` runs on, built from the payload alone."""
-    return get_task(job.task, data_dir=Path(job.data_dir) if job.data_dir else None, options=job.task_options)
 
 
 def score_test_curve(task: Task, history: BestHistory, final_test: float) -> tuple[tuple[int, float, float], ...]:
@@ -100,6 +95,7 @@ def execute_job(
     should_stop: Callable[[], bool],
     *,
     store: CheckpointStore | None = None,
+    tasks: TaskPool | None = None,
 ) -> None:
     """Run ``job``, emitting a progress event per iteration and a ``done`` event at the end.
 
@@ -111,15 +107,14 @@ def execute_job(
         emit: Receives every event (put it on a queue, publish it, ...).
         should_stop: Polled after each iteration; True stops the run.
         store: Checkpoint store (``None`` = no checkpoints).
+        tasks: Where the job's task comes from and returns to (``None`` = a task built
+            for this run alone, closed at its end).
     """
 
     def callback(progress: Progress) -> bool:
         emit(RunEvent(job.run_id, "progress", progress=progress))
         return should_stop()
 
-    task = build_task(job)
-    try:
+    with (tasks if tasks is not None else TaskPool(size=0)).lease(job) as task:
         result = run_job(job, task, store=store, callback=callback)
-    finally:
-        task.close()
     emit(RunEvent(job.run_id, "done", result=result))

@@ -51,11 +51,18 @@ class WorkerOptions:
 
 
 def work(options: WorkerOptions) -> None:
-    """One worker process: take loop runs off the queue until told to stop."""
-    from rq import Queue, Worker
+    """One worker process: take loop runs off the queue until told to stop.
+
+    Jobs run in this process (no work horse per job), so a task and its sandbox server
+    serve every run of that task here, until the worker exits.
+    """
+    from rq import Queue
+
+    from autoloop.executors._rq_job import reusing_tasks
+    from autoloop.service._rq_worker import InProcessWorker
 
     client = connect(options.redis_url)
-    worker = Worker(
+    worker = InProcessWorker(
         [Queue(options.queue, connection=client)],
         connection=client,
         job_monitoring_interval=options.job_monitoring_interval,
@@ -63,15 +70,16 @@ def work(options: WorkerOptions) -> None:
         # The dequeue wait is worker_ttl - 15 s: keep it short so idle workers run maintenance on time.
         worker_ttl=options.maintenance_interval + 15,
     )
-    worker.work(burst=options.burst, logging_level="WARNING")
+    with reusing_tasks():
+        worker.work(burst=options.burst, logging_level="WARNING")
 
 
 def run_workers(options: WorkerOptions) -> int:
     """Start ``options.processes`` workers and keep them alive until SIGINT/SIGTERM; returns 0."""
-    from autoloop.executors import execute  # noqa: F401 - imported once here, inherited by every forked job
+    from autoloop.executors import execute  # noqa: F401 - imported once here, inherited by every forked worker
     from autoloop.tasks import task_families
 
-    task_families()  # task modules too, instead of once per job in each work horse
+    task_families()  # task modules too, instead of once in each worker process
     ctx = multiprocessing.get_context("fork")
     stopping = False
 
@@ -112,7 +120,7 @@ def run_workers(options: WorkerOptions) -> int:
 
 
 def _shut_down(procs: list[multiprocessing.process.BaseProcess]) -> None:
-    """Warm shutdown (the current run finishes), then cold (RQ kills the work horse; the run is
+    """Warm shutdown (the current run finishes), then cold (RQ interrupts the run; it is
     re-queued and resumes from its last checkpoint), then SIGKILL as a last resort."""
     for grace_s in (WARM_SHUTDOWN_S, COLD_SHUTDOWN_S):
         alive = [p for p in procs if p.is_alive()]

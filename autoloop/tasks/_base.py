@@ -84,5 +84,13 @@ class Task(abc.ABC):
             raise UnknownNameError(f"task {self.name!r} has no starting artifact {name!r}; choose one of {list(self.artifacts)}")
         return load_policy(self.policy_family, name)
 
+    def reset(self) -> None:  # noqa: B027 - optional hook, most tasks keep nothing per run
+        """Forget whatever a run left behind, so the next run sees a freshly built task.
+
+        Workers reuse a task, with the processes it holds, across loop runs of different
+        studies; a task that remembers something during a run (episode positions, outputs
+        of candidate code) clears it here.
+        """
+
     def close(self) -> None:  # noqa: B027 - optional hook, most tasks hold nothing
         """Release processes or connections the task holds."""

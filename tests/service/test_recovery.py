@@ -54,10 +54,8 @@ def test_worker_killed_mid_run_resumes_from_checkpoint(slow_cluster: Cluster) ->
         )
         redis = cluster.redis()
         run_id = wait_for(lambda: _running_run(redis, study.id, 2), 60, "a run past iteration 2")
-        horse = int(redis.hget(keys.run_state(run_id), "pid"))
-        worker = psutil.Process(horse).ppid()
-        os.kill(horse, signal.SIGKILL)  # the work horse running the loop...
-        os.kill(worker, signal.SIGKILL)  # ...and the worker process that forked it: the machine "died"
+        worker = int(redis.hget(keys.run_state(run_id), "pid"))  # runs the loop itself, no work horse
+        os.kill(worker, signal.SIGKILL)  # the machine "died"
         killed_at = _progress_iterations(redis, study.id, run_id)[-1]
         status = study.wait(progress=False, poll_s=0.5, timeout_s=240)
         assert status["state"] == "finished", status
@@ -105,3 +103,26 @@ def test_service_and_redis_restart_mid_study(cluster: Cluster, crash: bool) -> N
     # No run was repeated: each run's job started exactly once.
     run_ids = [k.decode() for k in redis.hkeys(keys.study_runs(study.id))]
     assert [int(redis.hget(keys.run_state(r), "attempts")) for r in run_ids] == [1] * 6
+
+
+def test_worker_sigterm_mid_run_shuts_down_cold_and_the_run_resumes_on_another_worker(slow_cluster: Cluster) -> None:
+    cluster = slow_cluster
+    worker = cluster.start_worker(processes=1)
+    # One run of 40 iterations (about 1 s each) outlasts the warm shutdown, then its final re-run.
+    with autoloop.Client(cluster.url, cluster.token()) as client:
+        study = client.submit(
+            "slowtoy:linear", space="batch_size=1", budget_iterations=80, iterations=40, seeds=1, top_k=1,
+            final_seeds=1, parallel=1, optimizer="local", pruner="none",
+        )
+        redis = cluster.redis()
+        run_id = wait_for(lambda: _running_run(redis, study.id, 2), 60, "a run past iteration 2")
+        worker.send_signal(signal.SIGTERM)  # warm shutdown, then cold: the run is interrupted
+        assert worker.wait(60) == 0
+        stopped_at = _progress_iterations(redis, study.id, run_id)[-1]
+        assert stopped_at < 40, "the run finished during the warm shutdown; make it longer"
+        cluster.start_worker(processes=1)
+        status = study.wait(progress=False, poll_s=0.5, timeout_s=240)
+        assert status["state"] == "finished", status
+    assert int(redis.hget(keys.run_state(run_id), "attempts")) == 2
+    iterations = _progress_iterations(redis, study.id, run_id)
+    assert iterations[iterations.index(stopped_at) + 1] >= stopped_at and iterations.count(1) == 1

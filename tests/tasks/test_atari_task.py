@@ -170,3 +170,10 @@ def test_unknown_game_is_rejected_with_the_list():
 def test_an_empty_split_is_a_config_error_naming_split_sizes():
     with pytest.raises(ConfigError, match="split_sizes"):
         AtariTask("Pong", split_sizes={"val": 0})
+
+
+def test_reset_forgets_segment_positions_so_a_reused_task_starts_fresh_episodes():
+    task = AtariTask("Pong")
+    task.segments["seed-1000"] = {"episode": 0, "t": 120, "state": b"saved"}
+    task.reset()
+    assert task.segments == {}

@@ -216,3 +216,17 @@ def test_an_explicit_zero_concurrency_is_rejected(tmp_path):
     config = LLMConfig(model="m", base_url="http://127.0.0.1:9", api_key="k")
     with pytest.raises(ConfigError, match="concurrency must be >= 1"):
         ExecutorLLM(config, concurrency=0, cache_dir=tmp_path)
+
+
+def test_a_reset_task_runs_again_as_if_freshly_built(bbeh_server, shared_data, tmp_path):
+    task = _task(bbeh_server, shared_data, tmp_path)
+    settings = LoopSettings("default", batch_size=5, iterations=3)
+    try:
+        first = LoopRun(task, settings, create_optimizer("local")).run()
+        assert task.executor.usage.calls > 0
+        task.reset()
+        assert task.executor.usage.calls == 0 and task.executor.cache_hits == 0
+        second = LoopRun(task, settings, create_optimizer("local")).run()
+    finally:
+        task.close()
+    assert (second.best_val, second.test, second.curve) == (first.best_val, first.test, first.curve)

@@ -61,7 +61,7 @@ class AtariTask(Task):
     training rollout with credit horizon H continues that seed's episode for H steps from
     where its previous segment stopped (a new episode once one ends), so horizon 1 updates
     after every step of a running game, as in the paper. Segment positions live in the task
-    object, so a resumed loop starts fresh episodes.
+    object until ``reset``, so a resumed loop starts fresh episodes.
 
     Args:
         game: One of ``GAMES`` (``Pong``, ``Breakout``, ...).
@@ -138,6 +138,10 @@ class AtariTask(Task):
 
             self._sandbox = Sandbox(limits=self._limits(1), preload=PRELOAD)
         return self._sandbox
+
+    def reset(self) -> None:
+        """Forget segment positions: the next run starts fresh episodes."""
+        self.segments.clear()
 
     def close(self) -> None:
         if self._sandbox is not None:

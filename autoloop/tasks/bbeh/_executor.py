@@ -119,6 +119,12 @@ class ExecutorLLM:
         """Requests actually sent and their tokens; cache hits cost nothing and are not counted."""
         return self._client.usage
 
+    def reset_counts(self) -> None:
+        """Start ``usage`` and ``cache_hits`` from zero (a task reused for another run does)."""
+        with self._lock:
+            self.cache_hits = 0
+            self._client.usage = Usage()
+
     def complete(self, prompt: str, questions: Sequence[str]) -> list[Completion]:
         """Answer every question under ``prompt``, in order, up to ``concurrency`` at a time.
 

@@ -116,6 +116,11 @@ class BBEHTask(Task):
             self._sandbox = Sandbox(limits=Limits(timeout_s=SANDBOX_TIMEOUT_S, memory_mb=SANDBOX_MEMORY_MB))
         return self._sandbox.call(f"{RUNNER}:{entry}", *args)
 
+    def reset(self) -> None:
+        """Forget rendered prompts and the executor's counts (its reply cache is on disk, shared on purpose)."""
+        self._prompts.clear()
+        self.executor.reset_counts()
+
     def close(self) -> None:
         """Stop the sandbox, if one was started."""
         if self._sandbox is not None:

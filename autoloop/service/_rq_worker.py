@@ -1,0 +1,51 @@
+"""``InProcessWorker``: an RQ worker that runs jobs in its own process, so built tasks outlive a job."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+import redis
+from rq.executions import Execution
+from rq.job import Job
+from rq.queue import Queue
+from rq.worker import BaseWorker, SimpleWorker, WorkerStatus
+
+logger = logging.getLogger(__name__)
+
+
+class InProcessWorker(SimpleWorker):
+    """Runs each job in this process, not in a forked work horse, with a forking worker's heartbeats.
+
+    A default ``rq.Worker`` forks a work horse per job, so whatever a job builds (a task and
+    its sandbox server) dies with it. ``rq.SimpleWorker`` runs jobs in the worker process and
+    still enforces job timeouts (SIGALRM death penalty), but it heartbeats once per job for
+    the whole job timeout: the job of a killed worker would count as abandoned a day later.
+    This worker heartbeats from a thread every ``job_monitoring_interval`` seconds while a
+    job runs, as a forking worker's monitor loop does, so RQ re-queues the job of a dead
+    worker about ``job_monitoring_interval + 60`` s after its last heartbeat.
+    """
+
+    def get_heartbeat_ttl(self, job: Job, working_time: float = 0.0) -> int:
+        return BaseWorker.get_heartbeat_ttl(self, job, working_time)
+
+    def execute_job(self, job: Job, queue: Queue) -> None:
+        execution = self.prepare_execution(job)
+        finished = threading.Event()
+        beats = threading.Thread(target=self._beat, args=(job, execution, finished), name="rq-heartbeat", daemon=True)
+        beats.start()
+        try:
+            self.perform_job(job, queue, execution)
+        finally:
+            finished.set()
+            beats.join()
+        self.set_state(WorkerStatus.IDLE)
+
+    def _beat(self, job: Job, execution: Execution, finished: threading.Event) -> None:
+        while not finished.wait(self.job_monitoring_interval):
+            try:
+                self.maintain_heartbeats(job, execution)
+            # A missed beat is retried at the next interval; giving up would get the running
+            # job re-queued as abandoned, and run twice.
+            except (redis.ConnectionError, redis.TimeoutError) as exc:
+                logger.warning("heartbeat of job %s failed (%s); retrying in %ss", job.id, exc, self.job_monitoring_interval)
