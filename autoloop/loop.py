@@ -6,15 +6,38 @@ import random
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, fields
-from typing import Any
+from typing import Any, Protocol
 
 from autoloop.artifact import Artifact
-from autoloop.context import Attempt, build_context
-from autoloop.optimizers._base import Optimizer
-from autoloop.settings import LoopSettings
 from autoloop.checkpoints import Checkpoint, CheckpointStore
+from autoloop.context import Attempt, LearningContext, build_context
+from autoloop.llm import Usage
+from autoloop.settings import LoopSettings
 from autoloop.tasks._base import Task
 from autoloop.trace import Instance, Split
+
+
+class Proposer(Protocol):
+    """What a loop run needs from its optimizer; every ``autoloop.optimizers.Optimizer`` is one.
+
+    Optimizers sit above the loop (they never import it, nor it them): the loop only proposes,
+    counts usage and checkpoints state through these members.
+    """
+
+    name: str
+    usage: Usage
+
+    def propose(self, context: LearningContext) -> Artifact:
+        """The next revision of ``context.artifact``."""
+        ...
+
+    def state(self) -> dict[str, Any]:
+        """JSON-ready state for checkpoints."""
+        ...
+
+    def load_state(self, state: dict[str, Any]) -> None:
+        """Restore what ``state`` returned."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -102,7 +125,7 @@ class LoopRun:
         self,
         task: Task,
         settings: LoopSettings,
-        optimizer: Optimizer,
+        optimizer: Proposer,
         *,
         store: CheckpointStore | None = None,
         run_id: str = "run",
@@ -175,7 +198,7 @@ class LoopRun:
         )
         proposed = self.optimizer.propose(context)
         changed = tuple(k for k in proposed.parameters if proposed.parameters[k] != current.parameters.get(k))
-        state.memory = (state.memory + [asdict(Attempt(state.iteration, current.hash, changed, context.batch_score))])[-max(s.memory, 1) :]
+        state.memory = [*state.memory, asdict(Attempt(state.iteration, current.hash, changed, context.batch_score))][-max(s.memory, 1) :]
         state.current = proposed.to_dict()
         if state.iteration % s.val_interval:
             return None

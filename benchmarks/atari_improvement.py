@@ -22,10 +22,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from autoloop.loop import LoopRun  # noqa: E402
-from autoloop.optimizers import create_optimizer  # noqa: E402
-from autoloop.settings import LoopSettings  # noqa: E402
-from autoloop.tasks.atari import GAMES, AtariTask  # noqa: E402
+from autoloop.loop import LoopRun
+from autoloop.optimizers import create_optimizer
+from autoloop.settings import LoopSettings
+from autoloop.tasks.atari import GAMES, AtariTask
 
 
 def horizons_for(game: str, which: str) -> tuple[int, ...]:

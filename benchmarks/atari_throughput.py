@@ -29,10 +29,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from autoloop.sandbox import Limits, Sandbox  # noqa: E402
-from autoloop.tasks.atari import get_game  # noqa: E402
-from autoloop.tasks.atari._env import AtariEnv  # noqa: E402
-from autoloop.tasks.atari._task import ENTRY, PRELOAD, AtariTask  # noqa: E402
+from autoloop.sandbox import Limits, Sandbox
+from autoloop.tasks.atari import get_game
+from autoloop.tasks.atari._env import AtariEnv
+from autoloop.tasks.atari._task import ENTRY, PRELOAD, AtariTask
 
 
 def raw_steps_per_s(rom: str, steps: int, seed: int) -> float:

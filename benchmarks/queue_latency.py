@@ -69,7 +69,7 @@ class NoOpTask(Task):
 register_task(TaskFamily("noop", ("constant",), lambda variant, data_dir, options: NoOpTask(), lambda variant: TaskInfo.of(NoOpTask)))
 
 
-def _job(run_id: str):  # noqa: ANN202
+def _job(run_id: str):
     from autoloop.executors import RunTemplate
     from autoloop.llm import Endpoint, LLMConfig
 
@@ -77,7 +77,7 @@ def _job(run_id: str):  # noqa: ANN202
     return template.job(run_id, {"starting_artifact": "start", "iterations": 1}, score_test=False)
 
 
-def _phase(executor, runs: int, in_flight: int, prefix: str) -> tuple[list[str], float]:  # noqa: ANN001
+def _phase(executor, runs: int, in_flight: int, prefix: str) -> tuple[list[str], float]:
     started = time.perf_counter()
     submitted = finished = 0
     run_ids = []
@@ -93,7 +93,7 @@ def _phase(executor, runs: int, in_flight: int, prefix: str) -> tuple[list[str],
     return run_ids, time.perf_counter() - started
 
 
-def _measure(client, executor, run_ids: list[str]) -> dict[str, list[float]]:  # noqa: ANN001
+def _measure(client, executor, run_ids: list[str]) -> dict[str, list[float]]:
     from rq.job import Job
 
     from autoloop.executors import rq_job_id

@@ -176,10 +176,10 @@ def _make_request_handler(server: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
     class _RequestHandler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+        def log_message(self, format: str, *args: Any) -> None:
             """Silence the default stderr access log."""
 
-        def do_POST(self) -> None:  # noqa: N802 - stdlib naming
+        def do_POST(self) -> None:
             raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
             path = self.path.split("?", 1)[0]
             if path not in CHAT_PATHS:
@@ -195,7 +195,7 @@ def _make_request_handler(server: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
                 server._wait(reply.delay_s)
             self._send(reply, body)
 
-        def do_GET(self) -> None:  # noqa: N802 - stdlib naming
+        def do_GET(self) -> None:
             self._send(server._fail(f"unexpected GET {self.path}"), {})
 
         def _send(self, reply: Reply, body: dict[str, Any]) -> None:

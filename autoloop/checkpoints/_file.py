@@ -8,8 +8,8 @@ import re
 import tempfile
 from pathlib import Path
 
-from autoloop.errors import StoreError
 from autoloop.checkpoints._store import Checkpoint, CheckpointStore
+from autoloop.errors import StoreError
 
 _SAFE_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,200}$")
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING
 
+from autoloop.checkpoints._store import Checkpoint, CheckpointStore
 from autoloop.errors import StoreError
 from autoloop.redisdb import keys
-from autoloop.checkpoints._store import Checkpoint, CheckpointStore
 
 if TYPE_CHECKING:
     import redis

@@ -6,8 +6,8 @@ import argparse
 import tempfile
 import uuid
 
-from autoloop.cli._output import print_json, print_table, progress_bar
 from autoloop.checkpoints import FileCheckpointStore
+from autoloop.cli._output import print_json, print_table, progress_bar
 from autoloop.executors import RunTemplate, resolve_template, run_job
 from autoloop.llm import Endpoint
 from autoloop.loop import Progress

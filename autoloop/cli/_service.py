@@ -87,8 +87,8 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _worker(args: argparse.Namespace) -> int:
-    from autoloop.service import WorkerOptions, load_plugins, run_workers
     from autoloop.redisdb import redis_url
+    from autoloop.service import WorkerOptions, load_plugins, run_workers
 
     load_plugins()
     options = WorkerOptions(
@@ -99,14 +99,14 @@ def _worker(args: argparse.Namespace) -> int:
 
 
 def _token_create(args: argparse.Namespace) -> int:
-    from autoloop.service import create_token
     from autoloop.redisdb import connect
+    from autoloop.service import create_token
 
     print(create_token(connect(data_dir=_data_dir(args)), args.name))
     return 0
 
 
-def _client(args: argparse.Namespace):  # noqa: ANN202 - lazy import of autoloop.client
+def _client(args: argparse.Namespace):
     from autoloop.client import Client
 
     return Client(args.url, args.token)

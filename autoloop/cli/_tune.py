@@ -152,7 +152,10 @@ def _show_suite(result: SuiteResult, *, as_json: bool) -> int:
     print(f"suite choice ({result.aggregate}): {result.settings}")
     headers = ["task", "suite setting test", "task's own best setting", "own test", "differs"]
     rows = [
-        [t.task, _shown(t.suite_report.test, t.metric), _compact(t.own_best.settings), _shown(t.own_best.test, t.metric), "yes" if t.differs else "no"]
+        [
+            t.task, _shown(t.suite_report.test, t.metric), _compact(t.own_best.settings), _shown(t.own_best.test, t.metric),
+            "yes" if t.differs else "no",
+        ]
         for t in result.per_task
     ]
     print_table(headers, rows)

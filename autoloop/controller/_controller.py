@@ -186,7 +186,7 @@ class Controller:
 
     @staticmethod
     def _reports(groups: list[TrialRuns], search_values: list[float | None]) -> list[SettingReport]:
-        return [SettingReport.of(g.settings, v, list(g.records.values())) for g, v in zip(groups, search_values) if g.tested]
+        return [SettingReport.of(g.settings, v, list(g.records.values())) for g, v in zip(groups, search_values, strict=True) if g.tested]
 
     @staticmethod
     def _charge_records(group: TrialRuns, meter: Meter) -> None:

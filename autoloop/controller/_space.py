@@ -88,7 +88,7 @@ class SearchSpace:
     def grid(self) -> list[dict[str, Any]]:
         """Every combination, as ``LoopSettings`` keyword arguments."""
         knobs = self.knobs
-        return [dict(zip(knobs, combo)) for combo in itertools.product(*(self.choices[k] for k in knobs))]
+        return [dict(zip(knobs, combo, strict=True)) for combo in itertools.product(*(self.choices[k] for k in knobs))]
 
     def suggest(self, trial: optuna.Trial) -> dict[str, Any]:
         """Ask ``trial`` for one value per knob."""

@@ -53,7 +53,7 @@ def load(study: optuna.Study, iterations: int) -> SavedState:
                 study.tell(frozen.number, state=optuna.trial.TrialState.FAIL)
             continue
         live = frozen.state == optuna.trial.TrialState.RUNNING
-        trial = optuna.trial.Trial(study, frozen._trial_id) if live else frozen  # noqa: SLF001 - Optuna has no public handle
+        trial = optuna.trial.Trial(study, frozen._trial_id) if live else frozen
         reported = max(frozen.intermediate_values, default=0)
         group = TrialRuns(trial, frozen.user_attrs[SETTINGS], frozen.user_attrs[RUNS], iterations, reported=reported)
         _restore_records(group, frozen.user_attrs)

@@ -147,7 +147,7 @@ class Server:
             os.chown(scratch, *self.user)
         result_read, result_write = os.pipe()
         request_read, request_write = os.pipe()
-        output = tempfile.TemporaryFile(dir=self.base)
+        output = tempfile.TemporaryFile(dir=self.base)  # noqa: SIM115 - the child writes to it; _Spare closes it
         sys.stdout.flush()
         sys.stderr.flush()
         gc.freeze()  # keep the child's garbage collector from copying every inherited page

@@ -85,10 +85,8 @@ def create_app(client: redis.Redis, runner: StudyRunner | None = None) -> FastAP
     @app.post("/v1/studies", status_code=201, response_model=StudyView, responses=_ERRORS)
     def create_study(body: StudyCreate, who: Owner) -> StudyView:
         """Submit a tuning job; its controller starts right away."""
-        if runner is not None:
-            study_id = runner.create(who, body)
-        else:
-            study_id = records.create(who, body, metric=describe_task(body.task).metric)
+        # Without a runner (API only) the study is stored and stays queued.
+        study_id = runner.create(who, body) if runner is not None else records.create(who, body, metric=describe_task(body.task).metric)
         logger.info("study %s created for task %s", study_id, body.task)
         if runner is not None:
             runner.start(study_id)

@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Any
 
 from autoloop.errors import ConfigError
 from autoloop.executors import RunTemplate
-from autoloop.service._models import StudyProgress, StudyCreate, StudyView
 from autoloop.redisdb import keys
+from autoloop.service._models import StudyCreate, StudyProgress, StudyView
 from autoloop.tasks import Metric
 
 if TYPE_CHECKING:

@@ -18,10 +18,10 @@ from autoloop.controller import Budget, Controller, LoopPlan, SearchSpace, Study
 from autoloop.errors import AutoloopError
 from autoloop.executors import ExecutorDetached, RQExecutor, StudyCancelled
 from autoloop.llm import SECRET_SCHEME, register_secret_lookup
+from autoloop.redisdb import StudySecrets, keys
 from autoloop.service._models import StudyCreate
 from autoloop.service._records import StudyRecords, new_study_id
 from autoloop.service._template import study_template
-from autoloop.redisdb import StudySecrets, keys
 from autoloop.tasks import TaskInfo, describe_task
 
 if TYPE_CHECKING:
@@ -171,7 +171,7 @@ class StudyRunner:
             self.records.set_state(study_id, "failed", error=str(exc))
             executor.close()
             return
-        except Exception as exc:  # noqa: BLE001 - an internal error must end the study, not the service
+        except Exception as exc:
             logger.exception("study %s crashed", study_id)
             self.records.set_state(study_id, "failed", error=f"internal error: {type(exc).__name__}: {exc}")
             executor.close()

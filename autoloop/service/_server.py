@@ -13,10 +13,10 @@ from pathlib import Path
 from types import FrameType
 
 from autoloop.errors import ConfigError
+from autoloop.redisdb import EmbeddedRedis, connect
 from autoloop.service._app import create_app
 from autoloop.service._plugins import load_plugins
 from autoloop.service._runner import StudyRunner
-from autoloop.redisdb import EmbeddedRedis, connect
 
 logger = logging.getLogger(__name__)
 

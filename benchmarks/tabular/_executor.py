@@ -12,8 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from autoloop.errors import ConfigError
-from autoloop.executors import Executor, RunEvent, RunResult
-from autoloop.executors import LoopJob
+from autoloop.executors import Executor, LoopJob, RunEvent, RunResult
 from autoloop.loop import Progress
 from benchmarks.tabular._table import KNOBS, Run, TaskTable
 

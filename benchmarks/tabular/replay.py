@@ -116,7 +116,7 @@ def replay(tables: dict[str, TaskTable], reps: int, configs: list[ControllerConf
     with ProcessPoolExecutor(max_workers=workers) as pool:
         futures = [pool.submit(replay_rep, tables[task], rep, configs, seed) for task, rep in jobs]
         results: dict[str, dict[str, Score]] = {task: {} for task in tables}
-        for (task, _), future in zip(jobs, futures):
+        for (task, _), future in zip(jobs, futures, strict=True):
             for name, picks in future.result().items():
                 results[task].setdefault(name, Score()).add(picks, tables[task], tables[task].settings[0])
     return results

@@ -16,12 +16,12 @@ import pytest
 from rq import Queue
 
 import tests.contracts.crash_task  # noqa: F401 - registers crash:train (spawned workers preload it too)
-from tests.toy_task import local_job
 from autoloop.executors import LocalExecutor, LoopJob, RQExecutor
 from autoloop.redisdb import EmbeddedRedis, keys
 from autoloop.testing.executors import ExecutorCase, ExecutorContract
 from benchmarks.tabular._executor import TableExecutor
 from benchmarks.tabular._table import Run, TaskTable
+from tests.toy_task import local_job
 
 REPO = Path(__file__).resolve().parents[2]
 PLUGINS = ("tests.toy_task", "tests.contracts.crash_task")

@@ -92,7 +92,7 @@ def test_a_resumed_controller_keeps_the_study_and_never_reruns_a_finished_run():
     submitted: list[str] = []
 
     class Recording(LocalExecutor):
-        def submit(self, job):  # noqa: ANN001, ANN202
+        def submit(self, job):
             submitted.append(job.run_id)
             super().submit(job)
 

@@ -15,6 +15,8 @@ from autoloop.controller import (
     Controller,
     LoopPlan,
     SearchSpace,
+    _pruners,
+    _samplers,
     create_study,
     make_pruner,
     make_sampler,
@@ -22,7 +24,6 @@ from autoloop.controller import (
     register_pruner,
     sampler_names,
 )
-from autoloop.controller import _pruners, _samplers
 from autoloop.errors import ConfigError
 from autoloop.executors import LocalExecutor
 from autoloop.tasks import describe_task

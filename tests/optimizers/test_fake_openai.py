@@ -40,9 +40,8 @@ def test_a_request_beyond_the_script_fails_loudly():
 
 
 def test_errors_carry_status_and_retry_after():
-    with FakeOpenAI(handler=lambda body: Reply.error(429, "slow down", retry_after=7)) as server:
-        with pytest.raises(openai.RateLimitError) as info:
-            _client(server).chat.completions.create(model="m", messages=MESSAGES)
+    with FakeOpenAI(handler=lambda body: Reply.error(429, "slow down", retry_after=7)) as server, pytest.raises(openai.RateLimitError) as info:
+        _client(server).chat.completions.create(model="m", messages=MESSAGES)
     assert info.value.response.headers["retry-after"] == "7"
 
 

@@ -7,8 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from autoloop.errors import ConfigError, OptimizerError
-from autoloop.llm import LLMConfig
-from autoloop.llm import ChatClient
+from autoloop.llm import ChatClient, LLMConfig
 from tests.fake_openai import FakeOpenAI, Reply, fake_openai  # noqa: F401 - fixture
 
 MESSAGES = [{"role": "system", "content": "be brief"}, {"role": "user", "content": "two plus two"}]

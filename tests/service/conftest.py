@@ -18,8 +18,8 @@ import httpx
 import pytest
 import redis as redis_lib
 
-from autoloop.service import create_token
 from autoloop.redisdb import EmbeddedRedis, connect, redis_server_binary
+from autoloop.service import create_token
 
 REPO = Path(__file__).resolve().parents[2]
 PLUGIN = "tests.service.slow_task"
@@ -99,7 +99,7 @@ class Cluster:
         self.workers.append(proc)
         return proc
 
-    def redis(self):  # noqa: ANN201 - a redis.Redis client of the embedded server
+    def redis(self):
         return connect(self.redis_url, data_dir=self.home)
 
     def token(self, name: str = "test") -> str:
@@ -192,7 +192,7 @@ def any_cluster(request: pytest.FixtureRequest) -> Iterator[Cluster]:
         shutil.rmtree(home, ignore_errors=True)
 
 
-def wait_for(predicate, timeout_s: float, what: str, poll_s: float = 0.2):  # noqa: ANN001, ANN201
+def wait_for(predicate, timeout_s: float, what: str, poll_s: float = 0.2):
     """Poll ``predicate`` until it returns a truthy value; fail with ``what`` after ``timeout_s``."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:

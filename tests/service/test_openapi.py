@@ -11,9 +11,9 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
 
+from autoloop.redisdb import EmbeddedRedis
 from autoloop.service import create_app, create_token
 from autoloop.service._runner import StudyRunner
-from autoloop.redisdb import EmbeddedRedis
 
 pytestmark = pytest.mark.integration
 

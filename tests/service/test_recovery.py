@@ -8,7 +8,6 @@ import signal
 import time
 
 import optuna
-import psutil
 import pytest
 from optuna.storages import JournalStorage
 from optuna.storages.journal import JournalRedisBackend
@@ -26,7 +25,7 @@ def _trials(cluster: Cluster, study_id: str) -> list[tuple[int, dict]]:
     return [(t.number, t.params) for t in optuna.load_study(study_name=study_id, storage=storage).trials]
 
 
-def _progress_iterations(redis, study_id: str, run_id: str) -> list[int]:  # noqa: ANN001
+def _progress_iterations(redis, study_id: str, run_id: str) -> list[int]:
     out = []
     for _id, fields in redis.xrange(keys.study_events(study_id)):
         event = json.loads(fields[b"event"])
@@ -35,7 +34,7 @@ def _progress_iterations(redis, study_id: str, run_id: str) -> list[int]:  # noq
     return out
 
 
-def _running_run(redis, study_id: str, min_iteration: int) -> str | None:  # noqa: ANN001
+def _running_run(redis, study_id: str, min_iteration: int) -> str | None:
     for run_id, raw in redis.hgetall(keys.study_live(study_id)).items():
         entry = json.loads(raw)
         if entry["state"] == "running" and (entry.get("iteration") or 0) >= min_iteration:

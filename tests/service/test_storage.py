@@ -15,14 +15,12 @@ from pathlib import Path
 import pytest
 import redis as redis_lib
 
-from autoloop.executors import RunEvent, RunResult
-from autoloop.executors import LoopJob
-from tests.toy_task import local_job
-from autoloop.loop import Progress
-from autoloop.executors import RQExecutor
+from autoloop.executors import LoopJob, RQExecutor, RunEvent, RunResult
 from autoloop.executors._events import EventPublisher
-from autoloop.service import check_token, create_token
+from autoloop.loop import Progress
 from autoloop.redisdb import EmbeddedRedis, keys
+from autoloop.service import check_token, create_token
+from tests.toy_task import local_job
 
 pytestmark = pytest.mark.integration
 

@@ -65,9 +65,9 @@ def test_plain_task_folder_names_load_too(tmp_path):
 
 def test_missing_or_malformed_data_names_the_fix(tmp_path, monkeypatch):
     monkeypatch.delenv("AUTOLOOP_DATA", raising=False)
-    with pytest.raises(DataError, match="--data DIR or set AUTOLOOP_DATA"):
+    with pytest.raises(DataError, match=r"--data DIR or set AUTOLOOP_DATA"):
         task_dir("linguini", None)
-    with pytest.raises(DataError, match="bbeh_linguini/task.json"):
+    with pytest.raises(DataError, match=r"bbeh_linguini/task\.json"):
         task_dir("linguini", tmp_path)
     (tmp_path / "bad").mkdir()
     (tmp_path / "bad" / "task.json").write_text('{"examples": [{"input": 1}]}')
@@ -83,7 +83,7 @@ def test_data_dir_comes_from_the_environment(shared_data, monkeypatch):
 
 
 def test_without_an_endpoint_get_task_fails_at_once_naming_the_settings(no_endpoint, shared_data):
-    with pytest.raises(ConfigError, match="AUTOLOOP_EXECUTOR_BASE_URL.*AUTOLOOP_EXECUTOR_MODEL.*OPENAI_BASE_URL"):
+    with pytest.raises(ConfigError, match=r"AUTOLOOP_EXECUTOR_BASE_URL.*AUTOLOOP_EXECUTOR_MODEL.*OPENAI_BASE_URL"):
         task_options("bbeh:boolean_expressions")
 
 

@@ -90,7 +90,7 @@ def _runs_in(request: dict) -> list[str]:
 
 @pytest.mark.parametrize("batch_size", [1, 3, 5])
 def test_loop_batches_b_traces_per_update_for_15_updates_and_reaches_full_accuracy(bbeh_server, shared_data, tmp_path, batch_size):
-    task, result = _run(bbeh_server, shared_data, tmp_path, batch_size)
+    _task, result = _run(bbeh_server, shared_data, tmp_path, batch_size)
     updates = bbeh_server.requests(OPTIMIZER_MODEL)
     assert result.iterations == 15 and len(updates) == 15
     assert all(len(_runs_in(r)) == batch_size for r in updates)
@@ -200,7 +200,7 @@ def test_executor_runs_requests_concurrently_up_to_the_limit(shared_data, tmp_pa
 def test_an_executor_endpoint_failure_is_an_error_naming_the_executor_settings(tmp_path):
     with FakeOpenAI(script=[Reply.error(400, "model not found")]) as server:
         executor = ExecutorLLM(LLMConfig(model=EXECUTOR_MODEL, base_url=server.base_url, temperature=0.0), cache_dir=tmp_path)
-        with pytest.raises(OptimizerError, match="BBEH executor LLM failed.*model not found.*AUTOLOOP_EXECUTOR_BASE_URL"):
+        with pytest.raises(OptimizerError, match=r"BBEH executor LLM failed.*model not found.*AUTOLOOP_EXECUTOR_BASE_URL"):
             executor.complete("p", ["q"])
     assert executor.usage.calls == 0 and executor.cache.get("anything") is None
 

@@ -15,9 +15,9 @@ from autoloop.loop import LoopRun
 from autoloop.optimizers import create_optimizer
 from autoloop.optimizers._local import tunable_constants
 from autoloop.policies import load_policy
+from autoloop.sandbox import Limits
 from autoloop.settings import LoopSettings
 from autoloop.tasks import get_task, task_names
-from autoloop.sandbox import Limits
 from autoloop.tasks.mlpipeline import MLPipelineTask, SpaceshipTitanicTask, feedback_text
 
 VARIANTS = ("spaceship-titanic", "house-prices")

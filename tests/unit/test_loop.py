@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from autoloop.checkpoints import FileCheckpointStore
 from autoloop.context import build_context
 from autoloop.errors import ConfigError, SplitLeakError
 from autoloop.loop import LoopRun, batch_for
 from autoloop.optimizers import LocalOptimizer, create_optimizer
 from autoloop.settings import LoopSettings
-from autoloop.checkpoints import FileCheckpointStore
 from autoloop.tasks import get_task
 from autoloop.trace import Instance, Step, Trace
 

@@ -6,10 +6,9 @@ import pytest
 
 from autoloop.errors import ConfigError, SandboxError
 from autoloop.executors import LoopJob
-from tests.toy_task import local_job
 from autoloop.executors._pool import POOL_SIZE_ENV, TaskPool
 from autoloop.tasks import TaskFamily, TaskInfo, register_task
-from tests.toy_task import ToyTask
+from tests.toy_task import ToyTask, local_job
 
 
 class PooledToyTask(ToyTask):
@@ -29,7 +28,9 @@ class PooledToyTask(ToyTask):
         self.closed = True
 
 
-register_task(TaskFamily("pooled", ("linear", "other"), lambda variant, data_dir, options: PooledToyTask(), lambda variant: TaskInfo.of(PooledToyTask)))
+register_task(
+    TaskFamily("pooled", ("linear", "other"), lambda variant, data_dir, options: PooledToyTask(), lambda variant: TaskInfo.of(PooledToyTask))
+)
 
 
 def _job(task: str = "pooled:linear", data_dir: str | None = None) -> LoopJob:

@@ -12,8 +12,8 @@ from sklearn.metrics import accuracy_score, f1_score, r2_score
 
 from autoloop.artifact import Artifact
 from autoloop.sandbox import Limits, Sandbox
-from autoloop.tasks.mlpipeline import _runner
 from autoloop.tasks._base import Metric, Task
+from autoloop.tasks.mlpipeline import _runner
 from autoloop.tasks.mlpipeline._data import DATASETS, FOLDS, Dataset, field_glossary, load_frame, make_splits, resolve_data_dir
 from autoloop.tasks.mlpipeline._feedback import feedback_text
 from autoloop.trace import Instance, Split, Step, Trace, failed_trace
