@@ -81,6 +81,9 @@ def _rq_case(server: EmbeddedRedis) -> Iterator[ExecutorCase]:
             ex, lambda name, seed: loop_job(f"{study}-{name}", seed), lambda name, seed: _long(f"{study}-{name}", seed),
             crash_job=lambda name: _crash(f"{study}-{name}"),
             settled=lambda: queue.count == 0 and queue.started_job_registry.count == 0,
+            # A worker runs its jobs in-process (it keeps its tasks): when it dies, RQ notices only
+            # when its last heartbeat expires, about 60 s after (RQ's fixed grace period).
+            timeout_s=150.0,
         )
 
 
