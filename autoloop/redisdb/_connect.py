@@ -40,14 +40,16 @@ def redis_url(data_dir: Path | None = None) -> str:
     )
 
 
-def connect(url: str | None = None, *, data_dir: Path | None = None) -> redis.Redis:
+def connect(url: str | None = None, *, data_dir: Path | None = None, attempts: int = RECONNECT_ATTEMPTS) -> redis.Redis:
     """A Redis client that retries through short outages (e.g. a restart of the embedded server).
 
     Args:
         url: ``redis://``, ``rediss://`` or ``unix://`` URL; default from ``redis_url()``.
         data_dir: Data directory that holds the embedded server's URL file.
+        attempts: Retries of a failed command (the default rides out about 40 s; an HTTP
+            request handler wants an answer sooner, so the API passes a few).
     """
-    retry = Retry(ExponentialBackoff(cap=RECONNECT_CAP_S, base=0.05), RECONNECT_ATTEMPTS)
+    retry = Retry(ExponentialBackoff(cap=RECONNECT_CAP_S, base=0.05), attempts)
     return redis.Redis.from_url(
         url or redis_url(data_dir),
         retry=retry,

@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from autoloop.errors import AutoloopError
+from autoloop.service import _limits
 from autoloop.service._auth import check_token
 from autoloop.service._models import ErrorBody, Health, StudyCreate, StudyList, StudyView, TaskEntry
 from autoloop.service._records import StudyRecords
@@ -25,7 +26,9 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 _bearer = HTTPBearer(auto_error=False, description="a token from `autoloop token create`")
-_ERRORS: dict[int | str, dict[str, Any]] = {401: {"model": ErrorBody}, 404: {"model": ErrorBody}, 422: {"model": ErrorBody}}
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorBody} for status in (401, 404, 413, 422, 503)  # 413: body too large, 503: Redis down
+}
 
 
 def owner(request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> str:
@@ -77,6 +80,7 @@ def create_app(client: redis.Redis, runner: StudyRunner | None = None) -> FastAP
     )
 
     app.state.records = records
+    _limits.install(app)
 
     @app.exception_handler(AutoloopError)
     async def autoloop_error(_request: Request, exc: AutoloopError) -> JSONResponse:

@@ -19,7 +19,7 @@ class LLMOptions(BaseModel):
     without one it calls the service's endpoint. Fixed when the study is created.
     """
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     model: str | None = Field(default=None, max_length=200)
     base_url: str | None = Field(default=None, max_length=500)
@@ -29,16 +29,16 @@ class LLMOptions(BaseModel):
 class StudyBudget(BaseModel):
     """How much a study may spend; the search ends at whichever limit comes first."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     iterations: int = Field(default=60, ge=1, le=1_000_000, description="loop iterations over all runs, final re-check included")
-    tokens: int | None = Field(default=None, ge=1, description="LLM tokens over all runs")
+    tokens: int | None = Field(default=None, ge=1, le=10**12, description="LLM tokens over all runs")
 
 
 class StudyCreate(BaseModel):
     """``POST /v1/studies``: a task, a search space, a budget, seeds and the optimizer."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     task: str = Field(pattern=TASK_PATTERN, max_length=200, examples=["mlpipeline:spaceship-titanic"])
     data_dir: str | None = Field(default=None, max_length=1000, description="task data directory on the workers")
