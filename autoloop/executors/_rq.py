@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from rq import Queue, Retry
 from rq.exceptions import DuplicateJobError
 from rq.job import Job, JobStatus
+from rq.serializers import JSONSerializer
 
 from autoloop.errors import AutoloopError, ConfigError
 from autoloop.executors._base import Executor, RunEvent
@@ -91,7 +92,7 @@ class RQExecutor(Executor):
             raise ConfigError(f"retries must be >= 0 and job_timeout_s > 0, got {retries=}, {job_timeout_s=}")
         self.client = client
         self.study_id = study_id
-        self.queue = Queue(queue_name, connection=client)
+        self.queue = Queue(queue_name, connection=client, serializer=JSONSerializer)
         self.retries = retries
         self.job_timeout_s = job_timeout_s
         self._publisher = EventPublisher(client, study_id)
@@ -116,7 +117,7 @@ class RQExecutor(Executor):
             return
         payload = QueueEntry(study_id=self.study_id, job=job, enqueued_at=time.time()).model_dump(mode="json")
         job_id = rq_job_id(self.study_id, run_id)
-        existing = Job.fetch_many([job_id], connection=self.client)[0]
+        existing = Job.fetch_many([job_id], connection=self.client, serializer=JSONSerializer)[0]
         if existing is not None and existing.get_status(refresh=False) in (JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED):
             return  # queued or running since before a restart: follow it
         if existing is not None:
@@ -172,7 +173,7 @@ class RQExecutor(Executor):
             finally:
                 self.queue.release_maintenance_lock()
         pending = sorted(self._pending)
-        jobs = Job.fetch_many([rq_job_id(self.study_id, r) for r in pending], connection=self.client)
+        jobs = Job.fetch_many([rq_job_id(self.study_id, r) for r in pending], connection=self.client, serializer=JSONSerializer)
         for run_id, job in zip(pending, jobs, strict=True):
             if job is None:
                 error = "the queued job vanished from Redis (was Redis flushed?)"
@@ -187,7 +188,7 @@ class RQExecutor(Executor):
 
     def stop(self, run_id: str) -> None:
         self.client.set(keys.run_stop(run_id), 1, ex=STOP_TTL_S)
-        job = Job.fetch_many([rq_job_id(self.study_id, run_id)], connection=self.client)[0]
+        job = Job.fetch_many([rq_job_id(self.study_id, run_id)], connection=self.client, serializer=JSONSerializer)[0]
         if job is not None and job.get_status(refresh=False) == JobStatus.QUEUED:
             job.cancel()  # dropped from the queue; its terminal event is recorded here
             self._publisher.emit(RunEvent(run_id, "stopped", error="stopped before it started"))

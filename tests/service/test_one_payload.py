@@ -21,7 +21,7 @@ from rq.job import Job
 
 import autoloop
 from autoloop.executors import rq_job_id
-from autoloop.redisdb import keys
+from autoloop.redisdb import StudySecrets, keys
 from autoloop.service import StudyRecords
 from tests.service.conftest import Cluster, wait_for
 
@@ -138,11 +138,14 @@ def test_jobs_carry_key_references_and_the_operator_key_never_goes_to_a_tenant_u
         assert (third.optimizer, third.endpoint.base_url) == ("llm", DEAD_URL)
         assert third.endpoint.api_key_ref == f"secret:{operators.id}/OPENAI_API_KEY"
         values = _redis_bytes(redis)
-        secrets = {keys.study_secrets(s.id).encode() for s in (own_url_own_key, operators)}
         payloads = b"\n".join(v for k, v in values.items() if k.startswith(b"rq:job:"))
         assert f"secret:{operators.id}/OPENAI_API_KEY".encode() in payloads  # the payloads were read
-        for key, value in values.items():
-            if key not in secrets:
-                assert TENANT_KEY.encode() not in value and OPERATOR_KEY.encode() not in value, key
-        assert redis.hget(keys.study_secrets(own_url_own_key.id), "tenant") == TENANT_KEY.encode()
+        # No plain key anywhere in Redis, the secrets hashes included (encrypted), nor in its append-only file.
+        redis.bgrewriteaof()
+        wait_for(lambda: redis.info("persistence")["aof_rewrite_in_progress"] == 0, 30, "the AOF rewrite")
+        aof = b"".join(p.read_bytes() for p in cluster.home.rglob("*.aof*") if p.is_file())
+        assert aof, "no append-only file found"
+        for key, value in [*values.items(), (b"aof", aof)]:
+            assert TENANT_KEY.encode() not in value and OPERATOR_KEY.encode() not in value, key
+        assert StudySecrets(redis, home=cluster.home).get(f"{own_url_own_key.id}/tenant") == TENANT_KEY  # workers with the key can read it
         assert not redis.exists(keys.study_secrets(own_url_no_key.id))

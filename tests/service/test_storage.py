@@ -48,6 +48,10 @@ def test_embedded_redis_is_private_and_persists(server: EmbeddedRedis) -> None:
     assert client.config_get("port")["port"] == "0"  # no TCP listener
     assert stat.S_IMODE(os.stat(server.socket).st_mode) == 0o700
     assert (server.data_dir / "redis.url").read_text().strip() == server.url
+    for private in ("redis.url", "redis.password", "redis.conf"):
+        assert stat.S_IMODE(os.stat(server.data_dir / private).st_mode) == 0o600, private
+    with pytest.raises(redis_lib.AuthenticationError):  # the socket alone is not enough: a password is required
+        redis_lib.Redis(unix_socket_path=str(server.socket)).ping()
     client.set("k", "v")
     server.stop()
     assert not (server.data_dir / "redis.url").exists()
