@@ -15,6 +15,7 @@ import logging
 import os
 import secrets
 import subprocess
+import threading
 import time
 from pathlib import Path
 from types import TracebackType
@@ -29,6 +30,8 @@ logger = logging.getLogger(__name__)
 SOCKET_FILE = "redis.sock"
 PASSWORD_FILE = "redis.password"
 START_TIMEOUT_S = 20.0
+RESTART_DELAY_S = 1.0
+MAX_RESTART_DELAY_S = 30.0
 
 
 def redis_server_binary() -> Path:
@@ -57,6 +60,8 @@ class EmbeddedRedis:
         self.data_dir = Path(data_dir)
         self.socket = self.data_dir / SOCKET_FILE
         self._process: subprocess.Popen[bytes] | None = None
+        self._stopping = threading.Event()
+        self._supervisor: threading.Thread | None = None
 
     @property
     def url(self) -> str:
@@ -94,8 +99,45 @@ class EmbeddedRedis:
         """Start the server and wait until it answers; publishes its URL in ``<data_dir>/redis.url``."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self._shut_down_orphan()
+        _write_private(self.data_dir / "redis.conf", self._config())
+        self._launch()
+        _write_private(self.data_dir / URL_FILE, self.url + "\n")
+        logger.info("embedded Redis on %s", self.url)
+        return self
+
+    def supervise(self) -> None:
+        """Restart the server whenever it dies (it replays its append-only file), until ``stop``.
+
+        Restarts wait ``RESTART_DELAY_S``, doubled after each crash that follows a restart
+        within a minute: clients see a short outage (the API answers 503, study runners and
+        workers retry), never a service stuck on a dead Redis.
+        """
+        self._stopping.clear()
+        self._supervisor = threading.Thread(target=self._watch, name="redis-supervisor", daemon=True)
+        self._supervisor.start()
+
+    def _watch(self) -> None:
+        delay, last_start = RESTART_DELAY_S, time.monotonic()
+        while not self._stopping.wait(0.2):
+            process = self._process
+            if process is None or process.poll() is None:
+                continue
+            logger.warning("embedded redis-server exited with %s; restarting in %.0fs", process.returncode, delay)
+            if self._stopping.wait(delay):
+                return
+            delay = min(delay * 2, MAX_RESTART_DELAY_S) if time.monotonic() - last_start < 60 else RESTART_DELAY_S
+            last_start = time.monotonic()
+            try:
+                self._launch()
+            except StoreError as exc:
+                logger.error("embedded redis-server did not restart (%s); retrying", exc)
+                continue
+            logger.info("embedded Redis restarted on %s", self.socket)
+
+    def _launch(self) -> None:
+        """Start the process with the written config and wait until it answers."""
         config = self.data_dir / "redis.conf"
-        _write_private(config, self._config())
+        self.socket.unlink(missing_ok=True)  # a killed server leaves its socket file behind
         # Own session: a Ctrl-C meant for the service must not stop Redis before the service is done with it.
         self._process = subprocess.Popen([str(redis_server_binary()), str(config)], stdin=subprocess.DEVNULL, start_new_session=True)
         deadline = time.monotonic() + START_TIMEOUT_S
@@ -110,12 +152,10 @@ class EmbeddedRedis:
             except redis.ConnectionError:
                 pass
             if time.monotonic() > deadline:
-                self.stop()
+                self._process.kill()
+                self._process.wait()
                 raise StoreError(f"embedded redis-server did not start in {START_TIMEOUT_S:.0f}s; see {self.data_dir / 'redis.log'}")
             time.sleep(0.05)
-        _write_private(self.data_dir / URL_FILE, self.url + "\n")
-        logger.info("embedded Redis on %s", self.url)
-        return self
 
     def _shut_down_orphan(self) -> None:
         """A server left behind by a killed service still owns the socket: flush and stop it."""
@@ -132,6 +172,10 @@ class EmbeddedRedis:
 
     def stop(self) -> None:
         """Shut the server down (appends flushed to disk) and withdraw its URL file."""
+        self._stopping.set()
+        if self._supervisor is not None:
+            self._supervisor.join()
+            self._supervisor = None
         (self.data_dir / URL_FILE).unlink(missing_ok=True)
         process, self._process = self._process, None
         if process is None or process.poll() is not None:

@@ -14,6 +14,8 @@ import threading
 import warnings
 from typing import TYPE_CHECKING, Any
 
+import redis
+
 from autoloop.controller import Budget, Controller, LoopPlan, SearchSpace, StudyStatus
 from autoloop.errors import AutoloopError
 from autoloop.executors import ExecutorDetached, RQExecutor, StudyCancelled
@@ -26,11 +28,12 @@ from autoloop.tasks import TaskInfo, describe_task
 
 if TYPE_CHECKING:
     import optuna
-    import redis
 
 logger = logging.getLogger(__name__)
 
 _JOIN_TIMEOUT_S = 10.0
+# How often a study paused by a Redis outage checks whether Redis is back.
+REDIS_POLL_S = 1.0
 
 
 class StudyRunner:
@@ -53,6 +56,7 @@ class StudyRunner:
         self._threads: dict[str, threading.Thread] = {}
         self._executors: dict[str, RQExecutor] = {}
         self._lock = threading.Lock()
+        self._stopping = threading.Event()
 
     def validate(self, request: StudyCreate) -> TaskInfo:
         """Reject a request whose task, space or budget is invalid, before it is stored.
@@ -98,6 +102,7 @@ class StudyRunner:
 
     def shutdown(self) -> None:
         """Detach every controller (runs keep going on the workers) and wait for the threads."""
+        self._stopping.set()
         with self._lock:
             executors, threads = list(self._executors.values()), list(self._threads.values())
         for executor in executors:
@@ -150,6 +155,31 @@ class StudyRunner:
         )
 
     def _run(self, study_id: str) -> None:
+        """Run (or resume) the study's controller until it ends; a Redis outage pauses it.
+
+        The study's state lives in Redis (the Optuna study, recorded outcomes), so when Redis
+        was gone for longer than the client's retries the controller waits for it and resumes.
+        """
+        while True:
+            try:
+                self._run_once(study_id)
+                return
+            except redis.RedisError as exc:
+                logger.warning("study %s: Redis unavailable (%s); resuming once it is back", study_id, exc)
+                if not self._wait_for_redis():
+                    return
+
+    def _wait_for_redis(self) -> bool:
+        """Block until Redis answers (True) or the service shuts down (False)."""
+        while not self._stopping.wait(REDIS_POLL_S):
+            try:
+                if self.client.ping():
+                    return True
+            except redis.RedisError:
+                continue
+        return False
+
+    def _run_once(self, study_id: str) -> None:
         executor = RQExecutor(self.client, study_id)
         with self._lock:
             self._executors[study_id] = executor
@@ -171,6 +201,8 @@ class StudyRunner:
             self.records.set_state(study_id, "failed", error=str(exc))
             executor.close()
             return
+        except redis.RedisError:
+            raise  # not the study's fault: _run waits for Redis and resumes
         except Exception as exc:
             logger.exception("study %s crashed", study_id)
             self.records.set_state(study_id, "failed", error=f"internal error: {type(exc).__name__}: {exc}")

@@ -67,6 +67,7 @@ def redis_for(options: ServeOptions) -> Iterator[str]:
         yield url
         return
     with _exclusive(options.data_dir), EmbeddedRedis(options.data_dir) as server:
+        server.supervise()
         yield server.url
 
 

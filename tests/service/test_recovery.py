@@ -7,6 +7,7 @@ import os
 import signal
 import time
 
+import httpx
 import optuna
 import pytest
 from optuna.storages import JournalStorage
@@ -125,3 +126,33 @@ def test_worker_sigterm_mid_run_shuts_down_cold_and_the_run_resumes_on_another_w
     assert int(redis.hget(keys.run_state(run_id), "attempts")) == 2
     iterations = _progress_iterations(redis, study.id, run_id)
     assert iterations[iterations.index(stopped_at) + 1] >= stopped_at and iterations.count(1) == 1
+
+
+def test_embedded_redis_killed_mid_study_is_restarted_and_the_study_completes(cluster: Cluster) -> None:
+    cluster.start_worker(processes=2)
+    with autoloop.Client(cluster.url, cluster.token()) as client:
+        study = client.submit(
+            "slowtoy:linear", space="batch_size=1,2", budget_iterations=60, iterations=5, seeds=2, top_k=1,
+            final_seeds=2, parallel=2, optimizer="local", pruner="none",
+        )
+        redis = cluster.redis()
+        wait_for(lambda: redis.hlen(keys.study_runs(study.id)) >= 1 and _running_run(redis, study.id, 1), 90, "one run done, one running")
+        pid = int((cluster.home / "redis.pid").read_text())
+        os.kill(pid, signal.SIGKILL)
+        assert httpx.get(f"{cluster.url}/healthz", timeout=10).status_code == 503  # meanwhile: 503, not 500
+        wait_for(lambda: _healthy(cluster), 60, "Redis restarted by the service")
+        assert int((cluster.home / "redis.pid").read_text()) != pid
+        status = study.wait(progress=False, poll_s=0.5, timeout_s=180)
+        assert status["state"] == "finished", status
+        recommendation = study.recommendation()
+    redis = cluster.redis()
+    outcomes = [json.loads(v) for v in redis.hvals(keys.study_runs(study.id))]
+    assert len(outcomes) == 6 and {o["kind"] for o in outcomes} == {"done"}  # no run lost
+    assert len(recommendation["runs"]) == 6 and status["progress"]["runs_done"] == 6  # none doubled
+
+
+def _healthy(cluster: Cluster) -> bool:
+    try:
+        return httpx.get(f"{cluster.url}/healthz", timeout=5).status_code == 200
+    except httpx.TransportError:
+        return False
