@@ -74,12 +74,7 @@ def test_worker_killed_mid_run_resumes_from_checkpoint(slow_cluster: Cluster) ->
 def test_service_and_redis_restart_mid_study(cluster: Cluster, crash: bool) -> None:
     cluster.start_worker(processes=2)
     with autoloop.Client(cluster.url, cluster.token()) as client:
-        study = client.submit(
-            "slowtoy:linear", space="batch_size=1,2", budget_iterations=60, iterations=5, seeds=2, top_k=1,
-            final_seeds=2, parallel=2, optimizer="local", pruner="none",
-        )
-        redis = cluster.redis()
-        wait_for(lambda: redis.hlen(keys.study_runs(study.id)) >= 1 and _running_run(redis, study.id, 1), 90, "one run done, one running")
+        study, redis = _study_under_way(cluster, client)
         before = _trials(cluster, study.id)
         if crash:  # no clean-up; the next start shuts the orphaned Redis down (append-only file flushed)
             cluster.kill_service()
@@ -131,12 +126,7 @@ def test_worker_sigterm_mid_run_shuts_down_cold_and_the_run_resumes_on_another_w
 def test_embedded_redis_killed_mid_study_is_restarted_and_the_study_completes(cluster: Cluster) -> None:
     cluster.start_worker(processes=2)
     with autoloop.Client(cluster.url, cluster.token()) as client:
-        study = client.submit(
-            "slowtoy:linear", space="batch_size=1,2", budget_iterations=60, iterations=5, seeds=2, top_k=1,
-            final_seeds=2, parallel=2, optimizer="local", pruner="none",
-        )
-        redis = cluster.redis()
-        wait_for(lambda: redis.hlen(keys.study_runs(study.id)) >= 1 and _running_run(redis, study.id, 1), 90, "one run done, one running")
+        study, redis = _study_under_way(cluster, client)
         pid = int((cluster.home / "redis.pid").read_text())
         os.kill(pid, signal.SIGKILL)
         assert httpx.get(f"{cluster.url}/healthz", timeout=10).status_code == 503  # meanwhile: 503, not 500
@@ -149,6 +139,18 @@ def test_embedded_redis_killed_mid_study_is_restarted_and_the_study_completes(cl
     outcomes = [json.loads(v) for v in redis.hvals(keys.study_runs(study.id))]
     assert len(outcomes) == 6 and {o["kind"] for o in outcomes} == {"done"}  # no run lost
     assert len(recommendation["runs"]) == 6 and status["progress"]["runs_done"] == 6  # none doubled
+
+
+def _study_under_way(cluster: Cluster, client: autoloop.Client) -> tuple[autoloop.Study, object]:
+    """2 settings x 2 seeds, the winner re-run with 2 fresh seeds (6 runs); returns once one run
+    is done and another is running."""
+    study = client.submit(
+        "slowtoy:linear", space="batch_size=1,2", budget_iterations=60, iterations=5, seeds=2, top_k=1,
+        final_seeds=2, parallel=2, optimizer="local", pruner="none",
+    )
+    redis = cluster.redis()
+    wait_for(lambda: redis.hlen(keys.study_runs(study.id)) >= 1 and _running_run(redis, study.id, 1), 90, "one run done, one running")
+    return study, redis
 
 
 def _healthy(cluster: Cluster) -> bool:
