@@ -21,6 +21,8 @@ from typing import Any
 SYSPATH_ENV = "AUTOLOOP_SANDBOX_SYSPATH"
 BASE_ENV = "AUTOLOOP_SANDBOX_BASE"
 PRELOAD_ENV = "AUTOLOOP_SANDBOX_PRELOAD"
+# The operator's explicit switch: "1" runs candidates without kernel confinement (development only).
+UNSAFE_ENV = "AUTOLOOP_UNSAFE_SANDBOX"
 
 _HEADER = struct.Struct("!Q")
 
