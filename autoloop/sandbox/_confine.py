@@ -84,20 +84,33 @@ def claim_slot() -> Slot:
     raise OSError(f"all {_SLOTS} sandbox slots under {_SLOT_DIR} are in use")
 
 
-def visible_paths() -> tuple[str, ...]:
+def visible_paths(hidden: tuple[str, ...] = ()) -> tuple[str, ...]:
     """What a child's root shows read-only: the Python installation and ``sys.path``.
+
+    Args:
+        hidden: Directories never shown (service state, task data): a ``sys.path`` entry
+            inside one of them, or holding one, is left out.
 
     Returns absolute, existing paths, none inside another (the outer one is enough).
     """
     package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # the autoloop package
-    candidates = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix, "/usr", package, *_ETC_FILES}
-    candidates |= {p for p in sys.path if p and os.path.isabs(p)}
-    found = sorted(os.path.realpath(p) for p in candidates if os.path.exists(p))
+    required = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix, "/usr", package, *_ETC_FILES}
+    secret = [os.path.realpath(h) for h in hidden if h]
+    optional = {
+        path
+        for path in (os.path.realpath(p) for p in sys.path if p and os.path.isabs(p))
+        if not any(_within(path, s) or _within(s, path) for s in secret)
+    }
+    found = sorted(p for p in {os.path.realpath(p) for p in required} | optional if os.path.exists(p))
     kept: list[str] = []
     for path in found:
-        if not any(path == k or path.startswith(k.rstrip("/") + "/") for k in kept):
+        if not any(_within(path, k) for k in kept):
             kept.append(path)
     return tuple(kept)
+
+
+def _within(path: str, directory: str) -> bool:
+    return path == directory or path.startswith(directory.rstrip("/") + "/")
 
 
 def fork_confined() -> int:

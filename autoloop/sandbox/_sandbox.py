@@ -21,6 +21,7 @@ from autoloop.errors import ConfinementError, SandboxError
 from autoloop.sandbox._limits import Limits, Outcome
 from autoloop.sandbox._wire import (
     BASE_ENV,
+    HIDDEN_ENV,
     PRELOAD_ENV,
     SYSPATH_ENV,
     UNSAFE_ENV,
@@ -43,6 +44,8 @@ _SERVER_ENV = {
     "MKL_NUM_THREADS": "1",
     "JOBLIB_MULTIPROCESSING": "0",
 }
+# Service state and task data: never shown to a child, whatever sys.path holds.
+_HIDDEN_DEFAULTS = ("AUTOLOOP_HOME", "AUTOLOOP_SHARED_DATA")
 # The server needs this long on top of the candidate's timeout to import an entry module.
 _GRACE_S = 60.0
 _STOP_TIMEOUT_S = 5.0
@@ -57,6 +60,8 @@ class _ServerProcess:
         env[SYSPATH_ENV] = os.pathsep.join(os.path.abspath(p or os.curdir) for p in sys.path)
         env[BASE_ENV] = base
         env[PRELOAD_ENV] = ",".join(preload)
+        hidden = [os.environ[key] for key in _HIDDEN_DEFAULTS if os.environ.get(key)]
+        env[HIDDEN_ENV] = os.pathsep.join([*hidden, os.path.expanduser("~/.local/share/autoloop")])
         self.unsafe = os.environ.get(UNSAFE_ENV) == "1"  # read per server start, never at import
         if self.unsafe:
             env[UNSAFE_ENV] = "1"

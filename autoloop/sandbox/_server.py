@@ -31,6 +31,7 @@ from autoloop.sandbox._guard import become_subreaper
 from autoloop.sandbox._limits import Limits
 from autoloop.sandbox._wire import (
     BASE_ENV,
+    HIDDEN_ENV,
     PRELOAD_ENV,
     SYSPATH_ENV,
     UNSAFE_ENV,
@@ -108,7 +109,8 @@ class Server:
                 self.refusal = str(exc)
             if self.refusal is None:
                 self._slot = slot  # held (locked) for the server's life
-                self.confinement = Confinement(slot.uid, visible_paths())
+                hidden = tuple(os.environ.get(HIDDEN_ENV, "").split(os.pathsep))
+                self.confinement = Confinement(slot.uid, visible_paths(hidden))
         self._disk_mb = Limits().disk_mb
         self._entries: dict[str, Callable[..., Any]] = {}
         self._spare: _Spare | None = None

@@ -51,18 +51,20 @@ def test_child_has_no_capabilities_no_new_privs_and_seccomp(sandbox: Sandbox) ->
     assert_still_works(sandbox)
 
 
-def test_secrets_are_not_readable(sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    _require_confinement(sandbox)
+def test_secrets_are_not_readable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # World-readable on purpose: only the mount namespace keeps it from the child.
     home = tmp_path / "autoloop-home"
-    home.mkdir(mode=0o700)
+    home.mkdir(mode=0o755)
     aof = home / "appendonly.aof"
     aof.write_text(f"*3\r\n$3\r\nSET\r\n$13\r\nllm:key:alice\r\n${len(FAKE_KEY)}\r\n{FAKE_KEY}\r\n")
     secret_in_root = Path("/root/.autoloop-security-test")
     secret_in_root.mkdir(mode=0o700, exist_ok=True)
     (secret_in_root / "key").write_text(FAKE_KEY)
     monkeypatch.setenv("AUTOLOOP_HOME", str(home))
+    monkeypatch.syspath_prepend(str(home))  # even on sys.path, the home stays hidden
     targets = [
         "/etc/shadow",
+        str(home),
         str(aof),
         str(secret_in_root / "key"),
         os.environ.get("AUTOLOOP_SHARED_DATA", "/work/shared/data"),
@@ -81,7 +83,10 @@ def test_secrets_are_not_readable(sandbox: Sandbox, tmp_path: Path, monkeypatch:
         "    return found\n"
     )
     try:
-        found = attack(sandbox, body, targets)
+        with Sandbox(limits=Limits(timeout_s=20)) as sandbox:
+            _require_confinement(sandbox)
+            found = attack(sandbox, body, targets)
+            assert_still_works(sandbox)
     finally:
         (secret_in_root / "key").unlink()
         secret_in_root.rmdir()
@@ -89,8 +94,8 @@ def test_secrets_are_not_readable(sandbox: Sandbox, tmp_path: Path, monkeypatch:
     assert "AUTOLOOP_HOME" not in environ
     for path, answer in found.items():
         assert answer in (errno.ENOENT, errno.EACCES), f"{path}: {answer!r}"
+    assert found[str(home)] == found[str(aof)] == errno.ENOENT  # not in the child's root at all
     assert FAKE_KEY not in repr(found)
-    assert_still_works(sandbox)
 
 
 def test_writes_outside_scratch_fail_in_the_kernel(sandbox: Sandbox, tmp_path: Path) -> None:
@@ -116,8 +121,7 @@ def test_writes_outside_scratch_fail_in_the_kernel(sandbox: Sandbox, tmp_path: P
     answers = attack(sandbox, body, victims)
     for victim, answer in answers.items():
         assert answer in (errno.EROFS, errno.EACCES, errno.ENOENT, errno.EPERM), f"{victim}: {answer!r}"
-        assert not Path(victim).exists() or victim.startswith("/proc"), victim
-    assert not (package / "pwned.py").exists()
+        assert not Path(victim).exists(), victim
     assert_still_works(sandbox)
 
 
