@@ -145,14 +145,15 @@ def build_root(new_root: str, *, scratch: str, disk_mb: int, uid: int, paths: tu
         scratch: Where the scratch tmpfs of ``disk_mb`` MiB, owned by ``uid``, appears.
         disk_mb: Size of the scratch tmpfs.
         uid: Owner (uid and gid) of the scratch directory.
-        paths: Host paths shown read-only at the same place.
+        paths: Host paths shown read-only at the same place (without the file systems
+            mounted below them).
     """
     _mount(None, "/", None, _MS_REC | _MS_PRIVATE)  # nothing below propagates to the host
     _mount("tmpfs", new_root, "tmpfs", _MS_NOSUID | _MS_NODEV, "size=1m,mode=0755")
     for path in paths:
         target = new_root + path
         _make_mountpoint(target, directory=os.path.isdir(path))
-        _mount(path, target, None, _MS_BIND | _MS_REC)
+        _mount(path, target, None, _MS_BIND)  # not recursive: mounts below it stay hidden
         _mount(None, target, None, _MS_REMOUNT | _MS_BIND | _MS_RDONLY | _MS_NOSUID | _MS_NODEV)
     for name in ("lib", "lib64", "bin"):
         if os.path.islink(f"/{name}"):
