@@ -50,6 +50,10 @@ class SandboxError(AutoloopError):
     """The sandbox itself (not the candidate code) failed."""
 
 
+class ConfinementError(SandboxError):
+    """The kernel cannot confine candidate code here, so the sandbox refuses to run it."""
+
+
 class StoreError(AutoloopError):
     """A checkpoint store could not be read or written."""
 

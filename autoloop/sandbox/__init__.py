@@ -3,14 +3,19 @@
 A ``Sandbox`` starts one server process that imports the heavy modules once and forks a
 fresh child per ``call``. Each child gets, in layers:
 
-- kernel: wall-clock timeout (SIGKILL of its process group), ``RLIMIT_AS``/``CPU``/
-  ``FSIZE``, an empty network namespace, and, when the worker runs as root, user
-  ``nobody`` plus a private tmpfs scratch directory of ``Limits.disk_mb``;
+- kernel (``_confine``): its own pid, mount, network, IPC and UTS namespaces; a root
+  showing only the Python installation and ``sys.path`` read-only, a few devices, its
+  own /proc and a private scratch tmpfs of ``Limits.disk_mb``; a uid of its own per
+  server (slot); no capabilities, ``no_new_privs`` and a seccomp filter refusing
+  ``execve``, ``socket``, mounts and namespaces; wall-clock timeout (SIGKILL), and
+  ``RLIMIT_AS``/``CPU``/``FSIZE``/``NPROC`` (per slot uid);
 - Python: an audit hook that turns sockets, subprocesses, signals to other processes and
-  writes outside the scratch directory into ``PermissionError`` at the candidate's line.
+  writes outside the scratch directory into ``PermissionError`` at the candidate's line
+  (a convenience: removing it gains a candidate nothing).
 
-``Sandbox.isolation`` says which kernel layers this machine provides. Values come back
-through a restricted unpickler (plain data only).
+Where the kernel cannot do this (not root), ``Sandbox`` raises ``ConfinementError``
+unless ``AUTOLOOP_UNSAFE_SANDBOX=1`` is set (rlimits and the audit hook only, with a
+warning on every call). Values come back through a restricted unpickler (plain data only).
 
 Example:
     >>> from autoloop.sandbox import Sandbox, Limits

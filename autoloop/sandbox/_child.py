@@ -14,22 +14,28 @@ import pickle
 import sys
 import tempfile
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any, NoReturn
 
 from autoloop.sandbox._candidate import candidate_traceback, describe_exception, mark_inside_sandbox
-from autoloop.sandbox._guard import (
-    ScratchPolicy,
-    apply_limits,
-    drop_privileges,
-    isolate_network,
-    private_scratch,
-    tie_to_parent,
-)
+from autoloop.sandbox._confine import build_root, drop_privileges
+from autoloop.sandbox._guard import ScratchPolicy, apply_limits, tie_to_parent
 from autoloop.sandbox._limits import Limits
 from autoloop.sandbox._wire import frame, recv, write_all
 
+
+@dataclass(frozen=True)
+class Confinement:
+    """How the server confines its children: the slot's uid and what their root shows."""
+
+    uid: int
+    paths: tuple[str, ...]
+
+
 RESULT_FD = 3
 REQUEST_FD = 4
+# The scratch directory as a confined child sees it (its own tmpfs, in its own root).
+CONFINED_SCRATCH = "/scratch"
 _KEEP_ENV = (
     "PATH",
     "LANG",
@@ -48,28 +54,30 @@ def serve_one(
     request_fd: int,
     result_fd: int,
     output_fd: int,
-    user: tuple[int, int] | None,
+    confinement: Confinement | None,
     disk_mb: int,
 ) -> NoReturn:
     """In a freshly forked child: confine, read ``{"entry", "args", "limits"}``, run it, exit.
 
     Args:
         entries: Entry functions the server has imported, by ``"module:function"``.
-        scratch: The working directory of the evaluation (owned by ``user``).
+        scratch: An empty directory: the evaluation's working directory, or, when
+            confined, the mount point of the child's new root.
         request_fd: Where the request arrives.
         result_fd: Where the result frame goes.
         output_fd: Where stdout and stderr go.
-        user: ``(uid, gid)`` to drop to, or ``None``.
-        disk_mb: Size of the private scratch filesystem (only when ``user`` is given).
+        confinement: The slot uid and visible paths, or ``None`` (unsafe: rlimits and
+            the audit hook only).
+        disk_mb: Size of the scratch tmpfs (only when confined).
     """
     try:
         try:
             fds = {"request_fd": request_fd, "result_fd": result_fd, "output_fd": output_fd}
-            _prepare(scratch, **fds, user=user, disk_mb=disk_mb)
+            workdir = _prepare(scratch, **fds, confinement=confinement, disk_mb=disk_mb)
             request = recv(REQUEST_FD)
             os.close(REQUEST_FD)
             func, limits = entries[request["entry"]], request["limits"]
-            _confine(limits, scratch=scratch, dropped=user is not None)
+            _confine(limits, scratch=workdir, confined=confinement is not None)
         except Exception as exc:  # noqa: BLE001 - any setup failure is reported, never run unconfined
             message = b"S" + f"could not confine the evaluation: {exc!r}".encode()
         else:
@@ -82,10 +90,12 @@ def serve_one(
 
 
 def _prepare(
-    scratch: str, *, request_fd: int, result_fd: int, output_fd: int, user: tuple[int, int] | None, disk_mb: int
-) -> None:
-    """Everything that does not depend on the request: done before it arrives."""
-    server = os.getppid()
+    scratch: str, *, request_fd: int, result_fd: int, output_fd: int, confinement: Confinement | None, disk_mb: int
+) -> str:
+    """Everything that does not depend on the request, done before it arrives; returns the scratch path.
+
+    If the server dies meanwhile, the request pipe closes and the child exits unused.
+    """
     os.setpgid(0, 0)
     stdin = os.open(os.devnull, os.O_RDONLY)
     targets = {0: stdin, 1: output_fd, 2: output_fd, RESULT_FD: result_fd, REQUEST_FD: request_fd}
@@ -94,19 +104,18 @@ def _prepare(
     for target, source in lifted.items():
         os.dup2(source, target)
     os.closerange(REQUEST_FD + 1, os.sysconf("SC_OPEN_MAX"))
-    isolate_network()
-    if user is not None:
-        private_scratch(scratch, disk_mb, user)
-    os.chdir(scratch)  # after the mount, so the working directory is on it
-    if user is not None:
-        drop_privileges(*user)
-    tie_to_parent()
-    if os.getppid() != server:
-        os._exit(1)  # the server died before the kernel could tie this child to it
+    if confinement is None:
+        os.chdir(scratch)
+        tie_to_parent()
+        return scratch
+    build_root(scratch, scratch=CONFINED_SCRATCH, disk_mb=disk_mb, uid=confinement.uid, paths=confinement.paths)
+    os.chdir(CONFINED_SCRATCH)
+    drop_privileges(confinement.uid)
+    return CONFINED_SCRATCH
 
 
-def _confine(limits: Limits, *, scratch: str, dropped: bool) -> None:
-    apply_limits(limits, dropped=dropped)
+def _confine(limits: Limits, *, scratch: str, confined: bool) -> None:
+    apply_limits(limits, confined=confined)
     kept = {key: os.environ[key] for key in _KEEP_ENV if key in os.environ}
     os.environ.clear()
     os.environ.update(kept, HOME=scratch, TMPDIR=scratch, TMP=scratch, TEMP=scratch)

@@ -1,9 +1,9 @@
-"""Confinement of a sandboxed child: kernel limits first, an audit hook on top.
+"""Limits and the audit hook of a sandboxed child (the kernel confinement is ``_confine``).
 
-The kernel layers (rlimits, a private network namespace, an unprivileged user, death
-with the server) hold even against code that calls libc through ``ctypes``; the audit
-hook turns the common cases (sockets, subprocesses, writes outside the scratch
-directory) into clear ``PermissionError``s the candidate sees at the offending line.
+The audit hook is a convenience, not the wall: it turns the common cases (sockets,
+subprocesses, writes outside the scratch directory) into clear ``PermissionError``s at
+the candidate's line, while the namespaces, uid, capabilities and seccomp filter of
+``_confine`` hold against code that removes the hook or calls libc through ``ctypes``.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ from __future__ import annotations
 import _posixsubprocess
 import ctypes
 import os
-import pwd
 import resource
 import signal
 import sys
@@ -20,100 +19,13 @@ from typing import Any, NoReturn
 
 from autoloop.sandbox._limits import Limits
 
-_CLONE_NEWNS = 0x00020000
-_CLONE_NEWUSER = 0x10000000
-_CLONE_NEWNET = 0x40000000
-_MS_NOSUID = 2
-_MS_NODEV = 4
-_MS_REC = 1 << 14
-_MS_PRIVATE = 1 << 18
 _PR_SET_PDEATHSIG = 1
-_PR_SET_KEEPCAPS = 8
 _PR_SET_NO_NEW_PRIVS = 38
 _PR_SET_CHILD_SUBREAPER = 36
-_CAP_DAC_READ_SEARCH = 2
-_CAPABILITY_VERSION_3 = 0x20080522
-_NPROC_WHEN_DROPPED = 512
+# Per slot uid (see ``_confine``): a fork bomb exhausts its own slot, never another's.
+_NPROC_PER_SLOT = 64
 
 _libc = ctypes.CDLL(None, use_errno=True)
-
-
-class _CapHeader(ctypes.Structure):
-    _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
-
-
-class _CapData(ctypes.Structure):
-    _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32), ("inheritable", ctypes.c_uint32)]
-
-
-def unprivileged_user() -> tuple[int, int] | None:
-    """``(uid, gid)`` of ``nobody`` when running as root (children drop to it), else ``None``."""
-    if os.geteuid() != 0:
-        return None
-    try:
-        entry = pwd.getpwnam("nobody")
-    except KeyError:
-        return None
-    return entry.pw_uid, entry.pw_gid
-
-
-def isolate_network() -> bool:
-    """Move this process into an empty network namespace; False when the kernel refuses."""
-    if _libc.unshare(_CLONE_NEWNET) == 0:
-        return True
-    return os.geteuid() != 0 and _libc.unshare(_CLONE_NEWUSER | _CLONE_NEWNET) == 0
-
-
-def private_scratch(scratch: str, size_mb: int, user: tuple[int, int]) -> bool:
-    """Mount a ``size_mb`` tmpfs owned by ``user`` on ``scratch``, seen by this process only.
-
-    A full scratch directory then fails writes with ``ENOSPC`` instead of filling the
-    host's disk. Needs root; False when the kernel refuses.
-    """
-    if _libc.unshare(_CLONE_NEWNS) != 0:
-        return False
-    # Private propagation first, so the mount never shows up in the server's namespace.
-    if _libc.mount(None, b"/", None, _MS_REC | _MS_PRIVATE, None) != 0:
-        return False
-    options = f"size={size_mb}m,mode=0700,uid={user[0]},gid={user[1]}".encode()
-    return _libc.mount(b"tmpfs", os.fsencode(scratch), b"tmpfs", _MS_NOSUID | _MS_NODEV, options) == 0
-
-
-def drop_privileges(uid: int, gid: int) -> bool:
-    """Become ``uid``/``gid``, keeping only the capability to read (not write) any file.
-
-    Reading is kept so lazy imports from a root-only Python install still work; writes
-    outside the scratch directory (owned by ``uid``) are refused by the kernel.
-    """
-    _libc.prctl(_PR_SET_KEEPCAPS, 1, 0, 0, 0)
-    os.setgroups([])
-    os.setgid(gid)
-    os.setuid(uid)
-    header = _CapHeader(_CAPABILITY_VERSION_3, 0)
-    keep = 1 << _CAP_DAC_READ_SEARCH
-    data = (_CapData * 2)(_CapData(keep, keep, 0), _CapData(0, 0, 0))
-    return _libc.capset(ctypes.byref(header), data) == 0
-
-
-def probe_isolation(user: tuple[int, int] | None, scratch: str) -> dict[str, bool]:
-    """Which kernel layers a child actually gets here, tried once in a throwaway child.
-
-    Args:
-        user: Who children would run as (``None``: as this user).
-        scratch: An empty directory the probe may mount over (privately).
-    """
-    pid = os.fork()
-    if pid == 0:
-        code = 0
-        try:
-            code |= 1 if isolate_network() else 0
-            code |= 4 if user is not None and private_scratch(scratch, 1, user) else 0
-            code |= 2 if user is not None and drop_privileges(*user) else 0
-        finally:
-            os._exit(code)
-    _, status = os.waitpid(pid, 0)
-    code = max(0, os.waitstatus_to_exitcode(status))
-    return {"network_namespace": bool(code & 1), "unprivileged_user": bool(code & 2), "private_scratch": bool(code & 4)}
 
 
 def become_subreaper() -> bool:
@@ -122,23 +34,20 @@ def become_subreaper() -> bool:
 
 
 def tie_to_parent() -> None:
-    """Make the kernel kill this process when its parent dies; forbid gaining privileges.
-
-    Call after ``drop_privileges``: changing credentials clears the parent-death signal.
-    """
+    """Without kernel confinement: die with the server, never gain privileges."""
     _libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
     _libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
 
 
-def apply_limits(limits: Limits, *, dropped: bool) -> None:
+def apply_limits(limits: Limits, *, confined: bool) -> None:
     """Set the rlimits of one evaluation (memory on top of what is mapped now)."""
     cpu = limits.cpu_seconds
     resource.setrlimit(resource.RLIMIT_AS, (_address_space() + (limits.memory_mb << 20),) * 2)
     resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
     resource.setrlimit(resource.RLIMIT_FSIZE, (limits.file_mb << 20,) * 2)
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    if dropped:
-        resource.setrlimit(resource.RLIMIT_NPROC, (_NPROC_WHEN_DROPPED,) * 2)
+    if confined:
+        resource.setrlimit(resource.RLIMIT_NPROC, (_NPROC_PER_SLOT,) * 2)
 
 
 def _address_space() -> int:

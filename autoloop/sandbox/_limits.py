@@ -17,10 +17,11 @@ class Limits:
             preloaded modules already use.
         cpu_s: CPU seconds before the kernel stops the evaluation; ``None`` means
             ``timeout_s``.
-        file_mb: Largest file (MiB) the evaluation may write in its scratch directory.
-        disk_mb: Size (MiB) of the scratch directory, a private in-memory filesystem when
-            the sandbox runs as root (see ``Sandbox.isolation``); elsewhere only
-            ``file_mb`` applies.
+        file_mb: Largest file (MiB) the evaluation may write in its scratch directory,
+            and the most it may print (stdout and stderr together, kept in memory);
+            printing more ends it as ``"output exceeded N MiB"``.
+        disk_mb: Size (MiB) of the scratch directory, a private in-memory filesystem
+            (not in the unsafe development mode, where only ``file_mb`` applies).
 
     Example:
         >>> Limits(timeout_s=5, memory_mb=512).cpu_seconds

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import pickle
 import re
@@ -16,9 +17,22 @@ from collections.abc import Sequence
 from types import TracebackType
 from typing import Any, ClassVar
 
-from autoloop.errors import SandboxError
+from autoloop.errors import ConfinementError, SandboxError
 from autoloop.sandbox._limits import Limits, Outcome
-from autoloop.sandbox._wire import BASE_ENV, PRELOAD_ENV, SYSPATH_ENV, WireClosed, WireTimeout, recv, safe_loads, send
+from autoloop.sandbox._wire import (
+    BASE_ENV,
+    HIDDEN_ENV,
+    PRELOAD_ENV,
+    SYSPATH_ENV,
+    UNSAFE_ENV,
+    WireClosed,
+    WireTimeout,
+    recv,
+    safe_loads,
+    send,
+)
+
+logger = logging.getLogger(__name__)
 
 _ENTRY = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
 _ENV_KEEP = ("PATH", "LANG", "TZ")
@@ -30,6 +44,8 @@ _SERVER_ENV = {
     "MKL_NUM_THREADS": "1",
     "JOBLIB_MULTIPROCESSING": "0",
 }
+# Service state and task data: never shown to a child, whatever sys.path holds.
+_HIDDEN_DEFAULTS = ("AUTOLOOP_HOME", "AUTOLOOP_SHARED_DATA")
 # The server needs this long on top of the candidate's timeout to import an entry module.
 _GRACE_S = 60.0
 _STOP_TIMEOUT_S = 5.0
@@ -44,6 +60,11 @@ class _ServerProcess:
         env[SYSPATH_ENV] = os.pathsep.join(os.path.abspath(p or os.curdir) for p in sys.path)
         env[BASE_ENV] = base
         env[PRELOAD_ENV] = ",".join(preload)
+        hidden = [os.environ[key] for key in _HIDDEN_DEFAULTS if os.environ.get(key)]
+        env[HIDDEN_ENV] = os.pathsep.join([*hidden, os.path.expanduser("~/.local/share/autoloop")])
+        self.unsafe = os.environ.get(UNSAFE_ENV) == "1"  # read per server start, never at import
+        if self.unsafe:
+            env[UNSAFE_ENV] = "1"
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "autoloop.sandbox._server"],
             stdin=subprocess.PIPE,
@@ -68,6 +89,15 @@ class _ServerProcess:
             )
         self.pid: int = hello["ready"]
         self.isolation: dict[str, bool] = hello["isolation"]
+        if hello["refusal"] is not None and not self.unsafe:
+            self.kill()
+            raise ConfinementError(
+                f"the sandbox cannot confine candidate code here ({hello['refusal']}), so it will not run it. "
+                "Run the worker as root: on the host, or in a container started with --user root --cap-add "
+                "SYS_ADMIN --security-opt seccomp=unconfined --security-opt apparmor=unconfined (the README's "
+                f"Sandbox section says why). For development only, set {UNSAFE_ENV}=1 to run candidates without "
+                "kernel confinement"
+            )
 
     def kill(self) -> None:
         self.proc.kill()
@@ -136,8 +166,11 @@ class Sandbox:
     """Runs trusted entry functions, which run candidate code, in confined child processes.
 
     One server process imports ``preload`` once; every ``call`` forks a fresh child with a
-    wall-clock timeout, memory, CPU and file-size limits, no network, an empty scratch
-    directory as its working directory and, when running as root, user ``nobody``. A
+    wall-clock timeout, memory, CPU and file-size limits, confined by the kernel (own
+    namespaces, a read-only root with only the Python installation, a private scratch
+    tmpfs as working directory, a uid of this sandbox's own, no capabilities, a seccomp
+    filter; see ``autoloop.sandbox``). Output beyond ``Limits.file_mb`` ends the call as
+    ``"output exceeded N MiB"``. A
     candidate failure is returned as ``Outcome(ok=False, error=...)``; it never raises
     here and never harms this process. Calls are serialized; use several sandboxes for
     parallel evaluations. The server imports entry modules through this process's
@@ -150,6 +183,8 @@ class Sandbox:
         start_timeout_s: How long the server may take to start and import ``preload``.
 
     Raises:
+        ConfinementError: The kernel cannot confine children here (see the message for
+            how to run) and ``AUTOLOOP_UNSAFE_SANDBOX=1`` is not set.
         SandboxError: The server could not start or import ``preload``.
 
     Example:
@@ -180,11 +215,10 @@ class Sandbox:
     def isolation(self) -> dict[str, bool]:
         """Which kernel layers children get here, beyond rlimits and the audit hook.
 
-        ``network_namespace``: an empty network namespace (no interface but a down
-        loopback). ``unprivileged_user``: the server runs as root and children run as
-        ``nobody``, so the kernel refuses writes outside the scratch directory.
-        ``private_scratch``: the scratch directory is a tmpfs of ``Limits.disk_mb`` that
-        only the child sees, so a candidate cannot fill the host's disk.
+        All ``True`` (``network_namespace``, ``unprivileged_user``, ``private_scratch``,
+        ``mount_namespace``, ``pid_namespace``, ``no_capabilities``, ``seccomp``,
+        ``slot_uid``), or all ``False`` in the unsafe development mode
+        (``AUTOLOOP_UNSAFE_SANDBOX=1``): confinement is never partial.
         """
         return dict(self._server().isolation)
 
@@ -211,6 +245,13 @@ class Sandbox:
         request = {"entry": entry, "args": pickle.dumps(args, protocol=pickle.HIGHEST_PROTOCOL), "limits": limits}
         with self._lock:
             server = self._server()
+            if server.unsafe:
+                logger.warning(
+                    "%s=1: running %s without kernel confinement (development only; candidate code can read "
+                    "and change what this user can)",
+                    UNSAFE_ENV,
+                    entry,
+                )
             start = time.monotonic()
             try:
                 send(server.send_fd, request, start + limits.timeout_s + _GRACE_S)

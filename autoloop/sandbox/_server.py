@@ -25,12 +25,34 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import IO, Any
 
-from autoloop.sandbox._child import serve_one
-from autoloop.sandbox._guard import become_subreaper, probe_isolation, unprivileged_user
+from autoloop.sandbox._child import Confinement, serve_one
+from autoloop.sandbox._confine import claim_slot, fork_confined, probe, visible_paths
+from autoloop.sandbox._guard import become_subreaper
 from autoloop.sandbox._limits import Limits
-from autoloop.sandbox._wire import BASE_ENV, PRELOAD_ENV, SYSPATH_ENV, WireClosed, WireTimeout, recv, send, unframe
+from autoloop.sandbox._wire import (
+    BASE_ENV,
+    HIDDEN_ENV,
+    PRELOAD_ENV,
+    SYSPATH_ENV,
+    UNSAFE_ENV,
+    WireClosed,
+    WireTimeout,
+    recv,
+    send,
+    unframe,
+)
 
 MAX_RESULT_BYTES = 256 << 20
+ISOLATION_LAYERS = (
+    "network_namespace",
+    "unprivileged_user",
+    "private_scratch",
+    "mount_namespace",
+    "pid_namespace",
+    "no_capabilities",
+    "seccomp",
+    "slot_uid",
+)
 # Rounds of killing adopted strays: each round reaches one more generation of descendants.
 _STRAY_ROUNDS = 16
 _OUTPUT_TAIL_BYTES = 4096
@@ -66,20 +88,40 @@ class Server:
 
     Args:
         base: Directory for per-call scratch directories (the ``Sandbox`` removes it).
+        confine: Confine children with the kernel (see ``_confine``); False only for
+            the explicit unsafe development mode.
     """
 
-    def __init__(self, base: str) -> None:
+    def __init__(self, base: str, *, confine: bool) -> None:
         self.base = base
-        user = unprivileged_user()
-        probe = tempfile.mkdtemp(prefix="probe-", dir=base)
-        self.isolation = probe_isolation(user, probe)
-        os.rmdir(probe)
-        self.user = user if self.isolation["unprivileged_user"] else None
+        self.confinement: Confinement | None = None
+        self.refusal: str | None = "the unsafe development mode was asked for" if not confine else None
+        if confine and os.geteuid() != 0:
+            self.refusal = (
+                f"the worker runs as uid {os.geteuid()}, not root, so it cannot give each child its own "
+                "namespaces, uid and an empty capability set"
+            )
+        elif confine:
+            try:
+                slot = claim_slot()
+                self.refusal = probe(base, slot)
+            except OSError as exc:
+                self.refusal = str(exc)
+            if self.refusal is None:
+                self._slot = slot  # held (locked) for the server's life
+                hidden = tuple(os.environ.get(HIDDEN_ENV, "").split(os.pathsep))
+                self.confinement = Confinement(slot.uid, visible_paths(hidden))
         self._disk_mb = Limits().disk_mb
         self._entries: dict[str, Callable[..., Any]] = {}
         self._spare: _Spare | None = None
         self._used: list[_Spare] = []
         self._dying: set[int] = set()  # killed, not yet reaped: the kernel is tearing them down
+
+    @property
+    def isolation(self) -> dict[str, bool]:
+        """Which kernel layers children get (all or none: there is no partial confinement)."""
+        confined = self.confinement is not None
+        return dict.fromkeys(ISOLATION_LAYERS, confined)
 
     def handle(self, request: dict[str, Any]) -> dict[str, Any]:
         """Answer one request ``{"entry", "args", "limits"}`` with a reply dict."""
@@ -99,13 +141,15 @@ class Server:
             send(child.request_fd, request, start + limits.timeout_s)
         payload, reason = _collect(child.pid, child.result_fd, start + limits.timeout_s, limits)
         reply = {"duration_s": time.monotonic() - start, "output": _tail(child.output)}
-        if reason is not None:
-            return reply | {"kind": "error", "data": reason}
         tag, body = payload[:1], payload[1:]
         if tag == b"V":
             return reply | {"kind": "value", "data": body}
-        kind = "infra" if tag == b"S" else "error"
-        return reply | {"kind": kind, "data": body.decode("utf-8", errors="replace")}
+        if tag == b"S":
+            return reply | {"kind": "infra", "data": body.decode("utf-8", errors="replace")}
+        if os.fstat(child.output.fileno()).st_size >= limits.file_mb << 20:
+            # Whatever the child reported then (a failed print, a lost traceback) stems from this.
+            reason = f"output exceeded {limits.file_mb} MiB (stdout and stderr together; Limits.file_mb)"
+        return reply | {"kind": "error", "data": reason or body.decode("utf-8", errors="replace")}
 
     def tidy(self) -> None:
         """Kill used children and fork the next spare, while the parent reads the reply."""
@@ -143,15 +187,14 @@ class Server:
 
     def _fork(self) -> _Spare:
         scratch = tempfile.mkdtemp(prefix="call-", dir=self.base)
-        if self.user is not None:
-            os.chown(scratch, *self.user)
         result_read, result_write = os.pipe()
         request_read, request_write = os.pipe()
-        output = tempfile.TemporaryFile(dir=self.base)  # noqa: SIM115 - the child writes to it; _Spare closes it
+        # In memory (tmpfs-backed), never on the host's disk; RLIMIT_FSIZE caps it at file_mb.
+        output = open(os.memfd_create("autoloop-output"), "w+b")  # noqa: SIM115 - _Spare closes it
         sys.stdout.flush()
         sys.stderr.flush()
         gc.freeze()  # keep the child's garbage collector from copying every inherited page
-        pid = os.fork()
+        pid = os.fork() if self.confinement is None else fork_confined()
         if pid == 0:
             serve_one(
                 self._entries,
@@ -159,7 +202,7 @@ class Server:
                 request_fd=request_read,
                 result_fd=result_write,
                 output_fd=output.fileno(),
-                user=self.user,
+                confinement=self.confinement,
                 disk_mb=self._disk_mb,
             )
         # The child makes itself a group leader too; doing it here as well means the group
@@ -228,7 +271,7 @@ def _collect(pid: int, read_fd: int, deadline: float, limits: Limits) -> tuple[b
             if len(buffer) > MAX_RESULT_BYTES:
                 return b"", f"the result is larger than {MAX_RESULT_BYTES >> 20} MiB"
             if pidfd in ready:
-                return b"", _exit_reason(os.waitid(os.P_PIDFD, pidfd, os.WEXITED | os.WNOWAIT), limits)
+                return b"", _exit_reason(pid, os.waitid(os.P_PIDFD, pidfd, os.WEXITED | os.WNOWAIT), limits)
     finally:
         os.close(pidfd)
         _kill_group(pid)
@@ -253,15 +296,27 @@ def _kill_group(pid: int) -> None:
             kill(pid, signal.SIGKILL)
 
 
-def _exit_reason(info: os.waitid_result, limits: Limits) -> str:
+def _exit_reason(pid: int, info: os.waitid_result, limits: Limits) -> str:
     if info.si_code == os.CLD_EXITED:
         return f"exited with status {info.si_status} before returning a result"
     sig = info.si_status
-    if sig == signal.SIGXCPU:
+    # A confined child is the init of its pid namespace, which ignores the soft limit's
+    # SIGXCPU: the kernel's SIGKILL at the hard limit (one second later) ends it instead.
+    if sig == signal.SIGXCPU or (sig == signal.SIGKILL and _cpu_seconds(pid) >= limits.cpu_seconds):
         return f"CPU limit ({limits.cpu_seconds}s) exceeded"
     name = signal.Signals(sig).name if sig in signal.Signals._value2member_map_ else str(sig)
     hint = " (out of memory, CPU hard limit, or killed from outside)" if sig == signal.SIGKILL else ""
     return f"crashed: killed by signal {name}{hint}"
+
+
+def _cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) of a child that exited but is not reaped yet."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            fields = stat.read().rpartition(b")")[2].split()
+    except FileNotFoundError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
 
 
 def main() -> int:
@@ -279,9 +334,9 @@ def main() -> int:
         send(proto_out, {"fatal": traceback.format_exc()})
         return 1
     become_subreaper()
-    server = Server(os.environ[BASE_ENV])
+    server = Server(os.environ[BASE_ENV], confine=os.environ.get(UNSAFE_ENV) != "1")
     gc.freeze()
-    send(proto_out, {"ready": os.getpid(), "isolation": server.isolation})
+    send(proto_out, {"ready": os.getpid(), "isolation": server.isolation, "refusal": server.refusal})
     while True:
         server.tidy()
         try:

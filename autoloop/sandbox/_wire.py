@@ -21,6 +21,10 @@ from typing import Any
 SYSPATH_ENV = "AUTOLOOP_SANDBOX_SYSPATH"
 BASE_ENV = "AUTOLOOP_SANDBOX_BASE"
 PRELOAD_ENV = "AUTOLOOP_SANDBOX_PRELOAD"
+# Directories a child must never see, even when on sys.path (os.pathsep-separated).
+HIDDEN_ENV = "AUTOLOOP_SANDBOX_HIDDEN"
+# The operator's explicit switch: "1" runs candidates without kernel confinement (development only).
+UNSAFE_ENV = "AUTOLOOP_UNSAFE_SANDBOX"
 
 _HEADER = struct.Struct("!Q")
 

@@ -1,0 +1,49 @@
+"""Attacks on the sandbox: candidates that first remove the audit hook, then try the kernel."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from autoloop.sandbox import Limits, Sandbox
+
+RUN = "tests.sandbox.entries:run"
+
+# Prepended to an attack: empties the audit hook's dispatch table, found through the garbage
+# collector, and undoes its _posixsubprocess patch, so only the kernel is left to refuse.
+UNHOOK = """\
+import gc, importlib, subprocess, sys
+
+def unhook():
+    policies = [o for o in gc.get_objects() if type(o).__name__ == "ScratchPolicy"]
+    assert policies, "no audit policy found"
+    for policy in policies:
+        policy._handlers.clear()
+    patched = sys.modules.pop("_posixsubprocess")
+    fresh = importlib.import_module("_posixsubprocess")
+    sys.modules["_posixsubprocess"] = patched
+    patched.fork_exec = subprocess._fork_exec = fresh.fork_exec
+
+"""
+
+
+@pytest.fixture
+def sandbox() -> Iterator[Sandbox]:
+    with Sandbox(limits=Limits(timeout_s=20, memory_mb=1024)) as sb:
+        yield sb
+
+
+def assert_still_works(sb: Sandbox) -> None:
+    """The sandbox answers a good call after the attack."""
+    out = sb.call(RUN, "def main(x):\n    return x + 1\n", 41)
+    assert out.ok, out.error
+    assert out.value == 42
+
+
+def attack(sb: Sandbox, body: str, *args: object, limits: Limits | None = None) -> object:
+    """Run ``UNHOOK`` + ``body`` (defining ``main``), check the hook really went, return main's value."""
+    source = UNHOOK + body
+    out = sb.call(RUN, source, *args, limits=limits)
+    assert out.ok, f"{out.error}\n{out.output}"
+    return out.value
