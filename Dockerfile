@@ -1,6 +1,10 @@
 # The autoloop service (and, with another command, its workers).
 #   docker build -t autoloop .
 #   docker run -p 127.0.0.1:8000:8000 -v autoloop-home:/home/autoloop autoloop
+# The service runs as the unprivileged user below. Workers evaluate candidate code under
+# kernel confinement, which needs root and namespaces: run them with `--user root
+# --cap-add SYS_ADMIN --security-opt seccomp=unconfined --security-opt apparmor=unconfined`
+# (compose.yaml does), or they refuse to evaluate.
 # Without REDIS_URL the service runs its embedded Redis (unix socket, append-only file in
 # AUTOLOOP_HOME); compose.yaml runs a separate Redis, the service and workers instead.
 FROM python:3.11-slim
