@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from statistics import mean
@@ -76,11 +77,13 @@ class TaskTable:
 
 def load(path: Path) -> dict[str, TaskTable]:
     """Read a table written by ``record.py`` (one JSON run per line)."""
+    return from_rows(json.loads(line) for line in path.read_text().splitlines() if line.strip())
+
+
+def from_rows(rows: Iterable[dict[str, Any]]) -> dict[str, TaskTable]:
+    """Tables from rows in the ``table.jsonl`` format, by task."""
     runs: dict[str, dict[Setting, list[Run]]] = defaultdict(lambda: defaultdict(list))
-    for line in path.read_text().splitlines():
-        if not line.strip():
-            continue
-        row = json.loads(line)
+    for row in rows:
         setting = tuple(row["setting"][k] for k in KNOBS)
         curve = tuple(v for _, v in row["curve"])
         run = Run(row["seed"], curve, row["test"], tuple(tuple(p) for p in row["test_curve"]))

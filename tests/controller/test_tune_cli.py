@@ -8,7 +8,7 @@ from autoloop.cli import main
 
 
 def test_tune_json_has_every_field_and_a_test_interval_from_three_fresh_seeds(capsys):
-    code = main(["tune", "counting:linear", "--jobs", "0", "--budget-iterations", "120", "--iterations", "4", "--json"])
+    code = main(["tune", "counting:linear", "--jobs", "0", "--budget-iterations", "120", "--iterations", "4", "--sampler", "tpe", "--json"])
     out = capsys.readouterr().out
     assert code == 0
     data = json.loads(out)
