@@ -54,8 +54,8 @@ class BestArmSearch:
         grid = controller.space.grid()
         # A seeded order: which setting is tried first must not favor the grid's first corner.
         self.settings = [grid[i] for i in self.rng.permutation(len(grid))]
-        index = {_key(s): i for i, s in enumerate(self.settings)}
-        self.groups: dict[int, TrialRuns] = {index[_key(g.settings)]: g for g in restored}
+        self._index = {_key(s): i for i, s in enumerate(self.settings)}
+        self.groups: dict[int, TrialRuns] = {self._index[_key(g.settings)]: g for g in restored}
         self._out = self._compare()
 
     def values(self) -> dict[int, dict[int, float]]:
@@ -124,10 +124,14 @@ class BestArmSearch:
 
     def _pull(self, arm: int) -> None:
         group = self.groups.get(arm)
-        if group is None:
+        while group is None:
             self.study.enqueue_trial(self.settings[arm])
             trial = self.study.ask()
             settings = self.ctl.space.suggest(trial)  # the enqueued values: the trial records them as params
+            if self._index[_key(settings)] in self.groups:  # a trial enqueued just before a crash, for a setting tried since
+                self.study.tell(trial, state=_failed())
+                continue
+            arm = self._index[_key(settings)]
             group = self.groups[arm] = TrialRuns(trial, settings, {}, self.ctl.plan.iterations)
         seed = len(group.seeds)  # seed s of every setting: paired comparisons
         run_id = f"{self.ctl._id}-t{group.trial.number}-s{seed}"
@@ -143,6 +147,12 @@ class BestArmSearch:
                     if run_id not in group.stopping:
                         group.stopping.add(run_id)
                         self.ctl.executor.stop(run_id)
+
+
+def _failed() -> Any:
+    import optuna
+
+    return optuna.trial.TrialState.FAIL
 
 
 def _key(settings: dict[str, Any]) -> tuple:

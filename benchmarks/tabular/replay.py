@@ -92,6 +92,11 @@ class Score:
         }
 
 
+def search_seeds(table: TaskTable) -> int:
+    """Recorded seeds a repetition may search with: half, rounded up (the rest are truth seeds)."""
+    return max(1, (table.seeds + 1) // 2)
+
+
 def lower_bound(table: TaskTable, seeds: list[int], confidence: float = 0.95) -> float:
     """Approximate Garivier-Kaufmann lower bound on the runs a 95%-correct identification needs,
     as a share of the grid: 2 sigma^2 sum_i 1/gap_i^2 log(1/(2.4 delta)), gaps and the paired
@@ -112,7 +117,7 @@ def replay_rep(table: TaskTable, rep: int, configs: list[ControllerConfig], seed
     """Every strategy once on one task; returns the truth seeds and each strategy's pick per level."""
     rng = np.random.default_rng([seed, rep])
     perm = [int(i) for i in rng.permutation(table.seeds)]
-    n_search = max(1, table.seeds // 2) if table.seeds > 1 else 1
+    n_search = search_seeds(table)
     search, truth = perm[:n_search], perm[n_search:] or perm
     grid = len(table.runs) * len(search) * table.iterations
     s = min(2, len(search))
@@ -182,7 +187,7 @@ def main(argv: list[str] | None = None) -> int:
     configs = [ControllerConfig(sampler=name, pruner="hyperband") for name in args.strategies.split(",")]
     began = time.monotonic()
     results = replay(tables, args.reps, configs, args.seed, args.workers)
-    bounds = {task: lower_bound(t, list(range(max(1, t.seeds // 2)))) for task, t in tables.items()}
+    bounds = {task: lower_bound(t, list(range(search_seeds(t)))) for task, t in tables.items()}
     if args.json:
         print(json.dumps({
             task: {"lower_bound_share_of_grid": bounds[task], "strategies": {
@@ -202,7 +207,7 @@ def _print(results: Results, tables: dict[str, TaskTable], bounds: dict[str, flo
     rows = []
     for task, per in results.items():
         t = tables[task]
-        n = max(1, t.seeds // 2)
+        n = search_seeds(t)
         label = f"{task} ({len(t.runs)} settings x {n} search seeds; bound {bounds[task]:.2g} x grid)"
         for name, levels in per.items():
             d = {b: s.to_dict() for b, s in levels.items()}

@@ -125,3 +125,29 @@ def test_worker_sigterm_mid_run_shuts_down_cold_and_the_run_resumes_on_another_w
     assert int(redis.hget(keys.run_state(run_id), "attempts")) == 2
     iterations = _progress_iterations(redis, study.id, run_id)
     assert iterations[iterations.index(stopped_at) + 1] >= stopped_at and iterations.count(1) == 1
+
+
+def test_a_best_arm_study_survives_a_service_restart(cluster: Cluster) -> None:
+    cluster.start_worker(processes=2)
+    with autoloop.Client(cluster.url, cluster.token()) as client:
+        study = client.submit(
+            "slowtoy:linear", space="batch_size=1,2", budget_iterations=40, iterations=5, parallel=2, optimizer="local",
+        )
+        redis = cluster.redis()
+        wait_for(lambda: redis.hlen(keys.study_runs(study.id)) >= 1 and _running_run(redis, study.id, 1), 90, "one run done, one running")
+        before = _trials(cluster, study.id)
+        cluster.stop_service()
+        time.sleep(1)
+        cluster.start_service()
+        status = study.wait(progress=False, poll_s=0.5, timeout_s=180)
+        assert status["state"] == "finished", status
+        recommendation = study.recommendation()
+    assert recommendation["strategy"] == "racing" and recommendation["stop_reason"] in ("iterations", "confident", "seeds")
+    assert recommendation["verdict"]["pick"].items() <= recommendation["settings"].items()
+    assert recommendation["test"]["n"] >= 1
+    redis = cluster.redis()
+    run_ids = [k.decode() for k in redis.hkeys(keys.study_runs(study.id))]
+    assert len(recommendation["runs"]) == len(run_ids) == len(set(run_ids))
+    assert [int(redis.hget(keys.run_state(r), "attempts")) for r in run_ids] == [1] * len(run_ids)  # none repeated
+    after = _trials(cluster, study.id)
+    assert before and after[: len(before)] == before and len(after) == 2  # one trial per setting, kept
