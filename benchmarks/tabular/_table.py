@@ -7,7 +7,6 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from statistics import mean
 from typing import Any
 
 Setting = tuple[str, int, int]  # starting_artifact, credit_horizon, batch_size
@@ -54,21 +53,6 @@ class TaskTable:
     def iterations(self) -> int:
         """Iterations per recorded run."""
         return min(run.iterations for runs in self.runs.values() for run in runs)
-
-    @property
-    def grid_budget(self) -> int:
-        """Iterations the paper's protocol spends: every setting with every seed."""
-        return len(self.runs) * self.seeds * self.iterations
-
-    def true_test(self, setting: Setting) -> float:
-        """Mean test over every recorded seed: what a recommendation of ``setting`` is worth."""
-        return mean(r.test for r in self.runs[setting])
-
-    def regret(self, setting: Setting) -> float:
-        """Normalized test regret: 0 = the best setting's test, 1 = the worst's."""
-        tests = [self.true_test(s) for s in self.runs]
-        best, worst = max(tests), min(tests)
-        return (best - self.true_test(setting)) / (best - worst) if best > worst else 0.0
 
     def space(self) -> dict[str, list[Any]]:
         """Knob choices of the grid."""

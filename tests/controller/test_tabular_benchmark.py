@@ -22,7 +22,7 @@ def _table(tmp_path):
 
 def test_replayed_controller_is_charged_the_iterations_it_consumed(tmp_path):
     table = load(_table(tmp_path))["counting:linear"]
-    assert len(table.settings) == 4 and table.seeds == 4 and table.grid_budget == 64
+    assert len(table.settings) == 4 and table.seeds == 4 and table.iterations == 4
     config = ControllerConfig(seeds=1, top_k=2, final_seeds=2)
     setting, consumed, _, _ = controller(table, 0, 40, config, [0, 1, 2, 3])
     assert setting in table.runs
