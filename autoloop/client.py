@@ -143,18 +143,20 @@ class Client:
         llm_api_key: str | None = None,
         sampler: str | None = None,
         pruner: str | None = None,
+        confidence: float | None = None,
         seed: int = 0,
         data_dir: str | None = None,
     ) -> Study:
         """Submit a tuning job (``POST /v1/studies``); see the service's OpenAPI spec for each field.
 
-        ``sampler`` and ``pruner`` name ones registered on the service (its OpenAPI spec
-        lists them); ``None`` takes the service's defaults, ``tpe`` and ``hyperband``.
+        ``sampler`` names a search strategy and ``pruner`` a pruner registered on the service
+        (its OpenAPI spec lists them); ``None`` takes the service's defaults, ``auto`` and
+        ``hyperband``. ``confidence`` asks for fixed-confidence stopping (e.g. 0.95).
         """
         body = {
             "task": task, "space": space, "budget": {"iterations": budget_iterations, "tokens": budget_tokens},
             "iterations": iterations, "seeds": seeds, "top_k": top_k, "final_seeds": final_seeds,
-            "parallel": parallel, "optimizer": optimizer, "seed": seed,
+            "parallel": parallel, "optimizer": optimizer, "seed": seed, "confidence": confidence,
             "data_dir": data_dir, "llm": {"model": llm_model, "base_url": llm_base_url, "api_key": llm_api_key},
         }
         body.update({k: v for k, v in (("sampler", sampler), ("pruner", pruner)) if v is not None})

@@ -11,7 +11,7 @@ from autoloop.controller import (
     AGGREGATES,
     DEFAULT_ITERATIONS,
     DEFAULT_PRUNER,
-    DEFAULT_SAMPLER,
+    DEFAULT_STRATEGY,
     Budget,
     Controller,
     LoopPlan,
@@ -21,7 +21,7 @@ from autoloop.controller import (
     SuiteResult,
     pruner_names,
     run_suite,
-    sampler_names,
+    strategy_names,
 )
 from autoloop.errors import ConfigError
 from autoloop.executors import LocalExecutor, RunTemplate
@@ -52,7 +52,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--val-interval", type=int, default=1, help="validate every N iterations (default: 1)")
     parser.add_argument("--patience", type=int, default=0, help="stop a run after N validations without gain (0 = never)")
     parser.add_argument("--memory", type=int, default=3, help="past attempts shown to the optimizer (default: 3)")
-    parser.add_argument("--sampler", choices=sampler_names(), default=DEFAULT_SAMPLER, help=f"Optuna sampler (default: {DEFAULT_SAMPLER})")
+    parser.add_argument(
+        "--sampler", "--strategy", dest="sampler", choices=strategy_names(), default=DEFAULT_STRATEGY,
+        help=f"search strategy: a best-arm rule over seeds or an Optuna sampler (default: {DEFAULT_STRATEGY} = racing up to 64 settings, tpe beyond)",
+    )
+    parser.add_argument(
+        "--confidence", type=float, help="fixed confidence: stop once the pick is certain at this level, e.g. 0.95 (default: fixed budget)"
+    )
     parser.add_argument("--pruner", choices=pruner_names(), default=DEFAULT_PRUNER, help=f"Optuna pruner (default: {DEFAULT_PRUNER})")
     parser.add_argument("--storage", help="Optuna storage URL (default: in memory)")
     parser.add_argument("--study-name", help="study name in --storage (resumes an existing study)")
@@ -77,6 +83,7 @@ def run(args: argparse.Namespace) -> int:
             return Controller(
                 templates[task], info=infos[task], executor=executor, budget=task_budget, space=space, plan=plan, seeds=args.seeds, top_k=args.top_k,
                 final_seeds=args.final_seeds, parallel=max(args.jobs, 1), sampler=args.sampler, pruner=args.pruner,
+                confidence=args.confidence,
                 storage=args.storage, study_name=_study_name(args.study_name, task, suite=bool(args.suite)), seed=args.seed,
                 on_status=_Bar(task, task_budget, enabled=True),
             )
@@ -143,6 +150,9 @@ def _show(rec: Recommendation, *, as_json: bool) -> None:
           f"search ended by: {rec.stop_reason}; trials: {rec.trials}")
     flag = "; ".join(rec.meta_overfitting.reasons) if rec.meta_overfitting.flagged else "none seen"
     print(f"meta-overfitting: {flag}")
+    if rec.verdict is not None:
+        p_best = "-" if rec.verdict.p_best is None else f"{rec.verdict.p_best:.2f}"
+        print(f"verdict ({rec.strategy}, P(no setting is better) = {p_best}): {rec.verdict.text}")
 
 
 def _show_suite(result: SuiteResult, *, as_json: bool) -> int:

@@ -1,5 +1,7 @@
-"""The outer controller: search over loop settings, prune, re-check on test, recommend."""
+"""The outer controller: search over loop settings (best-arm identification over seeds, or
+Optuna with pruning and a re-check on test), recommend one with a verdict."""
 
+from autoloop.controller._arms import BEST_ARM_MAX_SETTINGS, RULES, Comparison, allocation_rule
 from autoloop.controller._budget import Budget, Meter
 from autoloop.controller._controller import (
     DEFAULT_ITERATIONS,
@@ -24,10 +26,13 @@ from autoloop.controller._recommendation import (
 )
 from autoloop.controller._samplers import (
     DEFAULT_SAMPLER,
+    DEFAULT_STRATEGY,
     SamplerFactory,
     make_sampler,
     register_sampler,
+    resolve_strategy,
     sampler_names,
+    strategy_names,
 )
 from autoloop.controller._space import KNOBS, SearchSpace, parse_spec
 from autoloop.controller._study import create_study
@@ -39,15 +44,21 @@ from autoloop.controller._suite import (
     run_suite,
     shared_space,
 )
+from autoloop.controller._verdict import DEFAULT_CONFIDENCE, Verdict
 
 __all__ = [
     "AGGREGATES",
+    "BEST_ARM_MAX_SETTINGS",
+    "DEFAULT_CONFIDENCE",
     "DEFAULT_ITERATIONS",
     "DEFAULT_PRUNER",
     "DEFAULT_SAMPLER",
+    "DEFAULT_STRATEGY",
     "FINAL_SEED_BASE",
     "KNOBS",
+    "RULES",
     "Budget",
+    "Comparison",
     "Controller",
     "Interval",
     "LoopPlan",
@@ -62,7 +73,9 @@ __all__ = [
     "StudyStatus",
     "SuiteResult",
     "SuiteTask",
+    "Verdict",
     "aggregate_scores",
+    "allocation_rule",
     "create_study",
     "make_pruner",
     "make_sampler",
@@ -70,7 +83,9 @@ __all__ = [
     "pruner_names",
     "register_pruner",
     "register_sampler",
+    "resolve_strategy",
     "run_suite",
     "sampler_names",
     "shared_space",
+    "strategy_names",
 ]

@@ -1,4 +1,5 @@
-"""Controller: search loop settings with Optuna, prune by validation, re-check the best on test."""
+"""Controller: search loop settings (best-arm identification over seeds, or Optuna with pruning
+and a final re-check on test), and recommend one with an honest verdict."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from autoloop.controller import _state as state
+from autoloop.controller._arms import RULES, allocation_rule
+from autoloop.controller._best_arm import BestArmSearch
 from autoloop.controller._budget import Budget, Meter
 from autoloop.controller._pruners import DEFAULT_PRUNER
 from autoloop.controller._recommendation import (
@@ -15,7 +18,7 @@ from autoloop.controller._recommendation import (
     Recommendation,
     SettingReport,
 )
-from autoloop.controller._samplers import DEFAULT_SAMPLER
+from autoloop.controller._samplers import DEFAULT_STRATEGY, resolve_strategy
 from autoloop.controller._space import SearchSpace
 from autoloop.controller._study import create_study
 from autoloop.controller._trials import (
@@ -24,6 +27,7 @@ from autoloop.controller._trials import (
     finalists,
     run_record,
 )
+from autoloop.controller._verdict import DEFAULT_CONFIDENCE, Verdict
 from autoloop.errors import ConfigError
 from autoloop.executors import Executor, LoopJob, RunTemplate
 from autoloop.tasks import TaskInfo, describe_task
@@ -57,9 +61,15 @@ class LoopPlan:
 
 
 class Controller:
-    """Runs one study: Optuna proposes settings, each trial runs ``seeds`` loop runs, pruners
-    cut bad trials from their mean validation curve, and the top-k settings are re-run with
-    fresh seeds and scored on test, the only time test is scored.
+    """Runs one study and recommends a setting with a verdict (``Recommendation.verdict``).
+
+    Two strategies. A best-arm rule (``racing``, ``ttts``; the default ``auto`` on spaces up
+    to ``BEST_ARM_MAX_SETTINGS`` settings) treats seeds as the resource: a setting already
+    tried gets more seeds, settings are compared on paired seeds, and the search stops when
+    the pick is certain at ``confidence`` or the budget ends (see ``_best_arm``). An Optuna
+    sampler proposes settings instead, each trial runs ``seeds`` loop runs, pruners cut bad
+    trials from their mean validation curve, and the top-k settings are re-run with fresh
+    seeds and scored on test, the only time test is scored.
 
     The controller never builds the task: ``info`` gives the metric and the default space, and the workers build the task for each run (a run that
     cannot, e.g. for missing data, fails the study with the worker's message).
@@ -72,17 +82,23 @@ class Controller:
         budget: Limits of the study.
         space: Settings to search (default: ``SearchSpace.from_task(info)``).
         plan: Loop settings shared by every run.
-        seeds: Loop runs per trial (search stage).
-        top_k: Settings re-checked in the final stage.
-        final_seeds: Fresh seeds per re-checked setting (default ``max(seeds, 3)``).
+        seeds: Loop runs per trial (Optuna samplers).
+        top_k: Settings re-checked in the final stage (Optuna samplers).
+        final_seeds: Fresh seeds per re-checked setting (default ``max(seeds, 3)``; Optuna samplers).
         parallel: Runs kept in flight (match the executor's workers).
-        sampler: A name from ``sampler_names()``; pruner: a name from ``pruner_names()``.
+        sampler: A search strategy from ``strategy_names()``: ``auto``, a best-arm rule, or an
+            Optuna sampler; pruner: a name from ``pruner_names()`` (Optuna samplers).
+        confidence: Fixed-confidence mode: a best-arm search stops as soon as its pick is
+            certain at this level (or the budget ends). ``None`` = fixed budget, with
+            eliminations and the verdict at 95%.
+        max_seeds: Seeds a best-arm search may give one setting.
         storage: Optuna storage URL (``None`` = in memory); study_name: its name there.
         seed: Sampler seed.
         on_status: Called with a ``StudyStatus`` as the study progresses.
 
     Raises:
-        ConfigError: ``seeds``, ``top_k`` or ``parallel`` out of range.
+        ConfigError: ``seeds``, ``top_k``, ``parallel``, ``max_seeds`` or ``confidence`` out of range.
+        UnknownNameError: ``sampler`` names no strategy.
     """
 
     def __init__(
@@ -98,18 +114,24 @@ class Controller:
         top_k: int = 3,
         final_seeds: int | None = None,
         parallel: int = 1,
-        sampler: str = DEFAULT_SAMPLER,
+        sampler: str = DEFAULT_STRATEGY,
         pruner: str = DEFAULT_PRUNER,
+        confidence: float | None = None,
+        max_seeds: int = 100,
         storage: str | None = None,
         study_name: str | None = None,
         seed: int = 0,
         on_status: Callable[[StudyStatus], None] | None = None,
     ) -> None:
-        for name, value in (("seeds", seeds), ("top_k", top_k), ("parallel", parallel)):
+        for name, value in (("seeds", seeds), ("top_k", top_k), ("parallel", parallel), ("max_seeds", max_seeds)):
             if not 1 <= value <= 1000:
                 raise ConfigError(f"{name} must be in [1, 1000], got {value!r}")
+        if confidence is not None and not 0.5 <= confidence < 1:
+            raise ConfigError(f"confidence must be in [0.5, 1), e.g. 0.95, got {confidence!r}")
         info = info or describe_task(template.task)
         self.metric, self.space = info.metric, space or SearchSpace.from_task(info)
+        self.strategy = resolve_strategy(sampler, self.space)
+        self.confidence, self.level, self.max_seeds = confidence, confidence or DEFAULT_CONFIDENCE, max_seeds
         self.task, self.template = template.task, template
         self.executor, self.budget, self.plan = executor, budget, plan
         self.seeds, self.top_k, self.final_seeds = seeds, top_k, final_seeds or max(seeds, 3)
@@ -128,16 +150,21 @@ class Controller:
         With a persistent ``storage`` and a ``study_name`` that already holds this study,
         the controller resumes it: trials, runs and outcomes come from the study itself.
         """
+        best_arm = self.strategy in RULES
         study = create_study(
-            self.space, sampler=self.sampler, pruner=self.pruner, iterations=self.plan.iterations,
-            min_resource=max(self.plan.val_interval, self.plan.iterations // 3), seed=self.seed,
-            storage=self.storage, study_name=self.study_name,
+            # A best-arm search enqueues its settings itself: the sampler is never consulted.
+            self.space, sampler="random" if best_arm else self.strategy, pruner="none" if best_arm else self.pruner,
+            iterations=self.plan.iterations, min_resource=max(self.plan.val_interval, self.plan.iterations // 3),
+            seed=self.seed, storage=self.storage, study_name=self.study_name,
         )
         self._study = study
         saved = state.load(study, self.plan.iterations)
-        meter = Meter(self.budget, reserved_iterations=self.top_k * self.final_seeds * self.plan.iterations, started=saved.started_at)
+        reserve = 0 if best_arm else self.top_k * self.final_seeds * self.plan.iterations
+        meter = Meter(self.budget, reserved_iterations=reserve, started=saved.started_at)
         for group in (*saved.trials, *saved.finals):
             self._charge_records(group, meter)
+        if best_arm:
+            return self._run_best_arm(study, meter, saved)
         for group in (g for g in saved.trials if g.told):
             outcome = "pruned" if group.pruned else "complete" if group.value() is not None else "failed"
             self.status.trials[outcome] = self.status.trials.get(outcome, 0) + 1
@@ -164,11 +191,43 @@ class Controller:
         self.status.stage = "done"
         self.on_status(self.status)
         runs = [*(rec for g in searched for rec in g.records.values()), *(rec for r in reports for rec in r.runs)]
+        by_key = {_key(g.settings): g for g in searched}
+        values = {
+            i: {**by_key[_key(r.settings)].seed_values(), **{x.settings["seed"]: x.best_val for x in r.runs if x.best_val is not None}}
+            for i, r in enumerate(reports)
+        }
+        verdict = Verdict.of([r.settings for r in reports], values, self.level, seed=self.seed)
+        return self._recommend(reports, runs, meter, stop_reason, verdict)
+
+    def _run_best_arm(self, study: Any, meter: Meter, saved: state.SavedState) -> Recommendation:
+        self._check_budget(meter)
+        search = BestArmSearch(self, study, allocation_rule(self.strategy), self.level, saved.trials)
+        stop_reason = saved.stop_reason
+        if stop_reason is None:
+            stop_reason = search.run(meter)
+            state.save_stop_reason(study, stop_reason)
+        search.tell()
+        verdict = Verdict.of(search.settings, search.values(), self.level, seed=self.seed)
+        if verdict is None:
+            raise ConfigError("no run produced a validation score; raise the budget or check the failed runs' errors")
+        groups = {_key(g.settings): g for g in search.groups.values()}
+        tested = [groups[_key(s)] for s in verdict.indistinguishable if _key(s) in groups and groups[_key(s)].tested]
+        if not tested or tested[0].settings != verdict.pick:
+            raise ConfigError("the pick's runs have no test score; see `--verbose` and the runs' errors")
+        reports = [SettingReport.of(g.settings, g.value(), list(g.records.values())) for g in tested]
+        self.status.stage = "done"
+        self.on_status(self.status)
+        runs = [rec for g in search.groups.values() for rec in g.records.values()]
+        return self._recommend(reports, runs, meter, stop_reason, verdict)
+
+    def _recommend(
+        self, reports: list[SettingReport], runs: list[Any], meter: Meter, stop_reason: str, verdict: Verdict | None
+    ) -> Recommendation:
         return Recommendation(
             task=self.task, metric=self.metric, settings={**self._fixed(), **reports[0].settings},
             winner=reports[0], runners_up=tuple(reports[1:]), runs=tuple(runs),
             meta_overfitting=MetaOverfitting.of(reports[0]), spent=meter.to_dict(),
-            trials=dict(self.status.trials), stop_reason=stop_reason,
+            trials=dict(self.status.trials), stop_reason=stop_reason, strategy=self.strategy, verdict=verdict,
         )
 
     def recheck(
@@ -195,8 +254,13 @@ class Controller:
 
     def _check_budget(self, meter: Meter) -> None:
         limit = meter.search_iterations
+        if self.strategy in RULES and limit is not None and limit < self.plan.iterations:
+            raise ConfigError(
+                f"--budget-iterations {self.budget.iterations} cannot pay for one loop run of {self.plan.iterations} iterations; "
+                "raise the budget or lower --iterations"
+            )
         trial_cost = self.seeds * self.plan.iterations
-        if limit is not None and limit < trial_cost:
+        if self.strategy not in RULES and limit is not None and limit < trial_cost:
             raise ConfigError(
                 f"--budget-iterations {self.budget.iterations} cannot pay for one trial ({self.seeds} seeds x "
                 f"{self.plan.iterations} iterations = {trial_cost}) plus the final stage ({self.top_k} settings x "

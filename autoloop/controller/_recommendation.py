@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from autoloop.controller._verdict import Verdict
 from autoloop.tasks import Metric
 
 BOOTSTRAP_RESAMPLES = 2000
@@ -214,13 +215,21 @@ class Recommendation:
         task: Task name.
         metric: How its scores read.
         settings: The chosen loop settings (without seed).
-        winner: The chosen setting's re-check: validation and test over fresh seeds.
-        runners_up: The other re-checked settings, best validation first.
+        winner: The chosen setting's validation and test: over fresh seeds in the final stage
+            (Optuna samplers), or over its own seeds (best-arm rules: each run's test is
+            scored once at its end and read only here, never for choosing).
+        runners_up: The other re-checked settings, best validation first (best-arm rules: the
+            settings indistinguishable from the pick).
         runs: Every run of the study, search and final stage.
         meta_overfitting: The winner's meta-overfitting check.
         spent: Iterations, tokens and seconds spent, next to the budget.
         trials: Trial counts by state.
-        stop_reason: Which budget limit ended the search (or ``space`` when all settings were tried).
+        stop_reason: Why the search ended: a budget limit (``iterations``, ``tokens``,
+            ``seconds``), ``space`` (an Optuna sampler tried every setting), ``confident``
+            (a best-arm search is certain of its pick) or ``seeds`` (no setting may get more).
+        strategy: The search strategy that ran (a best-arm rule or an Optuna sampler).
+        verdict: The pick's probability of being the best and the settings indistinguishable
+            from it, from validation over paired seeds (``None`` when nothing could be compared).
     """
 
     task: str
@@ -233,6 +242,8 @@ class Recommendation:
     spent: dict[str, Any]
     trials: dict[str, int]
     stop_reason: str
+    strategy: str = ""
+    verdict: Verdict | None = None
 
     @property
     def validation(self) -> Interval:
@@ -261,4 +272,6 @@ class Recommendation:
             "spent": self.spent,
             "trials": self.trials,
             "stop_reason": self.stop_reason,
+            "strategy": self.strategy,
+            "verdict": None if self.verdict is None else self.verdict.to_dict(),
         }

@@ -5,6 +5,7 @@ from __future__ import annotations
 import warnings
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
+from autoloop.controller._arms import BEST_ARM_MAX_SETTINGS, DEFAULT_RULE, RULES
 from autoloop.controller._space import SearchSpace
 from autoloop.errors import ConfigError, UnknownNameError
 
@@ -12,6 +13,9 @@ if TYPE_CHECKING:
     import optuna
 
 DEFAULT_SAMPLER = "tpe"
+# The default search strategy everywhere (CLI, client, API): a best-arm rule for spaces up to
+# BEST_ARM_MAX_SETTINGS settings, the default Optuna sampler beyond.
+DEFAULT_STRATEGY = "auto"
 
 
 @runtime_checkable
@@ -55,6 +59,24 @@ def register_sampler(name: str, factory: SamplerFactory) -> None:
 def sampler_names() -> tuple[str, ...]:
     """Registered sampler names, built-ins first."""
     return tuple(_FACTORIES)
+
+
+def strategy_names() -> tuple[str, ...]:
+    """Every search strategy: ``auto``, the best-arm rules, then the registered Optuna samplers."""
+    return (DEFAULT_STRATEGY, *RULES, *sampler_names())
+
+
+def resolve_strategy(name: str, space: SearchSpace) -> str:
+    """The strategy ``name`` stands for on ``space`` (``auto``: a best-arm rule on small spaces).
+
+    Raises:
+        UnknownNameError: Neither a best-arm rule nor a registered sampler.
+    """
+    if name == DEFAULT_STRATEGY:
+        return DEFAULT_RULE if space.size <= BEST_ARM_MAX_SETTINGS else DEFAULT_SAMPLER
+    if name not in strategy_names():
+        raise UnknownNameError(f"unknown strategy {name!r}; choose one of {', '.join(strategy_names())}")
+    return name
 
 
 def make_sampler(name: str, space: SearchSpace, *, seed: int | None = None) -> optuna.samplers.BaseSampler:

@@ -34,7 +34,9 @@ def create_study(
         seed: Sampler seed.
         storage: Optuna storage URL or object (``None`` = in memory); an existing study
             of the same name is resumed.
-        study_name: Name in ``storage``.
+        study_name: Name in ``storage``; in memory without one, ``autoloop-<seed>``: Optuna's
+            Hyperband buckets trials by ``crc32(study_name + number)``, so a random name would
+            make a seeded study unrepeatable.
 
     Raises:
         UnknownNameError: ``sampler`` or ``pruner`` is not registered.
@@ -44,7 +46,7 @@ def create_study(
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     return optuna.create_study(
         storage=storage,
-        study_name=study_name,
+        study_name=study_name or (f"autoloop-{seed}" if storage is None else None),
         direction="maximize",
         sampler=make_sampler(sampler, space, seed=seed),
         pruner=make_pruner(pruner, iterations=iterations, min_resource=min_resource),

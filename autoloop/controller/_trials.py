@@ -38,12 +38,26 @@ class TrialRuns:
         self.run_ids = list(seeds)
         self.iterations = iterations
         self.pruned = False
+        self.stopping: set[str] = set()  # runs asked to stop, not yet ended
         self._best: dict[str, dict[int, float]] = {r: {} for r in self.run_ids}
         self._done_iterations: dict[str, int] = dict.fromkeys(self.run_ids, 0)
         self.records: dict[str, RunRecord] = {}
         self.told = False
         self.final_index = final_index
         self._reported = reported
+
+    def add_run(self, run_id: str, seed: int) -> None:
+        """One more seed for this setting (best-arm search: a tried setting gets more seeds)."""
+        self.seeds[run_id] = seed
+        self.run_ids.append(run_id)
+        self._best[run_id] = {}
+        self._done_iterations[run_id] = 0
+
+    def seed_values(self) -> dict[int, float]:
+        """Seed -> best validation of the runs that ran to their end (stopped runs excluded)."""
+        return {
+            self.seeds[r.run_id]: r.best_val for r in self.records.values() if r.best_val is not None and r.stopped != "stopped"
+        }
 
     @property
     def done(self) -> bool:

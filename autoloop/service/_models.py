@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
-from autoloop.controller import DEFAULT_PRUNER, DEFAULT_SAMPLER, pruner_names, sampler_names
+from autoloop.controller import DEFAULT_PRUNER, DEFAULT_STRATEGY, pruner_names, strategy_names
 
 TASK_PATTERN = r"^[a-z0-9_]+:[A-Za-z0-9_.-]+$"
 StudyState = Literal["queued", "running", "finished", "failed", "cancelled"]
@@ -53,20 +53,23 @@ class StudyCreate(BaseModel):
     llm: LLMOptions = Field(default_factory=LLMOptions)
     # The allowed names are the registries' at schema time (plug-ins included), not a fixed Literal.
     sampler: str = Field(
-        default=DEFAULT_SAMPLER, description="a registered Optuna sampler",
-        json_schema_extra=lambda schema: schema.update(enum=list(sampler_names())),
+        default=DEFAULT_STRATEGY, description="search strategy: 'auto', a best-arm rule over seeds, or a registered Optuna sampler",
+        json_schema_extra=lambda schema: schema.update(enum=list(strategy_names())),
     )
     pruner: str = Field(
         default=DEFAULT_PRUNER, description="a registered pruner",
         json_schema_extra=lambda schema: schema.update(enum=list(pruner_names())),
+    )
+    confidence: float | None = Field(
+        default=None, ge=0.5, lt=1, description="fixed confidence: stop as soon as the pick is certain at this level (default: fixed budget)",
     )
     seed: int = Field(default=0, ge=0, le=2**31 - 1)
 
     @field_validator("sampler")
     @classmethod
     def _registered_sampler(cls, name: str) -> str:
-        if name not in sampler_names():
-            raise ValueError(f"unknown sampler {name!r}; choose one of {', '.join(sampler_names())}")
+        if name not in strategy_names():
+            raise ValueError(f"unknown sampler {name!r}; choose one of {', '.join(strategy_names())}")
         return name
 
     @field_validator("pruner")

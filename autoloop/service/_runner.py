@@ -148,6 +148,7 @@ class StudyRunner:
             parallel=request.parallel,
             sampler=request.sampler,
             pruner=request.pruner,
+            confidence=request.confidence,
             storage=self._storage(study_id),
             study_name=study_id,
             seed=request.seed,

@@ -8,7 +8,7 @@ from statistics import mean
 
 import numpy as np
 
-from autoloop.controller import Budget, Controller, LoopPlan, SearchSpace, make_sampler
+from autoloop.controller import RULES, Budget, Controller, LoopPlan, SearchSpace, make_sampler
 from autoloop.executors import RunTemplate
 from autoloop.llm import Endpoint, LLMConfig
 from autoloop.tasks import Metric, TaskInfo
@@ -47,11 +47,10 @@ def _value(table: TaskTable, setting: Setting, seeds: Sequence[int]) -> float:
     return mean(runs[s % len(runs)].best_val(table.iterations) for s in seeds)
 
 
-def paper_grid(table: TaskTable, rng: np.random.Generator) -> Anytime:
-    """The paper's protocol: every setting with every seed (in a random order), best mean validation."""
+def paper_grid(table: TaskTable, rng: np.random.Generator, seeds: Sequence[int]) -> Anytime:
+    """The paper's protocol: every setting with every one of ``seeds`` (in a random order), best mean validation."""
     order = [table.settings[i] for i in rng.permutation(len(table.settings))]
-    seeds = range(table.seeds)
-    return _best_so_far([(table.seeds * table.iterations, s, _value(table, s, seeds)) for s in order])
+    return _best_so_far([(len(seeds) * table.iterations, s, _value(table, s, seeds)) for s in order])
 
 
 def random_search(table: TaskTable, rng: np.random.Generator, seeds: Sequence[int]) -> Anytime:
@@ -84,30 +83,41 @@ def tpe_search(table: TaskTable, rng: np.random.Generator, seeds: Sequence[int])
 
 @dataclass(frozen=True)
 class ControllerConfig:
-    """How the autoloop controller is configured in the replay."""
+    """How the autoloop controller is configured in the replay (``sampler``: any strategy name;
+    a best-arm rule gives each setting at most ``seeds`` seeds, the search seeds of the replay)."""
 
     seeds: int = 2
     top_k: int = 2
     final_seeds: int = 2
     pruner: str = "sha"
     sampler: str = "tpe"
+    confidence: float | None = None
+
+    @property
+    def best_arm(self) -> bool:
+        """A best-arm rule rather than an Optuna sampler."""
+        return self.sampler in RULES
 
     def minimum_budget(self, iterations: int) -> int:
-        """Iterations below which the controller refuses to run (one trial plus the final stage)."""
-        return (self.seeds + self.top_k * self.final_seeds) * iterations
+        """Iterations below which the controller refuses to run (one run; with an Optuna sampler,
+        one trial plus the final stage)."""
+        return iterations if self.best_arm else (self.seeds + self.top_k * self.final_seeds) * iterations
 
     @property
     def label(self) -> str:
         """Short name for tables."""
+        if self.best_arm:
+            return f"controller {self.sampler}" + ("" if self.confidence is None else f" @{self.confidence}")
         sampler = "" if self.sampler == "tpe" else f" {self.sampler}"
         return f"controller{sampler} {self.pruner} S={self.seeds} k={self.top_k} F={self.final_seeds}"
 
 
 def controller(
     table: TaskTable, sampler_seed: int, budget: int, config: ControllerConfig, order: Sequence[int]
-) -> tuple[Setting, int, str]:
-    """Run the real ``Controller`` against the table; returns its pick, the iterations it used
-    and why its search ended (``space`` = every setting tried: a larger budget changes nothing).
+) -> tuple[Setting, int, str, bool]:
+    """Run the real ``Controller`` against the table; returns its pick, the iterations it used,
+    why its search ended (``space`` = every setting tried: a larger budget changes nothing) and
+    whether its verdict is "no significant difference".
 
     ``order`` maps seeds to recorded seeds: search seeds 0..S-1 take the first entries, the
     final stage's fresh seeds the next ones (wrapping when the table has too few).
@@ -128,6 +138,9 @@ def controller(
         template, info=info, executor=executor, budget=Budget(iterations=budget), space=SearchSpace(space),
         plan=LoopPlan(iterations=table.iterations), seeds=config.seeds, top_k=config.top_k,
         final_seeds=config.final_seeds, parallel=2, sampler=config.sampler, pruner=config.pruner, seed=sampler_seed,
+        confidence=config.confidence, max_seeds=min(config.seeds, len(order)),
+        study_name=f"replay-{sampler_seed}",  # Optuna's hyperband buckets trials by study name: fixed, so replays repeat
     )
     rec = ctl.run()
-    return tuple(rec.winner.settings[k] for k in KNOBS), executor.consumed, rec.stop_reason  # type: ignore[return-value]
+    tie = rec.verdict is not None and not rec.verdict.certain
+    return tuple(rec.winner.settings[k] for k in KNOBS), executor.consumed, rec.stop_reason, tie  # type: ignore[return-value]

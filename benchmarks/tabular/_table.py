@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from statistics import mean
 from typing import Any
 
 Setting = tuple[str, int, int]  # starting_artifact, credit_horizon, batch_size
@@ -54,21 +54,6 @@ class TaskTable:
         """Iterations per recorded run."""
         return min(run.iterations for runs in self.runs.values() for run in runs)
 
-    @property
-    def grid_budget(self) -> int:
-        """Iterations the paper's protocol spends: every setting with every seed."""
-        return len(self.runs) * self.seeds * self.iterations
-
-    def true_test(self, setting: Setting) -> float:
-        """Mean test over every recorded seed: what a recommendation of ``setting`` is worth."""
-        return mean(r.test for r in self.runs[setting])
-
-    def regret(self, setting: Setting) -> float:
-        """Normalized test regret: 0 = the best setting's test, 1 = the worst's."""
-        tests = [self.true_test(s) for s in self.runs]
-        best, worst = max(tests), min(tests)
-        return (best - self.true_test(setting)) / (best - worst) if best > worst else 0.0
-
     def space(self) -> dict[str, list[Any]]:
         """Knob choices of the grid."""
         return {k: sorted({s[i] for s in self.runs}) for i, k in enumerate(KNOBS)}
@@ -76,11 +61,13 @@ class TaskTable:
 
 def load(path: Path) -> dict[str, TaskTable]:
     """Read a table written by ``record.py`` (one JSON run per line)."""
+    return from_rows(json.loads(line) for line in path.read_text().splitlines() if line.strip())
+
+
+def from_rows(rows: Iterable[dict[str, Any]]) -> dict[str, TaskTable]:
+    """Tables from rows in the ``table.jsonl`` format, by task."""
     runs: dict[str, dict[Setting, list[Run]]] = defaultdict(lambda: defaultdict(list))
-    for line in path.read_text().splitlines():
-        if not line.strip():
-            continue
-        row = json.loads(line)
+    for row in rows:
         setting = tuple(row["setting"][k] for k in KNOBS)
         curve = tuple(v for _, v in row["curve"])
         run = Run(row["seed"], curve, row["test"], tuple(tuple(p) for p in row["test_curve"]))

@@ -1,23 +1,26 @@
-"""Replay search strategies against the recorded table and print, per task and on average:
-the budget each needs before its recommendation stays within 2% (normalized test regret) of
-the best setting, and its test regret at 25% of the grid's budget.
+"""Replay search strategies against recorded (or synthetic) tables and measure *selection*.
 
-    python -m benchmarks.tabular            # or: python benchmarks/tabular/replay.py
+    python -m benchmarks.tabular [--table FILE] [--synthetic] [--reps N] [--json]
 
-Budgets are in loop iterations (each ~ one LLM call), as a share of the full grid's budget
-(every setting x every recorded seed). A strategy's recommendation is worth the mean test
-score of that setting over all recorded seeds; regret is normalized per task to
-(best - it) / (best - worst) over the grid. With no recommendation yet, the task's default
-setting (its first declared artifact, horizon and batch size) stands in.
+Each repetition splits a task's recorded seeds at random into search seeds (what strategies
+may run) and truth seeds (never seen by any strategy). The truth value of a setting is its
+mean test score over the truth seeds; a pick is *correct* when its normalized truth regret
+(best - it) / (best - worst) is within 2%. Per strategy, at 10/25/50/100% of the grid budget
+(every setting x every search seed, in loop iterations): the probability of correct selection,
+the mean normalized regret, and - for strategies that give a verdict - the share of studies
+whose "no significant difference" answer matches the truth (the truth seeds cannot tell their
+best setting from another at 95%). A strategy with nothing to recommend yet is charged the task's default
+setting (first declared values). ``random pick`` spends nothing: it is what luck scores.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import math
 import os
 import sys
 import time
-from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,135 +28,194 @@ from statistics import mean
 
 import numpy as np
 
+from autoloop.controller import Comparison
+
 if __package__ in (None, ""):  # run as a script: make the repository importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from benchmarks.tabular._strategies import (
-    ControllerConfig,
-    controller,
-    paper_grid,
-    random_search,
-    tpe_search,
-)
-from benchmarks.tabular._table import Setting, TaskTable, load
+from benchmarks.tabular._strategies import ControllerConfig, controller, paper_grid, random_search, tpe_search
+from benchmarks.tabular._table import Setting, TaskTable, from_rows, load
 from benchmarks.tabular.record import TABLE
+from benchmarks.tabular.synthetic import RATIOS, generate
 
 BAND = 0.02
-LADDER = tuple(round(0.05 * i, 2) for i in range(1, 21))  # 5%, 10%, ..., 100% of the grid budget
-AT = 0.25
+LEVELS = (0.1, 0.25, 0.5, 1.0)
+Pick = tuple[Setting | None, bool | None]  # the pick, and whether it says "no significant difference"
+
+
+@dataclass(frozen=True)
+class Truth:
+    """What a repetition's truth seeds say about every setting.
+
+    Args:
+        values: Mean test over the truth seeds, per setting.
+        tie: Whether the truth itself cannot tell its best setting from another at 95% (paired
+            t-tests on the truth seeds' test scores, one look): then "no significant
+            difference" is the right answer. One truth seed can tell nothing apart.
+    """
+
+    values: dict[Setting, float]
+    tie: bool
+
+    @classmethod
+    def of(cls, table: TaskTable, seeds: list[int]) -> Truth:
+        settings = table.settings
+        tests = {a: {i: table.runs[s][i].test for i in seeds} for a, s in enumerate(settings)}
+        comparison = Comparison.of(tests)
+        tie = comparison is None or len(comparison.worse(0.95, sequential=False)) < len(settings) - 1
+        return cls({s: mean(tests[a].values()) for a, s in enumerate(settings)}, tie)
+
+    def regret(self, setting: Setting) -> float:
+        best, worst = max(self.values.values()), min(self.values.values())
+        return (best - self.values[setting]) / (best - worst) if best > worst else 0.0
 
 
 @dataclass
 class Score:
-    """One strategy on one task over all repetitions."""
+    """One strategy on one task at one budget level, over the repetitions."""
 
-    first: list[float | None] = field(default_factory=list)  # share of the grid budget, None = never
-    stays: list[float | None] = field(default_factory=list)
-    regret_at: list[float] = field(default_factory=list)
+    correct: list[bool] = field(default_factory=list)
+    regret: list[float] = field(default_factory=list)
+    tie_right: list[bool] = field(default_factory=list)
 
-    def add(self, picks: dict[float, Setting | None], table: TaskTable, default: Setting) -> None:
-        """Take one repetition's recommendation at every ladder budget."""
-        regrets = {b: table.regret(picks[b] or default) for b in LADDER}
-        within = [b for b in LADDER if regrets[b] <= BAND]
-        staying = [b for b in LADDER if all(regrets[c] <= BAND for c in LADDER if c >= b)]
-        self.first.append(min(within) if within else None)
-        self.stays.append(min(staying) if staying else None)
-        self.regret_at.append(regrets[AT])
+    def add(self, pick: Pick, truth: Truth, default: Setting) -> None:
+        r = truth.regret(pick[0] or default)
+        self.correct.append(r <= BAND)
+        self.regret.append(r)
+        if pick[1] is not None:
+            self.tie_right.append(pick[1] == truth.tie)
 
-    def summary(self) -> tuple[str, float, float, float]:
-        """Reach count, mean first budget within the band, mean budget from which it stays, regret at 25%."""
-        reached = [n for n in self.first if n is not None]
-        return (
-            f"{len(reached)}/{len(self.first)}",
-            mean(n if n is not None else 1.0 for n in self.first),
-            mean(n if n is not None else 1.0 for n in self.stays),
-            mean(self.regret_at),
-        )
+    def to_dict(self) -> dict[str, float | None]:
+        return {
+            "p_correct": mean(self.correct), "regret": mean(self.regret),
+            "no_difference_right": mean(self.tie_right) if self.tie_right else None,
+        }
 
 
-def replay_rep(table: TaskTable, rep: int, configs: list[ControllerConfig], seed: int) -> dict[str, dict[float, Setting | None]]:
-    """Every strategy once on one task: its recommendation at every ladder budget."""
-    g = table.grid_budget
-    search_seeds = configs[0].seeds
+def search_seeds(table: TaskTable) -> int:
+    """Recorded seeds a repetition may search with: half, rounded up (the rest are truth seeds)."""
+    return max(1, (table.seeds + 1) // 2)
+
+
+def lower_bound(table: TaskTable, seeds: list[int], confidence: float = 0.95) -> float:
+    """Approximate Garivier-Kaufmann lower bound on the runs a 95%-correct identification needs,
+    as a share of the grid: 2 sigma^2 sum_i 1/gap_i^2 log(1/(2.4 delta)), gaps and the paired
+    noise sigma estimated in-sample from ``seeds`` (inf when the best ties another setting)."""
+    vals = {s: np.array([runs[i].best_val(table.iterations) for i in seeds]) for s, runs in table.runs.items()}
+    best = max(vals, key=lambda s: vals[s].mean())
+    diffs = [vals[best] - v for s, v in vals.items() if s != best]
+    sigma2 = mean(float(d.var(ddof=1)) for d in diffs) / 2 if len(seeds) > 1 else 0.0
+    gaps = [max(float(d.mean()), 0.0) for d in diffs]
+    gaps.append(min(gaps))  # the best arm's own term uses the smallest gap
+    if min(gaps) == 0 or sigma2 == 0:
+        return math.inf
+    runs = 2 * sigma2 * sum(1 / g**2 for g in gaps) * math.log(1 / (2.4 * (1 - confidence)))
+    return runs / (len(table.runs) * len(seeds))
+
+
+def replay_rep(table: TaskTable, rep: int, configs: list[ControllerConfig], seed: int) -> tuple[list[int], dict[str, dict[float, Pick]]]:
+    """Every strategy once on one task; returns the truth seeds and each strategy's pick per level."""
     rng = np.random.default_rng([seed, rep])
-    order = [int(i) for i in rng.permutation(table.seeds)]
-    anytime: dict[str, Callable[[], object]] = {
-        "paper (full grid, best val)": lambda: paper_grid(table, rng),
-        f"random search S={search_seeds}": lambda: random_search(table, rng, order[:search_seeds]),
-        f"optuna TPE, no pruning S={search_seeds}": lambda: tpe_search(table, rng, order[:search_seeds]),
-    }
-    out: dict[str, dict[float, Setting | None]] = {}
-    for name, make in anytime.items():
-        trace = make()
-        picks = {b: trace.at(int(b * g)) for b in LADDER}  # type: ignore[attr-defined]
-        if name.startswith("paper"):  # the protocol recommends only once the grid is done
-            picks = {b: picks[b] if b == 1.0 else None for b in LADDER}
-        out[name] = picks
+    perm = [int(i) for i in rng.permutation(table.seeds)]
+    n_search = search_seeds(table)
+    search, truth = perm[:n_search], perm[n_search:] or perm
+    grid = len(table.runs) * len(search) * table.iterations
+    s = min(2, len(search))
+    out: dict[str, dict[float, Pick]] = {"random pick (zero cost)": {}}
+    lucky = table.settings[int(rng.integers(len(table.settings)))]
+    out["random pick (zero cost)"] = dict.fromkeys(LEVELS, (lucky, None))
+    paper = paper_grid(table, rng, search)
+    out["paper (full grid, best val)"] = {b: (paper.at(int(b * grid)) if b == 1.0 else None, None) for b in LEVELS}
+    for name, trace in ((f"random search S={s}", random_search(table, rng, search[:s])), (f"optuna TPE S={s}", tpe_search(table, rng, search[:s]))):
+        out[name] = {b: (trace.at(int(b * grid)), None) for b in LEVELS}
     for config in configs:
-        out[config.label] = _controller_picks(table, config, order, int(rng.integers(2**31)))
-    return out
+        out[config.label] = _controller_picks(table, config, search, grid, int(rng.integers(2**31)))
+    return truth, out
 
 
-def _controller_picks(table: TaskTable, config: ControllerConfig, order: list[int], sampler_seed: int) -> dict[float, Setting | None]:
-    """The controller's pick at every ladder budget (same sampler seed throughout, so once a
-    search ends because every setting was tried, larger budgets repeat it and are not re-run)."""
-    picks: dict[float, Setting | None] = {}
-    done: Setting | None = None
-    for b in LADDER:
-        budget = int(b * table.grid_budget)
-        if done is None and budget >= config.minimum_budget(table.iterations):
-            pick, _, reason = controller(table, sampler_seed, budget, config, order)
-            done = pick if reason == "space" else None
-            picks[b] = pick
-        else:
+def _controller_picks(table: TaskTable, config: ControllerConfig, search: list[int], grid: int, sampler_seed: int) -> dict[float, Pick]:
+    """The controller's pick per level; a search that ended for a reason a larger budget cannot
+    change (confident, out of seeds or settings) is not re-run."""
+    config = ControllerConfig(**{**vars(config), "seeds": len(search)}) if config.best_arm else config
+    picks: dict[float, Pick] = {}
+    done: Pick | None = None
+    for b in LEVELS:
+        budget = int(b * grid)
+        if done is not None:
             picks[b] = done
+        elif budget >= config.minimum_budget(table.iterations):
+            pick, _, reason, tie = controller(table, sampler_seed, budget, config, search)
+            picks[b] = (pick, tie)
+            done = picks[b] if reason in ("confident", "seeds", "space") else None
+        else:
+            picks[b] = (None, None)
     return picks
 
 
-def replay(tables: dict[str, TaskTable], reps: int, configs: list[ControllerConfig], seed: int, workers: int) -> dict[str, dict[str, Score]]:
+Results = dict[str, dict[str, dict[float, Score]]]  # task -> strategy -> budget level -> score
+
+
+def replay(tables: dict[str, TaskTable], reps: int, configs: list[ControllerConfig], seed: int, workers: int) -> Results:
     """Every strategy ``reps`` times on every task, repetitions spread over ``workers`` processes."""
     jobs = [(task, rep) for task in tables for rep in range(reps)]
+    results: Results = {task: {} for task in tables}
     with ProcessPoolExecutor(max_workers=workers) as pool:
         futures = [pool.submit(replay_rep, tables[task], rep, configs, seed) for task, rep in jobs]
-        results: dict[str, dict[str, Score]] = {task: {} for task in tables}
         for (task, _), future in zip(jobs, futures, strict=True):
-            for name, picks in future.result().items():
-                results[task].setdefault(name, Score()).add(picks, tables[task], tables[task].settings[0])
+            truth_seeds, picks = future.result()
+            truth = Truth.of(tables[task], truth_seeds)
+            for name, per_level in picks.items():
+                scores = results[task].setdefault(name, {b: Score() for b in LEVELS})
+                for b, pick in per_level.items():
+                    scores[b].add(pick, truth, tables[task].settings[0])
     return results
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--table", type=Path, default=TABLE, help="recorded runs (default: the committed table)")
-    parser.add_argument("--reps", type=int, default=20, help="repetitions per task (default: 20)")
+    parser.add_argument("--table", type=Path, help="recorded runs in the table.jsonl format (default: the committed table)")
+    parser.add_argument("--synthetic", action="store_true", help="add the synthetic tasks (gap/noise 0, 0.25, 0.5, 1, 2)")
+    parser.add_argument("--reps", type=int, default=10, help="repetitions per task (default: 10)")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--pruners", default="sha,hyperband,wilcoxon", help="controller pruners to compare")
+    parser.add_argument("--strategies", default="racing,ttts,tpe", help="controller strategies (best-arm rules or Optuna samplers)")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="processes (default: all cores)")
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args(argv)
-    tables = load(args.table)
-    configs = [ControllerConfig(pruner=p) for p in args.pruners.split(",")]
+    tables = load(args.table) if args.table else {} if args.synthetic else load(TABLE)
+    if args.synthetic:
+        tables.update(from_rows(row for ratio in RATIOS for row in generate(ratio, seed=args.seed)))
+    configs = [ControllerConfig(sampler=name, pruner="hyperband") for name in args.strategies.split(",")]
     began = time.monotonic()
     results = replay(tables, args.reps, configs, args.seed, args.workers)
-    _print(results, tables, args.reps)
-    print(f"\n{len(tables)} tasks x {args.reps} repetitions replayed in {time.monotonic() - began:.1f} s")
+    bounds = {task: lower_bound(t, list(range(search_seeds(t)))) for task, t in tables.items()}
+    if args.json:
+        print(json.dumps({
+            task: {"lower_bound_share_of_grid": bounds[task], "strategies": {
+                name: {f"{b:.0%}": s.to_dict() for b, s in levels.items()} for name, levels in per.items()
+            }} for task, per in results.items()
+        }, indent=1, default=str))
+    else:
+        _print(results, tables, bounds)
+        print(f"\n{len(tables)} tasks x {args.reps} repetitions replayed in {time.monotonic() - began:.1f} s")
     return 0
 
 
-def _print(results: dict[str, dict[str, Score]], tables: dict[str, TaskTable], reps: int) -> None:
+def _print(results: Results, tables: dict[str, TaskTable], bounds: dict[str, float]) -> None:
     from autoloop.cli._output import print_table
 
-    headers = ["task", "strategy", "reached", "budget to 2%", "stays in 2% from", f"regret @{AT:.0%}"]
+    headers = ["task", "strategy", *(f"P(correct) {b:.0%}" for b in LEVELS), *(f"regret {b:.0%}" for b in LEVELS), "no-diff right @100%"]
     rows = []
-    for task, scores in results.items():
+    for task, per in results.items():
         t = tables[task]
-        for name, score in scores.items():
-            rows.append([f"{task} ({len(t.runs)} settings x {t.seeds} seeds, grid {t.grid_budget} it)", name, *score.summary()])
-    for name in next(iter(results.values())):
-        per = [results[task][name].summary() for task in results]
-        rows.append([f"AVERAGE over {len(results)} tasks", name, "-", *(mean(p[i] for p in per) for i in (1, 2, 3))])
-    print(f"budgets are shares of the full grid's iterations, mean over {reps} repetitions (never = 1.0). "
-          f"'budget to 2%': first budget at which the recommendation's test is within {BAND:.0%} (normalized) of the "
-          "best setting's; 'stays in 2% from': the budget from which it never leaves that band again.")
+        n = search_seeds(t)
+        label = f"{task} ({len(t.runs)} settings x {n} search seeds; bound {bounds[task]:.2g} x grid)"
+        for name, levels in per.items():
+            d = {b: s.to_dict() for b, s in levels.items()}
+            tie = d[1.0]["no_difference_right"]
+            rows.append([label, name, *(d[b]["p_correct"] for b in LEVELS), *(d[b]["regret"] for b in LEVELS), "-" if tie is None else tie])
+    print("P(correct): pick within 2% (normalized) of the truth best, truth = mean test over seeds no strategy saw; "
+          "regret: mean normalized truth regret; budgets are shares of the grid (every setting x every search seed). "
+          "bound: approximate lower bound on the budget a 95%-correct identification needs.")
     print_table(headers, rows)
 
 

@@ -21,6 +21,8 @@ SPACE = "batch_size=1,2,4;memory=0,3"
 
 
 def _controller(executor, budget=300, task="counting:linear", **kwargs) -> Controller:
+    """The Optuna path unless a test names another strategy (best-arm tests: test_best_arm.py)."""
+    kwargs.setdefault("sampler", "tpe")
     space = SearchSpace.from_task(TaskInfo.of(CountingToyTask), kwargs.pop("spec", SPACE))
     return Controller(local_template(task), executor=executor, budget=Budget(iterations=budget), space=space,
                       plan=LoopPlan(iterations=kwargs.pop("iterations", 6)), **kwargs)
@@ -75,7 +77,7 @@ def test_a_budget_too_small_for_one_trial_and_the_final_stage_is_refused():
 
 def test_seconds_budget_ends_the_search_and_still_rechecks():
     with LocalExecutor(jobs=0) as ex:
-        ctl = Controller(local_template("counting:linear"), executor=ex, budget=Budget(seconds=0.01), plan=LoopPlan(iterations=4))
+        ctl = Controller(local_template("counting:linear"), executor=ex, budget=Budget(seconds=0.01), plan=LoopPlan(iterations=4), sampler="tpe")
         rec = ctl.run()
     assert rec.stop_reason == "seconds"
     assert rec.test.n == 3

@@ -90,7 +90,7 @@ def test_a_custom_pruner_plugs_into_a_controller_study():
     with LocalExecutor(jobs=0) as ex:
         ctl = Controller(
             local_template("counting:linear"), executor=ex, budget=Budget(iterations=200),
-            space=_space(), plan=LoopPlan(iterations=6), seeds=2, top_k=1, pruner="only-first",
+            space=_space(), plan=LoopPlan(iterations=6), seeds=2, top_k=1, sampler="tpe", pruner="only-first",
         )
         rec = ctl.run()
     assert len(pruners) == 1 and pruners[0].calls > 0
@@ -102,7 +102,7 @@ def test_a_custom_pruner_plugs_into_a_controller_study():
 def test_cli_choices_come_from_the_registry(capsys):
     register_pruner("never", lambda *, iterations, min_resource: OnlyFirstTrialPruner(min_step=iterations + 1))
     argv = ["tune", "counting:linear", "--jobs", "0", "--budget-iterations", "60", "--iterations", "3", "--seeds", "1",
-            "--top-k", "1", "--space", "batch_size=1,2", "--json"]
+            "--top-k", "1", "--space", "batch_size=1,2", "--sampler", "tpe", "--json"]
     assert main([*argv, "--pruner", "never"]) == 0
     assert json.loads(capsys.readouterr().out)["trials"] == {"complete": 2}
     with pytest.raises(SystemExit):

@@ -50,7 +50,7 @@ def test_worker_killed_mid_run_resumes_from_checkpoint(slow_cluster: Cluster) ->
     with autoloop.Client(cluster.url, cluster.token()) as client:
         study = client.submit(
             "slowtoy:linear", space="batch_size=1,2", budget_iterations=60, iterations=6, seeds=1, top_k=1,
-            final_seeds=2, parallel=2, optimizer="local", pruner="none",
+            final_seeds=2, parallel=2, optimizer="local", sampler="tpe", pruner="none",
         )
         redis = cluster.redis()
         run_id = wait_for(lambda: _running_run(redis, study.id, 2), 60, "a run past iteration 2")
@@ -107,7 +107,7 @@ def test_worker_sigterm_mid_run_shuts_down_cold_and_the_run_resumes_on_another_w
     with autoloop.Client(cluster.url, cluster.token()) as client:
         study = client.submit(
             "slowtoy:linear", space="batch_size=1", budget_iterations=80, iterations=40, seeds=1, top_k=1,
-            final_seeds=1, parallel=1, optimizer="local", pruner="none",
+            final_seeds=1, parallel=1, optimizer="local", sampler="tpe", pruner="none",
         )
         redis = cluster.redis()
         run_id = wait_for(lambda: _running_run(redis, study.id, 2), 60, "a run past iteration 2")
@@ -146,7 +146,7 @@ def _study_under_way(cluster: Cluster, client: autoloop.Client) -> tuple[autoloo
     is done and another is running."""
     study = client.submit(
         "slowtoy:linear", space="batch_size=1,2", budget_iterations=60, iterations=5, seeds=2, top_k=1,
-        final_seeds=2, parallel=2, optimizer="local", pruner="none",
+        final_seeds=2, parallel=2, optimizer="local", sampler="tpe", pruner="none",
     )
     redis = cluster.redis()
     wait_for(lambda: redis.hlen(keys.study_runs(study.id)) >= 1 and _running_run(redis, study.id, 1), 90, "one run done, one running")
@@ -158,3 +158,29 @@ def _healthy(cluster: Cluster) -> bool:
         return httpx.get(f"{cluster.url}/healthz", timeout=5).status_code == 200
     except httpx.TransportError:
         return False
+
+
+def test_a_best_arm_study_survives_a_service_restart(cluster: Cluster) -> None:
+    cluster.start_worker(processes=2)
+    with autoloop.Client(cluster.url, cluster.token()) as client:
+        study = client.submit(
+            "slowtoy:linear", space="batch_size=1,2", budget_iterations=40, iterations=5, parallel=2, optimizer="local",
+        )
+        redis = cluster.redis()
+        wait_for(lambda: redis.hlen(keys.study_runs(study.id)) >= 1 and _running_run(redis, study.id, 1), 90, "one run done, one running")
+        before = _trials(cluster, study.id)
+        cluster.stop_service()
+        time.sleep(1)
+        cluster.start_service()
+        status = study.wait(progress=False, poll_s=0.5, timeout_s=180)
+        assert status["state"] == "finished", status
+        recommendation = study.recommendation()
+    assert recommendation["strategy"] == "racing" and recommendation["stop_reason"] in ("iterations", "confident", "seeds")
+    assert recommendation["verdict"]["pick"].items() <= recommendation["settings"].items()
+    assert recommendation["test"]["n"] >= 1
+    redis = cluster.redis()
+    run_ids = [k.decode() for k in redis.hkeys(keys.study_runs(study.id))]
+    assert len(recommendation["runs"]) == len(run_ids) == len(set(run_ids))
+    assert [int(redis.hget(keys.run_state(r), "attempts")) for r in run_ids] == [1] * len(run_ids)  # none repeated
+    after = _trials(cluster, study.id)
+    assert before and after[: len(before)] == before and len(after) == 2  # one trial per setting, kept

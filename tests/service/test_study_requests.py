@@ -15,7 +15,7 @@ from pydantic import ValidationError
 
 import autoloop
 from autoloop.cli import build_parser
-from autoloop.controller import DEFAULT_PRUNER, DEFAULT_SAMPLER, _pruners, register_pruner
+from autoloop.controller import DEFAULT_PRUNER, DEFAULT_STRATEGY, _pruners, register_pruner
 from autoloop.redisdb import EmbeddedRedis
 from autoloop.service import create_app, create_token
 from autoloop.service._models import StudyCreate
@@ -29,7 +29,8 @@ def _fresh_pruners(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_tune_the_api_and_the_client_share_one_set_of_defaults():
     tune = build_parser().parse_args(["tune", "toy:linear"])
     request = StudyCreate(task="toy:linear")
-    assert (tune.sampler, tune.pruner) == (request.sampler, request.pruner) == (DEFAULT_SAMPLER, DEFAULT_PRUNER)
+    assert (tune.sampler, tune.pruner) == (request.sampler, request.pruner) == (DEFAULT_STRATEGY, DEFAULT_PRUNER) == ("auto", "hyperband")
+    assert tune.confidence is None and request.confidence is None  # fixed budget unless asked
     sent: list[dict] = []
 
     def reply(http_request: httpx.Request) -> httpx.Response:
@@ -50,14 +51,15 @@ def test_the_openapi_schema_lists_the_registered_names_plug_ins_included():
     schema = create_app(None).openapi()["components"]["schemas"]["StudyCreate"]["properties"]  # type: ignore[arg-type]
     assert schema["pruner"]["enum"] == ["hyperband", "sha", "wilcoxon", "none", "plugin-nop"]
     assert schema["pruner"]["default"] == DEFAULT_PRUNER
-    assert schema["sampler"]["enum"] == ["tpe", "random", "grid"]
+    assert schema["sampler"]["enum"] == ["auto", "racing", "ttts", "tpe", "random", "grid"]
+    assert schema["sampler"]["default"] == "auto"
     assert StudyCreate(task="toy:linear", pruner="plugin-nop").pruner == "plugin-nop"
 
 
 def test_an_unknown_name_is_rejected_with_the_registered_ones():
     with pytest.raises(ValidationError, match="unknown pruner 'asha'; choose one of hyperband, sha, wilcoxon, none"):
         StudyCreate(task="toy:linear", pruner="asha")
-    with pytest.raises(ValidationError, match="unknown sampler 'cmaes'; choose one of tpe, random, grid"):
+    with pytest.raises(ValidationError, match="unknown sampler 'cmaes'; choose one of auto, racing, ttts, tpe, random, grid"):
         StudyCreate(task="toy:linear", sampler="cmaes")
 
 

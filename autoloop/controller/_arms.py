@@ -1,0 +1,189 @@
+"""Best-arm identification over seeds: paired comparisons, allocation rules and the verdict.
+
+A setting is an *arm*; one loop run with seed ``s`` is one pull. Seeds are common random
+numbers: seed ``s`` draws the same batch order (``autoloop.loop.batch_for``), the same
+optimizer randomness and the same instances for every setting, so two settings are compared
+on the differences of their runs with the same seed. With ``K`` arms of ``n`` seeds, the
+noise that decides a comparison is the spread of those paired differences, pooled over
+every arm compared with the leader (one noise scale for the study, with its degrees of
+freedom), not the spread of the raw scores.
+
+Everything here is a pure function of ``values``: arm index -> {seed: best validation}.
+Test scores never enter.
+"""
+
+from __future__ import annotations
+
+import math
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from statistics import NormalDist
+
+import numpy as np
+
+from autoloop.errors import UnknownNameError
+
+Values = Mapping[int, Mapping[int, float]]
+# Spaces up to this many settings are searched as best-arm problems by default (``auto``):
+# the first round gives every setting one seed, which must stay a small share of a budget.
+BEST_ARM_MAX_SETTINGS = 64
+DEFAULT_RULE = "racing"
+_DRAWS = 4000
+
+
+def t_quantile(p: float, df: int) -> float:
+    """Student-t quantile: exact for 1 and 2 degrees of freedom, a Cornish-Fisher expansion
+    beyond (within ~1% for df >= 3 at the levels used here; no scipy needed)."""
+    if df == 1:
+        return math.tan(math.pi * (p - 0.5))
+    if df == 2:
+        return (2 * p - 1) / math.sqrt(2 * p * (1 - p))
+    z = NormalDist().inv_cdf(p)
+    return (
+        z + (z**3 + z) / (4 * df) + (5 * z**5 + 16 * z**3 + 3 * z) / (96 * df**2)
+        + (3 * z**7 + 19 * z**5 + 17 * z**3 - 15 * z) / (384 * df**3)
+    )
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """The leader (highest mean) against every other tried arm, on their common seeds.
+
+    Args:
+        leader: The arm with the highest mean validation (lowest index on a tie).
+        means: Mean validation per tried arm.
+        diffs: Arm -> (common seeds, mean of leader minus arm over them).
+        sd: Pooled standard deviation of the paired differences (``None`` below 1 degree of freedom).
+        df: Its degrees of freedom.
+    """
+
+    leader: int
+    means: dict[int, float]
+    diffs: dict[int, tuple[int, float]]
+    sd: float | None
+    df: int
+
+    @classmethod
+    def of(cls, values: Values) -> Comparison | None:
+        """Compare the tried arms (``None`` when no arm has a value yet)."""
+        # Plain floats: a study compares a dozen arms of a few seeds after every run.
+        means = {a: sum(v.values()) / len(v) for a, v in values.items() if v}
+        if not means:
+            return None
+        leader = max(sorted(means), key=lambda a: means[a])
+        diffs, ss, df = {}, 0.0, 0
+        best = values[leader]
+        for arm in means:
+            if arm == leader:
+                continue
+            d = [best[s] - v for s, v in values[arm].items() if s in best]
+            mean = sum(d) / len(d) if d else 0.0
+            diffs[arm] = (len(d), mean)
+            if len(d) >= 2:
+                ss += sum((x - mean) ** 2 for x in d)
+                df += len(d) - 1
+        return cls(leader, means, diffs, math.sqrt(ss / df) if df else None, df)
+
+    def worse(self, confidence: float, *, sequential: bool = True) -> set[int]:
+        """Arms worse than the leader at ``confidence``: one-sided paired t-tests, Bonferroni
+        over the arms compared and, when ``sequential``, over the looks (the test after ``n``
+        common seeds spends ``1 / (n (n + 1))`` of the error, which sums to 1 over every
+        ``n``), so a search that tests after every run still errs with probability at most
+        ``1 - confidence``. ``sequential=False``: one look at data collected independently."""
+        if self.sd is None or not self.diffs:
+            return set()
+        alpha = (1 - confidence) / len(self.diffs)
+        out = set()
+        for arm, (n, mean) in self.diffs.items():
+            if n and mean > 0:
+                crit = t_quantile(1 - alpha / (n * (n + 1) if sequential else 1), self.df)
+                if mean - crit * max(self.sd, 1e-12) / math.sqrt(n) > 0:
+                    out.add(arm)
+        return out
+
+    def p_best(self, rng: np.random.Generator) -> float | None:
+        """Posterior probability that no other tried arm is better than the leader: each paired
+        mean difference drawn from its Student-t posterior (``None`` without a noise estimate;
+        arms whose runs are identical seed for seed tie and do not count against it)."""
+        if not self.diffs:
+            return 1.0
+        if self.sd is None:
+            return None
+        n = np.array([max(c, 1) for c, _ in self.diffs.values()], dtype=float)
+        mean = np.array([m for _, m in self.diffs.values()])
+        draws = mean + rng.standard_t(self.df, (_DRAWS, len(n))) * self.sd / np.sqrt(n)
+        return float((draws >= 0).all(axis=1).mean())
+
+
+class AllocationRule(ABC):
+    """Chooses which arm gets the next seed; the controller stops when it returns ``None``."""
+
+    @abstractmethod
+    def next_arm(self, values: Values, assigned: Sequence[int], alive: set[int], rng: np.random.Generator) -> int | None:
+        """The arm to pull next.
+
+        Args:
+            values: Finished runs' best validation per arm and seed.
+            assigned: Seeds given to each arm so far (finished or in flight), by arm index.
+            alive: Arms that may still get seeds (not eliminated, under the seed cap).
+            rng: The study's generator (seeded; a replay with the same seed pulls the same arms).
+        """
+
+
+class Racing(AllocationRule):
+    """Successive elimination (Even-Dar, Mannor and Mansour 2006) with paired t-tests: every
+    surviving arm gets one more seed per round, the arm with the fewest seeds first."""
+
+    def next_arm(self, values: Values, assigned: Sequence[int], alive: set[int], rng: np.random.Generator) -> int | None:
+        del values, rng  # the round-robin order needs only the counts
+        return min(alive, key=lambda a: (assigned[a], a), default=None)
+
+
+class TopTwoThompson(AllocationRule):
+    """Top-two Thompson sampling (Russo 2016, beta = 1/2): draw each arm's mean from its
+    posterior; half the time pull the drawn best, otherwise the best of a fresh draw among the
+    other arms (the challenger; Shang et al. 2020's variant, no rejection loop)."""
+
+    def next_arm(self, values: Values, assigned: Sequence[int], alive: set[int], rng: np.random.Generator) -> int | None:
+        if not alive:
+            return None
+        fresh = [a for a in sorted(alive) if assigned[a] == 0]
+        if fresh:
+            return fresh[0]
+        arms = sorted(alive)
+        means = np.array([np.mean(list(values[a].values())) if values.get(a) else np.nan for a in arms])
+        spread = [v for a in arms if len(values.get(a, {})) >= 2 for v in _centered(values[a])]
+        if np.isnan(means).any() or not spread:  # runs still in flight, or no noise estimate yet
+            return min(arms, key=lambda a: (assigned[a], a))
+        sd = math.sqrt(sum(x * x for x in spread) / max(len(spread) - 1, 1))
+        scale = max(sd, 1e-12) / np.sqrt([len(values[a]) for a in arms])
+
+        def draw() -> np.ndarray:
+            return means + rng.standard_normal(len(arms)) * scale
+
+        first = int(np.argmax(draw()))
+        if rng.random() < 0.5:
+            return arms[first]
+        challenger = draw()
+        challenger[first] = -np.inf  # the challenger: the best of a fresh draw among the others
+        return arms[int(np.argmax(challenger))]
+
+
+def _centered(seeds: Mapping[int, float]) -> list[float]:
+    mean = sum(seeds.values()) / len(seeds)
+    return [v - mean for v in seeds.values()]
+
+
+RULES: dict[str, AllocationRule] = {"racing": Racing(), "ttts": TopTwoThompson()}
+
+
+def allocation_rule(name: str) -> AllocationRule:
+    """The built-in rule registered as ``name``.
+
+    Raises:
+        UnknownNameError: No such rule.
+    """
+    if name not in RULES:
+        raise UnknownNameError(f"unknown best-arm rule {name!r}; choose one of {', '.join(RULES)}")
+    return RULES[name]
