@@ -9,6 +9,8 @@ fresh child per ``call``. Each child gets, in layers:
 - Python: an audit hook that turns sockets, subprocesses, signals to other processes and
   writes outside the scratch directory into ``PermissionError`` at the candidate's line.
 
+``Sandbox.session`` keeps one child for a step-by-step exchange of small messages (the
+trusted side keeps its loop, the child answers each step; see ``Channel`` and ``Session``).
 ``Sandbox.isolation`` says which kernel layers this machine provides. Values come back
 through a restricted unpickler (plain data only).
 
@@ -23,5 +25,6 @@ from __future__ import annotations
 from autoloop.sandbox._candidate import candidate_function, exec_candidate
 from autoloop.sandbox._limits import Limits, Outcome
 from autoloop.sandbox._sandbox import Sandbox
+from autoloop.sandbox._session import Channel, Session
 
-__all__ = ["Limits", "Outcome", "Sandbox", "candidate_function", "exec_candidate"]
+__all__ = ["Channel", "Limits", "Outcome", "Sandbox", "Session", "candidate_function", "exec_candidate"]

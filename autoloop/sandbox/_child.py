@@ -26,6 +26,7 @@ from autoloop.sandbox._guard import (
     tie_to_parent,
 )
 from autoloop.sandbox._limits import Limits
+from autoloop.sandbox._session import CHANNEL_IN_FD, CHANNEL_OUT_FD, Channel
 from autoloop.sandbox._wire import frame, recv, write_all
 
 RESULT_FD = 3
@@ -48,10 +49,13 @@ def serve_one(
     request_fd: int,
     result_fd: int,
     output_fd: int,
+    channel: tuple[int, int],
     user: tuple[int, int] | None,
     disk_mb: int,
 ) -> NoReturn:
     """In a freshly forked child: confine, read ``{"entry", "args", "limits"}``, run it, exit.
+
+    A request with a ``"session"`` token runs ``entry(Channel(token), *args)`` instead.
 
     Args:
         entries: Entry functions the server has imported, by ``"module:function"``.
@@ -59,12 +63,13 @@ def serve_one(
         request_fd: Where the request arrives.
         result_fd: Where the result frame goes.
         output_fd: Where stdout and stderr go.
+        channel: ``(read_fd, write_fd)`` of the session channel.
         user: ``(uid, gid)`` to drop to, or ``None``.
         disk_mb: Size of the private scratch filesystem (only when ``user`` is given).
     """
     try:
         try:
-            fds = {"request_fd": request_fd, "result_fd": result_fd, "output_fd": output_fd}
+            fds = {"request_fd": request_fd, "result_fd": result_fd, "output_fd": output_fd, "channel": channel}
             _prepare(scratch, **fds, user=user, disk_mb=disk_mb)
             request = recv(REQUEST_FD)
             os.close(REQUEST_FD)
@@ -73,7 +78,8 @@ def serve_one(
         except Exception as exc:  # noqa: BLE001 - any setup failure is reported, never run unconfined
             message = b"S" + f"could not confine the evaluation: {exc!r}".encode()
         else:
-            message = _evaluate(func, request["args"], limits)
+            token = request.get("session")
+            message = _evaluate(func, request["args"], limits, None if token is None else Channel(token))
         sys.stdout.flush()
         sys.stderr.flush()
         write_all(RESULT_FD, frame(message))
@@ -82,18 +88,33 @@ def serve_one(
 
 
 def _prepare(
-    scratch: str, *, request_fd: int, result_fd: int, output_fd: int, user: tuple[int, int] | None, disk_mb: int
+    scratch: str,
+    *,
+    request_fd: int,
+    result_fd: int,
+    output_fd: int,
+    channel: tuple[int, int],
+    user: tuple[int, int] | None,
+    disk_mb: int,
 ) -> None:
     """Everything that does not depend on the request: done before it arrives."""
     server = os.getppid()
     os.setpgid(0, 0)
     stdin = os.open(os.devnull, os.O_RDONLY)
-    targets = {0: stdin, 1: output_fd, 2: output_fd, RESULT_FD: result_fd, REQUEST_FD: request_fd}
+    targets = {
+        0: stdin,
+        1: output_fd,
+        2: output_fd,
+        RESULT_FD: result_fd,
+        REQUEST_FD: request_fd,
+        CHANNEL_IN_FD: channel[0],
+        CHANNEL_OUT_FD: channel[1],
+    }
     # Lift every source above the targets first so no dup2 overwrites a source still needed.
     lifted = {target: fcntl.fcntl(source, fcntl.F_DUPFD, 16) for target, source in targets.items()}
     for target, source in lifted.items():
         os.dup2(source, target)
-    os.closerange(REQUEST_FD + 1, os.sysconf("SC_OPEN_MAX"))
+    os.closerange(CHANNEL_OUT_FD + 1, os.sysconf("SC_OPEN_MAX"))
     isolate_network()
     if user is not None:
         private_scratch(scratch, disk_mb, user)
@@ -117,10 +138,11 @@ def _confine(limits: Limits, *, scratch: str, dropped: bool) -> None:
     mark_inside_sandbox()
 
 
-def _evaluate(func: Callable[..., Any], args_blob: bytes, limits: Limits) -> bytes:
+def _evaluate(func: Callable[..., Any], args_blob: bytes, limits: Limits, channel: Channel | None) -> bytes:
     memory = f"memory limit ({limits.memory_mb} MiB) exceeded"
     try:
-        value = func(*pickle.loads(args_blob))
+        args = pickle.loads(args_blob)
+        value = func(*args) if channel is None else func(channel, *args)
     except MemoryError:
         return b"E" + memory.encode()
     except SystemExit as exc:

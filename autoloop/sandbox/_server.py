@@ -28,7 +28,17 @@ from typing import IO, Any
 from autoloop.sandbox._child import serve_one
 from autoloop.sandbox._guard import become_subreaper, probe_isolation, unprivileged_user
 from autoloop.sandbox._limits import Limits
-from autoloop.sandbox._wire import BASE_ENV, PRELOAD_ENV, SYSPATH_ENV, WireClosed, WireTimeout, recv, send, unframe
+from autoloop.sandbox._wire import (
+    BASE_ENV,
+    CHANNEL_ENV,
+    PRELOAD_ENV,
+    SYSPATH_ENV,
+    WireClosed,
+    WireTimeout,
+    recv,
+    send,
+    unframe,
+)
 
 MAX_RESULT_BYTES = 256 << 20
 # Rounds of killing adopted strays: each round reaches one more generation of descendants.
@@ -66,10 +76,13 @@ class Server:
 
     Args:
         base: Directory for per-call scratch directories (the ``Sandbox`` removes it).
+        channel: The child ends ``(read_fd, write_fd)`` of the session channel, which every
+            child inherits (see ``Sandbox.session``).
     """
 
-    def __init__(self, base: str) -> None:
+    def __init__(self, base: str, channel: tuple[int, int]) -> None:
         self.base = base
+        self.channel = channel
         user = unprivileged_user()
         probe = tempfile.mkdtemp(prefix="probe-", dir=base)
         self.isolation = probe_isolation(user, probe)
@@ -82,7 +95,7 @@ class Server:
         self._dying: set[int] = set()  # killed, not yet reaped: the kernel is tearing them down
 
     def handle(self, request: dict[str, Any]) -> dict[str, Any]:
-        """Answer one request ``{"entry", "args", "limits"}`` with a reply dict."""
+        """Answer one request ``{"entry", "args", "limits"}`` (and ``"session"``) with a reply dict."""
         entry, limits = request["entry"], request["limits"]
         try:
             self._resolve(entry)
@@ -159,6 +172,7 @@ class Server:
                 request_fd=request_read,
                 result_fd=result_write,
                 output_fd=output.fileno(),
+                channel=self.channel,
                 user=self.user,
                 disk_mb=self._disk_mb,
             )
@@ -279,7 +293,8 @@ def main() -> int:
         send(proto_out, {"fatal": traceback.format_exc()})
         return 1
     become_subreaper()
-    server = Server(os.environ[BASE_ENV])
+    down_read, up_write = (int(fd) for fd in os.environ[CHANNEL_ENV].split(","))
+    server = Server(os.environ[BASE_ENV], (down_read, up_write))
     gc.freeze()
     send(proto_out, {"ready": os.getpid(), "isolation": server.isolation})
     while True:
