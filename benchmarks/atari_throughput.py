@@ -13,7 +13,9 @@ For each game it alternates, ``--rounds`` times, two timed runs:
   whenever one ends).
 
 It prints the best-of-rounds steps/s of each (as ``timeit`` does: on a shared machine the
-fastest round is the least disturbed one) and their ratio (policy / raw).
+fastest round is the least disturbed one) and their ratio (policy / raw), and the load
+average around the run: a policy step is a round trip between two processes, so on an
+oversubscribed machine it pays two scheduler wake-ups that raw stepping does not.
 
 Run from the repository root::
 
@@ -23,6 +25,7 @@ Run from the repository root::
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import sys
 import time
@@ -84,6 +87,7 @@ def main() -> None:
                 raw.append(raw_steps_per_s(spec.rom, steps, round_))
             best_raw, best_policy = max(raw), max(policy)
             print(f"{spec.name:<14} {args.artifact:<11} {best_raw:>12.0f} {best_policy:>15.0f} {best_policy / best_raw:>7.2f}")
+    print(f"load average (1 min) at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
 
 
 if __name__ == "__main__":

@@ -116,6 +116,11 @@ def probe_isolation(user: tuple[int, int] | None, scratch: str) -> dict[str, boo
     return {"network_namespace": bool(code & 1), "unprivileged_user": bool(code & 2), "private_scratch": bool(code & 4)}
 
 
+def current_cpu() -> int:
+    """The CPU this thread is running on now (-1 if the C library cannot tell)."""
+    return int(_libc.sched_getcpu())
+
+
 def become_subreaper() -> bool:
     """Adopt orphaned descendants, so processes a child started and detached come back to us."""
     return _libc.prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0

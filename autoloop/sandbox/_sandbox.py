@@ -19,6 +19,7 @@ from types import TracebackType
 from typing import Any, ClassVar
 
 from autoloop.errors import SandboxError
+from autoloop.sandbox._guard import current_cpu
 from autoloop.sandbox._limits import Limits, Outcome
 from autoloop.sandbox._session import Session
 from autoloop.sandbox._wire import (
@@ -294,11 +295,18 @@ class Sandbox:
             raise ValueError(f"entry must look like 'package.module:function', got {entry=}")
         limits = limits or self.limits
         token = secrets.randbits(64)
+        # Parent and child take turns, never run at once: on one CPU each hand-off is a
+        # direct switch instead of a cross-CPU wake-up (about 0.7 -> 0.9 of raw Atari
+        # stepping on a busy 2-CPU machine). This thread is unpinned when the session ends.
+        affinity = os.sched_getaffinity(0)
+        cpu = current_cpu()
+        pinned = cpu in affinity and len(affinity) > 1
         request = {
             "entry": entry,
             "args": pickle.dumps(args, protocol=pickle.HIGHEST_PROTOCOL),
             "limits": limits,
             "session": token,
+            "cpu": cpu if pinned else None,
         }
         self._lock.acquire()
         try:
@@ -306,14 +314,23 @@ class Sandbox:
             start = time.monotonic()
             deadline = start + limits.timeout_s + _GRACE_S
             send(server.send_fd, request, deadline)
-        except BaseException as exc:
-            self._lock.release()
-            if isinstance(exc, (WireClosed, WireTimeout)):
+        except (WireClosed, WireTimeout):
+            try:
                 return Session.ended(self._forget(server, start, "the sandbox server died before the session started"))
+            finally:
+                self._lock.release()
+        except BaseException:
+            self._lock.release()
             raise
+
+        if pinned:
+            with contextlib.suppress(OSError):  # only a speed-up
+                os.sched_setaffinity(0, {cpu})
 
         def finish(reply: dict[str, Any] | None, reason: str) -> Outcome:
             try:
+                if pinned:
+                    os.sched_setaffinity(0, affinity)
                 if reply is None:
                     return self._forget(server, start, f"{reason}; the sandbox server restarts for the next call")
                 outcome = _outcome(reply)
