@@ -2,17 +2,20 @@
 
 For each game it alternates, ``--rounds`` times, two timed runs:
 
-* policy: the task's own code path, ``Sandbox.call("autoloop.tasks.atari._runner:play")``
-  with the game's starting artifact and an evaluation protocol of ``--episodes`` episodes
-  of at most ``--max-steps`` steps: fork of a confined child, ROM load, and per step RAM
-  object extraction, one ``act(objects)`` call and the env step. Wall time of the whole
-  call, so the sandbox's fixed cost is included;
+* policy: the task's own code path, ``_rollout.play`` in this (trusted) process driving the
+  game's starting artifact through a ``Sandbox.session`` of ``_runner.serve_policy``, with
+  an evaluation protocol of ``--episodes`` episodes of at most ``--max-steps`` steps: the
+  confined child's start, ROM load, and per step RAM object extraction, one round trip to
+  the child's ``act(objects)`` over the session pipes, the action check and the env step.
+  Wall time of the whole session, so the sandbox's fixed cost is included;
 * raw: an ``AtariEnv`` (ALE, frame skip 4) in this process, ROM load included, stepped
   with uniformly random actions for as many steps as the policy run took (a new episode
   whenever one ends).
 
 It prints the best-of-rounds steps/s of each (as ``timeit`` does: on a shared machine the
-fastest round is the least disturbed one) and their ratio (policy / raw).
+fastest round is the least disturbed one) and their ratio (policy / raw), and the load
+average around the run: a policy step is a round trip between two processes, so on an
+oversubscribed machine it pays two scheduler wake-ups that raw stepping does not.
 
 Run from the repository root::
 
@@ -22,6 +25,7 @@ Run from the repository root::
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import sys
 import time
@@ -32,7 +36,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from autoloop.sandbox import Limits, Sandbox
 from autoloop.tasks.atari import get_game
 from autoloop.tasks.atari._env import AtariEnv
-from autoloop.tasks.atari._task import ENTRY, PRELOAD, AtariTask
+from autoloop.tasks.atari._rollout import SessionPolicy, play
+from autoloop.tasks.atari._runner import ENTRY
+from autoloop.tasks.atari._task import PRELOAD, AtariTask
 
 
 def raw_steps_per_s(rom: str, steps: int, seed: int) -> float:
@@ -50,13 +56,14 @@ def raw_steps_per_s(rom: str, steps: int, seed: int) -> float:
 
 
 def policy_run(sandbox: Sandbox, source: str, game: str, episodes: int, max_steps: int, seed: int) -> tuple[int, float]:
-    """``(steps, steps/s)`` of one sandboxed evaluation rollout."""
+    """``(steps, steps/s)`` of one evaluation rollout of a sandboxed policy."""
     start = time.perf_counter()
-    out = sandbox.call(ENTRY, source, game, seed, episodes, max_steps, None, None)
+    with sandbox.session(ENTRY, source, game) as session:
+        result = play(SessionPolicy(session), game, seed, episodes, max_steps)
     elapsed = time.perf_counter() - start
-    if not out.ok:
-        raise RuntimeError(f"{game}: policy rollout failed: {out.error}")
-    return out.value["steps"], out.value["steps"] / elapsed
+    if not session.outcome.ok:
+        raise RuntimeError(f"{game}: policy rollout failed: {session.outcome.error}")
+    return result["steps"], result["steps"] / elapsed
 
 
 def main() -> None:
@@ -80,6 +87,7 @@ def main() -> None:
                 raw.append(raw_steps_per_s(spec.rom, steps, round_))
             best_raw, best_policy = max(raw), max(policy)
             print(f"{spec.name:<14} {args.artifact:<11} {best_raw:>12.0f} {best_policy:>15.0f} {best_policy / best_raw:>7.2f}")
+    print(f"load average (1 min) at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
 
 
 if __name__ == "__main__":

@@ -16,6 +16,10 @@ fresh child per ``call``. Each child gets, in layers:
 Where the kernel cannot do this (not root), ``Sandbox`` raises ``ConfinementError``
 unless ``AUTOLOOP_UNSAFE_SANDBOX=1`` is set (rlimits and the audit hook only, with a
 warning on every call). Values come back through a restricted unpickler (plain data only).
+``Sandbox.session`` keeps one child for a step-by-step exchange of small messages (the
+trusted side keeps its loop, the child answers each step; see ``Channel`` and ``Session``).
+``Sandbox.isolation`` says which kernel layers this machine provides. Values come back
+through a restricted unpickler (plain data only).
 
 Example:
     >>> from autoloop.sandbox import Sandbox, Limits
@@ -28,5 +32,6 @@ from __future__ import annotations
 from autoloop.sandbox._candidate import candidate_function, exec_candidate
 from autoloop.sandbox._limits import Limits, Outcome
 from autoloop.sandbox._sandbox import Sandbox
+from autoloop.sandbox._session import Channel, Session
 
-__all__ = ["Limits", "Outcome", "Sandbox", "candidate_function", "exec_candidate"]
+__all__ = ["Channel", "Limits", "Outcome", "Sandbox", "Session", "candidate_function", "exec_candidate"]

@@ -8,6 +8,7 @@ byte plus a body: ``V`` + the pickled return value, ``E`` + a UTF-8 failure reas
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import pickle
@@ -21,6 +22,7 @@ from autoloop.sandbox._candidate import candidate_traceback, describe_exception,
 from autoloop.sandbox._confine import build_root, drop_privileges
 from autoloop.sandbox._guard import ScratchPolicy, apply_limits, tie_to_parent
 from autoloop.sandbox._limits import Limits
+from autoloop.sandbox._session import CHANNEL_IN_FD, CHANNEL_OUT_FD, Channel
 from autoloop.sandbox._wire import frame, recv, write_all
 
 
@@ -54,10 +56,13 @@ def serve_one(
     request_fd: int,
     result_fd: int,
     output_fd: int,
+    channel: tuple[int, int],
     confinement: Confinement | None,
     disk_mb: int,
 ) -> NoReturn:
     """In a freshly forked child: confine, read ``{"entry", "args", "limits"}``, run it, exit.
+
+    A request with a ``"session"`` token runs ``entry(Channel(token), *args)`` instead.
 
     Args:
         entries: Entry functions the server has imported, by ``"module:function"``.
@@ -66,22 +71,27 @@ def serve_one(
         request_fd: Where the request arrives.
         result_fd: Where the result frame goes.
         output_fd: Where stdout and stderr go.
+        channel: ``(read_fd, write_fd)`` of the session channel.
         confinement: The slot uid and visible paths, or ``None`` (unsafe: rlimits and
             the audit hook only).
         disk_mb: Size of the scratch tmpfs (only when confined).
     """
     try:
         try:
-            fds = {"request_fd": request_fd, "result_fd": result_fd, "output_fd": output_fd}
+            fds = {"request_fd": request_fd, "result_fd": result_fd, "output_fd": output_fd, "channel": channel}
             workdir = _prepare(scratch, **fds, confinement=confinement, disk_mb=disk_mb)
             request = recv(REQUEST_FD)
             os.close(REQUEST_FD)
             func, limits = entries[request["entry"]], request["limits"]
+            if request.get("cpu") is not None:
+                with contextlib.suppress(OSError):  # only a speed-up: run anywhere if the CPU is not ours
+                    os.sched_setaffinity(0, {request["cpu"]})  # the CPU the session's parent is pinned to
             _confine(limits, scratch=workdir, confined=confinement is not None)
         except Exception as exc:  # noqa: BLE001 - any setup failure is reported, never run unconfined
             message = b"S" + f"could not confine the evaluation: {exc!r}".encode()
         else:
-            message = _evaluate(func, request["args"], limits)
+            token = request.get("session")
+            message = _evaluate(func, request["args"], limits, None if token is None else Channel(token))
         sys.stdout.flush()
         sys.stderr.flush()
         write_all(RESULT_FD, frame(message))
@@ -90,7 +100,14 @@ def serve_one(
 
 
 def _prepare(
-    scratch: str, *, request_fd: int, result_fd: int, output_fd: int, confinement: Confinement | None, disk_mb: int
+    scratch: str,
+    *,
+    request_fd: int,
+    result_fd: int,
+    output_fd: int,
+    channel: tuple[int, int],
+    confinement: Confinement | None,
+    disk_mb: int,
 ) -> str:
     """Everything that does not depend on the request, done before it arrives; returns the scratch path.
 
@@ -98,12 +115,20 @@ def _prepare(
     """
     os.setpgid(0, 0)
     stdin = os.open(os.devnull, os.O_RDONLY)
-    targets = {0: stdin, 1: output_fd, 2: output_fd, RESULT_FD: result_fd, REQUEST_FD: request_fd}
+    targets = {
+        0: stdin,
+        1: output_fd,
+        2: output_fd,
+        RESULT_FD: result_fd,
+        REQUEST_FD: request_fd,
+        CHANNEL_IN_FD: channel[0],
+        CHANNEL_OUT_FD: channel[1],
+    }
     # Lift every source above the targets first so no dup2 overwrites a source still needed.
     lifted = {target: fcntl.fcntl(source, fcntl.F_DUPFD, 16) for target, source in targets.items()}
     for target, source in lifted.items():
         os.dup2(source, target)
-    os.closerange(REQUEST_FD + 1, os.sysconf("SC_OPEN_MAX"))
+    os.closerange(CHANNEL_OUT_FD + 1, os.sysconf("SC_OPEN_MAX"))
     if confinement is None:
         os.chdir(scratch)
         tie_to_parent()
@@ -126,10 +151,11 @@ def _confine(limits: Limits, *, scratch: str, confined: bool) -> None:
     mark_inside_sandbox()
 
 
-def _evaluate(func: Callable[..., Any], args_blob: bytes, limits: Limits) -> bytes:
+def _evaluate(func: Callable[..., Any], args_blob: bytes, limits: Limits, channel: Channel | None) -> bytes:
     memory = f"memory limit ({limits.memory_mb} MiB) exceeded"
     try:
-        value = func(*pickle.loads(args_blob))
+        args = pickle.loads(args_blob)
+        value = func(*args) if channel is None else func(channel, *args)
     except MemoryError:
         return b"E" + memory.encode()
     except SystemExit as exc:

@@ -28,6 +28,11 @@ _NPROC_PER_SLOT = 64
 _libc = ctypes.CDLL(None, use_errno=True)
 
 
+def current_cpu() -> int:
+    """The CPU this thread is running on now (-1 if the C library cannot tell)."""
+    return int(_libc.sched_getcpu())
+
+
 def become_subreaper() -> bool:
     """Adopt orphaned descendants, so processes a child started and detached come back to us."""
     return _libc.prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0

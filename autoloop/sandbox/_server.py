@@ -31,6 +31,7 @@ from autoloop.sandbox._guard import become_subreaper
 from autoloop.sandbox._limits import Limits
 from autoloop.sandbox._wire import (
     BASE_ENV,
+    CHANNEL_ENV,
     HIDDEN_ENV,
     PRELOAD_ENV,
     SYSPATH_ENV,
@@ -88,12 +89,15 @@ class Server:
 
     Args:
         base: Directory for per-call scratch directories (the ``Sandbox`` removes it).
+        channel: The child ends ``(read_fd, write_fd)`` of the session channel, which every
+            child inherits (see ``Sandbox.session``).
         confine: Confine children with the kernel (see ``_confine``); False only for
             the explicit unsafe development mode.
     """
 
-    def __init__(self, base: str, *, confine: bool) -> None:
+    def __init__(self, base: str, channel: tuple[int, int], *, confine: bool) -> None:
         self.base = base
+        self.channel = channel
         self.confinement: Confinement | None = None
         self.refusal: str | None = "the unsafe development mode was asked for" if not confine else None
         if confine and os.geteuid() != 0:
@@ -124,7 +128,7 @@ class Server:
         return dict.fromkeys(ISOLATION_LAYERS, confined)
 
     def handle(self, request: dict[str, Any]) -> dict[str, Any]:
-        """Answer one request ``{"entry", "args", "limits"}`` with a reply dict."""
+        """Answer one request ``{"entry", "args", "limits"}`` (and ``"session"``) with a reply dict."""
         entry, limits = request["entry"], request["limits"]
         try:
             self._resolve(entry)
@@ -202,6 +206,7 @@ class Server:
                 request_fd=request_read,
                 result_fd=result_write,
                 output_fd=output.fileno(),
+                channel=self.channel,
                 confinement=self.confinement,
                 disk_mb=self._disk_mb,
             )
@@ -334,7 +339,8 @@ def main() -> int:
         send(proto_out, {"fatal": traceback.format_exc()})
         return 1
     become_subreaper()
-    server = Server(os.environ[BASE_ENV], confine=os.environ.get(UNSAFE_ENV) != "1")
+    down_read, up_write = (int(fd) for fd in os.environ[CHANNEL_ENV].split(","))
+    server = Server(os.environ[BASE_ENV], (down_read, up_write), confine=os.environ.get(UNSAFE_ENV) != "1")
     gc.freeze()
     send(proto_out, {"ready": os.getpid(), "isolation": server.isolation, "refusal": server.refusal})
     while True:

@@ -25,6 +25,7 @@ PRELOAD_ENV = "AUTOLOOP_SANDBOX_PRELOAD"
 HIDDEN_ENV = "AUTOLOOP_SANDBOX_HIDDEN"
 # The operator's explicit switch: "1" runs candidates without kernel confinement (development only).
 UNSAFE_ENV = "AUTOLOOP_UNSAFE_SANDBOX"
+CHANNEL_ENV = "AUTOLOOP_SANDBOX_CHANNEL"
 
 _HEADER = struct.Struct("!Q")
 

@@ -35,6 +35,23 @@ class Task(abc.ABC):
     Subclasses set the class attributes and implement ``split`` and ``rollout``. The test
     split is only ever scored by ``evaluate`` at the end of a loop run.
 
+    The evaluation boundary: candidates compute, the task scores. ``rollout`` runs in the
+    trusted process and splits its work in two.
+
+    - Confined: only the candidate's computation, through ``autoloop.sandbox`` (``call`` for
+      one result, ``session`` for a step-by-step exchange). The child gets, as arguments,
+      exactly the inputs the candidate may use (features, observations, LLM replies), never
+      what it is scored against (held-out labels, rewards, targets) and never a path to
+      data: the sandbox hides data directories from the child.
+    - Trusted: everything that decides the score. The task checks every value the child
+      returns (shape, type, allowed actions; a bad one is a failed trace with the reason)
+      and computes the metric, the feedback and the ``Trace`` itself. Anything the child
+      could reach (its own interpreter's frames, ``gc``, globals) must hold no score.
+
+    Built-in examples: the ML pipeline returns predictions that the task scores against the
+    held-out labels; Atari keeps the emulator and reward accounting here and asks a sandbox
+    session for each action; BBEH runs ``extract_answer`` confined and matches the target here.
+
     Attributes:
         name: Registered name, ``family:variant``.
         policy_family: Folder under ``autoloop/policies`` holding the starting artifacts.

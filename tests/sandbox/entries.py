@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from autoloop.sandbox import exec_candidate
+from autoloop.sandbox import Channel, exec_candidate
 
 
 def run(source: str, *args: Any) -> Any:
@@ -15,3 +15,13 @@ def run(source: str, *args: Any) -> Any:
 def echo(value: Any) -> Any:
     """Return ``value`` unchanged: the trivial evaluation the overhead benchmark times."""
     return value
+
+
+def serve(channel: Channel, source: str) -> int:
+    """Answer each session message with ``main(message)`` from ``source``; the count answered."""
+    main = exec_candidate(source)["main"]
+    count = 0
+    while (message := channel.receive()) is not None:
+        channel.send(main(message))
+        count += 1
+    return count

@@ -9,6 +9,7 @@ previous step's boxes. Objects that are not on screen are absent from the dict.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable
 
 Box = tuple[int, int, int, int]
@@ -168,3 +169,53 @@ def with_motion(boxes: Boxes, previous: Boxes) -> dict[str, dict[str, int]]:
         else:
             out[name] = {"x": x, "y": y, "w": w, "h": h, "dx": x - last[0], "dy": y - last[1]}
     return out
+
+
+class Observer:
+    """The objects ``act`` sees at each step, from the console RAM of successive steps.
+
+    Both sides of a rollout keep one in step with the emulator (``start`` at the first step
+    of a segment, ``advance`` after each step): the confined child asks for the objects at
+    every step, the trusted rollout only for the steps it records. Extraction happens on
+    demand and at most once per step.
+
+    Args:
+        extract: The game's extractor (RAM, previous RAM -> boxes).
+        values: The game's extra per-object numbers, or ``None``.
+    """
+
+    def __init__(self, extract: Extractor, values: ValueExtractor | None) -> None:
+        self._extract, self._values = extract, values
+        self._rams: deque[bytes] = deque(maxlen=3)
+        self._boxes: dict[int, Boxes] = {}
+        self._step = 0
+
+    def start(self, ram: bytes) -> None:
+        """The first step of a segment: no motion yet (the previous RAM is the current one)."""
+        self._rams.clear()
+        self._rams.extend((ram, ram))
+        self._boxes.clear()
+        self._step = 0
+
+    def advance(self, ram: bytes) -> None:
+        """The emulator stepped; ``ram`` is the new console RAM."""
+        self._rams.append(ram)
+        self._step += 1
+        self._boxes.pop(self._step - 2, None)
+
+    def objects(self) -> dict[str, dict[str, int]]:
+        """Name -> ``{x, y, w, h, dx, dy}`` (and ``value`` where the game has one) at this step."""
+        previous = self._boxes_at(1) if len(self._rams) == 3 else {}
+        objects = with_motion(self._boxes_at(0), previous)
+        if self._values is not None:
+            for name, value in self._values(list(self._rams[-1])).items():
+                objects[name]["value"] = value
+        return objects
+
+    def _boxes_at(self, back: int) -> Boxes:
+        step = self._step - back
+        boxes = self._boxes.get(step)
+        if boxes is None:
+            ram, prev = self._rams[-1 - back], self._rams[-2 - back]
+            boxes = self._boxes[step] = self._extract(list(ram), list(prev))
+        return boxes

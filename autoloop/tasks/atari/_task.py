@@ -1,4 +1,8 @@
-"""AtariTask: one game, environment seeds as instances, rollouts played inside the sandbox."""
+"""AtariTask: one game, environment seeds as instances; the candidate's policy runs confined.
+
+The rollout (emulator, step loop, reward accounting) runs here, in the trusted process;
+only ``act(objects)`` runs in the sandbox, one session per rollout (see ``_rollout.py``).
+"""
 
 from __future__ import annotations
 
@@ -9,14 +13,15 @@ from autoloop.artifact import Artifact
 from autoloop.errors import ConfigError
 from autoloop.tasks._base import Metric, Task
 from autoloop.tasks.atari._games import Game, Protocol, get_game
+from autoloop.tasks.atari._rollout import InvalidActionError, PolicyError, SessionPolicy, play
+from autoloop.tasks.atari._runner import ENTRY
 from autoloop.tasks.atari._summary import BUDGET_CHARS, build_trace
 from autoloop.trace import Instance, Split, Trace, failed_trace
 
 if TYPE_CHECKING:
     from autoloop.sandbox import Limits, Sandbox
 
-ENTRY = "autoloop.tasks.atari._runner:play"
-PRELOAD = ("ale_py", "autoloop.tasks.atari._runner")
+PRELOAD = ("autoloop.tasks.atari._runner",)
 PROTOCOL_ENV = "AUTOLOOP_ATARI_PROTOCOL"
 # The default evaluation in a loop: one episode of at most 1000 steps per seed. The paper's
 # protocols (e.g. Pong 10x4000) cost minutes per validation; ask for them with "paper".
@@ -116,15 +121,17 @@ class AtariTask(Task):
         episodes, max_steps = self.protocol.episodes, self.protocol.max_steps
         planned = horizon if horizon is not None else episodes * max_steps
         resume = self.segments.get(instance.id) if horizon is not None else None
-        outcome = self.sandbox().call(
-            ENTRY, artifact.source, self.game.name, instance.data, episodes, max_steps, horizon, resume,
-            limits=self._limits(planned),
-        )
-        if not outcome.ok:
-            return failed_trace(instance, outcome.error, score=self.failure_score)
+        with self.sandbox().session(ENTRY, artifact.source, self.game.name, limits=self._limits(planned)) as session:
+            try:
+                result = play(SessionPolicy(session), self.game.name, instance.data, episodes, max_steps, horizon, resume)
+            # The candidate's failures: an action that is not one, or a policy that stopped answering.
+            except InvalidActionError as exc:
+                return failed_trace(instance, f"InvalidActionError: {exc}", score=self.failure_score)
+            except PolicyError as exc:
+                return failed_trace(instance, str(exc), score=self.failure_score)
         if horizon is not None:
-            self.segments[instance.id] = outcome.value["resume"]
-        return build_trace(self.game, instance, outcome.value, horizon=horizon, budget_chars=self.budget_chars)
+            self.segments[instance.id] = result["resume"]
+        return build_trace(self.game, instance, result, horizon=horizon, budget_chars=self.budget_chars)
 
     def _limits(self, steps: int) -> Limits:
         from autoloop.sandbox import Limits
