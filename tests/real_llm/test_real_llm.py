@@ -105,8 +105,9 @@ def proxy(server_url: str) -> Iterator[RecordingProxy]:
 
 def _run(capsys, argv: list[str]) -> dict[str, Any]:
     code = main([*argv, "--json"])
-    out = capsys.readouterr().out
-    assert code == 0, out
+    captured = capsys.readouterr()
+    assert code == 0, captured.err[-2000:]
+    out = captured.out
     return json.loads(out)
 
 
@@ -161,6 +162,7 @@ def test_a_small_bbeh_run_with_executor_and_optimizer_on_one_server(proxy, capsy
     folder.mkdir(parents=True)
     (folder / "task.json").write_text(json.dumps({"examples": source["examples"][:BBEH_EXAMPLES]}))
     monkeypatch.setenv("AUTOLOOP_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("AUTOLOOP_EXECUTOR_BASE_URL", proxy.base_url)
     monkeypatch.setenv("AUTOLOOP_EXECUTOR_MODEL", EXECUTOR_MODEL)
     monkeypatch.setenv("AUTOLOOP_LLM_MAX_PARSE_RETRIES", "0")
     for variable in EXECUTOR_FLAGS.values():  # the --executor-* flags set these in this process: restore them after
