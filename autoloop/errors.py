@@ -46,6 +46,18 @@ class OptimizerError(AutoloopError):
     status = 502
 
 
+class SkippedUpdateError(OptimizerError):
+    """This update could not be made for a reason of its own, not the infrastructure's: the
+    model's replies were unusable, or the prompt did not fit its context. The loop run skips
+    the update, records the reason and goes on."""
+
+
+class ContextLengthError(SkippedUpdateError):
+    """The server refused the request because prompt plus ``max_tokens`` exceed the model's context window."""
+
+    status = 413
+
+
 class SandboxError(AutoloopError):
     """The sandbox itself (not the candidate code) failed."""
 

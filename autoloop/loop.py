@@ -11,6 +11,7 @@ from typing import Any, Protocol
 from autoloop.artifact import Artifact
 from autoloop.checkpoints import Checkpoint, CheckpointStore
 from autoloop.context import Attempt, LearningContext, build_context
+from autoloop.errors import SkippedUpdateError
 from autoloop.llm import Usage
 from autoloop.settings import LoopSettings
 from autoloop.tasks._base import Task
@@ -59,6 +60,8 @@ class Progress:
     tokens: int
 
 
+# Skip reasons a result keeps (the latest).
+KEPT_SKIP_REASONS = 3
 # Return True to stop the run (pruned or cancelled).
 ProgressCallback = Callable[[Progress], bool | None]
 
@@ -76,6 +79,8 @@ class LoopResult:
     iterations: int
     tokens: int
     failures: int
+    skipped_updates: int
+    skip_reasons: tuple[str, ...]
     prompt_tokens: int
     completion_tokens: int
     wall_time_s: float
@@ -87,6 +92,7 @@ class LoopResult:
         data = {f.name: getattr(self, f.name) for f in fields(self)}  # asdict cannot copy an Artifact
         data["settings"] = self.settings.to_dict()
         data["curve"] = [list(point) for point in self.curve]
+        data["skip_reasons"] = list(self.skip_reasons)
         data["best_artifact"] = self.best_artifact.to_dict()
         return data
 
@@ -109,6 +115,11 @@ def batch_for(instances: Sequence[Instance], batch_size: int, iteration: int, se
 
 class LoopRun:
     """Iterate, validate, keep the best-by-validation artifact, stop on a plateau, score test once.
+
+    An update the optimizer cannot make for a reason of its own (``SkippedUpdateError``:
+    unusable replies, a prompt too long for the model) is skipped with its reason and the run
+    goes on from the same artifact; ``LoopSettings.max_skips`` skips in a row end it
+    (``stopped="skips"``), its result kept. Any other error propagates.
 
     Args:
         task: The task to optimize for.
@@ -170,6 +181,8 @@ class LoopRun:
             state.elapsed_s = base_elapsed + time.monotonic() - began
             if s.patience and state.stale >= s.patience:
                 state.stopped = "patience"
+            if s.max_skips and state.skips_in_a_row >= s.max_skips:
+                state.stopped = "skips"
             progress = Progress(state.iteration, s.iterations, val, state.best_val, self.optimizer.usage.total_tokens)
             if self.callback is not None and self.callback(progress) and state.iteration < s.iterations:
                 state.stopped = state.stopped or "stopped"
@@ -196,7 +209,14 @@ class LoopRun:
             memory=memory[-s.memory :] if s.memory else (),
             iteration=state.iteration,
         )
-        proposed = self.optimizer.propose(context)
+        try:
+            proposed = self.optimizer.propose(context)
+        except SkippedUpdateError as exc:
+            state.skipped += 1
+            state.skips_in_a_row += 1
+            state.skip_reasons = [*state.skip_reasons, f"iteration {state.iteration}: {exc}"][-KEPT_SKIP_REASONS:]
+            return None
+        state.skips_in_a_row = 0
         changed = tuple(k for k in proposed.parameters if proposed.parameters[k] != current.parameters.get(k))
         state.memory = [*state.memory, asdict(Attempt(state.iteration, current.hash, changed, context.batch_score))][-max(s.memory, 1) :]
         state.current = proposed.to_dict()
@@ -228,6 +248,8 @@ class LoopRun:
             iterations=state.iteration,
             tokens=usage.total_tokens,
             failures=state.failures,
+            skipped_updates=state.skipped,
+            skip_reasons=tuple(state.skip_reasons),
             prompt_tokens=usage.prompt_tokens,
             completion_tokens=usage.completion_tokens,
             wall_time_s=state.elapsed_s,

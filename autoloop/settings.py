@@ -25,6 +25,8 @@ class LoopSettings:
         patience: Stop after this many validations without improvement (0 = never stop early).
         memory: Past attempts shown to the optimizer.
         seed: Seed for instance order and optimizer randomness.
+        max_skips: End the run after this many skipped updates in a row (unusable LLM
+            replies, a prompt too long for the model's context), keeping its result; 0 = never.
     """
 
     starting_artifact: str
@@ -35,6 +37,7 @@ class LoopSettings:
     patience: int = 0
     memory: int = 3
     seed: int = 0
+    max_skips: int = 3
 
     def __post_init__(self) -> None:
         _check_range("credit_horizon", self.credit_horizon, 1, MAX_HORIZON)
@@ -44,6 +47,7 @@ class LoopSettings:
         _check_range("patience", self.patience, 0, MAX_ITERATIONS)
         _check_range("memory", self.memory, 0, 100)
         _check_range("seed", self.seed, 0, 2**31 - 1)
+        _check_range("max_skips", self.max_skips, 0, MAX_ITERATIONS)
         if not self.starting_artifact:
             raise ConfigError("starting_artifact is empty; pass --artifact NAME (see `autoloop tasks`)")
 

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The test command: venv + install, lint, then every test (unit, integration, end-to-end).
+# The test command: venv + install, lint, then every test (unit, integration, end-to-end)
+# except the real-LLM suite (marker real_llm), which .ci/run runs against a local server.
 . "$(dirname "$0")/_venv.sh"
 # tests/security creates an unprivileged user (useradd, from Debian's passwd package) to show
 # the sandbox refuses to run unconfined; install it on a bare image when we can.
@@ -13,4 +14,4 @@ if [ "$(id -u)" != 0 ] && [ -z "${AUTOLOOP_UNSAFE_SANDBOX:-}" ]; then
   export AUTOLOOP_UNSAFE_SANDBOX=1
 fi
 ruff check .
-python -m pytest -q "$@"
+python -m pytest -q -m "not real_llm" "$@"

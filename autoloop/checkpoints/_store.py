@@ -24,6 +24,9 @@ class Checkpoint:
         stopped: Why the run ended early (``patience``, ``pruned``, ``cancelled``), if it did.
         test: Test score of ``best``, once the run is final.
         failures: Candidate evaluations that failed so far.
+        skipped: Updates skipped so far (see ``SkippedUpdateError``).
+        skips_in_a_row: Skipped updates since the last one made.
+        skip_reasons: Why the latest skipped updates were skipped, oldest first.
     """
 
     iteration: int
@@ -38,6 +41,9 @@ class Checkpoint:
     stopped: str | None = None
     test: float | None = None
     failures: int = 0
+    skipped: int = 0
+    skips_in_a_row: int = 0
+    skip_reasons: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready form."""

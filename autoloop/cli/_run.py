@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 import argparse
+import os
 import tempfile
 import uuid
 
 from autoloop.checkpoints import FileCheckpointStore
 from autoloop.cli._output import print_json, print_table, progress_bar
 from autoloop.executors import RunTemplate, resolve_template, run_job
-from autoloop.llm import Endpoint
+from autoloop.llm import ANSWER_FORMATS, Endpoint
 from autoloop.loop import Progress
+
+# --executor-* flags set these variables of this process, which the BBEH task reads where its options are resolved.
+EXECUTOR_FLAGS = {
+    "executor_max_tokens": "AUTOLOOP_EXECUTOR_MAX_TOKENS",
+    "executor_timeout": "AUTOLOOP_EXECUTOR_TIMEOUT_S",
+    "executor_concurrency": "AUTOLOOP_EXECUTOR_CONCURRENCY",
+}
 
 
 def add_loop_arguments(parser: argparse.ArgumentParser) -> None:
@@ -23,12 +31,31 @@ def add_loop_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--model", help="LLM model for the llm optimizer (or AUTOLOOP_LLM_MODEL)")
     parser.add_argument("--base-url", help="OpenAI-compatible endpoint (or OPENAI_BASE_URL)")
+    llm = parser.add_argument_group("LLM requests (the optimizer's; defaults from AUTOLOOP_LLM_<SETTING>)")
+    llm.add_argument("--llm-timeout", type=float, metavar="S", help="seconds per request (AUTOLOOP_LLM_TIMEOUT_S, default 60)")
+    llm.add_argument("--llm-retries", type=int, metavar="N", help="retries on 429/5xx (AUTOLOOP_LLM_MAX_RETRIES, default 4)")
+    llm.add_argument("--temperature", type=float, help="sampling temperature (AUTOLOOP_LLM_TEMPERATURE, default 0.7)")
+    llm.add_argument("--max-tokens", type=int, metavar="N", help="completion tokens per reply (AUTOLOOP_LLM_MAX_TOKENS, default 1024)")
+    llm.add_argument(
+        "--answer-format", choices=ANSWER_FORMATS,
+        help="json, or fenced: a fenced code block per changed parameter (AUTOLOOP_LLM_ANSWER_FORMAT, default json)",
+    )
+    executor = parser.add_argument_group("BBEH executor LLM (defaults from AUTOLOOP_EXECUTOR_<SETTING>)")
+    executor.add_argument("--executor-max-tokens", type=int, metavar="N", help="completion tokens per answer (default 512)")
+    executor.add_argument("--executor-timeout", type=float, metavar="S", help="seconds per request (default 300)")
+    executor.add_argument("--executor-concurrency", type=int, metavar="N", help="requests in flight (default 8)")
     parser.add_argument("--json", action="store_true", help="print the result as JSON on stdout")
 
 
 def loop_template(task: str, args: argparse.Namespace) -> RunTemplate:
     """What every run of this command shares, resolved once from the options and the environment."""
-    endpoint = Endpoint.from_env(model=args.model, base_url=args.base_url)
+    endpoint = Endpoint.from_env(model=args.model, base_url=args.base_url).tuned({
+        "timeout_s": args.llm_timeout, "max_retries": args.llm_retries, "temperature": args.temperature,
+        "max_tokens": args.max_tokens, "answer_format": args.answer_format,
+    })
+    for flag, variable in EXECUTOR_FLAGS.items():
+        if getattr(args, flag) is not None:
+            os.environ[variable] = str(getattr(args, flag))  # the CLI owns its environment; read once below
     return resolve_template(task, data_dir=args.data, optimizer=args.optimizer, endpoint=endpoint)
 
 
@@ -48,6 +75,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--patience", type=int, default=0, help="stop after N validations without gain (0 = never)")
     parser.add_argument("--memory", type=int, default=3, help="past attempts shown to the optimizer (default: 3)")
     parser.add_argument("--seed", type=int, default=0, help="seed (default: 0)")
+    parser.add_argument("--max-skips", type=int, default=3, help="end after N skipped updates in a row (0 = never; default: 3)")
     parser.add_argument("--checkpoints", metavar="DIR", help="checkpoint directory; re-running with --run-id resumes")
     parser.add_argument("--run-id", help="checkpoint key (default: a fresh id)")
     add_loop_arguments(parser)
@@ -66,6 +94,7 @@ def run(args: argparse.Namespace) -> int:
         "patience": args.patience,
         "memory": args.memory,
         "seed": args.seed,
+        "max_skips": args.max_skips,
     }
     job = template.job(args.run_id or uuid.uuid4().hex[:12], settings, score_test=True)
     metric = task.metric
@@ -90,11 +119,14 @@ def run(args: argparse.Namespace) -> int:
         print_json(data)
         return 0
     print_table(
-        ["task", "artifact", "horizon", "batch", "optimizer", f"best val {metric.name}", f"test {metric.name}", "iterations", "tokens", "wall s"],
+        ["task", "artifact", "horizon", "batch", "optimizer", f"best val {metric.name}", f"test {metric.name}", "iterations", "skipped",
+         "tokens", "wall s"],
         [[
             args.task, result.settings["starting_artifact"], result.settings["credit_horizon"], result.settings["batch_size"],
-            result.optimizer, data["best_val"], data["test"], result.iterations, result.tokens,
+            result.optimizer, data["best_val"], data["test"], result.iterations, result.skipped_updates, result.tokens,
             round(result.wall_time_s, 1),
         ]],
     )
+    for reason in result.skip_reasons:
+        print(f"skipped {reason}")
     return 0

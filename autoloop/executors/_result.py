@@ -25,8 +25,11 @@ class RunResult:
         iterations: Iterations the run took.
         tokens: LLM tokens it spent.
         failures: Candidate evaluations that failed (crash, timeout, sandbox refusal).
+        skipped_updates: Updates the optimizer could not make (unusable LLM replies, a prompt
+            too long for the model's context); the run went on without them.
+        skip_reasons: Why the latest skipped updates were skipped, oldest first.
         wall_time_s: Wall time of the loop, summed over resumptions.
-        stopped: Why it ended early (``patience``, ``stopped``), if it did.
+        stopped: Why it ended early (``patience``, ``stopped``, ``skips``), if it did.
         best_artifact: The best artifact's ``Artifact.to_dict()``.
     """
 
@@ -42,6 +45,8 @@ class RunResult:
     iterations: int
     tokens: int
     failures: int
+    skipped_updates: int
+    skip_reasons: tuple[str, ...]
     wall_time_s: float
     stopped: str | None
     best_artifact: dict[str, Any] = field(repr=False)
@@ -51,6 +56,7 @@ class RunResult:
         data = {f.name: getattr(self, f.name) for f in fields(self)}
         data["curve"] = [list(p) for p in self.curve]
         data["test_curve"] = [list(p) for p in self.test_curve]
+        data["skip_reasons"] = list(self.skip_reasons)
         return data
 
     @classmethod
@@ -63,4 +69,5 @@ class RunResult:
         values = dict(data)
         values["curve"] = tuple((int(i), float(v)) for i, v in data["curve"])
         values["test_curve"] = tuple((int(i), float(v), float(t)) for i, v, t in data["test_curve"])
+        values["skip_reasons"] = tuple(data["skip_reasons"])
         return cls(**values)

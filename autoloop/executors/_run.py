@@ -85,6 +85,7 @@ def _run_result(job: LoopJob, result: LoopResult, test_curve: tuple[tuple[int, f
         run_id=job.run_id, seed=result.settings.seed, settings=result.settings.to_dict(), optimizer=result.optimizer,
         task_options=public_options(job.task_options), best_val=result.best_val, test=result.test, curve=result.curve, test_curve=test_curve,
         iterations=result.iterations, tokens=result.tokens, failures=result.failures,
+        skipped_updates=result.skipped_updates, skip_reasons=result.skip_reasons,
         wall_time_s=result.wall_time_s, stopped=result.stopped, best_artifact=result.best_artifact.to_dict(),
     )
 

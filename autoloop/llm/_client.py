@@ -1,16 +1,20 @@
 """ChatClient: one chat call to an OpenAI-compatible endpoint, with bounded retries and token counts.
 
 Shared by the ``llm`` optimizer and by tasks whose artifact is a prompt (BBEH). It retries
-429, 5xx, timeouts and connection failures with exponential backoff (honouring a capped
-``Retry-After``), asks for structured output when given a JSON schema and falls back to
-plain prompting once if the server rejects ``response_format``, counts tokens into a
-``Usage``, and turns every failure into an ``OptimizerError`` that names the endpoint and
-the fix. The API key is never logged or echoed.
+429, 5xx and connection failures with exponential backoff (honouring a capped
+``Retry-After``) and a timeout once at most (the server may still be working on it). Asked for
+structured output, it walks the chain ``json_schema`` -> ``json_object`` with a schema ->
+``json_object`` -> plain prompting as the server rejects each (whatever the status, when the
+error names the response format), and remembers per endpoint and model where it got to. A
+request too long for the model's context is a ``ContextLengthError``, never a format
+rejection. ``max_tokens`` is always sent. Tokens are counted into a ``Usage``; every failure
+becomes an ``OptimizerError`` that names the endpoint and the fix. The key is never logged.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from collections.abc import Mapping, Sequence
@@ -19,7 +23,7 @@ from typing import Any
 
 import openai
 
-from autoloop.errors import ConfigError, OptimizerError
+from autoloop.errors import ConfigError, ContextLengthError, OptimizerError
 from autoloop.llm._config import LLMConfig
 from autoloop.llm._usage import Usage
 
@@ -31,19 +35,37 @@ MAX_ERROR_CHARS = 300
 
 # Transient failures worth retrying: rate limits, server errors, timeouts, refused connections.
 RETRYABLE = (openai.RateLimitError, openai.InternalServerError, openai.APIConnectionError)
-# Statuses with which servers reject a ``response_format`` they do not support.
-REJECTED_FORMAT = (openai.BadRequestError, openai.UnprocessableEntityError)
+# A timed-out request may still occupy the server: it is re-sent once at most.
+MAX_TIMEOUT_RETRIES = 1
+# Ways of asking for structured output, most specific first; a server rejecting one gets the next.
+FORMAT_CHAIN = ("json_schema", "json_object_schema", "json_object", "plain")
+# What servers say when a prompt plus max_tokens exceeds the model's window (OpenAI/vLLM
+# "maximum context length", llama.cpp "context size"/"context window", Ollama, others).
+CONTEXT_EXCEEDED = re.compile(r"context[ _](length|window|size)|n_ctx|too many tokens|prompt is too long", re.IGNORECASE)
+# An error that names the structured-output request is a rejection of it, whatever its status
+# (llama-cpp-python answers json_schema with HTTP 500).
+NAMES_FORMAT = re.compile(r"response_format|json_schema|json_object", re.IGNORECASE)
+REJECTED_STATUSES = (400, 422)
+
+# Where in FORMAT_CHAIN each (endpoint, model) got to, for every client of this process.
+_format_level: dict[tuple[str, str], int] = {}
+_format_lock = threading.Lock()
 
 Message = Mapping[str, str]
 
 
 @dataclass(frozen=True)
 class ChatReply:
-    """The text of one completion and the tokens the server reported for it."""
+    """The text of one completion and the tokens the server reported for it.
+
+    Attributes:
+        truncated: The server stopped at ``max_tokens`` (``finish_reason == "length"``).
+    """
 
     content: str
     prompt_tokens: int
     completion_tokens: int
+    truncated: bool = False
 
 
 class ChatClient:
@@ -59,7 +81,6 @@ class ChatClient:
 
     Attributes:
         usage: Calls and tokens of every successful request made through this client.
-        structured: ``False`` once the server rejected ``response_format``; then plain prompting is used.
     """
 
     def __init__(self, config: LLMConfig, *, backoff_s: float = 1.0, max_backoff_s: float = 30.0) -> None:
@@ -69,7 +90,6 @@ class ChatClient:
         self.backoff_s = backoff_s
         self.max_backoff_s = max_backoff_s
         self.usage = Usage()
-        self.structured = True
         self._lock = threading.Lock()
         self._client = openai.OpenAI(
             base_url=config.base_url,
@@ -79,50 +99,71 @@ class ChatClient:
         )
         self.endpoint = str(self._client.base_url).rstrip("/")
 
+    @property
+    def structured_format(self) -> str:
+        """The way of asking for structured output this endpoint accepts (``FORMAT_CHAIN``), as far as known."""
+        with _format_lock:
+            return FORMAT_CHAIN[_format_level.get(self._format_key, 0)]
+
+    @property
+    def _format_key(self) -> tuple[str, str]:
+        return (self.endpoint, self.config.model)
+
     def complete(self, messages: Sequence[Message], *, json_schema: Mapping[str, Any] | None = None) -> ChatReply:
         """Send ``messages`` and return the reply text and its token counts.
 
         Args:
             messages: Chat messages (``role`` and ``content``).
             json_schema: Ask for structured output matching this named schema
-                (``{"name": ..., "schema": ...}``) when the server supports it.
+                (``{"name": ..., "schema": ...}``), as far as the server supports it.
 
         Raises:
+            ContextLengthError: The prompt plus ``max_tokens`` do not fit the model's context.
             OptimizerError: The endpoint failed after all retries, rejected the request,
                 or rejected the key; the message says what to check.
         """
-        response_format = None
-        if json_schema is not None and self.structured:
-            response_format = {"type": "json_schema", "json_schema": {"strict": True, **json_schema}}
-        try:
-            return self._with_retries(messages, response_format)
-        except REJECTED_FORMAT as exc:
-            if response_format is None:
-                raise self._failure(exc, attempts=1) from None
-            logger.info("%s rejected response_format (%s); using plain prompting", self.endpoint, exc.status_code)
-            self.structured = False
-        try:
+        if json_schema is None:
             return self._with_retries(messages, None)
-        except openai.APIStatusError as exc:
-            raise self._failure(exc, attempts=1) from None
+        while True:
+            mode = self.structured_format
+            try:
+                return self._with_retries(messages, _response_format(mode, json_schema))
+            except openai.APIStatusError as exc:  # only format rejections come out of _with_retries
+                logger.info("%s rejected response_format %s (HTTP %s); trying the next", self.endpoint, mode, exc.status_code)
+                with _format_lock:
+                    _format_level[self._format_key] = FORMAT_CHAIN.index(mode) + 1
 
     def _with_retries(self, messages: Sequence[Message], response_format: dict[str, Any] | None) -> ChatReply:
         attempts = self.config.max_retries + 1
-        attempt = 1
+        attempt = timeouts = 1
         while True:
             try:
                 return self._call(messages, response_format)
-            except REJECTED_FORMAT:
-                raise  # the caller decides: fall back to plain prompting, or fail
-            except RETRYABLE as exc:
+            except openai.APIStatusError as exc:
+                if _context_exceeded(exc):
+                    raise self._context_failure(exc) from None
+                if response_format is not None and _rejects_format(exc):
+                    raise  # complete() moves down the format chain
+                if not isinstance(exc, RETRYABLE) or attempt == attempts:
+                    raise self._failure(exc, attempts=attempt) from None
+                self._wait(exc, attempt, attempts)
+            except openai.APITimeoutError as exc:
+                if attempt == attempts or timeouts > MAX_TIMEOUT_RETRIES:
+                    raise self._failure(exc, attempts=attempt) from None
+                timeouts += 1
+                self._wait(exc, attempt, attempts)
+            except RETRYABLE as exc:  # connection failures
                 if attempt == attempts:
-                    raise self._failure(exc, attempts=attempts) from None
-                delay = self._delay(exc, attempt - 1)
-                logger.warning("%s: %s; retry %d/%d in %.2fs", self.endpoint, _kind(exc), attempt, attempts - 1, delay)
-                time.sleep(delay)
-                attempt += 1
-            except openai.APIError as exc:  # other statuses and malformed responses will not heal on retry
+                    raise self._failure(exc, attempts=attempt) from None
+                self._wait(exc, attempt, attempts)
+            except openai.APIError as exc:  # malformed responses will not heal on retry
                 raise self._failure(exc, attempts=attempt) from None
+            attempt += 1
+
+    def _wait(self, exc: Exception, attempt: int, attempts: int) -> None:
+        delay = self._delay(exc, attempt - 1)
+        logger.warning("%s: %s; retry %d/%d in %.2fs", self.endpoint, _kind(exc), attempt, attempts - 1, delay)
+        time.sleep(delay)
 
     def _call(self, messages: Sequence[Message], response_format: dict[str, Any] | None) -> ChatReply:
         extra: dict[str, Any] = {"response_format": response_format} if response_format else {}
@@ -130,14 +171,16 @@ class ChatClient:
             model=self.config.model,
             messages=[dict(m) for m in messages],  # type: ignore[misc]
             temperature=self.config.temperature,
+            max_tokens=self.config.max_tokens,
             **extra,
         )
-        content = response.choices[0].message.content if response.choices else None
+        choice = response.choices[0] if response.choices else None
         usage = response.usage
         reply = ChatReply(
-            content=content or "",
+            content=(choice.message.content if choice else None) or "",
             prompt_tokens=usage.prompt_tokens if usage else 0,
             completion_tokens=usage.completion_tokens if usage else 0,
+            truncated=choice is not None and choice.finish_reason == "length",
         )
         with self._lock:
             self.usage.add(calls=1, prompt_tokens=reply.prompt_tokens, completion_tokens=reply.completion_tokens)
@@ -173,6 +216,13 @@ class ChatClient:
             message = f"{where} failed {tries}: {self._redact(str(exc))}"
         return OptimizerError(message, retry_after=_retry_after(exc))
 
+    def _context_failure(self, exc: openai.APIStatusError) -> ContextLengthError:
+        return ContextLengthError(
+            f"the prompt does not fit the context of model {self.config.model!r} at {self.endpoint} "
+            f"with max_tokens={self.config.max_tokens} (HTTP {exc.status_code}: {self._server_message(exc)}); "
+            "use a smaller batch size or credit horizon, lower max_tokens, or a model with a larger context"
+        )
+
     def _server_message(self, exc: openai.APIStatusError) -> str:
         body = exc.body
         text = str(body["message"]) if isinstance(body, dict) and "message" in body else exc.message
@@ -181,6 +231,26 @@ class ChatClient:
     def _redact(self, text: str) -> str:
         key = self.config.api_key
         return text.replace(key, "***") if key else text
+
+
+def _response_format(mode: str, json_schema: Mapping[str, Any]) -> dict[str, Any] | None:
+    if mode == "json_schema":
+        return {"type": "json_schema", "json_schema": {"strict": True, **json_schema}}
+    if mode == "json_object_schema":  # llama-cpp-python's own form, enforced by a grammar
+        return {"type": "json_object", "schema": json_schema["schema"]}
+    return {"type": "json_object"} if mode == "json_object" else None
+
+
+def _error_text(exc: openai.APIStatusError) -> str:
+    return f"{exc.message} {exc.body}"
+
+
+def _context_exceeded(exc: openai.APIStatusError) -> bool:
+    return bool(CONTEXT_EXCEEDED.search(_error_text(exc)))
+
+
+def _rejects_format(exc: openai.APIStatusError) -> bool:
+    return bool(NAMES_FORMAT.search(_error_text(exc))) or exc.status_code in REJECTED_STATUSES
 
 
 def _kind(exc: Exception) -> str:

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 from autoloop.errors import ConfigError
 
 DEFAULT_MODEL = "gpt-4o-mini"
+DEFAULT_MAX_TOKENS = 1024
+# How the optimizer asks for code: a JSON object, or one fenced block per changed parameter.
+AnswerFormat = Literal["json", "fenced"]
+ANSWER_FORMATS: tuple[AnswerFormat, ...] = ("json", "fenced")
 
 
 @dataclass(frozen=True)
@@ -18,9 +23,14 @@ class LLMConfig:
         base_url: Server URL (``None`` = the openai package default, api.openai.com).
         api_key: Bearer key; never logged or echoed.
         timeout_s: Per-request timeout.
-        max_retries: Retries on 429, 5xx and timeouts, with exponential backoff.
-        max_parse_retries: Retries when the reply is not the JSON asked for.
+        max_retries: Retries on 429, 5xx and connection failures, with exponential backoff
+            (a timeout is retried once at most: the server may still be busy with it).
+        max_parse_retries: Retries when the reply is not in the answer format asked for.
         temperature: Sampling temperature.
+        max_tokens: Completion tokens at most, always sent (servers without it generate
+            until the context ends).
+        answer_format: ``json`` (one JSON object, structured output where supported) or
+            ``fenced`` (reasoning as text, one fenced code block per changed parameter).
     """
 
     model: str = DEFAULT_MODEL
@@ -30,12 +40,20 @@ class LLMConfig:
     max_retries: int = 4
     max_parse_retries: int = 2
     temperature: float = 0.7
+    max_tokens: int = DEFAULT_MAX_TOKENS
+    answer_format: AnswerFormat = "json"
 
     def __post_init__(self) -> None:
         if self.timeout_s <= 0:
             raise ConfigError(f"LLM timeout_s must be > 0, got {self.timeout_s=}")
         if self.max_retries < 0 or self.max_parse_retries < 0:
             raise ConfigError("LLM max_retries and max_parse_retries must be >= 0")
+        if not 0 <= self.temperature <= 2:
+            raise ConfigError(f"LLM temperature must be in [0, 2], got {self.temperature=}")
+        if self.max_tokens < 1:
+            raise ConfigError(f"LLM max_tokens must be >= 1, got {self.max_tokens=}")
+        if self.answer_format not in ANSWER_FORMATS:
+            raise ConfigError(f"LLM answer_format must be one of {ANSWER_FORMATS}, got {self.answer_format=}")
 
     def __repr__(self) -> str:  # keep keys out of logs and tracebacks
         key = "set" if self.api_key else "unset"

@@ -12,6 +12,7 @@ from typing import Any
 
 from autoloop.artifact import Artifact
 from autoloop.context import Attempt, LearningContext
+from autoloop.llm import AnswerFormat
 from autoloop.trace import Step, Trace
 
 CHARS_PER_TOKEN = 4  # rough estimate; good enough to keep evidence inside a budget
@@ -29,7 +30,12 @@ The request has these sections:
 - Evidence: runs of the current artifact on training instances, each with its steps
   (input, output, reward, feedback), its score and any error.
 - Past attempts: earlier revisions, their batch scores and what was changed after them.
-Answer with one JSON object and nothing else."""
+{answer_rule}"""
+
+ANSWER_RULES = {
+    "json": "Answer with one JSON object and nothing else.",
+    "fenced": "Answer in plain text: your reasoning, then each changed parameter as a heading and one fenced code block.",
+}
 
 INSTRUCTION = (
     "Rewrite the editable parameters so the artifact scores higher on new instances of this task. "
@@ -78,12 +84,25 @@ Step {number}
 
 MEMORY_LINE = "- iteration {iteration}: artifact {artifact} scored {score:.6g} on its batch; then changed: {changed}"
 
-ANSWER_FORMAT = """\
+JSON_ANSWER_FORMAT = """\
 Reply with a JSON object:
 {{"reasoning": "<what the feedback says, what causes it, what you change and why>",
  "updates": {{"<editable parameter name>": "<its complete new text>"}}}}
 Rules: put only editable parameter names in "updates" ({names}); leave out (or set to null)
 those you keep; give the complete new text of each changed parameter, not a diff.{code_rule}"""
+
+FENCED_ANSWER_FORMAT = """\
+Reply in plain text, not JSON. First your reasoning: what the feedback says, what causes it,
+what you change and why. Then, for each editable parameter you change, a heading line
+`### <name>` and right below it one fenced block holding its complete new text:
+### {example}
+```{fence}
+<its complete new text>
+```
+Rules: use only editable parameter names as headings ({names}); leave out those you keep;
+give the complete new text of each changed parameter, not a diff.{code_rule}"""
+
+ANSWER_FORMATS = {"json": JSON_ANSWER_FORMAT, "fenced": FENCED_ANSWER_FORMAT}
 
 CODE_RULE = (
     "\nEach parameter is Python source: keep its function name and signature, keep it valid "
@@ -92,16 +111,24 @@ CODE_RULE = (
 
 PARSE_RETRY_TEMPLATE = """\
 Your reply could not be used: {error}
-Answer again with only the JSON object described above."""
+Answer again in the format described above ({what})."""
+
+RETRY_WHAT = {
+    "json": "only the JSON object",
+    "fenced": "reasoning, then a `### <name>` heading and one fenced code block per changed parameter",
+}
 
 
-def build_messages(context: LearningContext, *, evidence_tokens: int = DEFAULT_EVIDENCE_TOKENS) -> list[dict[str, str]]:
+def build_messages(
+    context: LearningContext, *, evidence_tokens: int = DEFAULT_EVIDENCE_TOKENS, answer_format: AnswerFormat = "json"
+) -> list[dict[str, str]]:
     """Assemble the system and user messages for one update.
 
     Args:
         context: The artifact, the batch of traces, the background and the memory.
         evidence_tokens: Approximate token budget for the evidence section; long step
             lists keep their head and tail, long fields are clipped, omissions are stated.
+        answer_format: ``json`` (one JSON object) or ``fenced`` (a fenced block per changed parameter).
 
     Returns:
         Chat messages, system first.
@@ -117,16 +144,20 @@ def build_messages(context: LearningContext, *, evidence_tokens: int = DEFAULT_E
         batch_score=context.batch_score,
         evidence=_evidence(context.traces, evidence_tokens * CHARS_PER_TOKEN),
         memory=_memory(context.memory),
-        answer_format=ANSWER_FORMAT.format(
-            names=", ".join(f'"{n}"' for n in editable), code_rule=CODE_RULE if artifact.kind == "python" else ""
+        answer_format=ANSWER_FORMATS[answer_format].format(
+            names=", ".join(f'"{n}"' for n in editable),
+            code_rule=CODE_RULE if artifact.kind == "python" else "",
+            example=editable[0] if editable else "name",
+            fence="python" if artifact.kind == "python" else "text",
         ),
     )
-    return [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": user}]
+    system = SYSTEM_PROMPT.format(answer_rule=ANSWER_RULES[answer_format])
+    return [{"role": "system", "content": system}, {"role": "user", "content": user}]
 
 
-def retry_message(error: str) -> dict[str, str]:
+def retry_message(error: str, answer_format: AnswerFormat = "json") -> dict[str, str]:
     """The user message that shows the model why its last reply was rejected."""
-    return {"role": "user", "content": PARSE_RETRY_TEMPLATE.format(error=error)}
+    return {"role": "user", "content": PARSE_RETRY_TEMPLATE.format(error=error, what=RETRY_WHAT[answer_format])}
 
 
 def update_schema(artifact: Artifact) -> dict[str, Any]:

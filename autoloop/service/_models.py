@@ -24,6 +24,17 @@ class LLMOptions(BaseModel):
     model: str | None = Field(default=None, max_length=200)
     base_url: str | None = Field(default=None, max_length=500)
     api_key: SecretStr | None = Field(default=None, max_length=500, description="never logged or returned")
+    timeout_s: float | None = Field(default=None, gt=0, le=3600, description="seconds per request (default: the endpoint's)")
+    max_retries: int | None = Field(default=None, ge=0, le=20, description="retries on 429/5xx; a timeout is retried once at most")
+    temperature: float | None = Field(default=None, ge=0, le=2)
+    max_tokens: int | None = Field(default=None, ge=1, le=131072, description="completion tokens per reply, always sent")
+    answer_format: Literal["json", "fenced"] | None = Field(
+        default=None, description="json, or fenced: reasoning as text and one fenced code block per changed parameter"
+    )
+
+    def request_settings(self) -> dict[str, Any]:
+        """The request settings given (``Endpoint.tuned`` names), the unset left out."""
+        return self.model_dump(include={"timeout_s", "max_retries", "temperature", "max_tokens", "answer_format"}, exclude_none=True)
 
 
 class StudyBudget(BaseModel):

@@ -29,7 +29,8 @@ def tenant_endpoint(options: LLMOptions, operator: Endpoint, key_ref: str | None
 
     A tenant who names a ``base_url`` gets exactly its own key there, or none: the
     operator's key never goes to a server the tenant chose. Otherwise the operator's
-    endpoint, with the tenant's model and key where given.
+    endpoint, with the tenant's model and key where given. The tenant's request settings
+    (timeout, retries, temperature, max tokens, answer format) apply either way.
 
     Args:
         options: The tenant's endpoint options.
@@ -37,8 +38,10 @@ def tenant_endpoint(options: LLMOptions, operator: Endpoint, key_ref: str | None
         key_ref: Reference to the tenant's key, if it gave one.
     """
     if options.base_url:
-        return Endpoint.of(LLMConfig(model=options.model or DEFAULT_MODEL, base_url=options.base_url), api_key_ref=key_ref)
-    return operator.model_copy(update={"model": options.model or operator.model, "api_key_ref": key_ref or operator.api_key_ref})
+        endpoint = Endpoint.of(LLMConfig(model=options.model or DEFAULT_MODEL, base_url=options.base_url), api_key_ref=key_ref)
+    else:
+        endpoint = operator.model_copy(update={"model": options.model or operator.model, "api_key_ref": key_ref or operator.api_key_ref})
+    return endpoint.tuned(options.request_settings())
 
 
 def study_template(request: StudyCreate, study_id: str, secrets: StudySecrets) -> RunTemplate:

@@ -9,7 +9,7 @@ import pytest
 
 from autoloop.artifact import Artifact
 from autoloop.context import Attempt, build_context
-from autoloop.errors import ConfigError, OptimizerError
+from autoloop.errors import ConfigError, OptimizerError, SkippedUpdateError
 from autoloop.llm import LLMConfig
 from autoloop.loop import LoopRun
 from autoloop.optimizers import LLMOptimizer, create_optimizer
@@ -169,8 +169,10 @@ def test_structured_output_falls_back_to_plain_prompting_when_the_server_rejects
     optimizer = _optimizer(server)
     optimizer.propose(_context())
     optimizer.propose(_context())
-    assert ["response_format" in r for r in server.requests] == [True, False, False]
-    assert optimizer.client.structured is False
+    formats = [r.get("response_format", {}).get("type") for r in server.requests]
+    assert formats == ["json_schema", "json_object", "json_object", None, None]
+    assert "schema" in server.requests[1]["response_format"] and "schema" not in server.requests[2]["response_format"]
+    assert optimizer.client.structured_format == "plain"
 
 
 def test_the_llm_optimizer_needs_an_endpoint():
@@ -218,3 +220,71 @@ def test_a_loop_run_with_the_llm_optimizer_counts_tokens_in_its_result(fake_open
     assert result.best_val == 0.0 and result.test == 0.0
     assert "off by" in server.requests[0]["messages"][1]["content"]
     assert "then changed: guess" in server.requests[1]["messages"][1]["content"]
+
+
+def test_the_fenced_format_asks_for_code_blocks_without_response_format_and_applies_them(fake_openai):
+    reply = f"Reasoning: the slope and offset are wrong.\n\n### guess\n```python\n{NEW_GUESS}```\n"
+    server = fake_openai(script=[Reply.text(reply)])
+    optimizer = _optimizer(server, answer_format="fenced")
+    revised = optimizer.propose(_context())
+    assert revised.parameters["guess"] == NEW_GUESS
+    assert optimizer.last_reasoning == "the slope and offset are wrong."
+    request = server.requests[0]
+    assert "response_format" not in request
+    assert "### guess\n```python" in request["messages"][1]["content"] and "not JSON" in request["messages"][1]["content"]
+
+
+def test_either_format_is_accepted_whichever_was_asked_for(fake_openai):
+    fenced = f"Make it linear.\n## `guess`\n```\n{NEW_GUESS}```"
+    server = fake_openai(script=[Reply.text(fenced), _good()])
+    assert _optimizer(server).propose(_context()).parameters["guess"] == NEW_GUESS
+    assert _optimizer(server, answer_format="fenced").propose(_context()).parameters["guess"] == NEW_GUESS
+
+
+def test_a_docstring_closed_badly_inside_json_is_sent_back_with_the_exact_problem(fake_openai):
+    # What the 1.5B model did: a docstring's closing quotes written as a single \" inside the JSON string.
+    broken = '{"reasoning": "r", "updates": {"guess": "def guess(x):\\n    """Doc.\\"\\n    return x\\n"}}'
+    server = fake_openai(script=[Reply.text(broken), _good()])
+    _optimizer(server).propose(_context())
+    retry = _last_user_message(server.requests[1])
+    assert "the JSON object is invalid: Expecting ',' delimiter at line 1 column" in retry
+    assert "near " in retry and "only the JSON object" in retry
+
+
+def test_a_fenced_reply_that_is_not_python_shows_the_offending_line(fake_openai):
+    server = fake_openai(script=[Reply.text("### guess\n```python\nMake the slope 3.\n```"), _good()])
+    _optimizer(server, answer_format="fenced").propose(_context())
+    retry = _last_user_message(server.requests[1])
+    assert "the update of 'guess' is not valid Python" in retry and "'Make the slope 3.'" in retry
+    assert "fenced code block per changed parameter" in retry
+
+
+@pytest.mark.integration
+def test_unusable_replies_are_skipped_updates_and_the_run_goes_on(fake_openai):
+    server = fake_openai(script=["The slope should be three.", "Really, three.", _good()])
+    optimizer = create_optimizer("llm", llm=_config(server, max_parse_retries=1))
+    result = LoopRun(ToyTask(), LoopSettings("start", iterations=2), optimizer).run()
+    assert result.iterations == 2 and result.stopped is None
+    assert result.skipped_updates == 1
+    assert result.skip_reasons[0].startswith("iteration 1: the LLM at") and "no JSON object found" in result.skip_reasons[0]
+    assert result.best_val == 0.0 and result.test == 0.0  # the second update was applied
+    assert optimizer.usage.calls == 3
+
+
+@pytest.mark.integration
+def test_consecutive_skips_end_the_run_with_its_result_kept(fake_openai):
+    too_long = Reply.error(400, "This model's maximum context length is 2048 tokens")
+    server = fake_openai(script=[too_long, too_long])
+    optimizer = create_optimizer("llm", llm=_config(server))
+    result = LoopRun(ToyTask(), LoopSettings("start", iterations=5, max_skips=2), optimizer).run()
+    assert (result.iterations, result.stopped, result.skipped_updates) == (2, "skips", 2)
+    assert "does not fit the context" in result.skip_reasons[-1]
+    assert result.test is not None  # the baseline was still scored on test
+
+
+def test_an_endpoint_that_is_down_still_fails_the_run(fake_openai):
+    server = fake_openai(script=[Reply.error(503, "down"), Reply.error(503, "down")])
+    optimizer = create_optimizer("llm", llm=_config(server, max_retries=1))
+    with pytest.raises(OptimizerError, match="HTTP 503") as info:
+        LoopRun(ToyTask(), LoopSettings("start", iterations=2), optimizer).run()
+    assert not isinstance(info.value, SkippedUpdateError)

@@ -97,3 +97,13 @@ def test_the_operator_key_never_goes_to_a_base_url_the_tenant_chose(operator_env
     assert with_key.api_key_ref == "secret:s/tenant"
     default = tenant_endpoint(LLMOptions(), operator, None)
     assert (default.base_url, default.api_key_ref) == ("http://127.0.0.1:9/v1", "env:OPENAI_API_KEY")
+
+
+def test_a_tenants_request_settings_are_carried_in_the_job_endpoint(operator_env):
+    options = LLMOptions(max_tokens=300, timeout_s=20, temperature=0, max_retries=1, answer_format="fenced")
+    for base_url in (None, "http://tenant.invalid/v1"):
+        endpoint = tenant_endpoint(options.model_copy(update={"base_url": base_url}), Endpoint.from_env(), None)
+        assert (endpoint.max_tokens, endpoint.timeout_s, endpoint.temperature, endpoint.max_retries) == (300, 20.0, 0.0, 1)
+        assert endpoint.answer_format == "fenced"
+        assert Endpoint.model_validate(endpoint.model_dump()) == endpoint  # survives the job payload
+    assert tenant_endpoint(LLMOptions(), Endpoint.from_env(), None).max_tokens == 1024

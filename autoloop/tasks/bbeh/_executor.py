@@ -1,8 +1,10 @@
 """The executor LLM: answers BBEH questions under a candidate prompt, concurrently and cached.
 
 Its endpoint is configured apart from the optimizer's (``AUTOLOOP_EXECUTOR_*``), falling back
-to the optimizer's settings (``AUTOLOOP_LLM_*`` / ``OPENAI_*``) for anything not set. Those
-variables are read where a study or run is planned (``executor_endpoint``); jobs carry the result.
+to the optimizer's endpoint (``AUTOLOOP_LLM_*`` / ``OPENAI_*``) for anything not set; its
+request settings (``AUTOLOOP_EXECUTOR_TIMEOUT_S``, ``_MAX_RETRIES``, ``_TEMPERATURE``,
+``_MAX_TOKENS``) have defaults of their own. Those variables are read where a study or run is
+planned (``executor_endpoint``); jobs carry the result.
 """
 
 from __future__ import annotations
@@ -15,15 +17,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from autoloop.errors import ConfigError, OptimizerError
-from autoloop.llm import ChatClient, Endpoint, LLMConfig, Usage, secret_ref
+from autoloop.llm import ChatClient, Endpoint, LLMConfig, Usage, secret_ref, settings_from_env
 from autoloop.tasks.bbeh._cache import CachedReply, ReplyCache, cache_key, default_cache_dir
 
 ENV_MODEL = "AUTOLOOP_EXECUTOR_MODEL"
 ENV_BASE_URL = "AUTOLOOP_EXECUTOR_BASE_URL"
 ENV_API_KEY = "AUTOLOOP_EXECUTOR_API_KEY"
 ENV_CONCURRENCY = "AUTOLOOP_EXECUTOR_CONCURRENCY"
+ENV_PREFIX = "AUTOLOOP_EXECUTOR_"
 DEFAULT_TEMPERATURE = 0.0
 DEFAULT_TIMEOUT_S = 300.0  # BBEH answers come after long reasoning
+DEFAULT_MAX_TOKENS = 512  # reasoning plus a final answer; uncapped, small models ramble until the context ends
 DEFAULT_CONCURRENCY = 8
 NO_ENDPOINT = (
     "BBEH tasks call an executor LLM, and no endpoint is configured: set "
@@ -35,11 +39,13 @@ NO_ENDPOINT = (
 def executor_endpoint() -> Endpoint:
     """The executor's endpoint: ``AUTOLOOP_EXECUTOR_*`` variables over the optimizer's settings.
 
-    Read where a study or run is planned, once; sampling at temperature 0, requests may take
-    up to 300 s; the key is referenced (``env:AUTOLOOP_EXECUTOR_API_KEY`` or the optimizer's).
+    Read where a study or run is planned, once; by default sampling at temperature 0, requests
+    may take up to 300 s and 512 completion tokens (``AUTOLOOP_EXECUTOR_TEMPERATURE``,
+    ``_TIMEOUT_S``, ``_MAX_TOKENS``, ``_MAX_RETRIES`` change them); the key is referenced
+    (``env:AUTOLOOP_EXECUTOR_API_KEY`` or the optimizer's).
 
     Raises:
-        ConfigError: No endpoint or key is configured.
+        ConfigError: No endpoint or key is configured, or a setting variable is malformed.
     """
     shared = Endpoint.from_env()
     own_key = os.environ.get(ENV_API_KEY)
@@ -49,10 +55,11 @@ def executor_endpoint() -> Endpoint:
         "api_key_ref": secret_ref("env", ENV_API_KEY) if own_key else shared.api_key_ref,
         "temperature": DEFAULT_TEMPERATURE,
         "timeout_s": DEFAULT_TIMEOUT_S,
+        "max_tokens": DEFAULT_MAX_TOKENS,
     })
     if not endpoint.configured:
         raise ConfigError(NO_ENDPOINT)
-    return endpoint
+    return endpoint.tuned(settings_from_env(ENV_PREFIX, os.environ))
 
 
 def executor_concurrency() -> int:
