@@ -78,7 +78,11 @@ def _report(recommendation: dict) -> None:
     for split in ("validation", "test"):
         shown = recommendation[split]["display"]
         low, high = shown["ci95"]
-        print(f"  {split + ' ' + metric:18} {shown['mean']:.4f}  (95% CI {low:.4f}..{high:.4f}, {recommendation[split]['n']} fresh seeds)")
+        print(f"  {split + ' ' + metric:18} {shown['mean']:.4f}  (95% CI {low:.4f}..{high:.4f}, {recommendation[split]['n']} seeds)")
+    verdict = recommendation.get("verdict")
+    if verdict is not None:
+        p_best = "n/a" if verdict["p_best"] is None else f"{verdict['p_best']:.2f}"
+        print(f"  how sure: P(best) {p_best}; {verdict['text']}")
     for runner_up in recommendation["runners_up"]:
         print(f"  runner-up {runner_up['settings']}: test {runner_up['test']['display']['mean']:.4f}")
     spent = recommendation["spent"]
