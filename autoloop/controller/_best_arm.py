@@ -30,7 +30,6 @@ if TYPE_CHECKING:
     import optuna
 
     from autoloop.controller._budget import Meter
-    from autoloop.controller._controller import Controller
 
 __all__ = ["BEST_ARM_MAX_SETTINGS", "BestArmSearch"]
 
@@ -39,7 +38,8 @@ class BestArmSearch:
     """One best-arm search of a controller's space.
 
     Args:
-        controller: Whose executor, plan, space and meter the search uses.
+        controller: The ``Controller`` whose executor, plan, space and run bookkeeping the search
+            uses (typed loosely: the controller imports this module, not the other way round).
         study: The Optuna study every run is recorded in.
         rule: Which setting gets the next seed.
         level: Confidence of the eliminations.
@@ -47,7 +47,7 @@ class BestArmSearch:
     """
 
     def __init__(
-        self, controller: Controller, study: optuna.Study, rule: AllocationRule, level: float, restored: list[TrialRuns]
+        self, controller: Any, study: optuna.Study, rule: AllocationRule, level: float, restored: list[TrialRuns]
     ) -> None:
         self.ctl, self.study, self.rule, self.level = controller, study, rule, level
         self.rng = np.random.default_rng(controller.seed)
