@@ -77,9 +77,11 @@ def test_missing_or_malformed_data_names_the_fix(tmp_path, monkeypatch):
         task_dir("../etc", tmp_path)
 
 
-def test_data_dir_comes_from_the_environment(shared_data, monkeypatch):
-    monkeypatch.setenv("AUTOLOOP_DATA", str(shared_data))
-    assert task_dir("boardgame_qa", None).name == "bbeh_boardgame_qa"
+def test_a_workers_data_variable_never_chooses_the_data(shared_data, monkeypatch):
+    monkeypatch.setenv("AUTOLOOP_DATA", str(shared_data))  # read where runs are created (resolve_template), not here
+    assert task_dir("boardgame_qa", shared_data).name == "bbeh_boardgame_qa"
+    with pytest.raises(DataError, match="--data DIR"):
+        task_dir("boardgame_qa", None)
 
 
 def test_without_an_endpoint_get_task_fails_at_once_naming_the_settings(no_endpoint, shared_data):

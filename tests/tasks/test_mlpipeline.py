@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from autoloop.errors import DataError
+from autoloop.executors import resolve_template
 from autoloop.loop import LoopRun
 from autoloop.optimizers import create_optimizer
 from autoloop.optimizers._local import tunable_constants
@@ -165,10 +166,17 @@ def test_missing_data_names_the_file_and_the_fix(tmp_path: Path, monkeypatch: py
         get_task("mlpipeline:spaceship-titanic")
 
 
-def test_data_dir_comes_from_the_environment(shared_data: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_data_dir_comes_from_the_environment_where_the_run_is_created(shared_data: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AUTOLOOP_DATA", str(shared_data))
-    task = get_task("mlpipeline:spaceship-titanic")
-    assert task.data_dir == shared_data / "mlagentbench" and "Cabin is deck/num/side" in task.background
+    template = resolve_template("mlpipeline:spaceship-titanic", data_dir=None, optimizer="local", endpoint=None)
+    assert template.data_dir == str(shared_data)  # read once, at the edge, and carried in every job
+    task = template.build_task()
+    try:
+        assert task.data_dir == shared_data / "mlagentbench" and "Cabin is deck/num/side" in task.background
+    finally:
+        task.close()
+    with pytest.raises(DataError, match="--data DIR"):  # a worker's own AUTOLOOP_DATA never chooses the data
+        get_task("mlpipeline:spaceship-titanic")
 
 
 @pytest.mark.slow

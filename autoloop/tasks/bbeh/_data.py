@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -50,18 +49,15 @@ def check_variant(variant: str) -> str:
 def task_dir(variant: str, data_dir: Path | None) -> Path:
     """The folder holding ``task.json`` for ``variant``.
 
-    ``data_dir`` (or ``$AUTOLOOP_DATA``) may be the BBEH folder itself or a folder containing
+    ``data_dir`` (``$AUTOLOOP_DATA`` when the run was created without ``--data``) may be the BBEH folder itself or a folder containing
     ``bbeh/``; the task folder may be named ``bbeh_<task>`` (as released) or ``<task>``.
 
     Raises:
         DataError: No data directory was given, or it holds no such task.
     """
     check_variant(variant)
-    if data_dir is None:
-        env = os.environ.get(ENV_DATA)
-        if not env:
-            raise DataError(f"BBEH task {variant!r} needs its data: pass --data DIR or set {ENV_DATA} to a folder holding bbeh_{variant}/task.json")
-        data_dir = Path(env)
+    if data_dir is None:  # $AUTOLOOP_DATA is read where the run is created, never on a worker
+        raise DataError(f"BBEH task {variant!r} needs its data: pass --data DIR or set {ENV_DATA} to a folder holding bbeh_{variant}/task.json")
     roots = (data_dir, data_dir / "bbeh")
     candidates = [root / name / "task.json" for root in roots for name in (f"bbeh_{variant}", variant)]
     for candidate in candidates:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -58,12 +57,15 @@ class Splits:
 
 
 def resolve_data_dir(data_dir: Path | str | None, filename: str) -> Path:
-    """The folder holding ``filename``: ``data_dir``, else ``$AUTOLOOP_DATA``, or their ``mlagentbench/``.
+    """The folder holding ``filename``: ``data_dir`` or its ``mlagentbench/``.
+
+    ``$AUTOLOOP_DATA`` is read where a run is created (``resolve_template``) and travels in the
+    job, never here: a worker's own environment must not choose a run's data.
 
     Raises:
         DataError: No directory was given, or the file is in neither place.
     """
-    given = data_dir if data_dir is not None else os.environ.get(DATA_ENV)
+    given = data_dir
     if not given:
         raise DataError(
             f"no data directory for the MLAgentBench tasks: pass --data DIR (or set {DATA_ENV}) "
