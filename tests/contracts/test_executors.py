@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from rq import Queue
 
-import tests.contracts.crash_task  # noqa: F401 - registers crash:train (spawned workers preload it too)
+import tests.contracts.plugin_tasks  # noqa: F401 - registers contract:crash and contract:slow (spawned workers preload it too)
 from autoloop.executors import LocalExecutor, LoopJob, RQExecutor
 from autoloop.redisdb import EmbeddedRedis, keys
 from autoloop.testing.executors import ExecutorCase, ExecutorContract
@@ -24,7 +24,7 @@ from benchmarks.tabular._table import Run, TaskTable
 from tests.toy_task import local_job
 
 REPO = Path(__file__).resolve().parents[2]
-PLUGINS = ("tests.toy_task", "tests.contracts.crash_task")
+PLUGINS = ("tests.toy_task", "tests.contracts.plugin_tasks")
 SHORT, LONG = 2, 1000  # iterations of a job that completes / of one the suite stops
 TABLE_ITERATIONS = 4
 CLI = "from autoloop.cli import main; raise SystemExit(main())"
@@ -36,11 +36,11 @@ def loop_job(run_id: str, seed: int, *, task: str = "toy:linear", iterations: in
 
 
 def _long(run_id: str, seed: int) -> LoopJob:
-    return loop_job(run_id, seed, iterations=LONG)
+    return loop_job(run_id, seed, task="contract:slow", iterations=LONG)
 
 
 def _crash(run_id: str) -> LoopJob:
-    return loop_job(run_id, 0, task="crash:train")
+    return loop_job(run_id, 0, task="contract:crash")
 
 
 @pytest.fixture(scope="module")
