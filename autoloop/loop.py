@@ -12,6 +12,7 @@ from autoloop.artifact import Artifact
 from autoloop.checkpoints import Checkpoint, CheckpointStore
 from autoloop.context import Attempt, LearningContext, build_context
 from autoloop.errors import SkippedUpdateError
+from autoloop.failures import FailureTally
 from autoloop.llm import Usage
 from autoloop.settings import LoopSettings
 from autoloop.tasks._base import Task
@@ -51,6 +52,7 @@ class Progress:
         val: The validation score measured this iteration, or ``None`` if none was.
         best_val: Best validation score so far.
         tokens: LLM tokens spent so far.
+        failures: Candidate evaluations so far, how many failed and why.
     """
 
     iteration: int
@@ -58,6 +60,16 @@ class Progress:
     val: float | None
     best_val: float
     tokens: int
+    failures: FailureTally = field(default_factory=FailureTally)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready form; ``from_dict`` reads it back."""
+        return {**asdict(self), "failures": self.failures.to_dict()}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Progress:
+        """The progress ``to_dict`` wrote."""
+        return cls(**{**data, "failures": FailureTally.from_dict(data["failures"])})
 
 
 # Skip reasons a result keeps (the latest).
@@ -78,7 +90,7 @@ class LoopResult:
     curve: tuple[tuple[int, float], ...]
     iterations: int
     tokens: int
-    failures: int
+    failures: FailureTally
     skipped_updates: int
     skip_reasons: tuple[str, ...]
     prompt_tokens: int
@@ -93,6 +105,7 @@ class LoopResult:
         data["settings"] = self.settings.to_dict()
         data["curve"] = [list(point) for point in self.curve]
         data["skip_reasons"] = list(self.skip_reasons)
+        data["failures"] = self.failures.to_dict()
         data["best_artifact"] = self.best_artifact.to_dict()
         return data
 
@@ -158,8 +171,9 @@ class LoopRun:
                 self.optimizer.load_state(saved.optimizer)
                 return saved
         artifact = self.task.starting_artifact(self.settings.starting_artifact)
-        val, failures = self._evaluate(artifact, "val")
-        state = Checkpoint(0, artifact.to_dict(), artifact.to_dict(), val, curve=[[0, val]], failures=failures)
+        state = Checkpoint(0, artifact.to_dict(), artifact.to_dict(), 0.0)
+        state.best_val = self._evaluate(artifact, "val", state)
+        state.curve = [[0, state.best_val]]
         self._save(state)
         return state
 
@@ -183,13 +197,12 @@ class LoopRun:
                 state.stopped = "patience"
             if s.max_skips and state.skips_in_a_row >= s.max_skips:
                 state.stopped = "skips"
-            progress = Progress(state.iteration, s.iterations, val, state.best_val, self.optimizer.usage.total_tokens)
+            progress = Progress(state.iteration, s.iterations, val, state.best_val, self.optimizer.usage.total_tokens, state.failures)
             if self.callback is not None and self.callback(progress) and state.iteration < s.iterations:
                 state.stopped = state.stopped or "stopped"
             self._save(state)
         if self.score_test and state.test is None and state.stopped != "stopped":
-            state.test, failures = self._evaluate(Artifact.from_dict(state.best), "test")
-            state.failures += failures
+            state.test = self._evaluate(Artifact.from_dict(state.best), "test", state)
             state.elapsed_s = base_elapsed + time.monotonic() - began
             self._save(state)
         return self._result(state)
@@ -199,7 +212,7 @@ class LoopRun:
         current = Artifact.from_dict(state.current)
         batch = batch_for(train, s.batch_size, state.iteration, s.seed)
         traces = self.task.rollouts(current, batch, s.credit_horizon)
-        state.failures += sum(t.failed for t in traces)
+        state.failures = state.failures.add(traces)
         memory = [Attempt(m["iteration"], m["artifact_hash"], tuple(m["changed"]), m["batch_score"]) for m in state.memory]
         context = build_context(
             current,
@@ -222,8 +235,7 @@ class LoopRun:
         state.current = proposed.to_dict()
         if state.iteration % s.val_interval:
             return None
-        val, failures = self._evaluate(proposed, "val")
-        state.failures += failures
+        val = self._evaluate(proposed, "val", state)
         state.curve.append([state.iteration, val])
         if val > state.best_val:
             state.best, state.best_val, state.stale = proposed.to_dict(), val, 0
@@ -231,10 +243,11 @@ class LoopRun:
             state.stale += 1
         return val
 
-    def _evaluate(self, artifact: Artifact, split: Split) -> tuple[float, int]:
-        """Mean score over ``split`` and how many of its evaluations failed."""
+    def _evaluate(self, artifact: Artifact, split: Split, state: Checkpoint) -> float:
+        """Mean score over ``split``; its failed evaluations are counted into ``state``."""
         traces = self.task.rollouts(artifact, self.task.split(split), None)
-        return sum(t.score for t in traces) / len(traces), sum(t.failed for t in traces)
+        state.failures = state.failures.add(traces)
+        return sum(t.score for t in traces) / len(traces)
 
     def _result(self, state: Checkpoint) -> LoopResult:
         usage = self.optimizer.usage

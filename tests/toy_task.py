@@ -62,7 +62,25 @@ class ToyTask(Task):
         return Trace(instance.id, instance.split, (step,), -error, feedback=step.feedback)
 
 
-register_task(TaskFamily("toy", ("linear",), lambda variant, data_dir, options: ToyTask(), lambda variant: TaskInfo.of(ToyTask)))
+BROKEN_POLICY = '''"""A candidate that always fails, as one whose output is out of range would."""
+
+def guess(x):
+    scale = 1.0
+    raise ValueError("act returned 2; return an int in 0..1")
+'''
+
+
+class BrokenToyTask(ToyTask):
+    """``toy:linear`` whose starting artifact raises on every input, whatever its constants."""
+
+    name = "toy:broken"
+
+    def starting_artifact(self, name: str) -> Artifact:
+        return artifact_from_python(name, BROKEN_POLICY) if name in self.artifacts else super().starting_artifact(name)
+
+
+_TOYS: dict[str, type[ToyTask]] = {"linear": ToyTask, "broken": BrokenToyTask}
+register_task(TaskFamily("toy", tuple(_TOYS), lambda variant, data_dir, options: _TOYS[variant](), lambda variant: TaskInfo.of(_TOYS[variant])))
 
 
 def local_template(task: str = "toy:linear") -> RunTemplate:

@@ -9,7 +9,7 @@ import tempfile
 from pathlib import Path
 
 from autoloop.checkpoints._store import Checkpoint, CheckpointStore
-from autoloop.errors import StoreError
+from autoloop.errors import ConfigError, StoreError
 
 _SAFE_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,200}$")
 
@@ -44,7 +44,7 @@ class FileCheckpointStore(CheckpointStore):
         if not path.exists():
             return None
         try:
-            return Checkpoint(**json.loads(path.read_text()))
-        # ValueError: malformed JSON or bytes that are not UTF-8; TypeError: JSON of another shape.
-        except (ValueError, TypeError) as exc:
+            return Checkpoint.from_dict(json.loads(path.read_text()))
+        # ValueError: malformed JSON or bytes that are not UTF-8; TypeError, ConfigError: JSON of another shape.
+        except (ValueError, TypeError, ConfigError) as exc:
             raise StoreError(f"checkpoint {path} is unreadable ({exc}); delete it to start the run afresh") from exc

@@ -6,7 +6,7 @@ import json
 from typing import TYPE_CHECKING
 
 from autoloop.checkpoints._store import Checkpoint, CheckpointStore
-from autoloop.errors import StoreError
+from autoloop.errors import ConfigError, StoreError
 from autoloop.redisdb import keys
 
 if TYPE_CHECKING:
@@ -35,7 +35,7 @@ class RedisCheckpointStore(CheckpointStore):
         if raw is None:
             return None
         try:
-            return Checkpoint(**json.loads(raw))
-        # ValueError: malformed JSON or bytes that are not UTF-8; TypeError: JSON of another shape.
-        except (ValueError, TypeError) as exc:
+            return Checkpoint.from_dict(json.loads(raw))
+        # ValueError: malformed JSON or bytes that are not UTF-8; TypeError, ConfigError: JSON of another shape.
+        except (ValueError, TypeError, ConfigError) as exc:
             raise StoreError(f"checkpoint of run {run_id!r} in Redis is unreadable ({exc}); delete the key to start afresh") from exc

@@ -6,6 +6,8 @@ import abc
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from autoloop.failures import FailureTally
+
 
 @dataclass
 class Checkpoint:
@@ -23,7 +25,7 @@ class Checkpoint:
         elapsed_s: Wall time spent so far, summed over resumptions.
         stopped: Why the run ended early (``patience``, ``pruned``, ``cancelled``), if it did.
         test: Test score of ``best``, once the run is final.
-        failures: Candidate evaluations that failed so far.
+        failures: Candidate evaluations so far, how many failed and why.
         skipped: Updates skipped so far (see ``SkippedUpdateError``).
         skips_in_a_row: Skipped updates since the last one made.
         skip_reasons: Why the latest skipped updates were skipped, oldest first.
@@ -40,14 +42,19 @@ class Checkpoint:
     elapsed_s: float = 0.0
     stopped: str | None = None
     test: float | None = None
-    failures: int = 0
+    failures: FailureTally = field(default_factory=FailureTally)
     skipped: int = 0
     skips_in_a_row: int = 0
     skip_reasons: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready form."""
-        return asdict(self)
+        """A JSON-ready form; ``from_dict`` reads it back."""
+        return {**asdict(self), "failures": self.failures.to_dict()}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Checkpoint:
+        """The checkpoint ``to_dict`` wrote (``TypeError`` or ``ConfigError`` for JSON of another shape)."""
+        return cls(**{**data, "failures": FailureTally.from_dict(data.get("failures", {}))})
 
 
 class CheckpointStore(abc.ABC):

@@ -119,14 +119,17 @@ def run(args: argparse.Namespace) -> int:
         print_json(data)
         return 0
     print_table(
-        ["task", "artifact", "horizon", "batch", "optimizer", f"best val {metric.name}", f"test {metric.name}", "iterations", "skipped",
-         "tokens", "wall s"],
+        ["task", "artifact", "horizon", "batch", "optimizer", f"best val {metric.name}", f"test {metric.name}", "iterations", "failed",
+         "skipped", "tokens", "wall s"],
         [[
             args.task, result.settings["starting_artifact"], result.settings["credit_horizon"], result.settings["batch_size"],
-            result.optimizer, data["best_val"], data["test"], result.iterations, result.skipped_updates, result.tokens,
+            result.optimizer, data["best_val"], data["test"], result.iterations,
+            f"{result.failures.failed}/{result.failures.evaluations}", result.skipped_updates, result.tokens,
             round(result.wall_time_s, 1),
         ]],
     )
+    if result.failures.failed:
+        print(result.failures.summary())
     for reason in result.skip_reasons:
         print(f"skipped {reason}")
     return 0

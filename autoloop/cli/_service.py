@@ -141,8 +141,13 @@ def _status(args: argparse.Namespace) -> int:
         p = s["progress"]
         runs = f"{p['runs_done']}/{p['runs_running']}/{p['runs_queued']}/{p['runs_failed']}"
         spent = f"{p['iterations']}/{p['iteration_budget']}"
-        rows.append([s["id"], s["task"], s["state"], p["stage"], runs, spent, p["tokens"], p["best"], p["metric"]])
-    print_table(["study", "task", "state", "stage", "runs done/running/queued/failed", "iterations", "tokens", "best", "metric"], rows)
+        evaluations = f"{p['failures']['failed']}/{p['failures']['evaluations']}"
+        rows.append([s["id"], s["task"], s["state"], p["stage"], runs, spent, p["tokens"], p["best"], p["metric"], evaluations])
+    headers = ["study", "task", "state", "stage", "runs done/running/queued/failed", "iterations", "tokens", "best", "metric", "evals failed"]
+    print_table(headers, rows)
+    for s in statuses:
+        if s["progress"]["failures"]["summary"]:
+            print(f"study {s['id']}: {s['progress']['failures']['summary']}")
     return 0
 
 
@@ -161,6 +166,8 @@ def _show_recommendation(recommendation: dict, as_json: bool) -> int:
         shown = recommendation[split]["display"]
         low, high = shown["ci95"]
         print(f"{split} {metric}: {shown['mean']:.4f} (95% CI {low:.4f}..{high:.4f}, n={recommendation[split]['n']})")
+    if recommendation["failures"]["summary"]:
+        print(f"failures: {recommendation['failures']['summary']}")
     return 0
 
 

@@ -129,6 +129,7 @@ def _row(rank: str, report: object, metric: Metric) -> list[object]:
     return [
         rank, s["starting_artifact"], s["credit_horizon"], s["batch_size"], extra or "-",
         _shown(val, metric), _shown(test, metric), round(gap.mean, 4), test.n,
+        f"{report.failures.failed}/{report.failures.evaluations}",  # type: ignore[attr-defined]
     ]
 
 
@@ -142,12 +143,16 @@ def _show(rec: Recommendation, *, as_json: bool) -> None:
         print_json(rec.to_dict())
         return
     m = rec.metric
-    headers = ["rank", "artifact", "horizon", "batch", "other", f"val {m.name} [95% CI]", f"test {m.name} [95% CI]", "val-test gap", "seeds"]
+    headers = [
+        "rank", "artifact", "horizon", "batch", "other", f"val {m.name} [95% CI]", f"test {m.name} [95% CI]", "val-test gap", "seeds", "failed",
+    ]
     rows = [_row("1 (chosen)", rec.winner, m)] + [_row(str(i + 2), r, m) for i, r in enumerate(rec.runners_up)]
     print_table(headers, rows)
     spent = rec.spent
     print(f"\nspent {spent['iterations']} iterations, {spent['tokens']} tokens, {spent['seconds']} s; "
           f"search ended by: {rec.stop_reason}; trials: {rec.trials}")
+    if rec.failures.failed:
+        print(f"failures: {rec.failures.summary()}")
     flag = "; ".join(rec.meta_overfitting.reasons) if rec.meta_overfitting.flagged else "none seen"
     print(f"meta-overfitting: {flag}")
     if rec.verdict is not None:

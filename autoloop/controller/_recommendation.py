@@ -9,6 +9,7 @@ from typing import Any, Literal
 import numpy as np
 
 from autoloop.controller._verdict import Verdict
+from autoloop.failures import FailureTally
 from autoloop.tasks import Metric
 
 BOOTSTRAP_RESAMPLES = 2000
@@ -61,6 +62,7 @@ class RunRecord:
         test_curve: ``[iteration, validation, test]`` of the best artifact along the run (final stage).
         optimizer: The optimizer that ran it.
         curve: ``[iteration, validation]`` points of the run.
+        failures: Its candidate evaluations, how many failed and why.
     """
 
     run_id: str
@@ -75,16 +77,17 @@ class RunRecord:
     test_curve: tuple[tuple[float, ...], ...] = ()
     optimizer: str | None = None
     curve: tuple[tuple[int, float], ...] = ()
+    failures: FailureTally = field(default_factory=FailureTally)
 
     def to_state(self) -> dict[str, Any]:
         """Every field, JSON-ready, for the study's records (``from_state`` reads it back)."""
-        return asdict(self)
+        return {**asdict(self), "failures": self.failures.to_dict()}
 
     @classmethod
     def from_state(cls, data: dict[str, Any]) -> RunRecord:
         """The record ``to_state`` wrote."""
         curves = {"test_curve": tuple(tuple(p) for p in data["test_curve"]), "curve": tuple(tuple(p) for p in data["curve"])}
-        return cls(**{**data, **curves})
+        return cls(**{**data, **curves, "failures": FailureTally.from_dict(data["failures"])})
 
     @property
     def gap(self) -> float | None:
@@ -117,7 +120,7 @@ class RunRecord:
             "run_id": self.run_id, "stage": self.stage, "settings": self.settings,
             "best_val": self.best_val, "test": self.test, "gap": self.gap, "display": shown,
             "iterations": self.iterations, "tokens": self.tokens, "stopped": self.stopped, "error": self.error,
-            "optimizer": self.optimizer,
+            "optimizer": self.optimizer, "failures": self.failures.to_dict(),
             "excess_gap": self.excess_gap, "test_curve": [list(p) for p in self.test_curve], "test_falls": self.test_falls,
         }
 
@@ -132,6 +135,11 @@ class SettingReport:
     gap: Interval
     search_value: float | None
     runs: tuple[RunRecord, ...] = field(repr=False)
+
+    @property
+    def failures(self) -> FailureTally:
+        """The tally over all its runs."""
+        return total_failures(self.runs)
 
     @classmethod
     def of(cls, settings: dict[str, Any], search_value: float | None, runs: Sequence[RunRecord]) -> SettingReport:
@@ -156,7 +164,16 @@ class SettingReport:
             "validation": self.validation.to_dict(metric),
             "test": self.test.to_dict(metric),
             "gap": self.gap.to_dict(),
+            "failures": {**self.failures.to_dict(), "summary": self.failures.summary()},
         }
+
+
+def total_failures(runs: Sequence[RunRecord]) -> FailureTally:
+    """The failure tally over ``runs``."""
+    tally = FailureTally()
+    for run in runs:
+        tally = tally.merge(run.failures)
+    return tally
 
 
 @dataclass(frozen=True)
@@ -274,4 +291,10 @@ class Recommendation:
             "stop_reason": self.stop_reason,
             "strategy": self.strategy,
             "verdict": None if self.verdict is None else self.verdict.to_dict(),
+            "failures": {**self.failures.to_dict(), "summary": self.failures.summary()},
         }
+
+    @property
+    def failures(self) -> FailureTally:
+        """The tally over every run of the study."""
+        return total_failures(self.runs)

@@ -147,7 +147,7 @@ def run_record(event: RunEvent, group: TrialRuns) -> RunRecord:
         return RunRecord(event.run_id, stage, {**group.settings, "seed": group.seeds[event.run_id]}, None, error=event.error)
     return RunRecord(
         event.run_id, stage, r.settings, r.best_val, r.test, r.iterations, r.tokens, r.stopped,
-        test_curve=r.test_curve, optimizer=r.optimizer, curve=r.curve,
+        test_curve=r.test_curve, optimizer=r.optimizer, curve=r.curve, failures=r.failures,
     )
 
 

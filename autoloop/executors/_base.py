@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import abc
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any, Literal, Self
 
 from autoloop.executors._job import LoopJob
@@ -47,7 +47,7 @@ class RunEvent:
     def to_json(self) -> str:
         """The event as JSON; ``from_json`` reads it back."""
         data: dict[str, Any] = {"run_id": self.run_id, "kind": self.kind, "error": self.error}
-        data["progress"] = asdict(self.progress) if self.progress is not None else None
+        data["progress"] = self.progress.to_dict() if self.progress is not None else None
         data["result"] = self.result.to_dict() if self.result is not None else None
         return json.dumps(data)
 
@@ -55,7 +55,7 @@ class RunEvent:
     def from_json(cls, raw: str | bytes) -> RunEvent:
         """The event ``to_json`` wrote."""
         data = json.loads(raw)
-        progress = Progress(**data["progress"]) if data.get("progress") is not None else None
+        progress = Progress.from_dict(data["progress"]) if data.get("progress") is not None else None
         result = RunResult.from_dict(data["result"]) if data.get("result") is not None else None
         return cls(data["run_id"], data["kind"], progress=progress, result=result, error=data.get("error"))
 

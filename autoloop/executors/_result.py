@@ -6,6 +6,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from autoloop.errors import ConfigError
+from autoloop.failures import FailureTally
 
 
 @dataclass(frozen=True)
@@ -24,7 +25,8 @@ class RunResult:
         test_curve: ``(iteration, validation, test)`` of the best artifact along a tested run.
         iterations: Iterations the run took.
         tokens: LLM tokens it spent.
-        failures: Candidate evaluations that failed (crash, timeout, sandbox refusal).
+        failures: Candidate evaluations, how many failed (crash, timeout, sandbox refusal,
+            invalid output) and the most frequent messages.
         skipped_updates: Updates the optimizer could not make (unusable LLM replies, a prompt
             too long for the model's context); the run went on without them.
         skip_reasons: Why the latest skipped updates were skipped, oldest first.
@@ -44,7 +46,7 @@ class RunResult:
     test_curve: tuple[tuple[int, float, float], ...]
     iterations: int
     tokens: int
-    failures: int
+    failures: FailureTally
     skipped_updates: int
     skip_reasons: tuple[str, ...]
     wall_time_s: float
@@ -57,6 +59,7 @@ class RunResult:
         data["curve"] = [list(p) for p in self.curve]
         data["test_curve"] = [list(p) for p in self.test_curve]
         data["skip_reasons"] = list(self.skip_reasons)
+        data["failures"] = self.failures.to_dict()
         return data
 
     @classmethod
@@ -70,4 +73,5 @@ class RunResult:
         values["curve"] = tuple((int(i), float(v)) for i, v in data["curve"])
         values["test_curve"] = tuple((int(i), float(v), float(t)) for i, v, t in data["test_curve"])
         values["skip_reasons"] = tuple(data["skip_reasons"])
+        values["failures"] = FailureTally.from_dict(data["failures"])
         return cls(**values)

@@ -97,6 +97,15 @@ class StudyCreate(BaseModel):
         return data
 
 
+class FailureCounts(BaseModel):
+    """Candidate evaluations of a study's runs so far, and how many failed."""
+
+    evaluations: int = 0
+    failed: int = 0
+    errors: list[tuple[str, int]] = Field(default_factory=list, description="the most frequent failure messages with their counts")
+    summary: str | None = Field(default=None, description='e.g. "12 of 20 evaluations failed: ValueError: ..."; null when none failed')
+
+
 class StudyProgress(BaseModel):
     """Where a study stands."""
 
@@ -112,6 +121,7 @@ class StudyProgress(BaseModel):
     best: float | None = Field(default=None, description="best_val in the metric's own units (e.g. RMSE positive)")
     iterations: int
     tokens: int
+    failures: FailureCounts = Field(default_factory=FailureCounts)
 
 
 class StudyView(BaseModel):

@@ -9,8 +9,9 @@ from typing import TYPE_CHECKING, Any
 
 from autoloop.errors import ConfigError
 from autoloop.executors import RunTemplate
+from autoloop.failures import FailureTally
 from autoloop.redisdb import keys
-from autoloop.service._models import StudyCreate, StudyProgress, StudyView
+from autoloop.service._models import FailureCounts, StudyCreate, StudyProgress, StudyView
 from autoloop.tasks import Metric
 
 if TYPE_CHECKING:
@@ -178,4 +179,13 @@ class StudyRecords:
             best=metric.display(best_val) if metric and best_val is not None else None,
             iterations=sum(int(r.get("iteration") or 0) for r in runs),
             tokens=sum(int(r.get("tokens") or 0) for r in runs),
+            failures=_failure_counts(runs),
         )
+
+
+def _failure_counts(runs: list[dict[str, Any]]) -> FailureCounts:
+    tally = FailureTally()
+    for run in runs:
+        if "failures" in run:
+            tally = tally.merge(FailureTally.from_dict(run["failures"]))
+    return FailureCounts(**tally.to_dict(), summary=tally.summary())

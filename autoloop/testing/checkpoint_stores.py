@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from autoloop.checkpoints import Checkpoint, CheckpointStore
 from autoloop.errors import StoreError
+from autoloop.failures import FailureTally
 from autoloop.testing._pytest import pytest
 
 __all__ = ["UNSAFE_IDS", "CheckpointStoreContract", "StoreCase", "full_checkpoint", "store_case"]
@@ -63,7 +64,7 @@ def full_checkpoint(iteration: int = 3, *, payload: str = "x") -> Checkpoint:
         elapsed_s=12.5,
         stopped="patience",
         test=0.75,
-        failures=4,
+        failures=FailureTally(10, 4, (("ValueError: act returned 2", 3), ("timed out after 5 s", 1))),
     )
 
 

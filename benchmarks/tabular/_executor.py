@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from autoloop.errors import ConfigError
 from autoloop.executors import Executor, LoopJob, RunEvent, RunResult
+from autoloop.failures import FailureTally
 from autoloop.loop import Progress
 from benchmarks.tabular._table import KNOBS, Run, TaskTable
 
@@ -36,7 +37,7 @@ class _Replay:
             test=self.run.test if tested else None,
             curve=tuple((i, v) for i, v in enumerate(self.run.curve[: self.iteration + 1])),
             test_curve=tuple(tuple(p) for p in self.run.test_curve) if tested else (),  # type: ignore[misc]
-            iterations=self.iteration, tokens=0, failures=0, skipped_updates=0, skip_reasons=(), wall_time_s=0.0,
+            iterations=self.iteration, tokens=0, failures=FailureTally(), skipped_updates=0, skip_reasons=(), wall_time_s=0.0,
             stopped="stopped" if stopped and not full else None, best_artifact={},
         )
 

@@ -96,3 +96,22 @@ def test_cancel_drops_queued_runs(cluster: Cluster) -> None:
         assert {o["error"] for o in outcomes} == {"stopped before it started"}
         assert redis.llen("rq:queue:" + keys.QUEUE_NAME) == 0
         assert study.status()["state"] == "cancelled"
+
+
+def test_a_study_whose_candidate_always_fails_shows_why_in_status_and_result(cluster: Cluster) -> None:
+    cluster.start_worker(processes=2)
+    token = cluster.token()
+    with autoloop.Client(cluster.url, token) as client:
+        study = client.submit("toy:broken", **STUDY)
+        status = study.wait(progress=False, poll_s=0.3, timeout_s=120)
+        assert status["state"] == "finished", status
+        recommendation = study.recommendation()
+    message = "ValueError: act returned 2; return an int in 0..1"
+    failures = status["progress"]["failures"]
+    assert failures["failed"] == failures["evaluations"] > 0 and failures["errors"] == [[message, failures["failed"]]]
+    assert failures["summary"] == f"{failures['failed']} of {failures['evaluations']} evaluations failed: {message} ({failures['failed']}x)"
+    assert recommendation["failures"]["summary"] == failures["summary"]
+    assert all(r["failures"]["failed"] == r["failures"]["evaluations"] for r in recommendation["runs"])
+    env = {**cluster.env, "AUTOLOOP_URL": cluster.url, "AUTOLOOP_TOKEN": token}
+    shown = subprocess.run([sys.executable, "-c", CLI, "status", study.id], env=env, capture_output=True, text=True, check=True).stdout
+    assert f"study {study.id}: {failures['summary']}" in shown

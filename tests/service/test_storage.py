@@ -17,6 +17,7 @@ import redis as redis_lib
 
 from autoloop.executors import LoopJob, RQExecutor, RunEvent, RunResult
 from autoloop.executors._events import EventPublisher
+from autoloop.failures import FailureTally
 from autoloop.loop import Progress
 from autoloop.redisdb import EmbeddedRedis, keys
 from autoloop.service import check_token, create_token
@@ -38,8 +39,8 @@ def _job(run_id: str) -> LoopJob:
 def _result(run_id: str, best_val: float) -> RunResult:
     return RunResult(
         run_id=run_id, seed=0, settings={}, optimizer="local", task_options={}, best_val=best_val, test=None,
-        curve=((0, best_val),), test_curve=(), iterations=2, tokens=0, failures=0, skipped_updates=0, skip_reasons=(), wall_time_s=0.1, stopped=None,
-        best_artifact={},
+        curve=((0, best_val),), test_curve=(), iterations=2, tokens=0, failures=FailureTally(), skipped_updates=0, skip_reasons=(),
+        wall_time_s=0.1, stopped=None, best_artifact={},
     )
 
 
