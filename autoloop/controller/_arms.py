@@ -54,8 +54,10 @@ class Comparison:
         leader: The arm with the highest mean validation (lowest index on a tie).
         means: Mean validation per tried arm.
         diffs: Arm -> (common seeds, mean of leader minus arm over them).
-        sd: Pooled standard deviation of the paired differences (``None`` below 1 degree of freedom).
+        sd: Pooled standard deviation of the paired differences, twins left out (``None`` below
+            1 degree of freedom).
         df: Its degrees of freedom.
+        twins: Arms whose runs equal the leader's on every common seed (exact ties).
     """
 
     leader: int
@@ -63,16 +65,21 @@ class Comparison:
     diffs: dict[int, tuple[int, float]]
     sd: float | None
     df: int
+    twins: frozenset[int] = frozenset()
 
     @classmethod
-    def of(cls, values: Values) -> Comparison | None:
-        """Compare the tried arms (``None`` when no arm has a value yet)."""
+    def of(cls, values: Values, *, leader: int | None = None) -> Comparison | None:
+        """Compare the tried arms with ``leader`` (default: the highest mean; ``None`` when no
+        arm has a value yet)."""
         # Plain floats: a study compares a dozen arms of a few seeds after every run.
         means = {a: sum(v.values()) / len(v) for a, v in values.items() if v}
         if not means:
             return None
-        leader = max(sorted(means), key=lambda a: means[a])
-        diffs, ss, df = {}, 0.0, 0
+        if leader is None:
+            leader = max(sorted(means), key=lambda a: means[a])
+        elif leader not in means:
+            raise ValueError(f"the leader must be a tried arm, got {leader=} (tried: {sorted(means)})")
+        diffs, ss, df, twins = {}, 0.0, 0, set()
         best = values[leader]
         for arm in means:
             if arm == leader:
@@ -80,10 +87,12 @@ class Comparison:
             d = [best[s] - v for s, v in values[arm].items() if s in best]
             mean = sum(d) / len(d) if d else 0.0
             diffs[arm] = (len(d), mean)
-            if len(d) >= 2:
+            if d and not any(d):
+                twins.add(arm)  # a tie, not a sample of the noise: kept out of the pooled deviation
+            elif len(d) >= 2:
                 ss += sum((x - mean) ** 2 for x in d)
                 df += len(d) - 1
-        return cls(leader, means, diffs, math.sqrt(ss / df) if df else None, df)
+        return cls(leader, means, diffs, math.sqrt(ss / df) if df else None, df, frozenset(twins))
 
     def worse(self, confidence: float, *, sequential: bool = True) -> set[int]:
         """Arms worse than the leader at ``confidence``: one-sided paired t-tests, Bonferroni
@@ -103,17 +112,20 @@ class Comparison:
         return out
 
     def p_best(self, rng: np.random.Generator) -> float | None:
-        """Posterior probability that no other tried arm is better than the leader: each paired
-        mean difference drawn from its Student-t posterior (``None`` without a noise estimate;
-        arms whose runs are identical seed for seed tie and do not count against it)."""
-        if not self.diffs:
-            return 1.0
+        """Posterior probability that the leader is the best tried arm: each paired mean
+        difference drawn from its Student-t posterior (``None`` without a noise estimate).
+        Twins (runs equal seed for seed) are exact ties: they share the probability equally,
+        so six identical settings give each 1/6, never 1.0 next to "no significant difference"."""
+        rivals = {a: d for a, d in self.diffs.items() if a not in self.twins}
+        share = 1 / (1 + len(self.diffs) - len(rivals))
+        if not rivals:
+            return share
         if self.sd is None:
             return None
-        n = np.array([max(c, 1) for c, _ in self.diffs.values()], dtype=float)
-        mean = np.array([m for _, m in self.diffs.values()])
+        n = np.array([max(c, 1) for c, _ in rivals.values()], dtype=float)
+        mean = np.array([m for _, m in rivals.values()])
         draws = mean + rng.standard_t(self.df, (_DRAWS, len(n))) * self.sd / np.sqrt(n)
-        return float((draws >= 0).all(axis=1).mean())
+        return share * float((draws > 0).all(axis=1).mean())
 
 
 class AllocationRule(ABC):

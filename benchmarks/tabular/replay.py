@@ -2,20 +2,24 @@
 
     python -m benchmarks.tabular [--table FILE] [--synthetic] [--reps N] [--json]
 
-Each repetition splits a task's recorded seeds at random into search seeds (what strategies
-may run) and truth seeds (never seen by any strategy). The truth value of a setting is its
-mean test score over the truth seeds; a pick is *correct* when its normalized truth regret
+Each repetition splits a task's recorded seeds into search seeds (what strategies may run) and
+truth seeds (never seen by any strategy); a table with few seeds has few distinct splits, and
+then the repetitions go through them in turn, each equally often. The truth value of a setting
+is its mean test score over the truth seeds (on synthetic tables, its known expected test
+score); a pick is *correct* when its normalized truth regret
 (best - it) / (best - worst) is within 2%. Per strategy, at 10/25/50/100% of the grid budget
 (every setting x every search seed, in loop iterations): the probability of correct selection,
 the mean normalized regret, and - for strategies that give a verdict - the share of studies
 whose "no significant difference" answer matches the truth (the truth seeds cannot tell their
 best setting from another at 95%). A strategy with nothing to recommend yet is charged the task's default
-setting (first declared values). ``random pick`` spends nothing: it is what luck scores.
+setting (first declared values). ``random pick`` spends nothing: it is what luck scores, its
+expectation over a uniformly random setting (exact, not one draw per repetition).
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import math
 import os
@@ -39,6 +43,7 @@ from benchmarks.tabular.record import TABLE
 from benchmarks.tabular.synthetic import RATIOS, generate
 
 BAND = 0.02
+LUCK = "random pick (zero cost)"
 LEVELS = (0.1, 0.25, 0.5, 1.0)
 Pick = tuple[Setting | None, bool | None]  # the pick, and whether it says "no significant difference"
 
@@ -48,7 +53,8 @@ class Truth:
     """What a repetition's truth seeds say about every setting.
 
     Args:
-        values: Mean test over the truth seeds, per setting.
+        values: Mean test over the truth seeds, per setting (the known expected test when the
+            table carries it: synthetic tables).
         tie: Whether the truth itself cannot tell its best setting from another at 95% (paired
             t-tests on the truth seeds' test scores, one look): then "no significant
             difference" is the right answer. One truth seed can tell nothing apart.
@@ -63,9 +69,10 @@ class Truth:
         tests = {a: {i: table.runs[s][i].test for i in seeds} for a, s in enumerate(settings)}
         comparison = Comparison.of(tests)
         tie = comparison is None or len(comparison.worse(0.95, sequential=False)) < len(settings) - 1
-        return cls({s: mean(tests[a].values()) for a, s in enumerate(settings)}, tie)
+        return cls(table.known_truth or {s: mean(tests[a].values()) for a, s in enumerate(settings)}, tie)
 
     def regret(self, setting: Setting) -> float:
+        """Normalized regret of ``setting``: 0 for the best, 1 for the worst (0 when all tie)."""
         best, worst = max(self.values.values()), min(self.values.values())
         return (best - self.values[setting]) / (best - worst) if best > worst else 0.0
 
@@ -74,16 +81,23 @@ class Truth:
 class Score:
     """One strategy on one task at one budget level, over the repetitions."""
 
-    correct: list[bool] = field(default_factory=list)
+    correct: list[float] = field(default_factory=list)
     regret: list[float] = field(default_factory=list)
     tie_right: list[bool] = field(default_factory=list)
 
     def add(self, pick: Pick, truth: Truth, default: Setting) -> None:
+        """One repetition's pick (``None``: nothing recommended yet, the default stands in)."""
         r = truth.regret(pick[0] or default)
-        self.correct.append(r <= BAND)
+        self.correct.append(float(r <= BAND))
         self.regret.append(r)
         if pick[1] is not None:
             self.tie_right.append(pick[1] == truth.tie)
+
+    def add_luck(self, truth: Truth) -> None:
+        """One repetition of a uniformly random pick, by its expectation over the settings."""
+        regrets = [truth.regret(s) for s in truth.values]
+        self.correct.append(mean(r <= BAND for r in regrets))
+        self.regret.append(mean(regrets))
 
     def to_dict(self) -> dict[str, float | None]:
         return {
@@ -113,17 +127,31 @@ def lower_bound(table: TaskTable, seeds: list[int], confidence: float = 0.95) ->
     return runs / (len(table.runs) * len(seeds))
 
 
-def replay_rep(table: TaskTable, rep: int, configs: list[ControllerConfig], seed: int) -> tuple[list[int], dict[str, dict[float, Pick]]]:
+def split(table: TaskTable, rep: int, reps: int, rng: np.random.Generator) -> tuple[list[int], list[int]]:
+    """Repetition ``rep``'s search seeds (in a random order) and truth seeds. When the table has
+    no more distinct splits than ``reps`` (3 seeds: 3 splits), repetition ``rep`` takes split
+    ``rep mod count``, so every split weighs the same; otherwise the split is drawn at random."""
+    n_search = search_seeds(table)
+    splits = list(itertools.combinations(range(table.seeds), n_search))
+    if len(splits) <= reps:
+        chosen = set(splits[rep % len(splits)])
+        search = [int(i) for i in rng.permutation(sorted(chosen))]
+        truth = [i for i in range(table.seeds) if i not in chosen]
+    else:
+        perm = [int(i) for i in rng.permutation(table.seeds)]
+        search, truth = perm[:n_search], perm[n_search:]
+    return search, truth or search
+
+
+def replay_rep(
+    table: TaskTable, rep: int, reps: int, configs: list[ControllerConfig], seed: int
+) -> tuple[list[int], dict[str, dict[float, Pick]]]:
     """Every strategy once on one task; returns the truth seeds and each strategy's pick per level."""
     rng = np.random.default_rng([seed, rep])
-    perm = [int(i) for i in rng.permutation(table.seeds)]
-    n_search = search_seeds(table)
-    search, truth = perm[:n_search], perm[n_search:] or perm
+    search, truth = split(table, rep, reps, rng)
     grid = len(table.runs) * len(search) * table.iterations
     s = min(2, len(search))
-    out: dict[str, dict[float, Pick]] = {"random pick (zero cost)": {}}
-    lucky = table.settings[int(rng.integers(len(table.settings)))]
-    out["random pick (zero cost)"] = dict.fromkeys(LEVELS, (lucky, None))
+    out: dict[str, dict[float, Pick]] = {}
     paper = paper_grid(table, rng, search)
     out["paper (full grid, best val)"] = {b: (paper.at(int(b * grid)) if b == 1.0 else None, None) for b in LEVELS}
     for name, trace in ((f"random search S={s}", random_search(table, rng, search[:s])), (f"optuna TPE S={s}", tpe_search(table, rng, search[:s]))):
@@ -160,10 +188,13 @@ def replay(tables: dict[str, TaskTable], reps: int, configs: list[ControllerConf
     jobs = [(task, rep) for task in tables for rep in range(reps)]
     results: Results = {task: {} for task in tables}
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        futures = [pool.submit(replay_rep, tables[task], rep, configs, seed) for task, rep in jobs]
+        futures = [pool.submit(replay_rep, tables[task], rep, reps, configs, seed) for task, rep in jobs]
         for (task, _), future in zip(jobs, futures, strict=True):
             truth_seeds, picks = future.result()
             truth = Truth.of(tables[task], truth_seeds)
+            luck = results[task].setdefault(LUCK, {b: Score() for b in LEVELS})
+            for score in luck.values():
+                score.add_luck(truth)
             for name, per_level in picks.items():
                 scores = results[task].setdefault(name, {b: Score() for b in LEVELS})
                 for b, pick in per_level.items():
