@@ -132,23 +132,38 @@ class AllocationRule(ABC):
     """Chooses which arm gets the next seed; the controller stops when it returns ``None``."""
 
     @abstractmethod
-    def next_arm(self, values: Values, assigned: Sequence[int], alive: set[int], rng: np.random.Generator) -> int | None:
+    def next_arm(
+        self, values: Values, assigned: Sequence[int], alive: set[int], rng: np.random.Generator, *, planned: int | None = None
+    ) -> int | None:
         """The arm to pull next.
 
         Args:
             values: Finished runs' best validation per arm and seed.
-            assigned: Seeds given to each arm so far (finished or in flight), by arm index.
+            assigned: Seeds given to each arm so far (finished or in flight), by arm index
+                (arms are indexed in the search order).
             alive: Arms that may still get seeds (not eliminated, under the seed cap).
             rng: The study's generator (seeded; a replay with the same seed pulls the same arms).
+            planned: Runs the budget pays for in all, when the budget is in iterations
+                (``None``: unknown, e.g. a token or time budget).
         """
 
 
 class Racing(AllocationRule):
     """Successive elimination (Even-Dar, Mannor and Mansour 2006) with paired t-tests: every
-    surviving arm gets one more seed per round, the arm with the fewest seeds first."""
+    surviving arm gets one more seed per round, the arm with the fewest seeds first.
 
-    def next_arm(self, values: Values, assigned: Sequence[int], alive: set[int], rng: np.random.Generator) -> int | None:
+    When the budget cannot give every arm even one seed (``planned < K``: the space cannot be
+    covered anyway), the race is narrowed to the first ``planned // 2`` arms still alive in
+    the search order (a seeded random order): two seeds on fewer arms rather than one noisy
+    seed on each. An arm that is eliminated or runs out of seeds makes room for the next one.
+    """
+
+    def next_arm(
+        self, values: Values, assigned: Sequence[int], alive: set[int], rng: np.random.Generator, *, planned: int | None = None
+    ) -> int | None:
         del values, rng  # the round-robin order needs only the counts
+        if planned is not None and planned < len(assigned):
+            alive = set(sorted(alive)[: max(1, planned // 2)])
         return min(alive, key=lambda a: (assigned[a], a), default=None)
 
 
@@ -157,7 +172,10 @@ class TopTwoThompson(AllocationRule):
     posterior; half the time pull the drawn best, otherwise the best of a fresh draw among the
     other arms (the challenger; Shang et al. 2020's variant, no rejection loop)."""
 
-    def next_arm(self, values: Values, assigned: Sequence[int], alive: set[int], rng: np.random.Generator) -> int | None:
+    def next_arm(
+        self, values: Values, assigned: Sequence[int], alive: set[int], rng: np.random.Generator, *, planned: int | None = None
+    ) -> int | None:
+        del planned  # the posterior decides; the budget only ends the search
         if not alive:
             return None
         fresh = [a for a in sorted(alive) if assigned[a] == 0]

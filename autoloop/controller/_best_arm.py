@@ -75,6 +75,8 @@ class BestArmSearch:
         """Pull seeds until the budget ends or the pick is certain; returns the stop reason."""
         for group in self.groups.values():
             self.runs.submit(group, score_test=True, pending_only=True)
+        limit = meter.search_iterations
+        planned = None if limit is None else limit // self.iterations
         reason: str | None = None
         while True:
             reason = reason or meter.exhausted() or self._certain()
@@ -83,7 +85,7 @@ class BestArmSearch:
                 if not meter.can_start(committed):
                     reason = None if self._in_flight() else meter.exhausted() or "iterations"
                     break
-                arm = self.rule.next_arm(self.values(), self._assigned(), self._alive(), self.rng)
+                arm = self.rule.next_arm(self.values(), self._assigned(), self._alive(), self.rng, planned=planned)
                 if arm is None:
                     reason = None if self._in_flight() else "seeds"
                     break

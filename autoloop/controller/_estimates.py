@@ -10,10 +10,11 @@ rule gave each setting, so it must not favor a setting for the seeds it happened
 2. **Shrinkage** (empirical Bayes, James-Stein): each mean is pulled toward the grand mean
    by its noise, ``sigma^2 / n``, against the spread between settings beyond noise,
    ``tau^2``. A setting with more seeds is trusted more. When the settings' means spread no
-   more than their noise explains (``tau^2 = 0``), every estimate is the grand mean: the
-   data cannot rank them, and the pick falls to the tie rule instead of to the noise.
+   more than their noise explains (``tau^2 = 0``), every estimate is the grand mean, and the
+   settings are ranked as the shrunk means are when the spread tends to 0: by seeds x
+   (adjusted mean - grand mean), so one lucky seed does not beat three good ones.
 3. **Tie rule:** the setting with the most seeds (most evidence), then the first in the
-   search order (seeded at random: on a flat table the pick is as good as luck, never worse).
+   search order (seeded at random, so it favors no corner of the grid).
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ class Estimates:
         seeds: Arm -> finished seeds.
         sigma: Residual standard deviation of the fit (``None``: no degree of freedom left).
         tau: Standard deviation between arms beyond noise (``None`` without ``sigma``).
+        grand: The precision-weighted grand mean the estimates shrink toward (``None`` without shrinkage).
     """
 
     adjusted: dict[int, float]
@@ -47,6 +49,7 @@ class Estimates:
     seeds: dict[int, int]
     sigma: float | None
     tau: float | None
+    grand: float | None = None
 
     @classmethod
     def of(cls, values: Values) -> Estimates | None:
@@ -76,14 +79,21 @@ class Estimates:
         noise = np.array([sigma**2 / n[a] for a in arms])
         tau2 = max(0.0, float(means.var(ddof=1) - noise.mean()))
         grand = float(np.average(means, weights=1 / noise))
-        shrunk = {a: grand + tau2 / (tau2 + noise[i]) * (adjusted[a] - grand) for i, a in enumerate(arms)}
-        return cls(adjusted, shrunk, n, sigma, float(np.sqrt(tau2)))
+        shrunk = {a: grand + tau2 / (tau2 + float(noise[i])) * (adjusted[a] - grand) for i, a in enumerate(arms)}
+        return cls(adjusted, shrunk, n, sigma, float(np.sqrt(tau2)), grand)
 
     @property
     def pick(self) -> int:
-        """The arm to recommend: highest shrunk mean, then (a tie) most seeds, then the lowest
-        index (arms are indexed in the search order)."""
-        return min(self.ties, key=lambda a: (-self.seeds[a], a))
+        """The arm to recommend: highest shrunk mean. Among arms tied on it, the highest
+        ``seeds x (adjusted - grand)`` (the order the shrunk means take as the spread between
+        arms tends to 0: evidence-weighted), then most seeds, then the lowest index (arms are
+        indexed in the search order)."""
+        grand = self.grand
+
+        def lean(a: int) -> float:  # 0 without shrinkage: equal estimates are exact ties there
+            return 0.0 if grand is None else self.seeds[a] * (self.adjusted[a] - grand)
+
+        return min(self.ties, key=lambda a: (-lean(a), -self.seeds[a], a))
 
     @property
     def ties(self) -> list[int]:

@@ -93,6 +93,8 @@ def _rule(estimates: Estimates) -> str:
     ties = estimates.ties
     if len(ties) == 1:
         return "it has the highest mean validation, adjusted for seed effects and shrunk by its noise"
-    why = "the settings' means spread no more than their noise" if estimates.flat else "it ties for the highest mean validation"
+    if estimates.flat and estimates.grand is not None:
+        return "the settings' means spread no more than their noise, and its seed-adjusted mean weighted by its seeds is the highest"
     seeds = sorted((estimates.seeds[a] for a in ties), reverse=True)
+    why = "it ties for the highest mean validation"
     return f"{why}, and it has the most seeds" if seeds[0] > seeds[1] else f"{why}, and it came first in the (seeded) search order"
