@@ -56,8 +56,9 @@ class Truth:
         values: Mean test over the truth seeds, per setting (the known expected test when the
             table carries it: synthetic tables).
         tie: Whether the truth itself cannot tell its best setting from another at 95% (paired
-            t-tests on the truth seeds' test scores, one look): then "no significant
-            difference" is the right answer. One truth seed can tell nothing apart.
+            t-tests on the truth seeds' test scores, one look; always on a table known to be
+            all equal): then "no significant difference" is the right answer. One truth
+            seed can tell nothing apart.
     """
 
     values: dict[Setting, float]
@@ -69,7 +70,10 @@ class Truth:
         tests = {a: {i: table.runs[s][i].test for i in seeds} for a, s in enumerate(settings)}
         comparison = Comparison.of(tests)
         tie = comparison is None or len(comparison.worse(0.95, sequential=False)) < len(settings) - 1
-        return cls(table.known_truth or {s: mean(tests[a].values()) for a, s in enumerate(settings)}, tie)
+        known = table.known_truth
+        if known is not None and len(set(known.values())) == 1:
+            tie = True  # known to be all equal: "no significant difference" is the only right answer
+        return cls(known or {s: mean(tests[a].values()) for a, s in enumerate(settings)}, tie)
 
     def regret(self, setting: Setting) -> float:
         """Normalized regret of ``setting``: 0 for the best, 1 for the worst (0 when all tie)."""
