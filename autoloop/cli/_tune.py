@@ -157,7 +157,7 @@ def _show(rec: Recommendation, *, as_json: bool) -> None:
     print(f"meta-overfitting: {flag}")
     if rec.verdict is not None:
         p_best = "-" if rec.verdict.p_best is None else f"{rec.verdict.p_best:.2f}"
-        print(f"verdict ({rec.strategy}, P(no setting is better) = {p_best}): {rec.verdict.text}")
+        print(f"verdict ({rec.strategy}, P(best) = {p_best}): {rec.verdict.text}")
 
 
 def _show_suite(result: SuiteResult, *, as_json: bool) -> int:

@@ -8,8 +8,8 @@ from autoloop.controller._controller import (
     FINAL_SEED_BASE,
     Controller,
     LoopPlan,
-    StudyStatus,
 )
+from autoloop.controller._estimates import Estimates
 from autoloop.controller._pruners import (
     DEFAULT_PRUNER,
     PrunerFactory,
@@ -24,6 +24,7 @@ from autoloop.controller._recommendation import (
     RunRecord,
     SettingReport,
 )
+from autoloop.controller._runs import RunBook, StudyStatus
 from autoloop.controller._samplers import (
     DEFAULT_SAMPLER,
     DEFAULT_STRATEGY,
@@ -60,12 +61,14 @@ __all__ = [
     "Budget",
     "Comparison",
     "Controller",
+    "Estimates",
     "Interval",
     "LoopPlan",
     "MetaOverfitting",
     "Meter",
     "PrunerFactory",
     "Recommendation",
+    "RunBook",
     "RunRecord",
     "SamplerFactory",
     "SearchSpace",

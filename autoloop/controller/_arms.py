@@ -54,8 +54,10 @@ class Comparison:
         leader: The arm with the highest mean validation (lowest index on a tie).
         means: Mean validation per tried arm.
         diffs: Arm -> (common seeds, mean of leader minus arm over them).
-        sd: Pooled standard deviation of the paired differences (``None`` below 1 degree of freedom).
+        sd: Pooled standard deviation of the paired differences, twins left out (``None`` below
+            1 degree of freedom).
         df: Its degrees of freedom.
+        twins: Arms whose runs equal the leader's on every common seed (exact ties).
     """
 
     leader: int
@@ -63,16 +65,21 @@ class Comparison:
     diffs: dict[int, tuple[int, float]]
     sd: float | None
     df: int
+    twins: frozenset[int] = frozenset()
 
     @classmethod
-    def of(cls, values: Values) -> Comparison | None:
-        """Compare the tried arms (``None`` when no arm has a value yet)."""
+    def of(cls, values: Values, *, leader: int | None = None) -> Comparison | None:
+        """Compare the tried arms with ``leader`` (default: the highest mean; ``None`` when no
+        arm has a value yet)."""
         # Plain floats: a study compares a dozen arms of a few seeds after every run.
         means = {a: sum(v.values()) / len(v) for a, v in values.items() if v}
         if not means:
             return None
-        leader = max(sorted(means), key=lambda a: means[a])
-        diffs, ss, df = {}, 0.0, 0
+        if leader is None:
+            leader = max(sorted(means), key=lambda a: means[a])
+        elif leader not in means:
+            raise ValueError(f"the leader must be a tried arm, got {leader=} (tried: {sorted(means)})")
+        diffs, ss, df, twins = {}, 0.0, 0, set()
         best = values[leader]
         for arm in means:
             if arm == leader:
@@ -80,10 +87,12 @@ class Comparison:
             d = [best[s] - v for s, v in values[arm].items() if s in best]
             mean = sum(d) / len(d) if d else 0.0
             diffs[arm] = (len(d), mean)
-            if len(d) >= 2:
+            if d and not any(d):
+                twins.add(arm)  # a tie, not a sample of the noise: kept out of the pooled deviation
+            elif len(d) >= 2:
                 ss += sum((x - mean) ** 2 for x in d)
                 df += len(d) - 1
-        return cls(leader, means, diffs, math.sqrt(ss / df) if df else None, df)
+        return cls(leader, means, diffs, math.sqrt(ss / df) if df else None, df, frozenset(twins))
 
     def worse(self, confidence: float, *, sequential: bool = True) -> set[int]:
         """Arms worse than the leader at ``confidence``: one-sided paired t-tests, Bonferroni
@@ -103,40 +112,58 @@ class Comparison:
         return out
 
     def p_best(self, rng: np.random.Generator) -> float | None:
-        """Posterior probability that no other tried arm is better than the leader: each paired
-        mean difference drawn from its Student-t posterior (``None`` without a noise estimate;
-        arms whose runs are identical seed for seed tie and do not count against it)."""
-        if not self.diffs:
-            return 1.0
+        """Posterior probability that the leader is the best tried arm: each paired mean
+        difference drawn from its Student-t posterior (``None`` without a noise estimate).
+        Twins (runs equal seed for seed) are exact ties: they share the probability equally,
+        so six identical settings give each 1/6, never 1.0 next to "no significant difference"."""
+        rivals = {a: d for a, d in self.diffs.items() if a not in self.twins}
+        share = 1 / (1 + len(self.diffs) - len(rivals))
+        if not rivals:
+            return share
         if self.sd is None:
             return None
-        n = np.array([max(c, 1) for c, _ in self.diffs.values()], dtype=float)
-        mean = np.array([m for _, m in self.diffs.values()])
+        n = np.array([max(c, 1) for c, _ in rivals.values()], dtype=float)
+        mean = np.array([m for _, m in rivals.values()])
         draws = mean + rng.standard_t(self.df, (_DRAWS, len(n))) * self.sd / np.sqrt(n)
-        return float((draws >= 0).all(axis=1).mean())
+        return share * float((draws > 0).all(axis=1).mean())
 
 
 class AllocationRule(ABC):
     """Chooses which arm gets the next seed; the controller stops when it returns ``None``."""
 
     @abstractmethod
-    def next_arm(self, values: Values, assigned: Sequence[int], alive: set[int], rng: np.random.Generator) -> int | None:
+    def next_arm(
+        self, values: Values, assigned: Sequence[int], alive: set[int], rng: np.random.Generator, *, planned: int | None = None
+    ) -> int | None:
         """The arm to pull next.
 
         Args:
             values: Finished runs' best validation per arm and seed.
-            assigned: Seeds given to each arm so far (finished or in flight), by arm index.
+            assigned: Seeds given to each arm so far (finished or in flight), by arm index
+                (arms are indexed in the search order).
             alive: Arms that may still get seeds (not eliminated, under the seed cap).
             rng: The study's generator (seeded; a replay with the same seed pulls the same arms).
+            planned: Runs the budget pays for in all, when the budget is in iterations
+                (``None``: unknown, e.g. a token or time budget).
         """
 
 
 class Racing(AllocationRule):
     """Successive elimination (Even-Dar, Mannor and Mansour 2006) with paired t-tests: every
-    surviving arm gets one more seed per round, the arm with the fewest seeds first."""
+    surviving arm gets one more seed per round, the arm with the fewest seeds first.
 
-    def next_arm(self, values: Values, assigned: Sequence[int], alive: set[int], rng: np.random.Generator) -> int | None:
+    When the budget cannot give every arm even one seed (``planned < K``: the space cannot be
+    covered anyway), the race is narrowed to the first ``planned // 2`` arms still alive in
+    the search order (a seeded random order): two seeds on fewer arms rather than one noisy
+    seed on each. An arm that is eliminated or runs out of seeds makes room for the next one.
+    """
+
+    def next_arm(
+        self, values: Values, assigned: Sequence[int], alive: set[int], rng: np.random.Generator, *, planned: int | None = None
+    ) -> int | None:
         del values, rng  # the round-robin order needs only the counts
+        if planned is not None and planned < len(assigned):
+            alive = set(sorted(alive)[: max(1, planned // 2)])
         return min(alive, key=lambda a: (assigned[a], a), default=None)
 
 
@@ -145,7 +172,10 @@ class TopTwoThompson(AllocationRule):
     posterior; half the time pull the drawn best, otherwise the best of a fresh draw among the
     other arms (the challenger; Shang et al. 2020's variant, no rejection loop)."""
 
-    def next_arm(self, values: Values, assigned: Sequence[int], alive: set[int], rng: np.random.Generator) -> int | None:
+    def next_arm(
+        self, values: Values, assigned: Sequence[int], alive: set[int], rng: np.random.Generator, *, planned: int | None = None
+    ) -> int | None:
+        del planned  # the posterior decides; the budget only ends the search
         if not alive:
             return None
         fresh = [a for a in sorted(alive) if assigned[a] == 0]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from autoloop.controller import _state as state
@@ -18,6 +18,7 @@ from autoloop.controller._recommendation import (
     Recommendation,
     SettingReport,
 )
+from autoloop.controller._runs import RunBook, StudyStatus
 from autoloop.controller._samplers import DEFAULT_STRATEGY, resolve_strategy
 from autoloop.controller._space import SearchSpace
 from autoloop.controller._study import create_study
@@ -25,29 +26,16 @@ from autoloop.controller._trials import (
     TrialRuns,
     combined_validation,
     finalists,
-    run_record,
 )
 from autoloop.controller._verdict import DEFAULT_CONFIDENCE, Verdict
 from autoloop.errors import ConfigError
-from autoloop.executors import Executor, LoopJob, RunTemplate
+from autoloop.executors import Executor, RunTemplate
 from autoloop.tasks import TaskInfo, describe_task
 
 # Iterations per loop run: 6 updates keep one ML-pipeline run near 10-20 s on a laptop core.
 DEFAULT_ITERATIONS = 6
 # Final-stage seeds start here, far from the search seeds 0..S-1.
 FINAL_SEED_BASE = 10_000
-_POLL_S = 0.5
-
-
-@dataclass
-class StudyStatus:
-    """What a progress display shows; updated after every batch of events."""
-
-    stage: str = "search"
-    iterations: int = 0
-    iteration_budget: int | None = None
-    trials: dict[str, int] = field(default_factory=dict)
-    best_value: float | None = None
 
 
 @dataclass(frozen=True)
@@ -141,8 +129,8 @@ class Controller:
         self.status = StudyStatus(iteration_budget=budget.iterations)
         # Run ids derive from the study name when given: unique per study, readable in Redis.
         self._id = study_name or uuid.uuid4().hex[:8]
+        self.runs = RunBook(template, executor, fixed=self._fixed(), prefix=self._id, status=self.status, on_status=self.on_status)
         self._rechecks = 0
-        self._study: Any = None
 
     def run(self) -> Recommendation:
         """Search, re-check the finalists on test, and recommend one setting.
@@ -157,7 +145,7 @@ class Controller:
             iterations=self.plan.iterations, min_resource=max(self.plan.val_interval, self.plan.iterations // 3),
             seed=self.seed, storage=self.storage, study_name=self.study_name,
         )
-        self._study = study
+        self.runs.study = study
         saved = state.load(study, self.plan.iterations)
         reserve = 0 if best_arm else self.top_k * self.final_seeds * self.plan.iterations
         meter = Meter(self.budget, reserved_iterations=reserve, started=saved.started_at)
@@ -167,7 +155,7 @@ class Controller:
             return self._run_best_arm(study, meter, saved)
         for group in (g for g in saved.trials if g.told):
             outcome = "pruned" if group.pruned else "complete" if group.value() is not None else "failed"
-            self.status.trials[outcome] = self.status.trials.get(outcome, 0) + 1
+            self.status.count(outcome)
         self._check_budget(meter)
         stop_reason = saved.stop_reason
         if stop_reason is None:
@@ -183,8 +171,8 @@ class Controller:
         self._rechecks = len(saved.finals)
         groups = saved.finals or [self._final_group(settings) for settings, _ in best]
         for group in saved.finals:
-            self._submit(group, score_test=True, pending_only=True)
-        reports = self._reports(self._run_groups(groups, meter), [v for _, v in best])
+            self.runs.submit(group, score_test=True, pending_only=True)
+        reports = self._reports(self.runs.run_to_end(groups, meter), [v for _, v in best])
         if not reports:
             raise ConfigError("every final-stage run failed; see `--verbose` and the runs' errors, or widen --top-k")
         reports.sort(key=lambda r: combined_validation(r, searched), reverse=True)
@@ -201,7 +189,10 @@ class Controller:
 
     def _run_best_arm(self, study: Any, meter: Meter, saved: state.SavedState) -> Recommendation:
         self._check_budget(meter)
-        search = BestArmSearch(self, study, allocation_rule(self.strategy), self.level, saved.trials)
+        search = BestArmSearch(
+            self.runs, self.space, allocation_rule(self.strategy), saved.trials, level=self.level,
+            iterations=self.plan.iterations, parallel=self.parallel, max_seeds=self.max_seeds, seed=self.seed,
+        )
         stop_reason = saved.stop_reason
         if stop_reason is None:
             stop_reason = search.run(meter)
@@ -240,7 +231,7 @@ class Controller:
             meter: Charged with the iterations spent (``None`` = not counted).
             search_values: Each setting's mean validation in the search, if it had one.
         """
-        groups = self._run_groups([self._final_group(s) for s in settings], meter)
+        groups = self.runs.run_to_end([self._final_group(s) for s in settings], meter)
         return self._reports(groups, search_values or [None] * len(groups))
 
     @staticmethod
@@ -271,22 +262,14 @@ class Controller:
     def _fixed(self) -> dict[str, Any]:
         return {k: v for k, v in vars(self.plan).items() if k not in self.space.choices}
 
-    def _job(self, run_id: str, settings: dict[str, Any], seed: int, *, score_test: bool) -> LoopJob:
-        return self.template.job(run_id, {**self._fixed(), **settings, "seed": seed}, score_test=score_test)
-
-    def _submit(self, group: TrialRuns, *, score_test: bool, pending_only: bool = False) -> None:
-        for run_id, seed in group.seeds.items():
-            if not (pending_only and run_id in group.records):
-                self.executor.submit(self._job(run_id, group.settings, seed, score_test=score_test))
-
     def _final_group(self, settings: dict[str, Any]) -> TrialRuns:
         seeds = [FINAL_SEED_BASE + i for i in range(self.final_seeds)]
         self._rechecks += 1
         runs = {f"{self._id}-final{self._rechecks}-s{s}": s for s in seeds}
         group = TrialRuns(None, settings, runs, self.plan.iterations, final_index=self._rechecks)
-        if self._study is not None:
-            state.save_group(self._study, group)
-        self._submit(group, score_test=True)
+        if self.runs.study is not None:
+            state.save_group(self.runs.study, group)
+        self.runs.submit(group, score_test=True)
         return group
 
     def _new_trial(self, study: Any, tried: dict[tuple, TrialRuns]) -> TrialRuns | None:
@@ -299,7 +282,7 @@ class Controller:
                 seeds = list(range(self.seeds))
                 group = TrialRuns(trial, settings, {f"{self._id}-t{trial.number}-s{s}": s for s in seeds}, self.plan.iterations)
                 state.save_group(study, group)
-                self._submit(group, score_test=False)
+                self.runs.submit(group, score_test=False)
                 tried[_key(settings)] = group
                 return group
             _tell_duplicate(study, trial, known)
@@ -309,7 +292,7 @@ class Controller:
         tried: dict[tuple, TrialRuns] = {_key(g.settings): g for g in restored}
         active = [g for g in restored if not g.told]
         for group in active:  # resumed: follow, report or re-submit the runs without an outcome
-            self._submit(group, score_test=False, pending_only=True)
+            self.runs.submit(group, score_test=False, pending_only=True)
         reason: str | None = None
         while True:
             reason = reason or (meter.exhausted() if tried else None)  # the first trial always starts
@@ -331,54 +314,11 @@ class Controller:
             if reason is not None and reason != "space":
                 for group in (g for g in active if not g.pruned):
                     group.pruned = True  # out of budget: end the runs, keep what they reported
-                    for run_id in group.running:
-                        self.executor.stop(run_id)
-            self._pump(active, meter)
+                    self.runs.stop(group)
+            self.runs.pump(active, meter)
             for group in [g for g in active if g.done]:
                 active.remove(group)
                 self._tell(study, group)
-
-    def _run_groups(self, groups: list[TrialRuns], meter: Meter | None) -> list[TrialRuns]:
-        while not all(g.done for g in groups):
-            self._pump(groups, meter)
-        return groups
-
-    def _pump(self, groups: list[TrialRuns], meter: Meter | None) -> None:
-        """Take the executor's events for ``groups``; record outcomes, report and prune trials.
-
-        Raises:
-            RunFailedError: A run failed for a reason outside the candidate.
-        """
-        by_run = {r: g for g in groups for r in g.run_ids}
-        for event in self.executor.events(_POLL_S):
-            group = by_run.get(event.run_id)
-            if group is None or event.run_id in group.records:
-                continue  # another study's run, or an outcome already recorded
-            if event.progress is not None:
-                if meter is not None:
-                    meter.charge(event.run_id, event.progress.iteration, event.progress.tokens)
-                points = group.record(event.run_id, event.progress)
-            else:
-                record = run_record(event, group)
-                if self._study is not None:
-                    state.save_record(self._study, group, record)
-                if meter is not None:
-                    meter.charge(record.run_id, record.iterations, record.tokens)
-                points = group.finish(record)
-            self._report(group, points)
-        if meter is not None:
-            self.status.iterations = meter.iterations
-        self.on_status(self.status)
-
-    def _report(self, group: TrialRuns, points: list[tuple[int, float]]) -> None:
-        for step, value in points:
-            if group.pruned or group.trial is None:
-                return
-            group.trial.report(value, step)
-            if group.trial.should_prune():
-                group.pruned = True
-                for run_id in group.running:
-                    self.executor.stop(run_id)
 
     def _tell(self, study: Any, group: TrialRuns) -> None:
         import optuna
@@ -396,7 +336,7 @@ class Controller:
             best = self.status.best_value
             self.status.best_value = value if best is None else max(best, value)
         group.told = True
-        self.status.trials[outcome] = self.status.trials.get(outcome, 0) + 1
+        self.status.count(outcome)
 
 
 def _key(settings: dict[str, Any]) -> tuple:

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from autoloop.controller._arms import Comparison, Values
+from autoloop.controller._estimates import Estimates
 
 DEFAULT_CONFIDENCE = 0.95
 
@@ -25,9 +26,12 @@ class Verdict:
 
     Args:
         confidence: The level of the paired tests (e.g. 0.95).
-        pick: The recommended setting: highest mean validation over its seeds.
-        p_best: Posterior probability that no other tried setting is better than the pick
-            (``None`` until some setting has two seeds: no noise estimate yet).
+        pick: The recommended setting (``Estimates.pick``): highest seed-adjusted, shrunk mean
+            validation; when the data cannot rank the settings, the one with the most seeds,
+            then the first in the search order.
+        p_best: Posterior probability that the pick is the best tried setting, settings whose
+            runs equal the pick's seed for seed sharing it (``None`` until some setting has
+            two seeds: no noise estimate yet).
         indistinguishable: Settings not worse than the pick at ``confidence``, pick first
             (settings never tried count as indistinguishable: nothing is known about them).
         seeds: Seeds of the pick.
@@ -48,9 +52,12 @@ class Verdict:
 
     @classmethod
     def of(cls, settings: Sequence[dict[str, Any]], values: Values, confidence: float, *, seed: int = 0) -> Verdict | None:
-        """Judge ``values`` (arm index into ``settings`` -> {seed: best validation}); ``None``
-        before any run finished."""
-        comparison = Comparison.of(values)
+        """Judge ``values`` (arm index into ``settings``, in the search order -> {seed: best
+        validation}); ``None`` before any run finished. The pick is ``Estimates.pick``."""
+        estimates = Estimates.of(values)
+        if estimates is None:
+            return None
+        comparison = Comparison.of(values, leader=estimates.pick)
         if comparison is None:
             return None
         leader = comparison.leader
@@ -66,11 +73,10 @@ class Verdict:
             shown = ", ".join(names[:6]) + (f" and {len(names) - 6} more" if len(names) > 6 else "")
             untried = sum(1 for a in tied if not values.get(a))
             note = f" ({untried} never tried)" if untried else ""
-            tied_exactly = any(comparison.means.get(a) == comparison.means[leader] for a in tied[1:])
-            rule = "ties for the highest mean validation and came first in the search order" if tied_exactly else "has the highest mean validation"
+            chance = "" if p_best is None else f", P(best) = {p_best:.2f}"
             text = (
-                f"no significant difference among {shown}{note} at {level}; recommending {names[0]} because it {rule} "
-                f"({comparison.means[leader]:.4g} over {n} paired seed{'s' * (n != 1)})"
+                f"no significant difference among {shown}{note} at {level}; recommending {names[0]} because {_rule(estimates)} "
+                f"({estimates.adjusted[leader]:.4g} over {n} paired seed{'s' * (n != 1)}{chance})"
             )
         return cls(confidence, dict(settings[leader]), p_best, tuple(dict(settings[a]) for a in tied), n, text)
 
@@ -80,3 +86,15 @@ class Verdict:
             "confidence": self.confidence, "pick": self.pick, "p_best": self.p_best, "certain": self.certain,
             "indistinguishable": list(self.indistinguishable), "seeds": self.seeds, "text": self.text,
         }
+
+
+def _rule(estimates: Estimates) -> str:
+    """Why the pick is the pick, in words."""
+    ties = estimates.ties
+    if len(ties) == 1:
+        return "it has the highest mean validation, adjusted for seed effects and shrunk by its noise"
+    if estimates.flat and estimates.grand is not None:
+        return "the settings' means spread no more than their noise, and its seed-adjusted mean weighted by its seeds is the highest"
+    seeds = sorted((estimates.seeds[a] for a in ties), reverse=True)
+    why = "it ties for the highest mean validation"
+    return f"{why}, and it has the most seeds" if seeds[0] > seeds[1] else f"{why}, and it came first in the (seeded) search order"

@@ -15,12 +15,17 @@ KNOBS = ("starting_artifact", "credit_horizon", "batch_size")
 
 @dataclass(frozen=True)
 class Run:
-    """One recorded loop run: validation after every iteration (0 = the starting artifact) and final test."""
+    """One recorded loop run: validation after every iteration (0 = the starting artifact) and final test.
+
+    ``true_test`` is the setting's expected test score when it is known (synthetic tables,
+    the row's optional ``true_test`` field); recorded runs leave it ``None``.
+    """
 
     seed: int
     curve: tuple[float, ...]
     test: float
     test_curve: tuple[tuple[float, ...], ...]
+    true_test: float | None = None
 
     @property
     def iterations(self) -> int:
@@ -54,6 +59,12 @@ class TaskTable:
         """Iterations per recorded run."""
         return min(run.iterations for runs in self.runs.values() for run in runs)
 
+    @property
+    def known_truth(self) -> dict[Setting, float] | None:
+        """Every setting's expected test score, when the table was generated with it known."""
+        known = {s: runs[0].true_test for s, runs in self.runs.items()}
+        return None if any(v is None for v in known.values()) else known  # type: ignore[return-value]
+
     def space(self) -> dict[str, list[Any]]:
         """Knob choices of the grid."""
         return {k: sorted({s[i] for s in self.runs}) for i, k in enumerate(KNOBS)}
@@ -70,7 +81,7 @@ def from_rows(rows: Iterable[dict[str, Any]]) -> dict[str, TaskTable]:
     for row in rows:
         setting = tuple(row["setting"][k] for k in KNOBS)
         curve = tuple(v for _, v in row["curve"])
-        run = Run(row["seed"], curve, row["test"], tuple(tuple(p) for p in row["test_curve"]))
+        run = Run(row["seed"], curve, row["test"], tuple(tuple(p) for p in row["test_curve"]), row.get("true_test"))
         runs[row["task"]][setting].append(run)  # type: ignore[index]
     return {
         task: TaskTable(task, {s: tuple(sorted(r, key=lambda run: run.seed)) for s, r in per.items()})

@@ -2,20 +2,24 @@
 
     python -m benchmarks.tabular [--table FILE] [--synthetic] [--reps N] [--json]
 
-Each repetition splits a task's recorded seeds at random into search seeds (what strategies
-may run) and truth seeds (never seen by any strategy). The truth value of a setting is its
-mean test score over the truth seeds; a pick is *correct* when its normalized truth regret
+Each repetition splits a task's recorded seeds into search seeds (what strategies may run) and
+truth seeds (never seen by any strategy); a table with few seeds has few distinct splits, and
+then the repetitions go through them in turn, each equally often. The truth value of a setting
+is its mean test score over the truth seeds (on synthetic tables, its known expected test
+score); a pick is *correct* when its normalized truth regret
 (best - it) / (best - worst) is within 2%. Per strategy, at 10/25/50/100% of the grid budget
 (every setting x every search seed, in loop iterations): the probability of correct selection,
 the mean normalized regret, and - for strategies that give a verdict - the share of studies
 whose "no significant difference" answer matches the truth (the truth seeds cannot tell their
 best setting from another at 95%). A strategy with nothing to recommend yet is charged the task's default
-setting (first declared values). ``random pick`` spends nothing: it is what luck scores.
+setting (first declared values). ``random pick`` spends nothing: it is what luck scores, its
+expectation over a uniformly random setting (exact, not one draw per repetition).
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import math
 import os
@@ -39,6 +43,7 @@ from benchmarks.tabular.record import TABLE
 from benchmarks.tabular.synthetic import RATIOS, generate
 
 BAND = 0.02
+LUCK = "random pick (zero cost)"
 LEVELS = (0.1, 0.25, 0.5, 1.0)
 Pick = tuple[Setting | None, bool | None]  # the pick, and whether it says "no significant difference"
 
@@ -48,10 +53,12 @@ class Truth:
     """What a repetition's truth seeds say about every setting.
 
     Args:
-        values: Mean test over the truth seeds, per setting.
+        values: Mean test over the truth seeds, per setting (the known expected test when the
+            table carries it: synthetic tables).
         tie: Whether the truth itself cannot tell its best setting from another at 95% (paired
-            t-tests on the truth seeds' test scores, one look): then "no significant
-            difference" is the right answer. One truth seed can tell nothing apart.
+            t-tests on the truth seeds' test scores, one look; always on a table known to be
+            all equal): then "no significant difference" is the right answer. One truth
+            seed can tell nothing apart.
     """
 
     values: dict[Setting, float]
@@ -63,9 +70,13 @@ class Truth:
         tests = {a: {i: table.runs[s][i].test for i in seeds} for a, s in enumerate(settings)}
         comparison = Comparison.of(tests)
         tie = comparison is None or len(comparison.worse(0.95, sequential=False)) < len(settings) - 1
-        return cls({s: mean(tests[a].values()) for a, s in enumerate(settings)}, tie)
+        known = table.known_truth
+        if known is not None and len(set(known.values())) == 1:
+            tie = True  # known to be all equal: "no significant difference" is the only right answer
+        return cls(known or {s: mean(tests[a].values()) for a, s in enumerate(settings)}, tie)
 
     def regret(self, setting: Setting) -> float:
+        """Normalized regret of ``setting``: 0 for the best, 1 for the worst (0 when all tie)."""
         best, worst = max(self.values.values()), min(self.values.values())
         return (best - self.values[setting]) / (best - worst) if best > worst else 0.0
 
@@ -74,20 +85,28 @@ class Truth:
 class Score:
     """One strategy on one task at one budget level, over the repetitions."""
 
-    correct: list[bool] = field(default_factory=list)
+    correct: list[float] = field(default_factory=list)
     regret: list[float] = field(default_factory=list)
     tie_right: list[bool] = field(default_factory=list)
 
     def add(self, pick: Pick, truth: Truth, default: Setting) -> None:
+        """One repetition's pick (``None``: nothing recommended yet, the default stands in)."""
         r = truth.regret(pick[0] or default)
-        self.correct.append(r <= BAND)
+        self.correct.append(float(r <= BAND))
         self.regret.append(r)
         if pick[1] is not None:
             self.tie_right.append(pick[1] == truth.tie)
 
+    def add_luck(self, truth: Truth) -> None:
+        """One repetition of a uniformly random pick, by its expectation over the settings."""
+        regrets = [truth.regret(s) for s in truth.values]
+        self.correct.append(mean(r <= BAND for r in regrets))
+        self.regret.append(mean(regrets))
+
     def to_dict(self) -> dict[str, float | None]:
+        se = float(np.std(self.regret, ddof=1) / math.sqrt(len(self.regret))) if len(self.regret) > 1 else None
         return {
-            "p_correct": mean(self.correct), "regret": mean(self.regret),
+            "p_correct": mean(self.correct), "regret": mean(self.regret), "regret_se": se,
             "no_difference_right": mean(self.tie_right) if self.tie_right else None,
         }
 
@@ -113,17 +132,56 @@ def lower_bound(table: TaskTable, seeds: list[int], confidence: float = 0.95) ->
     return runs / (len(table.runs) * len(seeds))
 
 
-def replay_rep(table: TaskTable, rep: int, configs: list[ControllerConfig], seed: int) -> tuple[list[int], dict[str, dict[float, Pick]]]:
+def split(table: TaskTable, rep: int, reps: int, rng: np.random.Generator) -> tuple[list[int], list[int]]:
+    """Repetition ``rep``'s search seeds (in a random order) and truth seeds. When the table has
+    no more distinct splits than ``reps`` (3 seeds: 3 splits), repetition ``rep`` takes split
+    ``rep mod count``, so every split weighs the same; otherwise the split is drawn at random."""
+    n_search = search_seeds(table)
+    splits = list(itertools.combinations(range(table.seeds), n_search))
+    if len(splits) <= reps:
+        chosen = set(splits[rep % len(splits)])
+        search = [int(i) for i in rng.permutation(sorted(chosen))]
+        truth = [i for i in range(table.seeds) if i not in chosen]
+    else:
+        perm = [int(i) for i in rng.permutation(table.seeds)]
+        search, truth = perm[:n_search], perm[n_search:]
+    return search, truth or search
+
+
+def foresight(table: TaskTable, samples: int = 50, seed: int = 0) -> float | None:
+    """How well the search seeds can foretell the truth: the correlation, across settings, of
+    the mean best validation on the search seeds with the truth (mean test on the truth seeds,
+    or the known expected test), averaged over splits (every split when there are at most
+    ``samples``, else ``samples`` drawn at random). ``None`` when no split has any spread.
+
+    Near 0 or negative, no strategy that reads its runs can beat the zero-cost random pick:
+    with few recorded seeds a setting's truth is its overall mean minus what the search saw
+    (``truth = (n x overall - k x search) / (n - k)``), so where the overall means are close
+    the best-looking setting on the search seeds is the worst on the truth seeds."""
+    n_search = search_seeds(table)
+    splits = list(itertools.combinations(range(table.seeds), n_search))
+    if len(splits) > samples:
+        rng = np.random.default_rng(seed)
+        splits = [tuple(int(i) for i in rng.permutation(table.seeds)[:n_search]) for _ in range(samples)]
+    out = []
+    for search in splits:
+        truth = Truth.of(table, [i for i in range(table.seeds) if i not in search] or list(search))
+        val = np.array([mean(table.runs[s][i].best_val(table.iterations) for i in search) for s in table.settings])
+        true = np.array([truth.values[s] for s in table.settings])
+        if val.std() > 0 and true.std() > 0:
+            out.append(float(np.corrcoef(val, true)[0, 1]))
+    return mean(out) if out else None
+
+
+def replay_rep(
+    table: TaskTable, rep: int, reps: int, configs: list[ControllerConfig], seed: int
+) -> tuple[list[int], dict[str, dict[float, Pick]]]:
     """Every strategy once on one task; returns the truth seeds and each strategy's pick per level."""
     rng = np.random.default_rng([seed, rep])
-    perm = [int(i) for i in rng.permutation(table.seeds)]
-    n_search = search_seeds(table)
-    search, truth = perm[:n_search], perm[n_search:] or perm
+    search, truth = split(table, rep, reps, rng)
     grid = len(table.runs) * len(search) * table.iterations
     s = min(2, len(search))
-    out: dict[str, dict[float, Pick]] = {"random pick (zero cost)": {}}
-    lucky = table.settings[int(rng.integers(len(table.settings)))]
-    out["random pick (zero cost)"] = dict.fromkeys(LEVELS, (lucky, None))
+    out: dict[str, dict[float, Pick]] = {}
     paper = paper_grid(table, rng, search)
     out["paper (full grid, best val)"] = {b: (paper.at(int(b * grid)) if b == 1.0 else None, None) for b in LEVELS}
     for name, trace in ((f"random search S={s}", random_search(table, rng, search[:s])), (f"optuna TPE S={s}", tpe_search(table, rng, search[:s]))):
@@ -155,20 +213,38 @@ def _controller_picks(table: TaskTable, config: ControllerConfig, search: list[i
 Results = dict[str, dict[str, dict[float, Score]]]  # task -> strategy -> budget level -> score
 
 
-def replay(tables: dict[str, TaskTable], reps: int, configs: list[ControllerConfig], seed: int, workers: int) -> Results:
-    """Every strategy ``reps`` times on every task, repetitions spread over ``workers`` processes."""
-    jobs = [(task, rep) for task in tables for rep in range(reps)]
+Tables = dict[str, list[TaskTable]]  # task -> its table, or one freshly drawn table per repetition (synthetic)
+
+
+def replay(tables: Tables, reps: int, configs: list[ControllerConfig], seed: int, workers: int) -> Results:
+    """Every strategy ``reps`` times on every task, repetitions spread over ``workers`` processes.
+    Repetition ``rep`` replays ``tables[task][rep % len(tables[task])]``."""
+    jobs = [(task, rep, tables[task][rep % len(tables[task])]) for task in tables for rep in range(reps)]
     results: Results = {task: {} for task in tables}
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        futures = [pool.submit(replay_rep, tables[task], rep, configs, seed) for task, rep in jobs]
-        for (task, _), future in zip(jobs, futures, strict=True):
+        futures = [pool.submit(replay_rep, table, rep, reps, configs, seed) for _, rep, table in jobs]
+        for (task, _, table), future in zip(jobs, futures, strict=True):
             truth_seeds, picks = future.result()
-            truth = Truth.of(tables[task], truth_seeds)
+            truth = Truth.of(table, truth_seeds)
+            luck = results[task].setdefault(LUCK, {b: Score() for b in LEVELS})
+            for score in luck.values():
+                score.add_luck(truth)
             for name, per_level in picks.items():
                 scores = results[task].setdefault(name, {b: Score() for b in LEVELS})
                 for b, pick in per_level.items():
-                    scores[b].add(pick, truth, tables[task].settings[0])
+                    scores[b].add(pick, truth, table.settings[0])
     return results
+
+
+def synthetic_tables(reps: int, seed: int) -> Tables:
+    """One fresh synthetic table per repetition and gap/noise ratio: same structure and true
+    means, new seed noise, so the figures are expectations over tables, not one draw's luck."""
+    out: Tables = {}
+    for ratio in RATIOS:
+        for rep in range(reps):
+            for task, table in from_rows(generate(ratio, seed=seed * 100_003 + rep)).items():
+                out.setdefault(task, []).append(table)
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -181,41 +257,47 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="processes (default: all cores)")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args(argv)
-    tables = load(args.table) if args.table else {} if args.synthetic else load(TABLE)
+    recorded = load(args.table) if args.table else {} if args.synthetic else load(TABLE)
+    tables: Tables = {task: [table] for task, table in recorded.items()}
     if args.synthetic:
-        tables.update(from_rows(row for ratio in RATIOS for row in generate(ratio, seed=args.seed)))
+        tables.update(synthetic_tables(args.reps, args.seed))
     configs = [ControllerConfig(sampler=name, pruner="hyperband") for name in args.strategies.split(",")]
     began = time.monotonic()
     results = replay(tables, args.reps, configs, args.seed, args.workers)
-    bounds = {task: lower_bound(t, list(range(search_seeds(t)))) for task, t in tables.items()}
+    bounds = {task: lower_bound(t[0], list(range(search_seeds(t[0])))) for task, t in tables.items()}
+    foresights = {task: foresight(t[0], seed=args.seed) for task, t in tables.items()}
     if args.json:
         print(json.dumps({
-            task: {"lower_bound_share_of_grid": bounds[task], "strategies": {
+            task: {"lower_bound_share_of_grid": bounds[task], "foresight": foresights[task], "strategies": {
                 name: {f"{b:.0%}": s.to_dict() for b, s in levels.items()} for name, levels in per.items()
             }} for task, per in results.items()
         }, indent=1, default=str))
     else:
-        _print(results, tables, bounds)
+        _print(results, tables, bounds, foresights)
         print(f"\n{len(tables)} tasks x {args.reps} repetitions replayed in {time.monotonic() - began:.1f} s")
     return 0
 
 
-def _print(results: Results, tables: dict[str, TaskTable], bounds: dict[str, float]) -> None:
+def _print(results: Results, tables: Tables, bounds: dict[str, float], foresights: dict[str, float | None]) -> None:
     from autoloop.cli._output import print_table
 
     headers = ["task", "strategy", *(f"P(correct) {b:.0%}" for b in LEVELS), *(f"regret {b:.0%}" for b in LEVELS), "no-diff right @100%"]
     rows = []
     for task, per in results.items():
-        t = tables[task]
+        t = tables[task][0]
         n = search_seeds(t)
-        label = f"{task} ({len(t.runs)} settings x {n} search seeds; bound {bounds[task]:.2g} x grid)"
+        r = foresights[task]
+        label = f"{task} ({len(t.runs)} settings x {n} search seeds; bound {bounds[task]:.2g} x grid; r {'-' if r is None else f'{r:+.2f}'})"
         for name, levels in per.items():
             d = {b: s.to_dict() for b, s in levels.items()}
             tie = d[1.0]["no_difference_right"]
-            rows.append([label, name, *(d[b]["p_correct"] for b in LEVELS), *(d[b]["regret"] for b in LEVELS), "-" if tie is None else tie])
+            regrets = [f"{d[b]['regret']:.3f}" + ("" if d[b]["regret_se"] is None else f"±{d[b]['regret_se']:.2f}") for b in LEVELS]
+            rows.append([label, name, *(f"{d[b]['p_correct']:.2f}" for b in LEVELS), *regrets, "-" if tie is None else f"{tie:.2f}"])
     print("P(correct): pick within 2% (normalized) of the truth best, truth = mean test over seeds no strategy saw; "
-          "regret: mean normalized truth regret; budgets are shares of the grid (every setting x every search seed). "
-          "bound: approximate lower bound on the budget a 95%-correct identification needs.")
+          "regret: mean normalized truth regret ± its standard error over the repetitions; "
+          "budgets are shares of the grid (every setting x every search seed). "
+          "bound: approximate lower bound on the budget a 95%-correct identification needs. "
+          "r: correlation of the search seeds' validation with the truth over splits (near 0 or below: no strategy can beat luck).")
     print_table(headers, rows)
 
 

@@ -13,6 +13,7 @@ from autoloop.controller import (
     Budget,
     Comparison,
     Controller,
+    Estimates,
     LoopPlan,
     SearchSpace,
     StudyStatus,
@@ -52,8 +53,49 @@ def test_equal_settings_get_a_plain_no_significant_difference():
     verdict = Verdict.of(SETTINGS, values, 0.95)
     assert not verdict.certain and len(verdict.indistinguishable) == 3
     assert verdict.text.startswith("no significant difference among b")
-    assert "at 95%; recommending" in verdict.text and "highest mean validation" in verdict.text
+    assert "at 95%; recommending" in verdict.text and "spread no more than their noise" in verdict.text
+    assert verdict.pick == SETTINGS[0]  # the data cannot rank them: the first in the search order, not the noisiest mean
     assert verdict.to_dict()["indistinguishable"][0] == verdict.pick
+
+
+def test_identical_runs_share_p_best_instead_of_claiming_it():
+    values = {arm: {s: 0.8 + 0.01 * s for s in range(3)} for arm in range(6)}  # the same runs seed for seed
+    verdict = Verdict.of([{"batch_size": b} for b in range(1, 7)], values, 0.95)
+    assert not verdict.certain and verdict.p_best == pytest.approx(1 / 6)
+    assert verdict.text.startswith("no significant difference among") and "P(best) = 0.17" in verdict.text
+    assert verdict.pick == {"batch_size": 1} and "came first in the (seeded) search order" in verdict.text
+
+
+def test_the_pick_adjusts_for_seed_effects():
+    # Arm 0 also got seed 1, an easy seed for everyone; arm 1 only the hard seed 0, where it beats arm 0.
+    values = {0: {0: 1.0, 1: 5.0}, 1: {0: 1.5}}
+    estimates = Estimates.of(values)
+    assert estimates.adjusted[1] > estimates.adjusted[0] and estimates.pick == 1
+    assert Verdict.of(SETTINGS, values, 0.95).pick == SETTINGS[1]
+
+
+def test_one_lucky_seed_does_not_beat_consistent_evidence_when_the_spread_is_noise():
+    noise = np.random.default_rng(3).normal(0, 1, (5, 6))
+    noise -= noise.mean(axis=1, keepdims=True) - 0.01 * np.arange(5)[:, None]  # means 0, 0.01, ..., 0.04: all noise
+    values = {arm: dict(enumerate(map(float, noise[arm]))) for arm in range(5)}
+    values[5] = {0: float(noise[:, 0].mean()) + 0.05}  # one seed, a little above the others' runs on it
+    estimates = Estimates.of(values)
+    assert max(estimates.adjusted, key=estimates.adjusted.get) == 5  # the highest mean: one lucky seed
+    assert estimates.flat and estimates.shrunk[5] == estimates.shrunk[0]  # every estimate is the grand mean
+    lean = {a: estimates.seeds[a] * (estimates.adjusted[a] - estimates.grand) for a in estimates.adjusted}
+    assert estimates.pick == max(lean, key=lean.get) and estimates.seeds[estimates.pick] == 6
+
+
+def test_racing_gives_two_seeds_to_fewer_settings_when_the_budget_cannot_cover_the_space():
+    racing, rng = allocation_rule("racing"), np.random.default_rng(0)
+    assigned, pulls = [0] * 8, []
+    for _ in range(6):  # the budget pays for 6 runs, the space has 8 settings
+        arm = racing.next_arm({}, assigned, set(range(8)), rng, planned=6)
+        assigned[arm] += 1
+        pulls.append(arm)
+    assert sorted(pulls) == [0, 0, 1, 1, 2, 2]
+    assert racing.next_arm({}, [0] * 8, set(range(8)), rng, planned=8) == 0  # enough for one seed each: plain racing
+    assert racing.next_arm({}, [1, 0, 0, 0, 0, 0, 0, 0], {1, 2, 3}, rng, planned=4) == 1  # eliminated arms make room
 
 
 def test_testing_after_every_seed_keeps_the_error_rate_of_the_level():

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
+import pytest
+
 from benchmarks.tabular import record, replay
 from benchmarks.tabular._executor import TableExecutor
 from benchmarks.tabular._strategies import ControllerConfig, controller
-from benchmarks.tabular._table import load
+from benchmarks.tabular._table import from_rows, load
+from benchmarks.tabular.synthetic import generate
 
 
 def _table(tmp_path):
@@ -63,3 +67,36 @@ def test_replay_json_has_every_figure_per_task_strategy_and_level(tmp_path, caps
         assert 0 <= figures["p_correct"] <= 1 and figures["regret"] >= 0
         assert data["strategies"]["random pick (zero cost)"][level]["no_difference_right"] is None
     assert data["strategies"]["controller racing"]["100%"]["no_difference_right"] is not None
+
+
+def _rows(task: str, values: dict[int, tuple[float, ...]]) -> list[dict]:
+    """Rows of a toy table: batch size b has validation = test = values[b][seed]."""
+    setting = {"starting_artifact": "one_function", "credit_horizon": 1}
+    return [
+        {"task": task, "setting": {**setting, "batch_size": b}, "seed": s, "curve": [[0, v], [1, v]], "test": v, "test_curve": []}
+        for b, per_seed in values.items() for s, v in enumerate(per_seed)
+    ]
+
+
+def test_luck_is_scored_by_its_expectation_and_synthetic_regret_by_the_known_means():
+    flat = from_rows(generate(0.0, settings=4, seeds=6))["synthetic:gap0"]
+    truth = replay.Truth.of(flat, [3, 4, 5])
+    assert truth.tie and {truth.regret(s) for s in flat.settings} == {0.0}  # all equal: any pick is right
+    table = from_rows(_rows("toy", {1: (1.0, 1.0), 2: (0.0, 0.0), 3: (0.5, 0.5)}))["toy"]
+    score = replay.Score()
+    score.add_luck(replay.Truth.of(table, [1]))
+    assert score.to_dict()["regret"] == 0.5 and score.to_dict()["p_correct"] == 1 / 3
+
+
+def test_few_seed_tables_weigh_every_split_equally():
+    table = from_rows(_rows("toy", {1: (1.0, 2.0, 3.0), 2: (3.0, 2.0, 1.0)}))["toy"]
+    rng = np.random.default_rng(0)
+    truths = [replay.split(table, rep, 6, rng)[1] for rep in range(6)]
+    assert sorted(t for (t,) in truths) == [0, 0, 1, 1, 2, 2]
+
+
+def test_foresight_shows_when_the_search_seeds_foretell_the_truth_backwards():
+    # Equal overall means: whatever looks best on two seeds is the worst on the third.
+    closed = from_rows(_rows("toy", {1: (3.0, 0.0, 0.0), 2: (0.0, 3.0, 0.0), 3: (0.0, 0.0, 3.0)}))["toy"]
+    assert replay.foresight(closed) == pytest.approx(-1.0)
+    assert replay.foresight(from_rows(generate(2.0, settings=4, seeds=6))["synthetic:gap2"]) > 0.9
