@@ -10,6 +10,7 @@ from autoloop.controller._controller import (
     LoopPlan,
     StudyStatus,
 )
+from autoloop.controller._progress import SettingProgress
 from autoloop.controller._pruners import (
     DEFAULT_PRUNER,
     PrunerFactory,
@@ -45,6 +46,7 @@ from autoloop.controller._suite import (
     shared_space,
 )
 from autoloop.controller._verdict import DEFAULT_CONFIDENCE, Verdict
+from autoloop.controller._verdict import label as setting_label
 
 __all__ = [
     "AGGREGATES",
@@ -69,6 +71,7 @@ __all__ = [
     "RunRecord",
     "SamplerFactory",
     "SearchSpace",
+    "SettingProgress",
     "SettingReport",
     "StudyStatus",
     "SuiteResult",
@@ -86,6 +89,7 @@ __all__ = [
     "resolve_strategy",
     "run_suite",
     "sampler_names",
+    "setting_label",
     "shared_space",
     "strategy_names",
 ]

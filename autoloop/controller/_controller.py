@@ -12,6 +12,7 @@ from autoloop.controller import _state as state
 from autoloop.controller._arms import RULES, allocation_rule
 from autoloop.controller._best_arm import BestArmSearch
 from autoloop.controller._budget import Budget, Meter
+from autoloop.controller._progress import SettingProgress, setting_progress
 from autoloop.controller._pruners import DEFAULT_PRUNER
 from autoloop.controller._recommendation import (
     MetaOverfitting,
@@ -48,6 +49,7 @@ class StudyStatus:
     iteration_budget: int | None = None
     trials: dict[str, int] = field(default_factory=dict)
     best_value: float | None = None
+    settings: list[SettingProgress] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -143,6 +145,7 @@ class Controller:
         self._id = study_name or uuid.uuid4().hex[:8]
         self._rechecks = 0
         self._study: Any = None
+        self._seen: dict[int, TrialRuns] = {}  # every group pumped so far, for the per-setting progress
 
     def run(self) -> Recommendation:
         """Search, re-check the finalists on test, and recommend one setting.
@@ -368,6 +371,8 @@ class Controller:
             self._report(group, points)
         if meter is not None:
             self.status.iterations = meter.iterations
+        self._seen.update((id(g), g) for g in groups)
+        self.status.settings = setting_progress(self._seen.values())
         self.on_status(self.status)
 
     def _report(self, group: TrialRuns, points: list[tuple[int, float]]) -> None:

@@ -97,6 +97,17 @@ class StudyCreate(BaseModel):
         return data
 
 
+class SettingProgressView(BaseModel):
+    """Where one setting of a study stands (search and final-stage runs together)."""
+
+    settings: dict[str, Any] = Field(description="its knob values (no seed)")
+    runs: int = Field(description="runs started for it")
+    runs_done: int = Field(description="runs that ended")
+    mean_val: float | None = Field(description="mean best validation of its scored runs (internal: higher is better)")
+    mean: float | None = Field(default=None, description="mean_val in the metric's own units")
+    allocation: float = Field(description="its share of every run started so far")
+
+
 class StudyProgress(BaseModel):
     """Where a study stands."""
 
@@ -112,6 +123,7 @@ class StudyProgress(BaseModel):
     best: float | None = Field(default=None, description="best_val in the metric's own units (e.g. RMSE positive)")
     iterations: int
     tokens: int
+    settings: list[SettingProgressView] = Field(default_factory=list, description="per setting, most runs first")
 
 
 class StudyView(BaseModel):

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from autoloop.errors import ConfigError
 from autoloop.executors import RunTemplate
 from autoloop.redisdb import keys
-from autoloop.service._models import StudyCreate, StudyProgress, StudyView
+from autoloop.service._models import SettingProgressView, StudyCreate, StudyProgress, StudyView
 from autoloop.tasks import Metric
 
 if TYPE_CHECKING:
@@ -154,9 +154,13 @@ class StudyRecords:
             progress=self.progress(study_id, raw),
         )
 
-    def set_stage(self, study_id: str, stage: str, trials: dict[str, int]) -> None:
-        """Record the controller's stage and trial counts."""
-        self.client.hset(keys.study(study_id), mapping={"stage": stage, "trials": json.dumps(trials)})
+    def set_stage(self, study_id: str, stage: str, trials: dict[str, int], *, settings: list[dict[str, Any]] | None = None) -> None:
+        """Record the controller's stage, trial counts and, when given, its per-setting progress
+        (``SettingProgress.to_dict()`` of each setting)."""
+        fields = {"stage": stage, "trials": json.dumps(trials)}
+        if settings is not None:
+            fields["settings_progress"] = json.dumps(settings)
+        self.client.hset(keys.study(study_id), mapping=fields)
 
     def progress(self, study_id: str, record: dict[str, str]) -> StudyProgress:
         """Counts and totals over the study's runs (from each run's live summary)."""
@@ -178,4 +182,8 @@ class StudyRecords:
             best=metric.display(best_val) if metric and best_val is not None else None,
             iterations=sum(int(r.get("iteration") or 0) for r in runs),
             tokens=sum(int(r.get("tokens") or 0) for r in runs),
+            settings=[
+                SettingProgressView(**s, mean=metric.display(s["mean_val"]) if metric and s["mean_val"] is not None else None)
+                for s in json.loads(record.get("settings_progress", "[]"))
+            ],
         )

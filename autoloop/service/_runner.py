@@ -132,7 +132,7 @@ class StudyRunner:
         request = self.records.request(study_id)
 
         def on_status(status: StudyStatus) -> None:
-            self.records.set_stage(study_id, status.stage, status.trials)
+            self.records.set_stage(study_id, status.stage, status.trials, settings=[s.to_dict() for s in status.settings])
 
         info = describe_task(request.task)
         return Controller(
