@@ -13,7 +13,9 @@ from tests.report import browser
 
 pytestmark = [
     pytest.mark.integration,
-    pytest.mark.skipif(browser.chromium() is None, reason="needs Debian's chromium package (apt-get install chromium; scripts/test.sh installs it as root)"),
+    pytest.mark.skipif(
+        browser.chromium() is None, reason="needs Debian's chromium package (apt-get install chromium; scripts/test.sh installs it as root)"
+    ),
 ]
 
 
