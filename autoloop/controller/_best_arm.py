@@ -95,6 +95,7 @@ class BestArmSearch:
             if group.told:
                 continue
             values = group.seed_values()
+            state.save_seed_values(group)
             if values:
                 self.study.tell(group.trial, sum(values.values()) / len(values))
             else:
