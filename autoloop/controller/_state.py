@@ -4,9 +4,10 @@ Nothing is replayed: a trial carries its settings and its runs (run id -> seed) 
 attributes from the moment it is asked, and every run's outcome is added as it arrives
 (``record:<run id>``); when the trial is told, ``seed_values`` (seed -> best validation, internal
 scores) joins them, so Optuna's own tools read one trial per setting with its per-seed values.
-Final-stage groups, the search's stop reason and the study's start time are study user attributes. ``load`` rebuilds the trial groups from the study; runs
-without a recorded outcome are re-submitted, and an executor that recorded the outcome
-meanwhile (``RQExecutor``) reports it instead of running the run again.
+Final-stage groups, the search's stop reason and the study's start time are study user
+attributes. ``load`` rebuilds the trial groups from the study; runs without a recorded outcome
+are re-submitted, and an executor that recorded the outcome meanwhile (``RQExecutor``) reports
+it instead of running the run again.
 """
 
 from __future__ import annotations
