@@ -77,6 +77,7 @@ def validation_vs_test(data: StudyData) -> go.Figure:
     """Final validation and test per setting (runs scored on test), means with 95% intervals."""
     fig = go.Figure()
     tested = [n for n in data.settings_order if any(r.test is not None for r in data.runs_of(n))]
+    ends: list[float] = []
     for split, symbol in (("validation", "circle"), ("test", "diamond")):
         xs, ys, lows, highs = [], [], [], []
         for name in tested:
@@ -88,12 +89,16 @@ def validation_vs_test(data: StudyData) -> go.Figure:
             ys.append(ci.mean)
             lows.append(ci.mean - ci.low)
             highs.append(ci.high - ci.mean)
+            ends += [ci.low, ci.high]
         fig.add_trace(go.Scatter(
             x=xs, y=ys, mode="markers", marker={"symbol": symbol, "size": 12}, name=split,
             error_y={"type": "data", "array": highs, "arrayminus": lows, "symmetric": False},
         ))
     fig.update_layout(title="Final validation vs test per setting (95% intervals over the runs scored on test)", **_LAYOUT)
     fig.update_layout(legend={"title": {"text": "split"}}, scattermode="group")
+    if ends:  # grouped markers would otherwise stretch the axis down to 0, flattening the intervals
+        pad = 0.1 * (max(ends) - min(ends)) or 0.01 * max(abs(max(ends)), 1e-9)
+        fig.update_yaxes(range=[min(ends) - pad, max(ends) + pad])
     fig.update_yaxes(title=data.metric.name)
     return fig
 
