@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from autoloop.cli._service import _add_data_dir, _data_dir
+
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
@@ -16,20 +18,16 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument("study", metavar="STUDY", help="study id")
     p.add_argument("-o", "--output", default=None, help="journal file to write (default STUDY.journal)")
-    p.add_argument(
-        "--data-dir", metavar="DIR",
-        help="service state: embedded Redis socket and files (default $AUTOLOOP_HOME or ~/.local/share/autoloop)",
-    )
+    _add_data_dir(p)
     p.add_argument("--optuna-storage", metavar="URL", help="the RDB URL the service was started with, if any")
     p.set_defaults(func=_export)
 
 
 def _export(args: argparse.Namespace) -> int:
-    from autoloop.redisdb import data_home, redis_url
+    from autoloop.redisdb import redis_url
     from autoloop.service import export_study
 
     output = Path(args.output or f"{args.study}.journal")
-    data_dir = Path(args.data_dir).expanduser() if args.data_dir else data_home()
-    trials = export_study(args.study, output, redis_url=redis_url(data_dir), rdb_url=args.optuna_storage)
+    trials = export_study(args.study, output, redis_url=redis_url(_data_dir(args)), rdb_url=args.optuna_storage)
     print(f"{trials} trials of study {args.study} written to {output.resolve()}; open them with: optuna-dashboard {output}")
     return 0

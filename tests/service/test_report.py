@@ -18,7 +18,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.filterwarnings("ignore::optun
 STUDY = dict(space="batch_size=1,2", budget_iterations=24, iterations=3, parallel=2, optimizer="local")
 
 
-def test_report_is_the_owners_and_status_shows_each_setting(cluster: Cluster) -> None:
+def test_report_is_the_owners_and_status_shows_each_setting(cluster: Cluster, tmp_path) -> None:
     owner, other = cluster.token("owner"), cluster.token("other")
     with autoloop.Client(cluster.url, owner) as client:
         study = client.submit("slowtoy:linear", **STUDY)
@@ -43,3 +43,6 @@ def test_report_is_the_owners_and_status_shows_each_setting(cluster: Cluster) ->
     assert page.startswith("<!DOCTYPE html>") and all(f'id="{fig_id}"' in page for fig_id in FIGURES)
     assert httpx.get(url, headers={"Authorization": f"Bearer {other}"}).status_code == 404  # another tenant's token
     assert httpx.get(url).status_code == 401
+    out = tmp_path / "report.html"  # `autoloop report STUDY_ID` fetches the same page
+    subprocess.run([sys.executable, "-c", CLI, "report", study.id, "-o", str(out)], env=env, check=True, capture_output=True, timeout=60)
+    assert out.read_text() == page
