@@ -67,7 +67,7 @@ class StudyData:
         spent: Iterations, tokens and seconds spent, next to the budget.
         meta_overfitting: The pick's meta-overfitting check (``MetaOverfitting.to_dict()``).
         artifact: The pick's best artifact and the starting artifact (``Recommendation.best_artifact()``).
-        knobs: The knobs a setting's name is made of (those the study varied).
+        knobs: The knobs a setting's name is made of (the space's, as in the verdict's text).
     """
 
     task: str
@@ -99,12 +99,14 @@ class StudyData:
         if not data["runs"]:
             raise ConfigError("the recommendation lists no runs; it was written by an older autoloop, run the study again")
         metric = Metric(data["metric"]["name"], data["metric"]["higher_is_better"])
-        knobs = _searched_knobs([r["settings"] for r in data["runs"]])
+        verdict = data.get("verdict")
+        # Named as the verdict names them (every knob of the space); else by the knobs the runs varied.
+        knobs = tuple(verdict["pick"]) if verdict else _searched_knobs([r["settings"] for r in data["runs"]])
         runs = sorted((_run(r, knobs, metric) for r in data["runs"]), key=lambda r: (r.ended_at is None, r.ended_at or 0.0))
         pick = _name(data["settings"], knobs)
         return cls(
             task=data["task"], metric=metric, strategy=data.get("strategy", ""), stop_reason=data.get("stop_reason", ""),
-            pick=pick, settings=data["settings"], verdict=data.get("verdict"), validation=data["validation"], test=data["test"],
+            pick=pick, settings=data["settings"], verdict=verdict, validation=data["validation"], test=data["test"],
             runs=tuple(runs), settings_order=_order(runs, pick, metric), spent=data.get("spent", {}),
             meta_overfitting=data.get("meta_overfitting", {}), artifact=data.get("artifact"), knobs=knobs,
         )

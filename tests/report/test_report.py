@@ -31,11 +31,14 @@ def test_the_report_shows_verdict_plots_costs_and_the_artifact_diff(recommendati
     assert 'id="diff"' in page and "starting artifact start" in page
 
 
-def test_settings_are_named_by_the_knobs_the_study_varied(recommendation: dict[str, Any]):
+def test_settings_are_named_as_the_verdict_names_them(recommendation: dict[str, Any]):
     data = StudyData.from_recommendation(recommendation)
-    assert data.knobs == ("batch_size", "memory")
-    assert set(data.settings_order) == {"b1/m0", "b1/m3", "b2/m0", "b2/m3"} and data.settings_order[0] == data.pick
-    assert data.name_of(recommendation["verdict"]["pick"]) == data.pick
+    assert set(data.knobs) == {"starting_artifact", "credit_horizon", "batch_size", "memory"}
+    assert {name.split("/", 2)[2] for name in data.settings_order} == {"b1/m0", "b1/m3", "b2/m0", "b2/m3"}
+    assert data.settings_order[0] == data.pick == data.name_of(recommendation["verdict"]["pick"])
+    assert data.pick in recommendation["verdict"]["text"]
+    without_verdict = StudyData.from_recommendation({**recommendation, "verdict": None})
+    assert set(without_verdict.settings_order) == {"b1/m0", "b1/m3", "b2/m0", "b2/m3"}  # the knobs the runs varied
     # the metric is an error: the report shows it positive again (lower is better)
     assert all(r.val is not None and r.val >= 0 for r in data.runs if r.error is None)
 
