@@ -46,7 +46,7 @@ def validation_curves(data: StudyData) -> go.Figure:
         ))
         fig.add_trace(go.Scatter(
             x=xs, y=[ci.mean for _, ci in points], mode="lines+markers", line={"color": color, "width": 3},
-            legendgroup=name, name=f"{name} ({len(runs)} seeds)",
+            legendgroup=name, name=f"{name} ({len(runs)} seed{'s' * (len(runs) != 1)})",
         ))
     fig.update_layout(title="Validation along the loop: mean over seeds with 95% interval, each run faintly", **_LAYOUT)
     fig.update_xaxes(title="iteration")

@@ -26,7 +26,7 @@ FLAG_SENTENCE = (
 )
 _STYLE = """
 body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1100px;color:#222}
-h1{font-size:1.6em}h2{margin-top:1.8em;border-bottom:1px solid #ddd}
+h1{font-size:1.6em}h2{margin-top:1.8em;border-bottom:1px solid #ddd}.verdict h2{margin-top:0}
 table{border-collapse:collapse}td,th{padding:4px 10px;border-bottom:1px solid #eee;text-align:right}
 td:first-child,th:first-child{text-align:left}.verdict{background:#f4f8ff;padding:1em;border-left:4px solid #36c}
 .flag{font-weight:bold}.flag.on{color:#b00}.flag.off{color:#070}
