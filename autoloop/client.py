@@ -90,6 +90,10 @@ class Study:
         """The recommendation of a finished study (an error while it runs)."""
         return self.client._request("GET", f"/v1/studies/{self.id}/recommendation")
 
+    def report(self) -> str:
+        """The HTML report of a finished study (an error while it runs): one self-contained page."""
+        return self.client._send("GET", f"/v1/studies/{self.id}/report").text
+
     def cancel(self) -> dict[str, Any]:
         """Cancel: queued runs are dropped, running ones stop at their next iteration."""
         return self.client._request("DELETE", f"/v1/studies/{self.id}")
@@ -118,12 +122,15 @@ class Client:
         self._http = httpx.Client(base_url=self.url, headers={"Authorization": f"Bearer {token}"}, timeout=timeout_s)
 
     def _request(self, method: str, path: str, **kwargs: Any) -> Any:
+        return self._send(method, path, **kwargs).json()
+
+    def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         try:
             response = self._http.request(method, path, **kwargs)
         except httpx.TransportError as exc:
             raise AutoloopError(f"cannot reach the autoloop service at {self.url} ({exc}); is `autoloop serve` running?") from exc
         _raise_for(response)
-        return response.json()
+        return response
 
     def submit(
         self,

@@ -51,6 +51,14 @@ class FailureTally:
         """The tally of both (e.g. of all runs of one setting)."""
         return self._combine(other.evaluations, other.failed, Counter(dict(other.errors)))
 
+    @classmethod
+    def total(cls, tallies: Iterable[FailureTally]) -> FailureTally:
+        """The tally of all of ``tallies`` (e.g. of every run of a study)."""
+        out = cls()
+        for tally in tallies:
+            out = out.merge(tally)
+        return out
+
     def _combine(self, evaluations: int, failed: int, errors: Counter[str]) -> FailureTally:
         counts = Counter(dict(self.errors)) + errors
         return FailureTally(self.evaluations + evaluations, self.failed + failed, tuple(counts.most_common(KEPT_ERRORS)))

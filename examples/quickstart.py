@@ -2,13 +2,13 @@
 
 Starts ``autoloop serve`` (with its embedded Redis) and ``autoloop worker --processes 2``,
 creates an API token, submits a small tuning study of Spaceship Titanic through the
-Python client, shows its progress, prints the recommendation, and shuts everything down,
-also on Ctrl-C. No LLM endpoint is needed: without one, loops use the offline ``local``
+Python client, shows its progress, prints the recommendation, writes the study's HTML report
+(``--report``) and says where, and shuts everything down, also on Ctrl-C. No LLM endpoint is needed: without one, loops use the offline ``local``
 optimizer.
 
 Run from the repository root::
 
-    python examples/quickstart.py [--data ../shared/data] [--budget-iterations 18]
+    python examples/quickstart.py [--data ../shared/data] [--budget-iterations 18] [--report FILE]
 """
 
 from __future__ import annotations
@@ -102,6 +102,7 @@ def main() -> int:
     default_data = os.environ.get("AUTOLOOP_DATA") or str(REPO.parent / "shared" / "data")
     parser.add_argument("--data", default=default_data, help=f"data directory with mlagentbench/ (default {default_data})")
     parser.add_argument("--budget-iterations", type=int, default=18, help="loop iterations over the whole study (default 18)")
+    parser.add_argument("--report", metavar="FILE", help="where to write the study's HTML report (default autoloop-report-STUDY.html here)")
     args = parser.parse_args()
     data = Path(args.data).resolve()
     if not data.is_dir():
@@ -132,6 +133,9 @@ def main() -> int:
             if status["state"] != "finished":
                 raise SystemExit(f"study {study.id} ended {status['state']}: {status.get('error')}")
             _report(study.recommendation())
+            report = Path(args.report or f"autoloop-report-{study.id}.html").resolve()
+            report.write_text(study.report())
+            print(f"\nreport written to {report} (open it in a browser; it needs no network)")
         return 0
     except KeyboardInterrupt:
         print("\ninterrupted; shutting down", file=sys.stderr)

@@ -7,6 +7,10 @@
 if ! command -v useradd >/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   apt-get update -qq && apt-get install -y -qq passwd util-linux >/dev/null
 fi
+# tests/report opens the study report in headless Chromium (skipped without it); install it when we can.
+if ! command -v chromium >/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+fi
 # Candidate code runs only under kernel confinement, which needs root. A developer's
 # non-root run uses the explicit unsafe switch; tests/security then checks the refusal only.
 if [ "$(id -u)" != 0 ] && [ -z "${AUTOLOOP_UNSAFE_SANDBOX:-}" ]; then

@@ -11,7 +11,9 @@ from collections.abc import Sequence
 from autoloop.errors import AutoloopError
 
 # Subcommand modules; each defines ``add_parser(subparsers)`` and sets ``func`` on its parser.
-SUBCOMMANDS = ("autoloop.cli._run", "autoloop.cli._tasks", "autoloop.cli._tune", "autoloop.cli._service")
+SUBCOMMANDS = (
+    "autoloop.cli._run", "autoloop.cli._tasks", "autoloop.cli._tune", "autoloop.cli._service", "autoloop.cli._report", "autoloop.cli._optuna",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

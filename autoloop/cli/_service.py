@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 from autoloop.cli._output import print_json, print_table
+from autoloop.errors import ConfigError
 
 
 def _data_dir(args: argparse.Namespace) -> Path:
@@ -78,6 +79,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         p.add_argument("study", metavar="STUDY", nargs="?" if name == "status" else None, help="study id")
         _add_client(p)
         p.set_defaults(func=func)
+    status_parser = subparsers.choices["status"]
+    status_parser.add_argument("--watch", action="store_true", help="redraw the study's per-setting progress until it ends")
+    status_parser.add_argument("--interval", type=float, default=1.0, help="seconds between redraws with --watch (default 1)")
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -131,6 +135,14 @@ def _submit(args: argparse.Namespace) -> int:
 
 
 def _status(args: argparse.Namespace) -> int:
+    if args.watch:
+        from autoloop.cli._watch import watch
+
+        if not args.study:
+            raise ConfigError("--watch follows one study: pass its id, e.g. `autoloop status STUDY --watch`")
+        with _client(args) as client:
+            status = watch(client.study(args.study), poll_s=args.interval)
+        return 0 if status["state"] == "finished" else 1
     with _client(args) as client:
         statuses = [client.study(args.study).status()] if args.study else client.studies()
     if args.json:

@@ -10,6 +10,7 @@ from autoloop.controller._controller import (
     LoopPlan,
 )
 from autoloop.controller._estimates import Estimates
+from autoloop.controller._progress import SettingProgress
 from autoloop.controller._pruners import (
     DEFAULT_PRUNER,
     PrunerFactory,
@@ -46,6 +47,7 @@ from autoloop.controller._suite import (
     shared_space,
 )
 from autoloop.controller._verdict import DEFAULT_CONFIDENCE, Verdict
+from autoloop.controller._verdict import label as setting_label
 
 __all__ = [
     "AGGREGATES",
@@ -72,6 +74,7 @@ __all__ = [
     "RunRecord",
     "SamplerFactory",
     "SearchSpace",
+    "SettingProgress",
     "SettingReport",
     "StudyStatus",
     "SuiteResult",
@@ -89,6 +92,7 @@ __all__ = [
     "resolve_strategy",
     "run_suite",
     "sampler_names",
+    "setting_label",
     "shared_space",
     "strategy_names",
 ]

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from autoloop.controller import _state as state
 from autoloop.controller._arms import BEST_ARM_MAX_SETTINGS, AllocationRule, Comparison
 from autoloop.controller._estimates import Estimates
 from autoloop.controller._trials import TrialRuns
@@ -106,6 +107,7 @@ class BestArmSearch:
             if group.told:
                 continue
             values = group.seed_values()
+            state.save_seed_values(group)
             if values:
                 self.study.tell(group.trial, sum(values.values()) / len(values))
             else:

@@ -324,6 +324,7 @@ class Controller:
         import optuna
 
         value = group.value()
+        state.save_seed_values(group)
         if group.pruned:
             study.tell(group.trial, state=optuna.trial.TrialState.PRUNED)
             outcome = "pruned"

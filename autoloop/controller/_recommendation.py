@@ -62,7 +62,11 @@ class RunRecord:
         test_curve: ``[iteration, validation, test]`` of the best artifact along the run (final stage).
         optimizer: The optimizer that ran it.
         curve: ``[iteration, validation]`` points of the run.
+        seconds: Wall time of its loop.
         failures: Its candidate evaluations, how many failed and why.
+        ended_at: When the controller recorded its end (Unix time; orders the study's allocation).
+        artifact: Its best artifact (``Artifact.to_dict()``), if it produced one.
+        start_artifact: The starting artifact it revised (``Artifact.to_dict()``).
     """
 
     run_id: str
@@ -77,7 +81,11 @@ class RunRecord:
     test_curve: tuple[tuple[float, ...], ...] = ()
     optimizer: str | None = None
     curve: tuple[tuple[int, float], ...] = ()
+    seconds: float = 0.0
     failures: FailureTally = field(default_factory=FailureTally)
+    ended_at: float | None = None
+    artifact: dict[str, Any] | None = field(default=None, repr=False)
+    start_artifact: dict[str, Any] | None = field(default=None, repr=False)
 
     def to_state(self) -> dict[str, Any]:
         """Every field, JSON-ready, for the study's records (``from_state`` reads it back)."""
@@ -120,7 +128,8 @@ class RunRecord:
             "run_id": self.run_id, "stage": self.stage, "settings": self.settings,
             "best_val": self.best_val, "test": self.test, "gap": self.gap, "display": shown,
             "iterations": self.iterations, "tokens": self.tokens, "stopped": self.stopped, "error": self.error,
-            "optimizer": self.optimizer, "failures": self.failures.to_dict(),
+            "optimizer": self.optimizer, "curve": [list(p) for p in self.curve],
+            "seconds": self.seconds, "failures": self.failures.to_dict(), "ended_at": self.ended_at,
             "excess_gap": self.excess_gap, "test_curve": [list(p) for p in self.test_curve], "test_falls": self.test_falls,
         }
 
@@ -139,7 +148,7 @@ class SettingReport:
     @property
     def failures(self) -> FailureTally:
         """The tally over all its runs."""
-        return total_failures(self.runs)
+        return FailureTally.total(r.failures for r in self.runs)
 
     @classmethod
     def of(cls, settings: dict[str, Any], search_value: float | None, runs: Sequence[RunRecord]) -> SettingReport:
@@ -166,14 +175,6 @@ class SettingReport:
             "gap": self.gap.to_dict(),
             "failures": {**self.failures.to_dict(), "summary": self.failures.summary()},
         }
-
-
-def total_failures(runs: Sequence[RunRecord]) -> FailureTally:
-    """The failure tally over ``runs``."""
-    tally = FailureTally()
-    for run in runs:
-        tally = tally.merge(run.failures)
-    return tally
 
 
 @dataclass(frozen=True)
@@ -292,9 +293,19 @@ class Recommendation:
             "strategy": self.strategy,
             "verdict": None if self.verdict is None else self.verdict.to_dict(),
             "failures": {**self.failures.to_dict(), "summary": self.failures.summary()},
+            "artifact": self.best_artifact(),
         }
 
     @property
     def failures(self) -> FailureTally:
         """The tally over every run of the study."""
-        return total_failures(self.runs)
+        return FailureTally.total(r.failures for r in self.runs)
+
+    def best_artifact(self) -> dict[str, Any] | None:
+        """The pick's best artifact (from its run with the highest validation) and the starting
+        artifact it revised, or ``None`` when no run of the pick recorded one."""
+        runs = [r for r in self.winner.runs if r.artifact and r.best_val is not None]
+        if not runs:
+            return None
+        best = max(runs, key=lambda r: r.best_val)  # type: ignore[arg-type, return-value]
+        return {"run_id": best.run_id, "best": best.artifact, "start": best.start_artifact}

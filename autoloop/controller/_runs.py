@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from autoloop.controller import _state as state
+from autoloop.controller._progress import SettingProgress, setting_progress
 from autoloop.controller._trials import TrialRuns, run_record
 
 if TYPE_CHECKING:
@@ -34,6 +35,7 @@ class StudyStatus:
     iteration_budget: int | None = None
     trials: dict[str, int] = field(default_factory=dict)
     best_value: float | None = None
+    settings: list[SettingProgress] = field(default_factory=list)
 
     def count(self, outcome: str) -> None:
         """One more trial ended with ``outcome`` (``complete``, ``pruned``, ``failed``)."""
@@ -59,6 +61,7 @@ class RunBook:
         self.template, self.executor, self.fixed, self.prefix = template, executor, fixed, prefix
         self.status, self.on_status = status, on_status
         self.study: optuna.Study | None = None  # set once the study exists: outcomes are written there
+        self._seen: dict[int, TrialRuns] = {}  # every group pumped so far, for the per-setting progress
 
     def job(self, run_id: str, settings: dict[str, Any], seed: int, *, score_test: bool) -> LoopJob:
         """The job of one run of ``settings`` with ``seed``."""
@@ -119,6 +122,8 @@ class RunBook:
             self._report(group, points)
         if meter is not None:
             self.status.iterations = meter.iterations
+        self._seen.update((id(g), g) for g in groups)
+        self.status.settings = setting_progress(self._seen.values())
         self.on_status(self.status)
 
     def _report(self, group: TrialRuns, points: list[tuple[int, float]]) -> None:

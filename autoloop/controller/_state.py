@@ -2,10 +2,12 @@
 
 Nothing is replayed: a trial carries its settings and its runs (run id -> seed) as user
 attributes from the moment it is asked, and every run's outcome is added as it arrives
-(``record:<run id>``). Final-stage groups, the search's stop reason and the study's start
-time are study user attributes. ``load`` rebuilds the trial groups from the study; runs
-without a recorded outcome are re-submitted, and an executor that recorded the outcome
-meanwhile (``RQExecutor``) reports it instead of running the run again.
+(``record:<run id>``); when the trial is told, ``seed_values`` (seed -> best validation, internal
+scores) joins them, so Optuna's own tools read one trial per setting with its per-seed values.
+Final-stage groups, the search's stop reason and the study's start time are study user
+attributes. ``load`` rebuilds the trial groups from the study; runs without a recorded outcome
+are re-submitted, and an executor that recorded the outcome meanwhile (``RQExecutor``) reports
+it instead of running the run again.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ if TYPE_CHECKING:
 
 SETTINGS = "settings"
 RUNS = "runs"
+SEED_VALUES = "seed_values"
 RECORD = "record:"
 FINAL = "final:"
 STOP_REASON = "stop_reason"
@@ -96,6 +99,12 @@ def save_record(study: optuna.Study, group: TrialRuns, record: RunRecord) -> Non
         group.trial.set_user_attr(f"{RECORD}{record.run_id}", record.to_state())
     else:
         study.set_user_attr(f"{FINAL}{group.final_index}:{RECORD}{record.run_id}", record.to_state())
+
+
+def save_seed_values(group: TrialRuns) -> None:
+    """Write the trial's per-seed best validation (seed -> value, JSON keys), just before it is told."""
+    if group.trial is not None:
+        group.trial.set_user_attr(SEED_VALUES, {str(seed): value for seed, value in sorted(group.seed_values().items())})
 
 
 def save_stop_reason(study: optuna.Study, reason: str) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING, Any
 
 from autoloop.controller._recommendation import RunRecord, SettingReport
@@ -144,10 +145,12 @@ def run_record(event: RunEvent, group: TrialRuns) -> RunRecord:
     stage = "search" if group.trial is not None else "final"
     r = event.result
     if r is None:  # stopped before it produced a result
-        return RunRecord(event.run_id, stage, {**group.settings, "seed": group.seeds[event.run_id]}, None, error=event.error)
+        settings = {**group.settings, "seed": group.seeds[event.run_id]}
+        return RunRecord(event.run_id, stage, settings, None, error=event.error, ended_at=time.time())
     return RunRecord(
         event.run_id, stage, r.settings, r.best_val, r.test, r.iterations, r.tokens, r.stopped,
-        test_curve=r.test_curve, optimizer=r.optimizer, curve=r.curve, failures=r.failures,
+        test_curve=r.test_curve, optimizer=r.optimizer, curve=r.curve, seconds=r.wall_time_s, failures=r.failures,
+        ended_at=time.time(), artifact=r.best_artifact or None, start_artifact=r.start_artifact or None,
     )
 
 

@@ -33,6 +33,7 @@ class RunResult:
         wall_time_s: Wall time of the loop, summed over resumptions.
         stopped: Why it ended early (``patience``, ``stopped``, ``skips``), if it did.
         best_artifact: The best artifact's ``Artifact.to_dict()``.
+        start_artifact: The starting artifact's ``Artifact.to_dict()`` (what the report diffs against).
     """
 
     run_id: str
@@ -52,6 +53,7 @@ class RunResult:
     wall_time_s: float
     stopped: str | None
     best_artifact: dict[str, Any] = field(repr=False)
+    start_artifact: dict[str, Any] = field(repr=False)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready form; ``from_dict`` reads it back."""

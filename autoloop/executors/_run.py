@@ -77,16 +77,17 @@ def run_job(
     loop = LoopRun(task, settings, optimizer, store=history, run_id=job.run_id, callback=callback, score_test=job.score_test)
     result = loop.run()
     test_curve = score_test_curve(task, history, result.test) if result.test is not None and history.changes else ()
-    return _run_result(job, result, test_curve)
+    return _run_result(job, result, test_curve, task.starting_artifact(settings.starting_artifact))
 
 
-def _run_result(job: LoopJob, result: LoopResult, test_curve: tuple[tuple[int, float, float], ...]) -> RunResult:
+def _run_result(job: LoopJob, result: LoopResult, test_curve: tuple[tuple[int, float, float], ...], start: Artifact) -> RunResult:
     return RunResult(
         run_id=job.run_id, seed=result.settings.seed, settings=result.settings.to_dict(), optimizer=result.optimizer,
         task_options=public_options(job.task_options), best_val=result.best_val, test=result.test, curve=result.curve, test_curve=test_curve,
         iterations=result.iterations, tokens=result.tokens, failures=result.failures,
         skipped_updates=result.skipped_updates, skip_reasons=result.skip_reasons,
         wall_time_s=result.wall_time_s, stopped=result.stopped, best_artifact=result.best_artifact.to_dict(),
+        start_artifact=start.to_dict(),
     )
 
 

@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import Depends, FastAPI, HTTPException, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from autoloop.errors import AutoloopError
@@ -115,6 +115,20 @@ def create_app(client: redis.Redis, runner: StudyRunner | None = None) -> FastAP
             state = records.state(study_id)
             raise HTTPException(409, f"study {study_id} is {state}; no recommendation yet")
         return recommendation
+
+    @app.get(
+        "/v1/studies/{study_id}/report", response_class=HTMLResponse,
+        responses={**_ERRORS, 200: {"content": {"text/html": {}}}, 409: {"model": ErrorBody}},
+    )
+    def get_report(study_id: StudyId) -> HTMLResponse:
+        """The HTML report of a finished study (409 while it is still running): one self-contained page
+        with the verdict, validation curves, budget allocation, validation vs test, costs and the best artifact."""
+        from autoloop.report import render_report
+
+        recommendation = records.recommendation(study_id)
+        if recommendation is None:
+            raise HTTPException(409, f"study {study_id} is {records.state(study_id)}; no report yet")
+        return HTMLResponse(render_report(recommendation))
 
     @app.delete("/v1/studies/{study_id}", response_model=StudyView, responses=_ERRORS)
     def cancel_study(study_id: StudyId) -> StudyView:

@@ -104,6 +104,15 @@ class FailureCounts(BaseModel):
     failed: int = 0
     errors: list[tuple[str, int]] = Field(default_factory=list, description="the most frequent failure messages with their counts")
     summary: str | None = Field(default=None, description='e.g. "12 of 20 evaluations failed: ValueError: ..."; null when none failed')
+class SettingProgressView(BaseModel):
+    """Where one setting of a study stands (search and final-stage runs together)."""
+
+    settings: dict[str, Any] = Field(description="its knob values (no seed)")
+    runs: int = Field(description="runs started for it")
+    runs_done: int = Field(description="runs that ended")
+    mean_val: float | None = Field(description="mean best validation of its scored runs (internal: higher is better)")
+    mean: float | None = Field(default=None, description="mean_val in the metric's own units")
+    allocation: float = Field(description="its share of every run started so far")
 
 
 class StudyProgress(BaseModel):
@@ -122,6 +131,7 @@ class StudyProgress(BaseModel):
     iterations: int
     tokens: int
     failures: FailureCounts = Field(default_factory=FailureCounts)
+    settings: list[SettingProgressView] = Field(default_factory=list, description="per setting, most runs first")
 
 
 class StudyView(BaseModel):

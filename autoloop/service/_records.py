@@ -11,7 +11,7 @@ from autoloop.errors import ConfigError
 from autoloop.executors import RunTemplate
 from autoloop.failures import FailureTally
 from autoloop.redisdb import keys
-from autoloop.service._models import FailureCounts, StudyCreate, StudyProgress, StudyView
+from autoloop.service._models import FailureCounts, SettingProgressView, StudyCreate, StudyProgress, StudyView
 from autoloop.tasks import Metric
 
 if TYPE_CHECKING:
@@ -155,9 +155,13 @@ class StudyRecords:
             progress=self.progress(study_id, raw),
         )
 
-    def set_stage(self, study_id: str, stage: str, trials: dict[str, int]) -> None:
-        """Record the controller's stage and trial counts."""
-        self.client.hset(keys.study(study_id), mapping={"stage": stage, "trials": json.dumps(trials)})
+    def set_stage(self, study_id: str, stage: str, trials: dict[str, int], *, settings: list[dict[str, Any]] | None = None) -> None:
+        """Record the controller's stage, trial counts and, when given, its per-setting progress
+        (``SettingProgress.to_dict()`` of each setting)."""
+        fields = {"stage": stage, "trials": json.dumps(trials)}
+        if settings is not None:
+            fields["settings_progress"] = json.dumps(settings)
+        self.client.hset(keys.study(study_id), mapping=fields)
 
     def progress(self, study_id: str, record: dict[str, str]) -> StudyProgress:
         """Counts and totals over the study's runs (from each run's live summary)."""
@@ -180,12 +184,13 @@ class StudyRecords:
             iterations=sum(int(r.get("iteration") or 0) for r in runs),
             tokens=sum(int(r.get("tokens") or 0) for r in runs),
             failures=_failure_counts(runs),
+            settings=[
+                SettingProgressView(**s, mean=metric.display(s["mean_val"]) if metric and s["mean_val"] is not None else None)
+                for s in json.loads(record.get("settings_progress", "[]"))
+            ],
         )
 
 
 def _failure_counts(runs: list[dict[str, Any]]) -> FailureCounts:
-    tally = FailureTally()
-    for run in runs:
-        if "failures" in run:
-            tally = tally.merge(FailureTally.from_dict(run["failures"]))
+    tally = FailureTally.total(FailureTally.from_dict(run["failures"]) for run in runs if "failures" in run)
     return FailureCounts(**tally.to_dict(), summary=tally.summary())

@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
-import warnings
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import redis
 
@@ -20,14 +19,12 @@ from autoloop.controller import Budget, Controller, LoopPlan, SearchSpace, Study
 from autoloop.errors import AutoloopError
 from autoloop.executors import ExecutorDetached, RQExecutor, StudyCancelled
 from autoloop.llm import SECRET_SCHEME, register_secret_lookup
-from autoloop.redisdb import StudySecrets, keys
+from autoloop.redisdb import StudySecrets
 from autoloop.service._models import StudyCreate
+from autoloop.service._optuna import study_storage
 from autoloop.service._records import StudyRecords, new_study_id
 from autoloop.service._template import study_template
 from autoloop.tasks import TaskInfo, describe_task
-
-if TYPE_CHECKING:
-    import optuna
 
 logger = logging.getLogger(__name__)
 
@@ -117,22 +114,13 @@ class StudyRunner:
             thread.join(timeout)
 
     def _storage(self, study_id: str) -> Any:
-        import optuna
-        from optuna.storages import JournalStorage
-        from optuna.storages.journal import JournalRedisBackend
-
-        with warnings.catch_warnings():  # JournalRedisBackend is marked experimental; it is what the design asks for
-            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-            storage: str | optuna.storages.BaseStorage = self.optuna_storage or JournalStorage(
-                JournalRedisBackend(self.redis_url, prefix=keys.OPTUNA_PREFIX)
-            )
-        return storage
+        return study_storage(self.redis_url, self.optuna_storage)
 
     def _controller(self, study_id: str, executor: RQExecutor) -> Controller:
         request = self.records.request(study_id)
 
         def on_status(status: StudyStatus) -> None:
-            self.records.set_stage(study_id, status.stage, status.trials)
+            self.records.set_stage(study_id, status.stage, status.trials, settings=[s.to_dict() for s in status.settings])
 
         info = describe_task(request.task)
         return Controller(

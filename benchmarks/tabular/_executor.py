@@ -38,7 +38,7 @@ class _Replay:
             curve=tuple((i, v) for i, v in enumerate(self.run.curve[: self.iteration + 1])),
             test_curve=tuple(tuple(p) for p in self.run.test_curve) if tested else (),  # type: ignore[misc]
             iterations=self.iteration, tokens=0, failures=FailureTally(), skipped_updates=0, skip_reasons=(), wall_time_s=0.0,
-            stopped="stopped" if stopped and not full else None, best_artifact={},
+            stopped="stopped" if stopped and not full else None, best_artifact={}, start_artifact={},
         )
 
 

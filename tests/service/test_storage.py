@@ -40,7 +40,7 @@ def _result(run_id: str, best_val: float) -> RunResult:
     return RunResult(
         run_id=run_id, seed=0, settings={}, optimizer="local", task_options={}, best_val=best_val, test=None,
         curve=((0, best_val),), test_curve=(), iterations=2, tokens=0, failures=FailureTally(), skipped_updates=0, skip_reasons=(),
-        wall_time_s=0.1, stopped=None, best_artifact={},
+        wall_time_s=0.1, stopped=None, best_artifact={}, start_artifact={},
     )
 
 

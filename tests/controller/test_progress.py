@@ -1,0 +1,33 @@
+"""Per-setting progress: what the service's status and `autoloop status --watch` show while a study runs."""
+
+from __future__ import annotations
+
+import pytest
+
+from autoloop.controller import Budget, Controller, LoopPlan, SearchSpace, SettingProgress, StudyStatus
+from autoloop.executors import LocalExecutor
+from autoloop.tasks import TaskInfo
+from tests.controller.conftest import CountingToyTask
+from tests.toy_task import local_template
+
+
+def test_status_carries_runs_mean_validation_and_allocation_per_setting():
+    seen: list[list[SettingProgress]] = []
+
+    def on_status(status: StudyStatus) -> None:
+        seen.append(list(status.settings))
+
+    space = SearchSpace.from_task(TaskInfo.of(CountingToyTask), "batch_size=1,2,4")
+    with LocalExecutor(jobs=0) as executor:
+        rec = Controller(
+            local_template("counting:linear"), executor=executor, budget=Budget(iterations=48), space=space, plan=LoopPlan(iterations=3),
+            on_status=on_status,
+        ).run()
+    final = seen[-1]
+    assert sum(p.runs for p in final) == sum(p.runs_done for p in final) == len(rec.runs)
+    assert sum(p.allocation for p in final) == pytest.approx(1)
+    for progress in final:
+        runs = [r for r in rec.runs if r.settings["batch_size"] == progress.settings["batch_size"] and r.best_val is not None]
+        assert progress.mean_val == pytest.approx(sum(r.best_val for r in runs) / len(runs))
+        assert progress.allocation == pytest.approx(progress.runs / len(rec.runs))
+    assert any(sum(p.runs_done for p in s) < sum(p.runs for p in s) for s in seen)  # shown while runs are still going

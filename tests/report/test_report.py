@@ -1,0 +1,69 @@
+"""The study report: a pure function of a study's recommendation, one self-contained HTML page."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from html.parser import HTMLParser
+from typing import Any
+
+import pytest
+
+from autoloop.cli import main
+from autoloop.errors import ConfigError
+from autoloop.report import FIGURES, FLAG_SENTENCE, StudyData, render_report
+
+
+def test_the_report_shows_verdict_plots_costs_and_the_artifact_diff(recommendation: dict[str, Any]):
+    page = render_report(recommendation)
+    data = StudyData.from_recommendation(recommendation)
+    assert _external_resources(page) == []  # plotly.js is inlined: the page opens without a network
+    for fig_id in FIGURES:
+        assert f'id="{fig_id}"' in page
+    text = html.unescape(page)
+    assert recommendation["verdict"]["text"] in text
+    assert f"search ended by</th><td>{recommendation['stop_reason']}" in page
+    assert FLAG_SENTENCE in text
+    costs = re.search(r'<table id="costs">.*?</table>', page, re.S).group(0)  # type: ignore[union-attr]
+    assert all(f"<td>{name}</td>" in costs for name in data.settings_order)
+    assert sum(r["tokens"] for r in recommendation["runs"]) == sum(r.tokens for r in data.runs)
+    assert 'id="diff"' in page and "starting artifact start" in page
+
+
+def test_settings_are_named_as_the_verdict_names_them(recommendation: dict[str, Any]):
+    data = StudyData.from_recommendation(recommendation)
+    assert set(data.knobs) == {"starting_artifact", "credit_horizon", "batch_size", "memory"}
+    assert {name.split("/", 2)[2] for name in data.settings_order} == {"b1/m0", "b1/m3", "b2/m0", "b2/m3"}
+    assert data.settings_order[0] == data.pick == data.name_of(recommendation["verdict"]["pick"])
+    assert data.pick in recommendation["verdict"]["text"]
+    without_verdict = StudyData.from_recommendation({**recommendation, "verdict": None})
+    assert set(without_verdict.settings_order) == {"b1/m0", "b1/m3", "b2/m0", "b2/m3"}  # the knobs the runs varied
+    # the metric is an error: the report shows it positive again (lower is better)
+    assert all(r.val is not None and r.val >= 0 for r in data.runs if r.error is None)
+
+
+def test_a_suite_result_or_an_empty_study_is_refused_with_what_to_pass():
+    with pytest.raises(ConfigError, match="autoloop tune --json"):
+        render_report({"aggregate": "normalized", "per_task": []})
+
+
+def test_the_cli_writes_the_report_of_a_tune_json(recommendation: dict[str, Any], tmp_path, capsys):
+    source = tmp_path / "result.json"
+    source.write_text(json.dumps(recommendation))
+    out = tmp_path / "report.html"
+    assert main(["report", str(source), "-o", str(out)]) == 0
+    assert out.read_text().startswith("<!DOCTYPE html>")
+    assert str(out) in capsys.readouterr().out
+
+
+def _external_resources(page: str) -> list[str]:
+    """``src``/``href`` URLs of the page's own tags (scripts, links, images)."""
+    found: list[str] = []
+
+    class Tags(HTMLParser):
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            found.extend(v for k, v in attrs if k in ("src", "href") and v and not v.startswith("#"))
+
+    Tags().feed(page)
+    return found
