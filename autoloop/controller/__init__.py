@@ -10,6 +10,7 @@ from autoloop.controller._controller import (
     LoopPlan,
     StudyStatus,
 )
+from autoloop.controller._plan import API_NAMES, CLI_NAMES, DEFAULT_PRESET, PRESETS, FieldNames, StudyPlan
 from autoloop.controller._pruners import (
     DEFAULT_PRUNER,
     PrunerFactory,
@@ -48,18 +49,23 @@ from autoloop.controller._verdict import DEFAULT_CONFIDENCE, Verdict
 
 __all__ = [
     "AGGREGATES",
+    "API_NAMES",
     "BEST_ARM_MAX_SETTINGS",
+    "CLI_NAMES",
     "DEFAULT_CONFIDENCE",
     "DEFAULT_ITERATIONS",
+    "DEFAULT_PRESET",
     "DEFAULT_PRUNER",
     "DEFAULT_SAMPLER",
     "DEFAULT_STRATEGY",
     "FINAL_SEED_BASE",
     "KNOBS",
+    "PRESETS",
     "RULES",
     "Budget",
     "Comparison",
     "Controller",
+    "FieldNames",
     "Interval",
     "LoopPlan",
     "MetaOverfitting",
@@ -70,6 +76,7 @@ __all__ = [
     "SamplerFactory",
     "SearchSpace",
     "SettingReport",
+    "StudyPlan",
     "StudyStatus",
     "SuiteResult",
     "SuiteTask",
