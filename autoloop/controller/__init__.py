@@ -43,6 +43,7 @@ from autoloop.controller._suite import (
     SuiteTask,
     aggregate_scores,
     run_suite,
+    share_budget,
     shared_space,
 )
 from autoloop.controller._verdict import DEFAULT_CONFIDENCE, Verdict
@@ -93,6 +94,7 @@ __all__ = [
     "resolve_strategy",
     "run_suite",
     "sampler_names",
+    "share_budget",
     "shared_space",
     "strategy_names",
 ]
