@@ -6,7 +6,7 @@ import argparse
 from collections.abc import Iterable
 
 from autoloop.cli._output import print_json, print_table, progress_bar
-from autoloop.cli._run import add_loop_arguments, loop_template
+from autoloop.cli._run import add_loop_arguments, check_data_flag, loop_template
 from autoloop.controller import (
     AGGREGATES,
     DEFAULT_PRESET,
@@ -81,6 +81,8 @@ def run(args: argparse.Namespace) -> int:
     plan = study_plan(args)
     budget = plan.budget(iterations=args.budget_iterations, tokens=args.budget_tokens, seconds=args.budget_seconds)
     infos = {task: describe_task(task) for task in tasks}
+    for task, info in infos.items():
+        check_data_flag(task, info, args.data)
     spaces = {task: SearchSpace.from_task(info, args.space) for task, info in infos.items()}
     if args.suite:
         plan.check_budget(share_budget(budget, len(tasks)), shared_space(list(spaces.values())))

@@ -36,12 +36,15 @@ class TaskInfo:
         horizons: Credit horizons that make sense (the first is the default).
         batch_sizes: Batch sizes that make sense (the first is the default).
         metric: How the task's scores read.
+        reads_data: Whether the task reads a data directory (``None`` = not declared: a data
+            directory given is passed through unchecked; ``False`` refuses one up front).
     """
 
     artifacts: tuple[str, ...]
     horizons: tuple[int, ...]
     batch_sizes: tuple[int, ...]
     metric: Metric
+    reads_data: bool | None = None
 
     @classmethod
     def of(cls, task: Task | type[Task]) -> TaskInfo:
