@@ -153,6 +153,9 @@ def _status(args: argparse.Namespace) -> int:
         spent = f"{p['iterations']}/{p['iteration_budget']}"
         rows.append([s["id"], s["task"], s["state"], p["stage"], runs, spent, p["tokens"], p["best"], p["metric"]])
     print_table(["study", "task", "state", "stage", "runs done/running/queued/failed", "iterations", "tokens", "best", "metric"], rows)
+    for s in statuses:
+        if s["state"] == "failed":
+            print(f"study {s['id']} failed: {s['error']}")
     return 0
 
 
