@@ -97,23 +97,16 @@ class StudyPlan:
     overrides: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
-        for name, (low, high) in _RANGES.items():
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-                raise ConfigError(f"{name} must be an integer in [{low}, {high}], got {value!r}")
-        if self.sampler not in strategy_names():
-            raise UnknownNameError(f"unknown sampler {self.sampler!r}; choose one of {', '.join(strategy_names())}")
-        if self.pruner not in pruner_names():
-            raise UnknownNameError(f"unknown pruner {self.pruner!r}; choose one of {', '.join(pruner_names())}")
-        if self.confidence is not None and not 0.5 <= self.confidence < 1:
-            raise ConfigError(f"confidence must be in [0.5, 1), e.g. 0.95, got {self.confidence!r}")
+        for field, problem in _problems(asdict(self)):
+            raise ConfigError(f"{field} {problem}")
 
     @classmethod
-    def resolve(cls, preset: str | None = None, **overrides: Any) -> StudyPlan:
+    def resolve(cls, preset: str | None = None, *, names: FieldNames | None = None, **overrides: Any) -> StudyPlan:
         """The preset's plan with the caller's values on top (``None`` values take the preset's).
 
         Args:
             preset: A name from ``PRESETS`` (``None`` = ``DEFAULT_PRESET``).
+            names: How the caller spells the fields in errors (default ``CLI_NAMES``).
             **overrides: Fields from ``OVERRIDABLE``; a misspelt one is an error.
 
         Example:
@@ -131,6 +124,8 @@ class StudyPlan:
         if unknown:
             raise ConfigError(f"unknown plan field(s) {unknown}; a plan sets {', '.join(OVERRIDABLE)}")
         given = {k: v for k, v in overrides.items() if v is not None}
+        for field, problem in _problems(given):
+            raise ConfigError(f"{(names or CLI_NAMES).name(field)} {problem}")
         return replace(PRESETS[name], **given, overrides=tuple(k for k in OVERRIDABLE if k in given))
 
     @classmethod
@@ -214,6 +209,23 @@ class StudyPlan:
     def _as(self, preset: str) -> StudyPlan:
         """This plan's overrides on another preset."""
         return StudyPlan.resolve(preset, **{k: getattr(self, k) for k in self.overrides})
+
+
+def _problems(values: dict[str, Any]) -> list[tuple[str, str]]:
+    """(field, what is wrong) for each plan value in ``values`` that cannot work."""
+    out = [
+        (name, f"must be an integer in [{low}, {high}], got {values[name]!r}")
+        for name, (low, high) in _RANGES.items()
+        if name in values and (isinstance(values[name], bool) or not isinstance(values[name], int) or not low <= values[name] <= high)
+    ]
+    if "sampler" in values and values["sampler"] not in strategy_names():
+        out.append(("sampler", f"names no search strategy; choose one of {', '.join(strategy_names())}"))
+    if "pruner" in values and values["pruner"] not in pruner_names():
+        out.append(("pruner", f"names no pruner; choose one of {', '.join(pruner_names())}"))
+    confidence = values.get("confidence")
+    if confidence is not None and not (isinstance(confidence, int | float) and 0.5 <= confidence < 1):
+        out.append(("confidence", "must be in [0.5, 1), e.g. 0.95"))
+    return out
 
 
 # Sized on mlpipeline:spaceship-titanic's default space (6 settings): each preset's default

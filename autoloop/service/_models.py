@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
-from autoloop.controller import DEFAULT_PRESET, PRESETS, StudyPlan, pruner_names, strategy_names
+from autoloop.controller import API_NAMES, DEFAULT_PRESET, PRESETS, StudyPlan, pruner_names, strategy_names
 
 TASK_PATTERN = r"^[a-z0-9_]+:[A-Za-z0-9_.-]+$"
 StudyState = Literal["queued", "running", "finished", "failed", "cancelled"]
@@ -113,7 +113,7 @@ class StudyCreate(BaseModel):
     def plan(self) -> StudyPlan:
         """The study plan: the preset's, with the plan fields given on top."""
         return StudyPlan.resolve(
-            self.preset, iterations=self.iterations, seeds=self.seeds, top_k=self.top_k, final_seeds=self.final_seeds,
+            self.preset, names=API_NAMES, iterations=self.iterations, seeds=self.seeds, top_k=self.top_k, final_seeds=self.final_seeds,
             sampler=self.sampler, pruner=self.pruner, confidence=self.confidence, val_interval=self.val_interval,
             patience=self.patience, memory=self.memory,
         )

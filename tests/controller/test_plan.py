@@ -63,7 +63,11 @@ def test_bad_names_and_values_are_refused_by_field():
         StudyPlan.resolve("fast")
     with pytest.raises(ConfigError, match=r"unknown plan field\(s\) \['seed'\]"):
         StudyPlan.resolve(seed=3)
-    with pytest.raises(ConfigError, match=r"seeds must be an integer in \[1, 100\], got 0"):
+    with pytest.raises(ConfigError, match=r"^--seeds must be an integer in \[1, 100\], got 0$"):
         StudyPlan.resolve(seeds=0)
-    with pytest.raises(UnknownNameError, match="unknown pruner 'asha'"):
+    with pytest.raises(ConfigError, match=r"^top_k must be an integer in \[1, 100\], got 0$"):
+        StudyPlan.resolve(top_k=0, names=API_NAMES)
+    with pytest.raises(ConfigError, match=r"^--pruner names no pruner; choose one of hyperband"):
         StudyPlan.resolve(pruner="asha")
+    with pytest.raises(ConfigError, match=r"^seeds must be an integer in \[1, 100\], got -1$"):
+        StudyPlan("mine", iterations=1, seeds=-1, top_k=1, final_seeds=1, budget_iterations=10)
