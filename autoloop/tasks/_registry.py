@@ -49,8 +49,9 @@ class TaskInfo:
     @classmethod
     def of(cls, task: Task | type[Task]) -> TaskInfo:
         """Read the declarations of a task, or of a Task subclass that declares them as class
-        attributes. Pass the instance when it sets them per variant (Atari horizons do)."""
-        return cls(task.artifacts, task.horizons, task.batch_sizes, task.metric)
+        attributes. Pass the instance when it sets them per variant (Atari horizons do).
+        ``reads_data`` is read from a ``reads_data`` attribute when the task has one."""
+        return cls(task.artifacts, task.horizons, task.batch_sizes, task.metric, reads_data=getattr(task, "reads_data", None))
 
 
 @dataclass(frozen=True)
