@@ -8,9 +8,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from autoloop.client import Client, Study
+    from autoloop.client import Client, Study, StudyFailedError
 
-__all__ = ["Client", "Study"]
+__all__ = ["Client", "Study", "StudyFailedError"]
 
 
 def __getattr__(name: str) -> Any:

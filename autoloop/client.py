@@ -37,6 +37,20 @@ def _raise_for(response: httpx.Response) -> None:
     raise error
 
 
+class StudyFailedError(AutoloopError):
+    """A study ended in ``failed``; the message carries the service's reason.
+
+    Attributes:
+        study: The study's id.
+        reason: Why it failed, as the service words it (``error`` of its status).
+        last_status: Its final status.
+    """
+
+    def __init__(self, study: str, status: dict[str, Any]) -> None:
+        self.study, self.reason, self.last_status = study, status.get("error") or "no reason recorded", status
+        super().__init__(f"study {study} failed: {self.reason}")
+
+
 class Study:
     """A study on the service.
 
@@ -57,7 +71,7 @@ class Study:
         return self.client._request("GET", f"/v1/studies/{self.id}")
 
     def wait(self, *, progress: bool = True, poll_s: float = 1.0, timeout_s: float | None = None) -> dict[str, Any]:
-        """Poll until the study finishes, fails or is cancelled; returns the last status.
+        """Poll until the study finishes or is cancelled; returns the last status.
 
         Args:
             progress: Show a live progress bar (iterations spent of the budget) on stderr.
@@ -65,6 +79,7 @@ class Study:
             timeout_s: Give up after this long (``None`` = wait as long as it takes).
 
         Raises:
+            StudyFailedError: The study failed; the message says why.
             AutoloopError: ``timeout_s`` passed first.
         """
         from tqdm import tqdm
@@ -79,6 +94,8 @@ class Study:
                 best = "-" if p["best"] is None else f"{p['best']:.4f} {p['metric']}"
                 runs = f"runs {p['runs_done']} done, {p['runs_running']} running, {p['runs_queued']} queued"
                 bar.set_postfix_str(f"{p['stage'] or status['state']}: {runs}; best {best}")
+                if status["state"] == "failed":
+                    raise StudyFailedError(self.id, status)
                 if status["state"] in TERMINAL_STATES:
                     return status
                 if deadline is not None and time.monotonic() > deadline:
@@ -136,13 +153,17 @@ class Client:
         self,
         task: str,
         *,
+        preset: str | None = None,
         space: str | None = None,
-        budget_iterations: int = 60,
+        budget_iterations: int | None = None,
         budget_tokens: int | None = None,
-        iterations: int = 6,
-        seeds: int = 1,
-        top_k: int = 2,
-        final_seeds: int = 2,
+        iterations: int | None = None,
+        seeds: int | None = None,
+        top_k: int | None = None,
+        final_seeds: int | None = None,
+        val_interval: int | None = None,
+        patience: int | None = None,
+        memory: int | None = None,
         parallel: int = 4,
         optimizer: str | None = None,
         llm_model: str | None = None,
@@ -156,17 +177,25 @@ class Client:
     ) -> Study:
         """Submit a tuning job (``POST /v1/studies``); see the service's OpenAPI spec for each field.
 
-        ``sampler`` names a search strategy and ``pruner`` a pruner registered on the service
-        (its OpenAPI spec lists them); ``None`` takes the service's defaults, ``auto`` and
-        ``hyperband``. ``confidence`` asks for fixed-confidence stopping (e.g. 0.95).
+        The study plan is ``preset``'s (``quick``, ``standard`` or ``thorough``; ``None`` = the
+        service's default, as ``autoloop tune``) with the plan arguments given on top
+        (``iterations`` to ``memory``, ``sampler``, ``pruner``, ``confidence``); ``None`` takes
+        the preset's value. The resolved plan is echoed in the study's status (``plan``). Without
+        ``budget_iterations`` or ``budget_tokens`` the preset's iteration budget applies.
+
+        Raises:
+            ConfigError: The service refused the request; the message names the field (HTTP 422).
         """
+        plan = {
+            "preset": preset, "iterations": iterations, "seeds": seeds, "top_k": top_k, "final_seeds": final_seeds,
+            "val_interval": val_interval, "patience": patience, "memory": memory, "sampler": sampler, "pruner": pruner,
+        }
         body = {
             "task": task, "space": space, "budget": {"iterations": budget_iterations, "tokens": budget_tokens},
-            "iterations": iterations, "seeds": seeds, "top_k": top_k, "final_seeds": final_seeds,
             "parallel": parallel, "optimizer": optimizer, "seed": seed, "confidence": confidence,
             "data_dir": data_dir, "llm": {"model": llm_model, "base_url": llm_base_url, "api_key": llm_api_key},
+            **{k: v for k, v in plan.items() if v is not None},  # the service resolves the rest from the preset
         }
-        body.update({k: v for k, v in (("sampler", sampler), ("pruner", pruner)) if v is not None})
         return Study(self, self._request("POST", "/v1/studies", json=body)["id"])
 
     def study(self, study_id: str) -> Study:

@@ -129,9 +129,12 @@ def main() -> int:
                 final_seeds=2, parallel=2, data_dir=str(data),
             )
             print(f"submitted study {study.id}: {TASK}, space {SPACE}", file=sys.stderr)
-            status = study.wait(progress=True)
+            try:
+                status = study.wait(progress=True)
+            except autoloop.StudyFailedError as exc:
+                raise SystemExit(str(exc)) from None
             if status["state"] != "finished":
-                raise SystemExit(f"study {study.id} ended {status['state']}: {status.get('error')}")
+                raise SystemExit(f"study {study.id} ended {status['state']}")
             _report(study.recommendation())
             report = Path(args.report or f"autoloop-report-{study.id}.html").resolve()
             report.write_text(study.report())

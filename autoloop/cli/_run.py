@@ -9,9 +9,11 @@ import uuid
 
 from autoloop.checkpoints import FileCheckpointStore
 from autoloop.cli._output import print_json, print_table, progress_bar
+from autoloop.errors import ConfigError
 from autoloop.executors import RunTemplate, resolve_template, run_job
 from autoloop.llm import ANSWER_FORMATS, Endpoint
 from autoloop.loop import Progress
+from autoloop.tasks import TaskInfo, describe_task
 
 # --executor-* flags set these variables of this process, which the BBEH task reads where its options are resolved.
 EXECUTOR_FLAGS = {
@@ -82,13 +84,35 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
+def check_data_flag(task: str, info: TaskInfo, data: str | None) -> None:
+    """Refuse ``--data`` for a task that declares it reads none.
+
+    Raises:
+        ConfigError: Naming the flag and the fix.
+    """
+    if data is not None and info.reads_data is False:
+        raise ConfigError(f"--data: task {task} reads no data; drop --data")
+
+
+def _check_arguments(args: argparse.Namespace, info: TaskInfo) -> None:
+    """Refuse what the task does not declare, before its data loads or a progress bar starts."""
+    check_data_flag(args.task, info, args.data)
+    if args.artifact is not None and args.artifact not in info.artifacts:
+        raise ConfigError(f"--artifact: {args.task} has no starting artifact of that name; choose one of {', '.join(info.artifacts)}")
+    if args.batch_size is not None and args.batch_size not in info.batch_sizes:
+        raise ConfigError(
+            f"--batch-size {args.batch_size} is not declared by {args.task}; choose one of {', '.join(map(str, info.batch_sizes))}"
+        )
+
+
 def run(args: argparse.Namespace) -> int:
+    info = describe_task(args.task)
+    _check_arguments(args, info)
     template = loop_template(args.task, args)
-    task = template.build_task()
     settings = {
-        "starting_artifact": args.artifact or task.artifacts[0],
-        "credit_horizon": task.horizons[0] if args.credit_horizon is None else args.credit_horizon,
-        "batch_size": task.batch_sizes[0] if args.batch_size is None else args.batch_size,
+        "starting_artifact": args.artifact or info.artifacts[0],
+        "credit_horizon": info.horizons[0] if args.credit_horizon is None else args.credit_horizon,
+        "batch_size": info.batch_sizes[0] if args.batch_size is None else args.batch_size,
         "iterations": args.iterations,
         "val_interval": args.val_interval,
         "patience": args.patience,
@@ -97,7 +121,8 @@ def run(args: argparse.Namespace) -> int:
         "max_skips": args.max_skips,
     }
     job = template.job(args.run_id or uuid.uuid4().hex[:12], settings, score_test=True)
-    metric = task.metric
+    task = template.build_task()
+    metric = info.metric
     with progress_bar(job.loop_settings.iterations, args.task) as bar, tempfile.TemporaryDirectory() as scratch:
 
         def on_progress(p: Progress) -> None:

@@ -55,12 +55,20 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("submit", help="submit a tuning study to the service")
     p.add_argument("task", metavar="TASK", help="task name (see `autoloop tasks`)")
     p.add_argument("--space", help="search space, e.g. 'batch_size=1,3;credit_horizon=1'")
-    p.add_argument("--budget-iterations", type=int, default=60, help="loop iterations over all runs (default 60)")
+    p.add_argument("--preset", help="study plan preset: quick, standard or thorough (default: the service's, as `autoloop tune`)")
+    p.add_argument("--budget-iterations", type=int, help="loop iterations over all runs (default: the preset's unless --budget-tokens)")
     p.add_argument("--budget-tokens", type=int, help="LLM tokens over all runs")
-    p.add_argument("--iterations", type=int, default=6, help="iterations per loop run (default 6)")
-    p.add_argument("--seeds", type=int, default=1, help="seeds per setting (default 1)")
-    p.add_argument("--top-k", type=int, default=2, help="settings re-checked on test (default 2)")
-    p.add_argument("--final-seeds", type=int, default=2, help="fresh seeds per re-checked setting (default 2)")
+    plan = p.add_argument_group("plan overrides (default: the preset's; `autoloop status STUDY --json` shows the plan)")
+    plan.add_argument("--iterations", type=int, help="iterations per loop run")
+    plan.add_argument("--seeds", type=int, help="seeds per trial")
+    plan.add_argument("--top-k", type=int, help="settings re-checked on test")
+    plan.add_argument("--final-seeds", type=int, help="fresh seeds per re-checked setting")
+    plan.add_argument("--val-interval", type=int, help="validate every N iterations")
+    plan.add_argument("--patience", type=int, help="stop a run after N validations without gain (0 = never)")
+    plan.add_argument("--memory", type=int, help="past attempts shown to the optimizer")
+    plan.add_argument("--sampler", "--strategy", dest="sampler", help="search strategy (see the service's /openapi.json)")
+    plan.add_argument("--pruner", help="Optuna pruner (see the service's /openapi.json)")
+    plan.add_argument("--confidence", type=float, help="fixed confidence, e.g. 0.95 (default: fixed budget)")
     p.add_argument("--parallel", type=int, default=4, help="loop runs in flight (default 4)")
     p.add_argument("--optimizer", help="'llm' or 'local' (default: llm when an endpoint is set)")
     p.add_argument("--model", help="LLM model")
@@ -119,17 +127,19 @@ def _client(args: argparse.Namespace):
 def _submit(args: argparse.Namespace) -> int:
     with _client(args) as client:
         study = client.submit(
-            args.task, space=args.space, budget_iterations=args.budget_iterations, budget_tokens=args.budget_tokens,
+            args.task, preset=args.preset, space=args.space, budget_iterations=args.budget_iterations, budget_tokens=args.budget_tokens,
             iterations=args.iterations, seeds=args.seeds, top_k=args.top_k, final_seeds=args.final_seeds,
-            parallel=args.parallel, optimizer=args.optimizer, llm_model=args.model, llm_base_url=args.base_url,
+            val_interval=args.val_interval, patience=args.patience, memory=args.memory, sampler=args.sampler,
+            pruner=args.pruner, confidence=args.confidence, parallel=args.parallel, optimizer=args.optimizer, llm_model=args.model,
+            llm_base_url=args.base_url,
             llm_api_key=os.environ.get("AUTOLOOP_LLM_API_KEY") or os.environ.get("OPENAI_API_KEY"), data_dir=args.data,
         )
         if not args.wait:
             print_json({"id": study.id}) if args.json else print(study.id)
             return 0
-        status = study.wait(progress=not args.json)
+        status = study.wait(progress=not args.json)  # a failed study raises with its reason
         if status["state"] != "finished":
-            print_json(status) if args.json else print(f"study {study.id} {status['state']}: {status.get('error') or ''}")
+            print_json(status) if args.json else print(f"study {study.id} {status['state']}")
             return 1
         return _show_recommendation(study.recommendation(), args.json)
 
@@ -158,6 +168,8 @@ def _status(args: argparse.Namespace) -> int:
     headers = ["study", "task", "state", "stage", "runs done/running/queued/failed", "iterations", "tokens", "best", "metric", "evals failed"]
     print_table(headers, rows)
     for s in statuses:
+        if s["state"] == "failed":
+            print(f"study {s['id']} failed: {s['error']}")
         if s["progress"]["failures"]["summary"]:
             print(f"study {s['id']}: {s['progress']['failures']['summary']}")
     return 0

@@ -6,21 +6,23 @@ import argparse
 from collections.abc import Iterable
 
 from autoloop.cli._output import print_json, print_table, progress_bar
-from autoloop.cli._run import add_loop_arguments, loop_template
+from autoloop.cli._run import add_loop_arguments, check_data_flag, loop_template
 from autoloop.controller import (
     AGGREGATES,
-    DEFAULT_ITERATIONS,
-    DEFAULT_PRUNER,
+    DEFAULT_PRESET,
     DEFAULT_STRATEGY,
+    PRESETS,
     Budget,
     Controller,
-    LoopPlan,
     Recommendation,
     SearchSpace,
+    StudyPlan,
     StudyStatus,
     SuiteResult,
     pruner_names,
     run_suite,
+    share_budget,
+    shared_space,
     strategy_names,
 )
 from autoloop.errors import ConfigError
@@ -41,25 +43,30 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--suite", metavar="TASK,TASK", help="pick one setting for several tasks at once")
     parser.add_argument("--aggregate", choices=AGGREGATES, default="normalized", help="suite: combine tasks by mean normalized score or mean rank")
     parser.add_argument("--space", metavar="SPEC", help="restrict or extend the space, e.g. 'artifact=one_function;batch_size=1,3;memory=0,3'")
-    parser.add_argument("--budget-iterations", type=int, help="loop iterations over all runs (default: 200 unless another limit is given)")
+    parser.add_argument(
+        "--preset", choices=tuple(PRESETS), default=DEFAULT_PRESET,
+        help=f"study plan: runs, seeds, re-checks and default budget (default: {DEFAULT_PRESET}); the options below override it",
+    )
+    parser.add_argument("--budget-iterations", type=int, help="loop iterations over all runs (default: the preset's unless another limit is given)")
     parser.add_argument("--budget-tokens", type=int, help="LLM tokens over all runs")
     parser.add_argument("--budget-seconds", type=float, help="wall time of the search")
-    parser.add_argument("--seeds", type=int, default=3, help="loop runs per trial (default: 3)")
-    parser.add_argument("--final-seeds", type=int, help="fresh seeds per re-checked setting (default: max(seeds, 3))")
-    parser.add_argument("--top-k", type=int, default=3, help="settings re-checked on test (default: 3)")
-    parser.add_argument("--jobs", type=int, default=2, help="local worker processes (default: 2; 0 = in this process)")
-    parser.add_argument("--iterations", type=int, default=DEFAULT_ITERATIONS, help=f"iterations per loop run (default: {DEFAULT_ITERATIONS})")
-    parser.add_argument("--val-interval", type=int, default=1, help="validate every N iterations (default: 1)")
-    parser.add_argument("--patience", type=int, default=0, help="stop a run after N validations without gain (0 = never)")
-    parser.add_argument("--memory", type=int, default=3, help="past attempts shown to the optimizer (default: 3)")
-    parser.add_argument(
-        "--sampler", "--strategy", dest="sampler", choices=strategy_names(), default=DEFAULT_STRATEGY,
-        help=f"search strategy: a best-arm rule over seeds or an Optuna sampler (default: {DEFAULT_STRATEGY} = racing up to 64 settings, tpe beyond)",
+    plan = parser.add_argument_group("plan overrides (default: the preset's; see `--json` output's plan)")
+    plan.add_argument("--seeds", type=int, help="loop runs per trial")
+    plan.add_argument("--final-seeds", type=int, help="fresh seeds per re-checked setting")
+    plan.add_argument("--top-k", type=int, help="settings re-checked on test")
+    plan.add_argument("--iterations", type=int, help="iterations per loop run")
+    plan.add_argument("--val-interval", type=int, help="validate every N iterations")
+    plan.add_argument("--patience", type=int, help="stop a run after N validations without gain (0 = never)")
+    plan.add_argument("--memory", type=int, help="past attempts shown to the optimizer")
+    plan.add_argument(
+        "--sampler", "--strategy", dest="sampler", choices=strategy_names(),
+        help=f"search strategy: a best-arm rule over seeds or an Optuna sampler ({DEFAULT_STRATEGY} = racing up to 64 settings, tpe beyond)",
     )
-    parser.add_argument(
+    plan.add_argument(
         "--confidence", type=float, help="fixed confidence: stop once the pick is certain at this level, e.g. 0.95 (default: fixed budget)"
     )
-    parser.add_argument("--pruner", choices=pruner_names(), default=DEFAULT_PRUNER, help=f"Optuna pruner (default: {DEFAULT_PRUNER})")
+    plan.add_argument("--pruner", choices=pruner_names(), help="Optuna pruner")
+    parser.add_argument("--jobs", type=int, default=2, help="local worker processes (default: 2; 0 = in this process)")
     parser.add_argument("--storage", help="Optuna storage URL (default: in memory)")
     parser.add_argument("--study-name", help="study name in --storage (resumes an existing study)")
     parser.add_argument("--seed", type=int, default=0, help="sampler seed (default: 0)")
@@ -71,29 +78,41 @@ def run(args: argparse.Namespace) -> int:
     tasks = args.suite.split(",") if args.suite else [args.task] if args.task else []
     if not tasks or (args.suite and args.task):
         raise ConfigError("name one TASK or pass --suite TASK,TASK (not both)")
-    limits = (args.budget_iterations, args.budget_tokens, args.budget_seconds)
-    budget = Budget(args.budget_iterations or (200 if limits == (None, None, None) else None), args.budget_tokens, args.budget_seconds)
-    plan = LoopPlan(iterations=args.iterations, val_interval=args.val_interval, patience=args.patience, memory=args.memory)
-    templates = {task: loop_template(task, args) for task in tasks}
+    plan = study_plan(args)
+    budget = plan.budget(iterations=args.budget_iterations, tokens=args.budget_tokens, seconds=args.budget_seconds)
     infos = {task: describe_task(task) for task in tasks}
+    for task, info in infos.items():
+        check_data_flag(task, info, args.data)
     spaces = {task: SearchSpace.from_task(info, args.space) for task, info in infos.items()}
+    if args.suite:
+        plan.check_budget(share_budget(budget, len(tasks)), shared_space(list(spaces.values())))
+    else:
+        plan.check_budget(budget, spaces[tasks[0]])
+    templates = {task: loop_template(task, args) for task in tasks}
     _check_data(templates.values())
     with LocalExecutor(jobs=args.jobs) as executor:
         def controller(task: str, space: SearchSpace, task_budget: Budget) -> Controller:
-            return Controller(
-                templates[task], info=infos[task], executor=executor, budget=task_budget, space=space, plan=plan, seeds=args.seeds, top_k=args.top_k,
-                final_seeds=args.final_seeds, parallel=max(args.jobs, 1), sampler=args.sampler, pruner=args.pruner,
-                confidence=args.confidence,
+            return plan.controller(
+                templates[task], info=infos[task], executor=executor, budget=task_budget, space=space, parallel=max(args.jobs, 1),
                 storage=args.storage, study_name=_study_name(args.study_name, task, suite=bool(args.suite)), seed=args.seed,
                 on_status=_Bar(task, task_budget, enabled=True),
             )
 
         if args.suite:
             result = run_suite(tasks, spaces, budget, controller, aggregate=args.aggregate)
-            return _show_suite(result, as_json=args.json)
+            return _show_suite(result, plan, as_json=args.json)
         recommendation = controller(tasks[0], spaces[tasks[0]], budget).run()
-    _show(recommendation, as_json=args.json)
+    _show(recommendation, plan, as_json=args.json)
     return 0
+
+
+def study_plan(args: argparse.Namespace) -> StudyPlan:
+    """The plan of ``--preset`` with the plan options given on top (as the service resolves it)."""
+    return StudyPlan.resolve(
+        args.preset, iterations=args.iterations, seeds=args.seeds, top_k=args.top_k, final_seeds=args.final_seeds,
+        sampler=args.sampler, pruner=args.pruner, confidence=args.confidence, val_interval=args.val_interval,
+        patience=args.patience, memory=args.memory,
+    )
 
 
 def _study_name(name: str | None, task: str, *, suite: bool) -> str | None:
@@ -138,9 +157,9 @@ def _shown(interval: object, metric: Metric) -> str:
     return f"{d['mean']:.4f} [{d['ci95'][0]:.4f}, {d['ci95'][1]:.4f}]"
 
 
-def _show(rec: Recommendation, *, as_json: bool) -> None:
+def _show(rec: Recommendation, plan: StudyPlan, *, as_json: bool) -> None:
     if as_json:
-        print_json(rec.to_dict())
+        print_json({**rec.to_dict(), "plan": plan.to_dict()})
         return
     m = rec.metric
     headers = [
@@ -160,9 +179,9 @@ def _show(rec: Recommendation, *, as_json: bool) -> None:
         print(f"verdict ({rec.strategy}, P(best) = {p_best}): {rec.verdict.text}")
 
 
-def _show_suite(result: SuiteResult, *, as_json: bool) -> int:
+def _show_suite(result: SuiteResult, plan: StudyPlan, *, as_json: bool) -> int:
     if as_json:
-        print_json(result.to_dict())
+        print_json({**result.to_dict(), "plan": plan.to_dict()})
         return 0
     print(f"suite choice ({result.aggregate}): {result.settings}")
     headers = ["task", "suite setting test", "task's own best setting", "own test", "differs"]

@@ -10,6 +10,7 @@ from autoloop.controller._controller import (
     LoopPlan,
 )
 from autoloop.controller._estimates import Estimates
+from autoloop.controller._plan import API_NAMES, CLI_NAMES, DEFAULT_PRESET, PRESETS, FieldNames, StudyPlan
 from autoloop.controller._progress import SettingProgress
 from autoloop.controller._pruners import (
     DEFAULT_PRUNER,
@@ -44,6 +45,7 @@ from autoloop.controller._suite import (
     SuiteTask,
     aggregate_scores,
     run_suite,
+    share_budget,
     shared_space,
 )
 from autoloop.controller._verdict import DEFAULT_CONFIDENCE, Verdict
@@ -51,19 +53,24 @@ from autoloop.controller._verdict import label as setting_label
 
 __all__ = [
     "AGGREGATES",
+    "API_NAMES",
     "BEST_ARM_MAX_SETTINGS",
+    "CLI_NAMES",
     "DEFAULT_CONFIDENCE",
     "DEFAULT_ITERATIONS",
+    "DEFAULT_PRESET",
     "DEFAULT_PRUNER",
     "DEFAULT_SAMPLER",
     "DEFAULT_STRATEGY",
     "FINAL_SEED_BASE",
     "KNOBS",
+    "PRESETS",
     "RULES",
     "Budget",
     "Comparison",
     "Controller",
     "Estimates",
+    "FieldNames",
     "Interval",
     "LoopPlan",
     "MetaOverfitting",
@@ -76,6 +83,7 @@ __all__ = [
     "SearchSpace",
     "SettingProgress",
     "SettingReport",
+    "StudyPlan",
     "StudyStatus",
     "SuiteResult",
     "SuiteTask",
@@ -93,6 +101,7 @@ __all__ = [
     "run_suite",
     "sampler_names",
     "setting_label",
+    "share_budget",
     "shared_space",
     "strategy_names",
 ]

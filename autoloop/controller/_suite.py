@@ -76,6 +76,15 @@ def shared_space(spaces: Sequence[SearchSpace]) -> SearchSpace:
     return SearchSpace(choices)
 
 
+def share_budget(budget: Budget, tasks: int) -> Budget:
+    """Each task's equal share of a suite's budget."""
+    return Budget(
+        budget.iterations // tasks if budget.iterations else None,
+        budget.tokens // tasks if budget.tokens else None,
+        budget.seconds / tasks if budget.seconds else None,
+    )
+
+
 def aggregate_scores(table: dict[str, dict[tuple, float]], how: str) -> dict[tuple, float]:
     """Combine per-task validation means of each candidate: higher is better for both methods.
 
@@ -108,11 +117,7 @@ def run_suite(
     if len(tasks) < 2:
         raise ConfigError("a suite needs at least two tasks: --suite TASK,TASK")
     space = shared_space([spaces[t] for t in tasks])
-    share = Budget(
-        budget.iterations // len(tasks) if budget.iterations else None,
-        budget.tokens // len(tasks) if budget.tokens else None,
-        budget.seconds / len(tasks) if budget.seconds else None,
-    )
+    share = share_budget(budget, len(tasks))
     controllers = {t: make_controller(t, space, share) for t in tasks}
     recs = {t: c.run() for t, c in controllers.items()}
     reports: dict[str, dict[tuple, SettingReport]] = {

@@ -13,10 +13,11 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from autoloop.errors import AutoloopError
 from autoloop.service import _limits
+from autoloop.service._admission import admit
 from autoloop.service._auth import check_token
 from autoloop.service._models import ErrorBody, Health, StudyCreate, StudyList, StudyView, TaskEntry
 from autoloop.service._records import StudyRecords
-from autoloop.tasks import describe_task, task_families
+from autoloop.tasks import task_families
 
 if TYPE_CHECKING:
     import redis
@@ -90,7 +91,7 @@ def create_app(client: redis.Redis, runner: StudyRunner | None = None) -> FastAP
     def create_study(body: StudyCreate, who: Owner) -> StudyView:
         """Submit a tuning job; its controller starts right away."""
         # Without a runner (API only) the study is stored and stays queued.
-        study_id = runner.create(who, body) if runner is not None else records.create(who, body, metric=describe_task(body.task).metric)
+        study_id = runner.create(who, body) if runner is not None else records.create(who, body, admit(body))
         logger.info("study %s created for task %s", study_id, body.task)
         if runner is not None:
             runner.start(study_id)
@@ -109,11 +110,13 @@ def create_app(client: redis.Redis, runner: StudyRunner | None = None) -> FastAP
 
     @app.get("/v1/studies/{study_id}/recommendation", responses={**_ERRORS, 409: {"model": ErrorBody}})
     def get_recommendation(study_id: StudyId) -> dict[str, Any]:
-        """The recommendation of a finished study (409 while it is still running)."""
+        """The recommendation of a finished study (409 while it runs, or with the reason it failed)."""
         recommendation = records.recommendation(study_id)
         if recommendation is None:
-            state = records.state(study_id)
-            raise HTTPException(409, f"study {study_id} is {state}; no recommendation yet")
+            view = records.status(study_id)
+            if view.state == "failed":
+                raise HTTPException(409, f"study {study_id} failed, so it has no recommendation: {view.error}")
+            raise HTTPException(409, f"study {study_id} is {view.state}; no recommendation yet")
         return recommendation
 
     @app.get(

@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
-from autoloop.controller import DEFAULT_PRUNER, DEFAULT_STRATEGY, pruner_names, strategy_names
+from autoloop.controller import API_NAMES, DEFAULT_PRESET, PRESETS, StudyPlan, pruner_names, strategy_names
 
 TASK_PATTERN = r"^[a-z0-9_]+:[A-Za-z0-9_.-]+$"
 StudyState = Literal["queued", "running", "finished", "failed", "cancelled"]
@@ -42,12 +42,19 @@ class StudyBudget(BaseModel):
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
-    iterations: int = Field(default=60, ge=1, le=1_000_000, description="loop iterations over all runs, final re-check included")
+    iterations: int | None = Field(
+        default=None, ge=1, le=1_000_000,
+        description="loop iterations over all runs, final re-check included (default: the preset's when no tokens are given)",
+    )
     tokens: int | None = Field(default=None, ge=1, le=10**12, description="LLM tokens over all runs")
 
 
 class StudyCreate(BaseModel):
-    """``POST /v1/studies``: a task, a search space, a budget, seeds and the optimizer."""
+    """``POST /v1/studies``: a task, a search space, a budget, a study plan and the optimizer.
+
+    The plan fields left out take the ``preset``'s values (``StudyPlan.resolve``, as ``autoloop
+    tune`` does); the resolved plan is echoed in the study's ``plan``.
+    """
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
@@ -55,20 +62,26 @@ class StudyCreate(BaseModel):
     data_dir: str | None = Field(default=None, max_length=1000, description="task data directory on the workers")
     space: str | None = Field(default=None, max_length=2000, examples=["batch_size=1,3;credit_horizon=1"])
     budget: StudyBudget = Field(default_factory=StudyBudget)
-    iterations: int = Field(default=6, ge=1, le=1000, description="optimizer updates per loop run")
-    seeds: int = Field(default=1, ge=1, le=10, description="seeds per setting")
+    preset: str | None = Field(
+        default=None, description=f"study plan preset (default: {DEFAULT_PRESET})", json_schema_extra={"enum": list(PRESETS)},
+    )
+    iterations: int | None = Field(default=None, ge=1, le=1000, description="optimizer updates per loop run (default: the preset's)")
+    seeds: int | None = Field(default=None, ge=1, le=10, description="seeds per trial (default: the preset's)")
     parallel: int = Field(default=4, ge=1, le=256, description="loop runs in flight (about the number of workers)")
-    top_k: int = Field(default=2, ge=1, le=10, description="settings re-checked on test")
-    final_seeds: int = Field(default=2, ge=1, le=10, description="fresh seeds per re-checked setting")
+    top_k: int | None = Field(default=None, ge=1, le=10, description="settings re-checked on test (default: the preset's)")
+    final_seeds: int | None = Field(default=None, ge=1, le=10, description="fresh seeds per re-checked setting (default: the preset's)")
+    val_interval: int | None = Field(default=None, ge=1, le=1000, description="validate every N iterations (default: the preset's)")
+    patience: int | None = Field(default=None, ge=0, le=1000, description="stop a run after N validations without gain (default: the preset's)")
+    memory: int | None = Field(default=None, ge=0, le=100, description="past attempts shown to the optimizer (default: the preset's)")
     optimizer: str | None = Field(default=None, max_length=50, description="'llm' or 'local' (default: llm if an endpoint is set, fixed at creation)")
     llm: LLMOptions = Field(default_factory=LLMOptions)
     # The allowed names are the registries' at schema time (plug-ins included), not a fixed Literal.
-    sampler: str = Field(
-        default=DEFAULT_STRATEGY, description="search strategy: 'auto', a best-arm rule over seeds, or a registered Optuna sampler",
+    sampler: str | None = Field(
+        default=None, description="search strategy: 'auto', a best-arm rule over seeds, or a registered Optuna sampler (default: the preset's)",
         json_schema_extra=lambda schema: schema.update(enum=list(strategy_names())),
     )
-    pruner: str = Field(
-        default=DEFAULT_PRUNER, description="a registered pruner",
+    pruner: str | None = Field(
+        default=None, description="a registered pruner (default: the preset's)",
         json_schema_extra=lambda schema: schema.update(enum=list(pruner_names())),
     )
     confidence: float | None = Field(
@@ -76,19 +89,34 @@ class StudyCreate(BaseModel):
     )
     seed: int = Field(default=0, ge=0, le=2**31 - 1)
 
+    @field_validator("preset")
+    @classmethod
+    def _known_preset(cls, name: str | None) -> str | None:
+        if name is not None and name not in PRESETS:
+            raise ValueError(f"unknown preset; choose one of {', '.join(PRESETS)}")
+        return name
+
     @field_validator("sampler")
     @classmethod
-    def _registered_sampler(cls, name: str) -> str:
-        if name not in strategy_names():
+    def _registered_sampler(cls, name: str | None) -> str | None:
+        if name is not None and name not in strategy_names():
             raise ValueError(f"unknown sampler {name!r}; choose one of {', '.join(strategy_names())}")
         return name
 
     @field_validator("pruner")
     @classmethod
-    def _registered_pruner(cls, name: str) -> str:
-        if name not in pruner_names():
+    def _registered_pruner(cls, name: str | None) -> str | None:
+        if name is not None and name not in pruner_names():
             raise ValueError(f"unknown pruner {name!r}; choose one of {', '.join(pruner_names())}")
         return name
+
+    def plan(self) -> StudyPlan:
+        """The study plan: the preset's, with the plan fields given on top."""
+        return StudyPlan.resolve(
+            self.preset, names=API_NAMES, iterations=self.iterations, seeds=self.seeds, top_k=self.top_k, final_seeds=self.final_seeds,
+            sampler=self.sampler, pruner=self.pruner, confidence=self.confidence, val_interval=self.val_interval,
+            patience=self.patience, memory=self.memory,
+        )
 
     def public(self) -> dict[str, Any]:
         """The request as stored and echoed back: everything except the API key."""
@@ -120,7 +148,7 @@ class StudyProgress(BaseModel):
 
     stage: str | None = Field(default=None, description="search, final or done")
     trials: dict[str, int] = Field(default_factory=dict, description="trials by outcome: complete, pruned, failed")
-    iteration_budget: int
+    iteration_budget: int | None = Field(description="the study's iteration limit (none when only tokens limit it)")
     runs_done: int
     runs_failed: int
     runs_running: int
@@ -144,6 +172,7 @@ class StudyView(BaseModel):
     finished_at: float | None = None
     error: str | None = None
     request: dict[str, Any]
+    plan: dict[str, Any] | None = Field(default=None, description="the resolved study plan (preset and every value it runs with)")
     progress: StudyProgress
 
 

@@ -7,10 +7,12 @@ import secrets
 import time
 from typing import TYPE_CHECKING, Any
 
+from autoloop.controller import StudyPlan
 from autoloop.errors import ConfigError
 from autoloop.executors import RunTemplate
 from autoloop.failures import FailureTally
 from autoloop.redisdb import keys
+from autoloop.service._admission import Admission
 from autoloop.service._models import FailureCounts, SettingProgressView, StudyCreate, StudyProgress, StudyView
 from autoloop.tasks import Metric
 
@@ -40,28 +42,31 @@ class StudyRecords:
         self.client = client
 
     def create(
-        self, owner: str, request: StudyCreate, *, metric: Metric, study_id: str | None = None, template: RunTemplate | None = None
+        self, owner: str, request: StudyCreate, admission: Admission, *, study_id: str | None = None, template: RunTemplate | None = None
     ) -> str:
         """Store a new study (state ``queued``) and mark it active; returns its id.
 
         Args:
             owner: Owner id.
             request: The request (stored without its API key).
-            metric: How the task's scores read (from ``describe_task``).
+            admission: What the checks at submission resolved: the task's metric, the plan, the budget.
             study_id: Its id (default: a new one).
             template: The run template its jobs are stamped from (keys by reference only).
         """
         study_id = study_id or new_study_id()
+        metric = admission.info.metric
         record = {
             "owner": owner,
             "state": "queued",
             "task": request.task,
             "created_at": time.time(),
             "request": json.dumps(request.public()),
-            "iteration_budget": request.budget.iterations,
+            "plan": json.dumps(admission.plan.to_dict()),
             "metric": metric.name,
             "higher_is_better": int(metric.higher_is_better),
         }
+        if admission.budget.iterations is not None:
+            record["iteration_budget"] = admission.budget.iterations
         if template is not None:
             record["template"] = template.model_dump_json()
         with self.client.pipeline(transaction=True) as pipe:
@@ -80,6 +85,17 @@ class StudyRecords:
         data = json.loads(self.client.hget(keys.study(study_id), "request"))
         data["llm"].pop("api_key_set", None)
         return StudyCreate.model_validate(data)
+
+    def plan(self, study_id: str) -> StudyPlan:
+        """The study plan resolved when the study was created.
+
+        Raises:
+            ConfigError: The study has none (created by an older autoloop).
+        """
+        raw = self.client.hget(keys.study(study_id), "plan")
+        if raw is None:
+            raise ConfigError(f"study {study_id} has no study plan (created by an older autoloop); create it again")
+        return StudyPlan.from_dict(json.loads(raw))
 
     def template(self, study_id: str) -> RunTemplate:
         """The run template resolved when the study was created.
@@ -152,6 +168,7 @@ class StudyRecords:
             finished_at=float(raw["finished_at"]) if "finished_at" in raw else None,
             error=raw.get("error"),
             request=json.loads(raw["request"]),
+            plan=json.loads(raw["plan"]) if "plan" in raw else None,
             progress=self.progress(study_id, raw),
         )
 
@@ -173,7 +190,7 @@ class StudyRecords:
         return StudyProgress(
             stage=record.get("stage"),
             trials=json.loads(record.get("trials", "{}")),
-            iteration_budget=int(record["iteration_budget"]),
+            iteration_budget=int(record["iteration_budget"]) if "iteration_budget" in record else None,
             runs_done=states.count("done"),
             runs_failed=states.count("failed"),
             runs_running=states.count("running"),

@@ -15,16 +15,17 @@ from typing import Any
 
 import redis
 
-from autoloop.controller import Budget, Controller, LoopPlan, SearchSpace, StudyStatus
+from autoloop.controller import Controller, SearchSpace, StudyStatus
 from autoloop.errors import AutoloopError
 from autoloop.executors import ExecutorDetached, RQExecutor, StudyCancelled
 from autoloop.llm import SECRET_SCHEME, register_secret_lookup
 from autoloop.redisdb import StudySecrets
+from autoloop.service._admission import admit, check_data
 from autoloop.service._models import StudyCreate
 from autoloop.service._optuna import study_storage
 from autoloop.service._records import StudyRecords, new_study_id
 from autoloop.service._template import study_template
-from autoloop.tasks import TaskInfo, describe_task
+from autoloop.tasks import describe_task
 
 logger = logging.getLogger(__name__)
 
@@ -55,32 +56,20 @@ class StudyRunner:
         self._lock = threading.Lock()
         self._stopping = threading.Event()
 
-    def validate(self, request: StudyCreate) -> TaskInfo:
-        """Reject a request whose task, space or budget is invalid, before it is stored.
-
-        Returns:
-            What the task declares (its metric is stored with the study).
-
-        Raises:
-            UnknownNameError: No such task.
-            ConfigError: A malformed space or budget.
-        """
-        info = describe_task(request.task)
-        SearchSpace.from_task(info, request.space)
-        Budget(iterations=request.budget.iterations, tokens=request.budget.tokens)
-        return info
-
     def create(self, owner: str, request: StudyCreate) -> str:
-        """Validate ``request``, resolve its run template once (here, from this service's
-        environment and the tenant's options), keep its keys in Redis and store the study.
+        """Check ``request`` (``admit``), resolve its run template once (here, from this service's
+        environment and the tenant's options), check its data, keep its keys in Redis and store the study.
 
         Returns:
             The new study's id.
+
+        Raises:
+            ConfigError: A field of the request cannot work; the message names it (HTTP 422).
         """
-        info = self.validate(request)
+        admission = admit(request)
         study_id = new_study_id()
-        template = study_template(request, study_id, self.secrets)
-        return self.records.create(owner, request, metric=info.metric, study_id=study_id, template=template)
+        template = study_template(request, study_id, self.secrets, check=check_data)
+        return self.records.create(owner, request, admission, study_id=study_id, template=template)
 
     def start(self, study_id: str) -> None:
         """Start (or resume) the controller of ``study_id`` in a thread."""
@@ -123,20 +112,14 @@ class StudyRunner:
             self.records.set_stage(study_id, status.stage, status.trials, settings=[s.to_dict() for s in status.settings])
 
         info = describe_task(request.task)
-        return Controller(
+        plan = self.records.plan(study_id)
+        return plan.controller(
             self.records.template(study_id),
             info=info,
             executor=executor,
-            budget=Budget(iterations=request.budget.iterations, tokens=request.budget.tokens),
+            budget=plan.budget(iterations=request.budget.iterations, tokens=request.budget.tokens),
             space=SearchSpace.from_task(info, request.space),
-            plan=LoopPlan(iterations=request.iterations),
-            seeds=request.seeds,
-            top_k=request.top_k,
-            final_seeds=request.final_seeds,
             parallel=request.parallel,
-            sampler=request.sampler,
-            pruner=request.pruner,
-            confidence=request.confidence,
             storage=self._storage(study_id),
             study_name=study_id,
             seed=request.seed,

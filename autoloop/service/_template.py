@@ -8,6 +8,9 @@ references, which the workers resolve.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from autoloop.errors import ConfigError, UnknownNameError
 from autoloop.executors import RunTemplate, resolve_template
 from autoloop.llm import (
     DEFAULT_MODEL,
@@ -17,6 +20,7 @@ from autoloop.llm import (
     resolve_secret,
     secret_ref,
 )
+from autoloop.optimizers import check_optimizer, default_optimizer_name, optimizer_names
 from autoloop.redisdb import StudySecrets
 from autoloop.service._models import LLMOptions, StudyCreate
 
@@ -44,18 +48,29 @@ def tenant_endpoint(options: LLMOptions, operator: Endpoint, key_ref: str | None
     return endpoint.tuned(options.request_settings())
 
 
-def study_template(request: StudyCreate, study_id: str, secrets: StudySecrets) -> RunTemplate:
+def study_template(
+    request: StudyCreate, study_id: str, secrets: StudySecrets, *, check: Callable[[RunTemplate], None] | None = None
+) -> RunTemplate:
     """Resolve the template of a new study and store the keys it references under the study.
 
+    Args:
+        request: The study request.
+        study_id: The new study's id.
+        secrets: Where the study's keys go.
+        check: Called with the resolved template before any key is stored (e.g. ``check_data``).
+
     Raises:
-        UnknownNameError: Unknown task or optimizer.
-        ConfigError: ``llm`` without an endpoint, or a malformed task option in the service's environment.
+        ConfigError: Unknown task or optimizer, ``llm`` without an endpoint, a malformed task
+            option in the service's environment, or what ``check`` refuses; named by request field.
     """
     tenant_key = request.llm.api_key.get_secret_value() if request.llm.api_key else None
     tenant_ref = secret_ref(SECRET_SCHEME, StudySecrets.secret_id(study_id, TENANT_KEY)) if tenant_key else None
     endpoint = tenant_endpoint(request.llm, Endpoint.from_env(), tenant_ref)
+    _check_optimizer(request.optimizer, endpoint)
     template = resolve_template(request.task, data_dir=request.data_dir, optimizer=request.optimizer, endpoint=endpoint)
-    # Stored only once the template resolved: a rejected request leaves no secret behind.
+    if check is not None:
+        check(template)
+    # Stored only once the template resolved and passed its checks: a rejected request leaves no secret behind.
     if tenant_key:
         secrets.put(study_id, TENANT_KEY, tenant_key)
 
@@ -67,3 +82,16 @@ def study_template(request: StudyCreate, study_id: str, secrets: StudySecrets) -
         return secret_ref(SECRET_SCHEME, secrets.put(study_id, name, value or ""))
 
     return template.with_key_refs(stored)
+
+
+def _check_optimizer(name: str | None, endpoint: Endpoint) -> None:
+    """The optimizer's checks, in the request's field names (``resolve_template`` words them for the CLI)."""
+    try:
+        resolved = check_optimizer(name or default_optimizer_name(endpoint))
+    except UnknownNameError:
+        raise ConfigError(f"optimizer: no such optimizer on this service; choose one of {', '.join(optimizer_names())}") from None
+    if resolved == "llm" and not endpoint.configured:
+        raise ConfigError(
+            "optimizer: llm needs an LLM endpoint and this service has none configured; set llm.base_url "
+            "(and llm.api_key) or optimizer=local"
+        )

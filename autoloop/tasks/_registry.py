@@ -36,18 +36,22 @@ class TaskInfo:
         horizons: Credit horizons that make sense (the first is the default).
         batch_sizes: Batch sizes that make sense (the first is the default).
         metric: How the task's scores read.
+        reads_data: Whether the task reads a data directory (``None`` = not declared: a data
+            directory given is passed through unchecked; ``False`` refuses one up front).
     """
 
     artifacts: tuple[str, ...]
     horizons: tuple[int, ...]
     batch_sizes: tuple[int, ...]
     metric: Metric
+    reads_data: bool | None = None
 
     @classmethod
     def of(cls, task: Task | type[Task]) -> TaskInfo:
         """Read the declarations of a task, or of a Task subclass that declares them as class
-        attributes. Pass the instance when it sets them per variant (Atari horizons do)."""
-        return cls(task.artifacts, task.horizons, task.batch_sizes, task.metric)
+        attributes. Pass the instance when it sets them per variant (Atari horizons do).
+        ``reads_data`` is read from a ``reads_data`` attribute when the task has one."""
+        return cls(task.artifacts, task.horizons, task.batch_sizes, task.metric, reads_data=getattr(task, "reads_data", None))
 
 
 @dataclass(frozen=True)

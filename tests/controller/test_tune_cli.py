@@ -3,15 +3,23 @@
 from __future__ import annotations
 
 import json
+import shutil
+from pathlib import Path
+
+import pytest
 
 from autoloop.cli import main
 
 
 def test_tune_json_has_every_field_and_a_test_interval_from_three_fresh_seeds(capsys):
-    code = main(["tune", "counting:linear", "--jobs", "0", "--budget-iterations", "120", "--iterations", "4", "--sampler", "tpe", "--json"])
+    code = main([
+        "tune", "counting:linear", "--jobs", "0", "--budget-iterations", "120", "--iterations", "4", "--sampler", "tpe", "--top-k", "3",
+        "--final-seeds", "3", "--json",
+    ])
     out = capsys.readouterr().out
     assert code == 0
     data = json.loads(out)
+    assert data["plan"]["preset"] == "standard" and data["plan"]["overrides"] == ["iterations", "top_k", "final_seeds", "sampler"]
     assert data["test"]["n"] == 3 and data["validation"]["n"] == 3
     assert data["test"]["display"]["mean"] > 0  # abs error shown positive
     assert len(data["runners_up"]) == 2
@@ -41,6 +49,26 @@ def test_suite_picks_one_setting_and_reports_per_task_optima(capsys):
     assert all(t["suite_setting"]["settings"] == data["settings"] for t in data["per_task"])
 
 
+def test_a_budget_too_small_for_the_plan_stops_tune_before_any_run_and_names_what_fits(capsys):
+    code = main(["tune", "mlpipeline:spaceship-titanic", "--jobs", "2", "--budget-iterations", "40", "--sampler", "tpe"])
+    captured = capsys.readouterr()
+    assert code == 2
+    assert "--budget-iterations 40 is too small for preset standard (needs >= 48" in captured.err
+    assert captured.err.rstrip().endswith("use --preset quick or --budget-iterations 48")
+    assert "tune mlpipeline" not in captured.err  # refused before the progress bar
+
+
+@pytest.mark.slow
+def test_tune_at_its_defaults_fits_a_budget_of_60_iterations(capsys, shared_data: Path):
+    data_dir = shared_data / "mlagentbench"
+    code = main(["tune", "mlpipeline:spaceship-titanic", "--data", str(data_dir), "--optimizer", "local", "--budget-iterations", "60", "--json"])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    data = json.loads(captured.out)
+    assert data["plan"]["preset"] == "standard" and data["plan"]["overrides"] == []
+    assert data["spent"]["iterations"] <= 60 and data["test"]["n"] >= 1
+
+
 def test_bad_space_is_an_error_with_a_hint(capsys):
     code = main(["tune", "counting:linear", "--jobs", "0", "--space", "colour=red"])
     assert code == 2
@@ -54,7 +82,8 @@ def test_missing_data_stops_tune_before_any_run(capsys, tmp_path):
     assert "house_prices_train.csv not found" in captured.err and "loop run" not in captured.err
 
 
-def test_suite_checks_every_tasks_data_up_front(capsys, tmp_path):
-    code = main(["tune", "--suite", "counting:linear,mlpipeline:house-prices", "--jobs", "0", "--data", str(tmp_path)])
+def test_suite_checks_every_tasks_data_up_front(capsys, tmp_path, shared_data: Path):
+    shutil.copy(shared_data / "mlagentbench" / "spaceship_titanic_train.csv", tmp_path)  # the first task's data only
+    code = main(["tune", "--suite", "mlpipeline:spaceship-titanic,mlpipeline:house-prices", "--jobs", "0", "--data", str(tmp_path)])
     assert code == 2
     assert "house_prices_train.csv not found" in capsys.readouterr().err

@@ -7,25 +7,40 @@ import json
 import pytest
 
 import autoloop
+from autoloop.cli import main
+from autoloop.client import StudyFailedError
+from autoloop.errors import AutoloopError
 from autoloop.redisdb import keys
 from tests.service.conftest import Cluster, free_port
 
 pytestmark = pytest.mark.integration
 
 
-def test_an_endpoint_that_is_down_is_retried_then_fails_the_study_naming_it(cluster: Cluster) -> None:
+def test_an_endpoint_that_is_down_is_retried_then_fails_the_study_naming_it(cluster: Cluster, capsys: pytest.CaptureFixture[str]) -> None:
     cluster.start_worker(processes=2)
     dead = f"http://127.0.0.1:{free_port()}/v1"  # nobody listens here
-    with autoloop.Client(cluster.url, cluster.token()) as client:
+    token = cluster.token()
+    with autoloop.Client(cluster.url, token) as client:
         study = client.submit(
             "slowtoy:linear", space="batch_size=1", budget_iterations=40, iterations=2, seeds=1, top_k=1,
             final_seeds=1, parallel=1, optimizer="llm", llm_base_url=dead, sampler="tpe", pruner="none",
         )
-        status = study.wait(progress=False, poll_s=0.5, timeout_s=240)
+        with pytest.raises(StudyFailedError) as failed:
+            study.wait(progress=False, poll_s=0.5, timeout_s=240)
+        status = failed.value.last_status
+        with pytest.raises(AutoloopError) as no_result:
+            study.recommendation()
     assert status["state"] == "failed", status
     error = status["error"]
     assert "could not connect to LLM endpoint" in error and dead in error, error
     assert "raise the budget" not in error
+    assert str(failed.value) == f"study {study.id} failed: {error}"
+    assert no_result.value.status == 409 and f"study {study.id} failed, so it has no recommendation: {error}" in str(no_result.value)
+    where = ["--url", cluster.url, "--token", token]
+    assert main(["status", study.id, *where]) == 0
+    assert f"study {study.id} failed: {error}" in capsys.readouterr().out
+    assert main(["result", study.id, *where]) == 2
+    assert f"failed, so it has no recommendation: {error}" in capsys.readouterr().err
     redis = cluster.redis()
     run_ids = [k.decode() for k in redis.hkeys(keys.study_runs(study.id))]
     assert len(run_ids) == 1

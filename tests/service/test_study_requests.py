@@ -15,7 +15,8 @@ from pydantic import ValidationError
 
 import autoloop
 from autoloop.cli import build_parser
-from autoloop.controller import DEFAULT_PRUNER, DEFAULT_STRATEGY, _pruners, register_pruner
+from autoloop.cli._tune import study_plan
+from autoloop.controller import DEFAULT_PRESET, DEFAULT_PRUNER, DEFAULT_STRATEGY, PRESETS, StudyPlan, _pruners, register_pruner
 from autoloop.redisdb import EmbeddedRedis
 from autoloop.service import create_app, create_token
 from autoloop.service._models import StudyCreate
@@ -26,11 +27,14 @@ def _fresh_pruners(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(_pruners, "_FACTORIES", dict(_pruners._FACTORIES))
 
 
-def test_tune_the_api_and_the_client_share_one_set_of_defaults():
-    tune = build_parser().parse_args(["tune", "toy:linear"])
+def test_tune_the_api_and_the_client_resolve_one_plan_from_the_same_preset():
+    tune = study_plan(build_parser().parse_args(["tune", "toy:linear"]))
     request = StudyCreate(task="toy:linear")
-    assert (tune.sampler, tune.pruner) == (request.sampler, request.pruner) == (DEFAULT_STRATEGY, DEFAULT_PRUNER) == ("auto", "hyperband")
-    assert tune.confidence is None and request.confidence is None  # fixed budget unless asked
+    assert tune == request.plan() == StudyPlan.resolve() == PRESETS[DEFAULT_PRESET]
+    assert (tune.sampler, tune.pruner) == (DEFAULT_STRATEGY, DEFAULT_PRUNER) == ("auto", "hyperband")
+    assert tune.confidence is None  # fixed budget unless asked
+    overrides = ["--preset", "quick", "--seeds", "2", "--sampler", "tpe"]
+    assert study_plan(build_parser().parse_args(["tune", "toy:linear", *overrides])) == StudyPlan.resolve("quick", seeds=2, sampler="tpe")
     sent: list[dict] = []
 
     def reply(http_request: httpx.Request) -> httpx.Response:
@@ -40,9 +44,10 @@ def test_tune_the_api_and_the_client_share_one_set_of_defaults():
     with autoloop.Client("http://service", "token") as client:
         client._http = httpx.Client(base_url=client.url, transport=httpx.MockTransport(reply))
         client.submit("toy:linear")
-        client.submit("toy:linear", sampler="random", pruner="sha")
-    assert "sampler" not in sent[0] and "pruner" not in sent[0]  # the service's defaults apply
-    assert (sent[1]["sampler"], sent[1]["pruner"]) == ("random", "sha")
+        client.submit("toy:linear", preset="quick", seeds=2, sampler="tpe")
+    plan_fields = {"preset", "iterations", "seeds", "top_k", "final_seeds", "sampler", "pruner", "val_interval", "patience", "memory"}
+    assert not plan_fields & set(sent[0]) and sent[0]["budget"] == {"iterations": None, "tokens": None}  # the service's defaults apply
+    assert StudyCreate.model_validate(sent[1]).plan() == StudyPlan.resolve("quick", seeds=2, sampler="tpe")
 
 
 @pytest.mark.usefixtures("_fresh_pruners")
@@ -50,9 +55,8 @@ def test_the_openapi_schema_lists_the_registered_names_plug_ins_included():
     register_pruner("plugin-nop", lambda *, iterations, min_resource: optuna.pruners.NopPruner())
     schema = create_app(None).openapi()["components"]["schemas"]["StudyCreate"]["properties"]  # type: ignore[arg-type]
     assert schema["pruner"]["enum"] == ["hyperband", "sha", "wilcoxon", "none", "plugin-nop"]
-    assert schema["pruner"]["default"] == DEFAULT_PRUNER
     assert schema["sampler"]["enum"] == ["auto", "racing", "ttts", "tpe", "random", "grid"]
-    assert schema["sampler"]["default"] == "auto"
+    assert schema["preset"]["enum"] == ["quick", "standard", "thorough"]
     assert StudyCreate(task="toy:linear", pruner="plugin-nop").pruner == "plugin-nop"
 
 
@@ -73,15 +77,19 @@ def api() -> Iterator[tuple[TestClient, str]]:
 
 
 @pytest.mark.integration
-def test_the_metric_is_known_from_creation_and_unknown_tasks_are_404(api: tuple[TestClient, str]):
+def test_the_metric_and_plan_are_known_from_creation_and_unknown_tasks_are_422(api: tuple[TestClient, str]):
     http, token = api
     auth = {"Authorization": f"Bearer {token}"}
     created = http.post("/v1/studies", json={"task": "mlpipeline:house-prices"}, headers=auth)
     assert created.status_code == 201
     assert created.json()["progress"]["metric"] == "rmse_log"  # before any controller or data
-    assert created.json()["request"]["pruner"] == DEFAULT_PRUNER
+    assert created.json()["plan"] == StudyPlan.resolve().to_dict()
+    assert created.json()["progress"]["iteration_budget"] == PRESETS[DEFAULT_PRESET].budget_iterations
+    assert created.json()["request"]["pruner"] is None  # as sent; the plan says what runs
     missing = http.post("/v1/studies", json={"task": "toy:quadratic"}, headers=auth)
-    assert missing.status_code == 404 and "toy:linear" in missing.json()["detail"]
+    assert missing.status_code == 422
+    assert missing.json()["detail"].startswith("task: this service knows no such task; known tasks:")
+    assert "toy:linear" in missing.json()["detail"] and "quadratic" not in missing.json()["detail"]
     tasks = {t["task"]: t for t in http.get("/v1/tasks").json()}
     assert tasks["mlpipeline:house-prices"]["metric"] == "rmse_log"
     assert tasks["mlpipeline:house-prices"]["higher_is_better"] is False

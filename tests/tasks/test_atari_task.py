@@ -86,7 +86,9 @@ def test_describe_gives_each_games_horizons_and_metric_without_building(monkeypa
 
     monkeypatch.setattr(AtariTask, "__init__", no_build)
     for name, (multi_step, _) in PAPER.items():
-        assert describe_task(f"atari:{name}") == TaskInfo(("modular", "monolithic"), (1, multi_step), (1, 2, 4), Metric("reward"))
+        assert describe_task(f"atari:{name}") == TaskInfo(
+            ("modular", "monolithic"), (1, multi_step), (1, 2, 4), Metric("reward"), reads_data=False
+        )
     monkeypatch.undo()
     assert describe_task("atari:Pong") == TaskInfo.of(AtariTask("Pong"))  # the same as read off a built task
 

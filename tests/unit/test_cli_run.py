@@ -21,16 +21,32 @@ def test_run_json_has_settings_scores_and_curve(capsys):
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["--batch-size", "0"], "batch_size must be an integer in [1, 256], got 0"),
+        (["--batch-size", "0"], "--batch-size 0 is not declared by toy:linear; choose one of 1, 2"),
+        (["--batch-size", "3"], "--batch-size 3 is not declared by toy:linear; choose one of 1, 2"),
         (["--credit-horizon", "-1"], "credit_horizon must be an integer"),
         (["--iterations", "999999999"], "iterations must be an integer"),
-        (["--artifact", "nope"], "choose one of ['start']"),
+        (["--artifact", "nope"], "--artifact: toy:linear has no starting artifact of that name; choose one of start"),
         (["--optimizer", "gpt"], "unknown optimizer 'gpt'"),
     ],
 )
 def test_bad_settings_exit_2_with_a_message_naming_the_field(capsys, argv, message):
     assert main(["run", "toy:linear", *argv]) == 2
     assert message in capsys.readouterr().err
+
+
+def test_arguments_are_checked_before_the_data_loads(capsys, tmp_path):
+    assert main(["run", "mlpipeline:house-prices", "--data", str(tmp_path), "--artifact", "nope"]) == 2
+    err = capsys.readouterr().err
+    assert "--artifact: mlpipeline:house-prices has no starting artifact" in err and "not found" not in err
+    assert main(["run", "mlpipeline:house-prices", "--data", str(tmp_path), "--iterations", "0"]) == 2
+    assert "iterations must be an integer" in capsys.readouterr().err
+
+
+def test_data_for_a_task_that_reads_none_is_refused(capsys, tmp_path):
+    assert main(["run", "atari:Pong", "--data", str(tmp_path)]) == 2
+    assert "--data: task atari:Pong reads no data; drop --data" in capsys.readouterr().err
+    assert main(["tune", "atari:Pong", "--data", str(tmp_path)]) == 2
+    assert "--data: task atari:Pong reads no data" in capsys.readouterr().err
 
 
 def test_unknown_task_lists_known_ones(capsys):

@@ -45,7 +45,7 @@ def _create(variant: str, data_dir: Path | None, options: dict[str, Any]) -> Ata
 def _describe(variant: str) -> TaskInfo:
     """The game's own horizons (``AtariTask`` sets them per game when built), read off ``GAMES``."""
     game = get_game(variant)
-    return TaskInfo(AtariTask.artifacts, game.horizons, AtariTask.batch_sizes, AtariTask.metric)
+    return TaskInfo(AtariTask.artifacts, game.horizons, AtariTask.batch_sizes, AtariTask.metric, reads_data=False)
 
 
 FAMILY = register_task(TaskFamily("atari", tuple(GAMES), _create, _describe, options=_options))

@@ -81,6 +81,7 @@ class AtariTask(Task):
     artifacts = ("modular", "monolithic")
     batch_sizes = (1, 2, 4)
     metric = Metric("reward")
+    reads_data = False  # games come with ale-py: `--data` / `data_dir` is refused
 
     def __init__(
         self,

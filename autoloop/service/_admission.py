@@ -1,0 +1,77 @@
+"""What the service checks when a study is submitted, before it stores anything.
+
+A study that cannot run is refused with 422 and a message that names the request's field
+(``task``, ``space``, ``budget.iterations``, ``data_dir``, ``optimizer``) and the fix, in the
+API's vocabulary, never echoing the value sent. What only a worker can know (its own data
+mounts, an endpoint that is down) still fails the study later, with the reason in ``error``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from autoloop.controller import API_NAMES, Budget, SearchSpace, StudyPlan
+from autoloop.errors import ConfigError, DataError, UnknownNameError
+from autoloop.executors import RunTemplate
+from autoloop.service._models import StudyCreate
+from autoloop.tasks import TaskInfo, describe_task, task_names
+
+
+@dataclass(frozen=True)
+class Admission:
+    """A request that passed the checks, with what they resolved.
+
+    Args:
+        info: What the task declares (its metric is stored with the study).
+        space: The settings the study searches.
+        plan: The resolved study plan (stored and echoed with the study).
+        budget: The study's limits.
+    """
+
+    info: TaskInfo
+    space: SearchSpace
+    plan: StudyPlan
+    budget: Budget
+
+
+def admit(request: StudyCreate) -> Admission:
+    """Check the task, space, plan and budget of ``request``.
+
+    Raises:
+        ConfigError: The first field that cannot work, by name (HTTP 422).
+    """
+    try:
+        info = describe_task(request.task)
+    except UnknownNameError:
+        raise ConfigError(
+            f"task: this service knows no such task; known tasks: {', '.join(task_names())} (GET /v1/tasks). A plug-in "
+            "task must be installed where the service and its workers run, and they restarted"
+        ) from None
+    except ConfigError as exc:  # an open family rejects the variant's name
+        raise ConfigError(f"task: {exc}") from None
+    if request.data_dir is not None and info.reads_data is False:
+        raise ConfigError("data_dir: this task reads no data; leave data_dir out")
+    try:
+        space = SearchSpace.from_task(info, request.space)
+    except ConfigError as exc:
+        raise ConfigError(f"space: {exc}") from None
+    plan = request.plan()
+    budget = plan.budget(iterations=request.budget.iterations, tokens=request.budget.tokens)
+    plan.check_budget(budget, space, API_NAMES)
+    return Admission(info, space, plan, budget)
+
+
+def check_data(template: RunTemplate) -> None:
+    """Build the task here as a worker would, so missing or malformed data is refused now.
+
+    Raises:
+        ConfigError: The task cannot load its data (``data_dir``) or its options (``task``).
+    """
+    try:
+        template.build_task().close()
+    except DataError as exc:
+        # The folder is named by its field: an error never echoes the request's values.
+        reason = str(exc).replace(template.data_dir, "data_dir") if template.data_dir else f"{exc} (no data_dir given)"
+        raise ConfigError(f"data_dir: the task cannot load its data: {reason}; set data_dir to the folder holding it") from None
+    except ConfigError as exc:
+        raise ConfigError(f"task: {exc}") from None
