@@ -146,18 +146,22 @@ class Client:
         confidence: float | None = None,
         seed: int = 0,
         data_dir: str | None = None,
+        task_options: dict[str, str | int | float | bool] | None = None,
     ) -> Study:
         """Submit a tuning job (``POST /v1/studies``); see the service's OpenAPI spec for each field.
 
         ``sampler`` names a search strategy and ``pruner`` a pruner registered on the service
         (its OpenAPI spec lists them); ``None`` takes the service's defaults, ``auto`` and
         ``hyperband``. ``confidence`` asks for fixed-confidence stopping (e.g. 0.95).
+        ``data_dir`` is a directory or a file (a CSV for ``csv:<name>``) as the service sees it;
+        ``task_options`` are the task's own (``{"target": "species"}`` for a CSV), checked
+        against the data when the study is created.
         """
         body = {
             "task": task, "space": space, "budget": {"iterations": budget_iterations, "tokens": budget_tokens},
             "iterations": iterations, "seeds": seeds, "top_k": top_k, "final_seeds": final_seeds,
             "parallel": parallel, "optimizer": optimizer, "seed": seed, "confidence": confidence,
-            "data_dir": data_dir, "llm": {"model": llm_model, "base_url": llm_base_url, "api_key": llm_api_key},
+            "data_dir": data_dir, "task_options": task_options or {}, "llm": {"model": llm_model, "base_url": llm_base_url, "api_key": llm_api_key},
         }
         body.update({k: v for k, v in (("sampler", sampler), ("pruner", pruner)) if v is not None})
         return Study(self, self._request("POST", "/v1/studies", json=body)["id"])

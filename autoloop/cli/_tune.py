@@ -75,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
     budget = Budget(args.budget_iterations or (200 if limits == (None, None, None) else None), args.budget_tokens, args.budget_seconds)
     plan = LoopPlan(iterations=args.iterations, val_interval=args.val_interval, patience=args.patience, memory=args.memory)
     templates = {task: loop_template(task, args) for task in tasks}
-    infos = {task: describe_task(task) for task in tasks}
+    infos = {task: describe_task(task, templates[task].task_options) for task in tasks}
     spaces = {task: SearchSpace.from_task(info, args.space) for task, info in infos.items()}
     _check_data(templates.values())
     with LocalExecutor(jobs=args.jobs) as executor:

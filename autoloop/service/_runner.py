@@ -62,7 +62,8 @@ class StudyRunner:
         """Reject a request whose task, space or budget is invalid, before it is stored.
 
         Returns:
-            What the task declares (its metric is stored with the study).
+            What the task declares, its options aside (a CSV task's metric comes with its
+            options, resolved with the study's template).
 
         Raises:
             UnknownNameError: No such task.
@@ -80,10 +81,11 @@ class StudyRunner:
         Returns:
             The new study's id.
         """
-        info = self.validate(request)
+        self.validate(request)
         study_id = new_study_id()
         template = study_template(request, study_id, self.secrets)
-        return self.records.create(owner, request, metric=info.metric, study_id=study_id, template=template)
+        metric = describe_task(request.task, template.task_options).metric  # a CSV task's metric comes with its options
+        return self.records.create(owner, request, metric=metric, study_id=study_id, template=template)
 
     def start(self, study_id: str) -> None:
         """Start (or resume) the controller of ``study_id`` in a thread."""
@@ -134,9 +136,10 @@ class StudyRunner:
         def on_status(status: StudyStatus) -> None:
             self.records.set_stage(study_id, status.stage, status.trials)
 
-        info = describe_task(request.task)
+        template = self.records.template(study_id)
+        info = describe_task(request.task, template.task_options)
         return Controller(
-            self.records.template(study_id),
+            template,
             info=info,
             executor=executor,
             budget=Budget(iterations=request.budget.iterations, tokens=request.budget.tokens),

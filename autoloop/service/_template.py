@@ -54,7 +54,9 @@ def study_template(request: StudyCreate, study_id: str, secrets: StudySecrets) -
     tenant_key = request.llm.api_key.get_secret_value() if request.llm.api_key else None
     tenant_ref = secret_ref(SECRET_SCHEME, StudySecrets.secret_id(study_id, TENANT_KEY)) if tenant_key else None
     endpoint = tenant_endpoint(request.llm, Endpoint.from_env(), tenant_ref)
-    template = resolve_template(request.task, data_dir=request.data_dir, optimizer=request.optimizer, endpoint=endpoint)
+    template = resolve_template(
+        request.task, data_dir=request.data_dir, options=request.task_options, optimizer=request.optimizer, endpoint=endpoint
+    )
     # Stored only once the template resolved: a rejected request leaves no secret behind.
     if tenant_key:
         secrets.put(study_id, TENANT_KEY, tenant_key)

@@ -12,10 +12,11 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from autoloop.artifact import Artifact
 from autoloop.errors import UnknownNameError
-from autoloop.tasks import Task, TaskInfo, task_families
+from autoloop.tasks import Task, TaskInfo, describe_task
 from autoloop.testing._pytest import pytest
 from autoloop.trace import SPLITS, Trace
 
@@ -67,10 +68,10 @@ def task_case() -> TaskCase:
     pytest.fail(f"{__name__}: define a `task_case` fixture in your test module returning a TaskCase")
 
 
-def check_describe_agrees(name: str, task: Task) -> None:
-    """``describe(variant)`` of the task's family announces what the built ``task`` declares."""
-    family, _, variant = name.partition(":")
-    described = task_families()[family].describe(variant)
+def check_describe_agrees(name: str, task: Task, options: dict[str, Any] | None = None) -> None:
+    """``describe_task(name, options)`` announces what the built ``task`` declares (pass the
+    resolved options of a family whose declarations depend on them)."""
+    described = describe_task(name, options)
     assert described == TaskInfo.of(task), f"{name}: describe() says {described}, the task declares {TaskInfo.of(task)}"
     assert task.name == name
 
