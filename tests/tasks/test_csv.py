@@ -123,3 +123,14 @@ def test_options_on_a_task_that_takes_none_are_refused(capsys: pytest.CaptureFix
 def test_malformed_task_options_on_the_command_line(capsys: pytest.CaptureFixture[str], argv: list[str], message: str) -> None:
     assert main(["run", "csv:any", "--data", "x.csv", *argv]) == 2
     assert message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [("empty.csv", b"", "cannot read"), ("notes.txt", b"a,b\n1,2\n", "reads a file named *.csv")],
+)
+def test_a_file_that_is_not_a_csv_is_a_data_error(tmp_path: Path, name: str, content: bytes, message: str) -> None:
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(DataError, match=re.escape(message)):
+        task_options("csv:any", {"target": "b"}, data=path)

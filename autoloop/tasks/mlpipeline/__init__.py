@@ -13,7 +13,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from autoloop.errors import ConfigError, UnknownNameError
+from autoloop.errors import ConfigError, DataError, UnknownNameError
 from autoloop.tasks._base import Metric
 from autoloop.tasks._registry import TaskFamily, TaskInfo, check_options, register_task
 from autoloop.tasks.mlpipeline._data import find_file, make_splits
@@ -56,7 +56,11 @@ def csv_file(variant: str, data: Path | None) -> Path:
     """
     if not _VARIANT.match(variant):
         raise ConfigError(f"csv task name {variant!r} must be letters, digits, '_', '.' or '-', e.g. csv:penguins")
-    return find_file(data, f"{variant}.csv", hint=f"pass --data FILE.csv (or a folder holding {variant}.csv)")
+    path = find_file(data, f"{variant}.csv", hint=f"pass --data FILE.csv (or a folder holding {variant}.csv)")
+    # Only files that say they are CSV: a study's error messages list a file's header row.
+    if path.suffix.lower() != ".csv":
+        raise DataError(f"csv:{variant} reads a file named *.csv, got {path}; pass --data FILE.csv")
+    return path
 
 
 def _create_csv(variant: str, data: Path | None, options: dict[str, Any]) -> CsvTask:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -67,13 +67,26 @@ def find_file(data: Path | str | None, filename: str, *, folders: tuple[str, ...
     raise DataError(f"{filename} not found (looked in {', '.join(str(p) for p in places)}); {hint}")
 
 
+def read_csv(path: Path, **kwargs: Any) -> pd.DataFrame:
+    """``pandas.read_csv`` with an unreadable or malformed file as a ``DataError`` naming it.
+
+    Raises:
+        DataError: The file cannot be read or parsed as CSV.
+    """
+    try:
+        return pd.read_csv(path, **kwargs)
+    # What a wrong file or a file we may not read raises; anything else is a bug and propagates.
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, PermissionError, IsADirectoryError) as exc:
+        raise DataError(f"cannot read {path} as a CSV file with a header row ({type(exc).__name__}: {exc}); pass --data a CSV file") from None
+
+
 def load_frame(path: Path, target: str) -> pd.DataFrame:
     """The labeled rows of the CSV at ``path``, in file order, rows without a ``target`` dropped.
 
     Raises:
-        DataError: The file lacks the target column.
+        DataError: The file cannot be read or lacks the target column.
     """
-    frame = pd.read_csv(path)
+    frame = read_csv(path)
     if target not in frame.columns:
         raise DataError(f"{path} has no column {target!r}; its columns are {list(frame.columns)}")
     return frame.dropna(subset=[target]).reset_index(drop=True)

@@ -10,7 +10,7 @@ import pandas as pd
 
 from autoloop.errors import ConfigError, DataError
 from autoloop.tasks._base import Metric
-from autoloop.tasks.mlpipeline._data import ProblemKind
+from autoloop.tasks.mlpipeline._data import ProblemKind, read_csv
 
 # The metrics a CSV task scores with, by name; ``rmse_log`` is the RMSE of log values (positive targets).
 METRICS = {"accuracy": Metric("accuracy"), "rmse": Metric("rmse", higher_is_better=False), "rmse_log": Metric("rmse_log", higher_is_better=False)}
@@ -87,10 +87,10 @@ def resolve_options(path: Path, given: dict[str, Any]) -> dict[str, str]:
     target = given.get("target")
     if not target:
         raise ConfigError(f"a CSV task needs its target column: pass --target COLUMN (or the task option target) for {path}")
-    columns = list(pd.read_csv(path, nrows=0).columns)
+    columns = list(read_csv(path, nrows=0).columns)
     if target not in columns:
         raise DataError(f"{path} has no column {target!r}; pass --target one of its columns: {', '.join(columns)}")
-    column = pd.read_csv(path, usecols=[target])[target]
+    column = read_csv(path, usecols=[target])[target]
     where = f"column {target!r} of {path.name}"
     if column.notna().sum() == 0:
         raise DataError(f"{where} is empty; pass --target a column that holds the labels")
