@@ -134,3 +134,18 @@ def test_a_file_that_is_not_a_csv_is_a_data_error(tmp_path: Path, name: str, con
     path.write_bytes(content)
     with pytest.raises(DataError, match=re.escape(message)):
         task_options("csv:any", {"target": "b"}, data=path)
+
+
+def test_tune_on_a_csv_reports_the_metric_in_its_own_units(csvs: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["tune", "csv:diabetes", "--data", str(csvs["diabetes"]), "--target", "progression", "--optimizer", "local", "--jobs", "0"]
+    small = ["--space", "artifact=one_function;batch_size=1", "--iterations", "1", "--seeds", "1", "--top-k", "1", "--final-seeds", "1"]
+    assert main([*argv, *small, "--budget-iterations", "4", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["metric"] == {"name": "rmse", "higher_is_better": False}
+    assert 40 < data["test"]["display"]["mean"] < 70
+
+
+def test_tasks_lists_the_csv_family_by_its_pattern(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["tasks", "--json"]) == 0
+    rows = {row["task"]: row for row in json.loads(capsys.readouterr().out)}
+    assert rows["csv:<name>"]["artifacts"] == ["many_functions", "one_function"]

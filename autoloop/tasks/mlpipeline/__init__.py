@@ -84,7 +84,7 @@ def _describe_csv(variant: str, options: dict[str, Any]) -> TaskInfo:
 
 CSV_FAMILY = register_task(
     TaskFamily(
-        "csv", (), _create_csv, lambda variant: _info(Metric("accuracy or rmse, from the target")), open_variants=True,
+        "csv", (), _create_csv, lambda variant: _info(Metric("accuracy|rmse|rmse_log (--metric, or from the target)")), open_variants=True,
         given=_given_csv, describe_given=_describe_csv,
     )
 )
