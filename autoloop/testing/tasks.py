@@ -48,11 +48,14 @@ class TaskCase:
         create: Builds a fresh task of that name (data directory, options and endpoints bound).
         failing_artifact: A candidate of the task whose code raises (default: the first
             starting artifact through ``raising_candidate``).
+        options: The options ``create`` builds with, for a family whose declarations depend
+            on them (``describe_task(name, options)``; e.g. a CSV task's metric).
     """
 
     name: str
     create: Callable[[], Task]
     failing_artifact: Callable[[Task], Artifact] | None = None
+    options: dict[str, Any] | None = None
 
     def failing(self, task: Task) -> Artifact:
         """The failing candidate for ``task``."""
@@ -118,7 +121,7 @@ class TaskContract:
             task.starting_artifact("no-such-artifact")
 
     def test_describe_agrees_with_the_built_task(self, task_case: TaskCase, task: Task) -> None:
-        check_describe_agrees(task_case.name, task)
+        check_describe_agrees(task_case.name, task, task_case.options)
         assert task.horizons and task.batch_sizes and all(h >= 1 for h in task.horizons)
 
     def test_rollout_of_the_starting_artifact_traces_the_instance(self, task: Task) -> None:

@@ -79,7 +79,8 @@ def task_case(request: pytest.FixtureRequest) -> TaskCase:
     family = name.partition(":")[0]
     data_dir = {"mlpipeline": SHARED_DATA, "bbeh": SHARED_DATA, "csv": SHARED_DATA / "mlagentbench"}.get(family)
     env = request.getfixturevalue("bbeh_env") if family == "bbeh" else None
-    return TaskCase(name, lambda: build(name, data_dir=data_dir, options=OPTIONS.get(name), env=env))
+    given = task_options(name, GIVEN[name], data=data_dir) if name in GIVEN else None
+    return TaskCase(name, lambda: build(name, data_dir=data_dir, options=OPTIONS.get(name), env=env), options=given)
 
 
 class TestTasks(TaskContract):
@@ -95,13 +96,3 @@ def test_every_declared_variant_is_described_as_built(family: str, bbeh_env: dic
             check_describe_agrees(name, task)
         finally:
             task.close()
-
-
-@pytest.mark.integration
-def test_a_csv_task_is_described_as_built_given_its_options() -> None:
-    data = SHARED_DATA / "mlagentbench"
-    task = build(CSV_TASK, data_dir=data)
-    try:
-        check_describe_agrees(CSV_TASK, task, task_options(CSV_TASK, GIVEN[CSV_TASK], data=data))
-    finally:
-        task.close()
