@@ -14,6 +14,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 import autoloop
+from autoloop.cli import build_parser
+from autoloop.cli._run import given_task_options
 from autoloop.redisdb import EmbeddedRedis
 from autoloop.service import create_app, create_token
 from autoloop.service._runner import StudyRunner
@@ -34,6 +36,12 @@ def test_the_client_sends_task_options_and_a_data_file() -> None:
         client.submit("toy:linear")
     assert (sent[0]["data_dir"], sent[0]["task_options"]) == ("/data/pets.csv", {"target": "kind"})
     assert sent[1]["task_options"] == {}
+
+
+@pytest.mark.parametrize("command", ["run", "tune", "submit"])
+def test_every_command_takes_the_same_task_options(command: str) -> None:
+    args = build_parser().parse_args([command, "csv:pets", "--data", "pets.csv", "--target", "kind", "--task-option", "metric=accuracy"])
+    assert (args.data, given_task_options(args)) == ("pets.csv", {"metric": "accuracy", "target": "kind"})
 
 
 @pytest.fixture
