@@ -149,3 +149,10 @@ def test_tasks_lists_the_csv_family_by_its_pattern(capsys: pytest.CaptureFixture
     assert main(["tasks", "--json"]) == 0
     rows = {row["task"]: row for row in json.loads(capsys.readouterr().out)}
     assert rows["csv:<name>"]["artifacts"] == ["many_functions", "one_function"]
+
+
+def test_a_class_too_rare_to_split_is_refused_where_the_run_is_created(tmp_path: Path) -> None:
+    path = tmp_path / "rare.csv"
+    pd.DataFrame({"x": range(50), "label": ["common"] * 49 + ["once"]}).to_csv(path, index=False)
+    with pytest.raises(DataError, match="cannot split 50 labeled rows"):
+        task_options("csv:rare", {"target": "label"}, data=path)

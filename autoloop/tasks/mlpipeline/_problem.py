@@ -10,7 +10,7 @@ import pandas as pd
 
 from autoloop.errors import ConfigError, DataError
 from autoloop.tasks._base import Metric
-from autoloop.tasks.mlpipeline._data import ProblemKind, read_csv
+from autoloop.tasks.mlpipeline._data import ProblemKind, make_splits, read_csv
 
 # The metrics a CSV task scores with, by name; ``rmse_log`` is the RMSE of log values (positive targets).
 METRICS = {"accuracy": Metric("accuracy"), "rmse": Metric("rmse", higher_is_better=False), "rmse_log": Metric("rmse_log", higher_is_better=False)}
@@ -79,7 +79,8 @@ def resolve_options(path: Path, given: dict[str, Any]) -> dict[str, str]:
 
     Raises:
         ConfigError: A missing ``target``, an unknown option or an unfit metric.
-        DataError: The file has no such column; the message lists the columns it has.
+        DataError: The file has no such column (the message lists the columns it has), or
+            its labeled rows cannot be split.
     """
     unknown = sorted(set(given) - set(OPTION_NAMES))
     if unknown:
@@ -96,4 +97,5 @@ def resolve_options(path: Path, given: dict[str, Any]) -> dict[str, str]:
         raise DataError(f"{where} is empty; pass --target a column that holds the labels")
     metric = str(given.get("metric") or infer_metric(column))
     check_metric(metric, column, where)
+    make_splits(column.dropna().reset_index(drop=True), KINDS[metric])  # a class too rare to split stops here, not on a worker
     return {"target": str(target), "metric": metric}
