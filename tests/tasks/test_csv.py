@@ -112,6 +112,8 @@ def test_the_data_may_be_a_folder_holding_name_csv_and_must_exist(csvs: dict[str
     assert template.task_options == {"target": "cultivar", "metric": "accuracy"}
     with pytest.raises(DataError, match=r"nope\.csv does not exist"):
         resolve_template("csv:wine", data_dir=str(tmp_path / "nope.csv"), options={"target": "cultivar"}, optimizer="local")
+    with pytest.raises(DataError, match="does not exist"):  # an unknown ~user is a missing path, not a crash
+        task_options("csv:wine", {"target": "cultivar"}, data="~no-such-user-autoloop/wine.csv")
 
 
 def test_options_on_a_task_that_takes_none_are_refused(capsys: pytest.CaptureFixture[str]) -> None:

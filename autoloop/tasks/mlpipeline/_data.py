@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -55,7 +56,7 @@ def find_file(data: Path | str | None, filename: str, *, folders: tuple[str, ...
     """
     if not data:
         raise DataError(f"no data given for {filename}: pass --data (or set AUTOLOOP_DATA); {hint}")
-    root = Path(data).expanduser()
+    root = Path(os.path.expanduser(data))  # unlike Path.expanduser, leaves an unknown ~user as it is
     if root.is_file():
         return root
     if not root.exists():
