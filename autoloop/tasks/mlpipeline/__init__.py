@@ -56,7 +56,7 @@ def csv_file(variant: str, data: Path | None) -> Path:
     """
     if not _VARIANT.match(variant):
         raise ConfigError(f"csv task name {variant!r} must be letters, digits, '_', '.' or '-', e.g. csv:penguins")
-    path = find_file(data, f"{variant}.csv", hint=f"pass --data FILE.csv (or a folder holding {variant}.csv)")
+    path = find_file(data, f"{variant}.csv", hint=f"pass --data FILE.csv (or a folder holding {variant}.csv; or set AUTOLOOP_DATA)")
     # Only files that say they are CSV: a study's error messages list a file's header row.
     if path.suffix.lower() != ".csv":
         raise DataError(f"csv:{variant} reads a file named *.csv, got {path}; pass --data FILE.csv")

@@ -49,13 +49,13 @@ def find_file(data: Path | str | None, filename: str, *, folders: tuple[str, ...
         data: A file, or a directory holding ``filename``.
         filename: The file name looked for in a directory.
         folders: Subfolders of ``data`` also searched.
-        hint: What to do when the file is missing (ends the error message).
+        hint: What to do when the file is missing (ends the error message; name --data and AUTOLOOP_DATA).
 
     Raises:
         DataError: No reference was given, or the file is in none of the places.
     """
     if not data:
-        raise DataError(f"no data given for {filename}: pass --data (or set AUTOLOOP_DATA); {hint}")
+        raise DataError(f"no data given for {filename}; {hint}")
     root = Path(os.path.expanduser(data))  # unlike Path.expanduser, leaves an unknown ~user as it is
     if root.is_file():
         return root
