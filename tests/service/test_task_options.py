@@ -88,11 +88,11 @@ def test_autoloop_submit_tunes_a_csv_task_on_the_workers(cluster: Cluster, tmp_p
     argv = ["submit", "csv:pets", "--data", str(_pets(tmp_path)), "--target", "kind", "--optimizer", "local", *small]
     out = subprocess.run(
         [sys.executable, "-c", CLI, *argv, "--budget-iterations", "10", "--wait", "--json"],
-        env=env, capture_output=True, text=True, timeout=300,
+        env=env, capture_output=True, text=True, timeout=600,  # generous: the machine may be shared
     )
     assert out.returncode == 0, out.stderr[-2000:]
     recommendation = json.loads(out.stdout)
     assert recommendation["metric"]["name"] == "accuracy" and recommendation["test"]["n"] == 1
     finished = [r for r in recommendation["runs"] if r["error"] is None]  # queued extras stop once the budget is spent
     assert finished and all(r["best_val"] == 1.0 for r in finished), recommendation["runs"]
-    assert recommendation["test"]["mean"] == 1.0  # the sound names the kind; guessing gets 0.25
+    assert recommendation["test"]["mean"] == 1.0, recommendation["test"]  # the sound names the kind; guessing gets 0.25
