@@ -174,6 +174,7 @@ class Client:
         confidence: float | None = None,
         seed: int = 0,
         data_dir: str | None = None,
+        task_options: dict[str, str | int | float | bool] | None = None,
     ) -> Study:
         """Submit a tuning job (``POST /v1/studies``); see the service's OpenAPI spec for each field.
 
@@ -182,6 +183,10 @@ class Client:
         (``iterations`` to ``memory``, ``sampler``, ``pruner``, ``confidence``); ``None`` takes
         the preset's value. The resolved plan is echoed in the study's status (``plan``). Without
         ``budget_iterations`` or ``budget_tokens`` the preset's iteration budget applies.
+
+        ``data_dir`` is a directory or a file (a CSV for ``csv:<name>``) as the service sees it;
+        ``task_options`` are the task's own (``{"target": "species"}`` for a CSV), checked
+        against the data when the study is created.
 
         Raises:
             ConfigError: The service refused the request; the message names the field (HTTP 422).
@@ -193,7 +198,8 @@ class Client:
         body = {
             "task": task, "space": space, "budget": {"iterations": budget_iterations, "tokens": budget_tokens},
             "parallel": parallel, "optimizer": optimizer, "seed": seed, "confidence": confidence,
-            "data_dir": data_dir, "llm": {"model": llm_model, "base_url": llm_base_url, "api_key": llm_api_key},
+            "data_dir": data_dir, "task_options": task_options or {},
+            "llm": {"model": llm_model, "base_url": llm_base_url, "api_key": llm_api_key},
             **{k: v for k, v in plan.items() if v is not None},  # the service resolves the rest from the preset
         }
         return Study(self, self._request("POST", "/v1/studies", json=body)["id"])

@@ -25,7 +25,8 @@ EXECUTOR_FLAGS = {
 
 def add_loop_arguments(parser: argparse.ArgumentParser) -> None:
     """Options shared by every command that runs loops: data, optimizer and LLM endpoint."""
-    parser.add_argument("--data", metavar="DIR", help="task data directory (or AUTOLOOP_DATA)")
+    parser.add_argument("--data", metavar="PATH", help="task data: a directory or a file, e.g. a CSV for csv:<name> (or AUTOLOOP_DATA)")
+    add_task_option_arguments(parser)
     parser.add_argument(
         "--optimizer",
         help="optimizer name: 'llm' (OpenAI-compatible endpoint) or 'local' (offline); "
@@ -49,6 +50,36 @@ def add_loop_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print the result as JSON on stdout")
 
 
+def add_task_option_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--target``, ``--metric`` and the repeatable ``--task-option KEY=VALUE``: the task options a caller gives."""
+    group = parser.add_argument_group("task options (checked against the data before any run starts)")
+    group.add_argument("--target", metavar="COLUMN", help="csv:<name>: the column to predict (task option target)")
+    group.add_argument(
+        "--metric", metavar="NAME", help="csv:<name>: accuracy, rmse or rmse_log (task option metric; default: from the target's values)"
+    )
+    group.add_argument(
+        "--task-option", action="append", default=[], metavar="KEY=VALUE", help="any task option, repeatable (see the task's docs)"
+    )
+
+
+def given_task_options(args: argparse.Namespace) -> dict[str, str]:
+    """The task options on the command line: ``--task-option KEY=VALUE`` pairs, then ``--target`` and ``--metric``.
+
+    Raises:
+        ConfigError: A pair without ``=`` or an empty key, or a key given twice.
+    """
+    options: dict[str, str] = {}
+    named = [("target", args.target), ("metric", args.metric)]
+    pairs = [tuple(pair.partition("=")[::2]) if "=" in pair else (pair, None) for pair in args.task_option]
+    for key, value in [*pairs, *((k, v) for k, v in named if v is not None)]:
+        if not key or value is None:
+            raise ConfigError(f"--task-option takes KEY=VALUE, got {key!r}; e.g. --task-option target=species")
+        if key in options:
+            raise ConfigError(f"task option {key!r} given twice ({options[key]!r} and {value!r}); give it once")
+        options[key] = value
+    return options
+
+
 def loop_template(task: str, args: argparse.Namespace) -> RunTemplate:
     """What every run of this command shares, resolved once from the options and the environment."""
     endpoint = Endpoint.from_env(model=args.model, base_url=args.base_url).tuned({
@@ -58,7 +89,9 @@ def loop_template(task: str, args: argparse.Namespace) -> RunTemplate:
     for flag, variable in EXECUTOR_FLAGS.items():
         if getattr(args, flag) is not None:
             os.environ[variable] = str(getattr(args, flag))  # the CLI owns its environment; read once below
-    return resolve_template(task, data_dir=args.data, optimizer=args.optimizer, endpoint=endpoint)
+    return resolve_template(
+        task, data_dir=args.data, options=given_task_options(args), optimizer=args.optimizer, endpoint=endpoint
+    )
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:

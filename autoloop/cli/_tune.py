@@ -80,15 +80,15 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError("name one TASK or pass --suite TASK,TASK (not both)")
     plan = study_plan(args)
     budget = plan.budget(iterations=args.budget_iterations, tokens=args.budget_tokens, seconds=args.budget_seconds)
-    infos = {task: describe_task(task) for task in tasks}
-    for task, info in infos.items():
-        check_data_flag(task, info, args.data)
+    for task in tasks:
+        check_data_flag(task, describe_task(task), args.data)
+    templates = {task: loop_template(task, args) for task in tasks}
+    infos = {task: describe_task(task, templates[task].task_options) for task in tasks}  # a CSV task's metric comes with its options
     spaces = {task: SearchSpace.from_task(info, args.space) for task, info in infos.items()}
     if args.suite:
         plan.check_budget(share_budget(budget, len(tasks)), shared_space(list(spaces.values())))
     else:
         plan.check_budget(budget, spaces[tasks[0]])
-    templates = {task: loop_template(task, args) for task in tasks}
     _check_data(templates.values())
     with LocalExecutor(jobs=args.jobs) as executor:
         def controller(task: str, space: SearchSpace, task_budget: Budget) -> Controller:

@@ -65,7 +65,7 @@ class Controller:
     Args:
         template: What every run shares (task, data, task options, optimizer, endpoint), resolved
             where the study was created (``resolve_template``); every job is stamped from it.
-        info: What the task declares (default: ``describe_task(template.task)``).
+        info: What the task declares (default: ``describe_task(template.task, template.task_options)``).
         executor: Where loop runs go.
         budget: Limits of the study.
         space: Settings to search (default: ``SearchSpace.from_task(info)``).
@@ -116,7 +116,7 @@ class Controller:
                 raise ConfigError(f"{name} must be in [1, 1000], got {value!r}")
         if confidence is not None and not 0.5 <= confidence < 1:
             raise ConfigError(f"confidence must be in [0.5, 1), e.g. 0.95, got {confidence!r}")
-        info = info or describe_task(template.task)
+        info = info or describe_task(template.task, template.task_options)
         self.metric, self.space = info.metric, space or SearchSpace.from_task(info)
         self.strategy = resolve_strategy(sampler, self.space)
         self.confidence, self.level, self.max_seeds = confidence, confidence or DEFAULT_CONFIDENCE, max_seeds

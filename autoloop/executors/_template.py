@@ -30,8 +30,8 @@ class RunTemplate(BaseModel):
 
     Args:
         task: Registered task name.
-        data_dir: Task data directory (``None`` = the task needs none).
-        task_options: The task family's resolved options.
+        data_dir: Task data reference, a directory or a file (``None`` = the task needs none).
+        task_options: The task's resolved options (the family's and the caller's, checked).
         optimizer: Optimizer name, never left to the workers.
         endpoint: The optimizer's LLM endpoint, its key by reference.
     """
@@ -78,19 +78,27 @@ def _map_refs(value: Any, swap: Callable[[str], str]) -> Any:
 
 
 def resolve_template(
-    task: str, *, data_dir: str | None = None, optimizer: str | None = None, endpoint: Endpoint | None = None
+    task: str,
+    *,
+    data_dir: str | None = None,
+    options: dict[str, Any] | None = None,
+    optimizer: str | None = None,
+    endpoint: Endpoint | None = None,
 ) -> RunTemplate:
     """Resolve everything runs of ``task`` share, reading the environment once, here.
 
     Args:
         task: Registered task name.
-        data_dir: Data directory (``None`` = ``$AUTOLOOP_DATA``, if set).
+        data_dir: Data directory or file (``None`` = ``$AUTOLOOP_DATA``, if set).
+        options: Task options the caller gave (e.g. a CSV's ``target``), checked here
+            against the data before any run starts.
         optimizer: Optimizer name (``None`` = ``llm`` if ``endpoint`` is configured, else ``local``).
         endpoint: The optimizer's endpoint (``None`` = ``Endpoint.from_env()``).
 
     Raises:
         UnknownNameError: Unknown task or optimizer.
-        ConfigError: ``llm`` without an endpoint, or a task option the environment sets wrongly.
+        ConfigError: ``llm`` without an endpoint, or a task option that is malformed or unknown.
+        DataError: The data is missing or lacks what the options name (e.g. the target column).
     """
     endpoint = endpoint if endpoint is not None else Endpoint.from_env()
     name = check_optimizer(optimizer or default_optimizer_name(endpoint))
@@ -99,7 +107,7 @@ def resolve_template(
             "the llm optimizer needs an LLM endpoint: set OPENAI_BASE_URL (and OPENAI_API_KEY) or "
             "AUTOLOOP_LLM_BASE_URL / AUTOLOOP_LLM_API_KEY, pass --base-url, or choose --optimizer local"
         )
+    data = data_dir or os.environ.get(DATA_ENV) or None
     return RunTemplate(
-        task=task, data_dir=data_dir or os.environ.get(DATA_ENV) or None, task_options=task_options(task),
-        optimizer=name, endpoint=endpoint,
+        task=task, data_dir=data, task_options=task_options(task, options, data=data), optimizer=name, endpoint=endpoint,
     )

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from dataclasses import replace
 from typing import Any
 
 import redis
@@ -69,6 +70,8 @@ class StudyRunner:
         admission = admit(request)
         study_id = new_study_id()
         template = study_template(request, study_id, self.secrets, check=check_data)
+        # A CSV task's metric comes with its options, resolved in the template.
+        admission = replace(admission, info=describe_task(request.task, template.task_options))
         return self.records.create(owner, request, admission, study_id=study_id, template=template)
 
     def start(self, study_id: str) -> None:
@@ -111,10 +114,11 @@ class StudyRunner:
         def on_status(status: StudyStatus) -> None:
             self.records.set_stage(study_id, status.stage, status.trials, settings=[s.to_dict() for s in status.settings])
 
-        info = describe_task(request.task)
+        template = self.records.template(study_id)
+        info = describe_task(request.task, template.task_options)
         plan = self.records.plan(study_id)
         return plan.controller(
-            self.records.template(study_id),
+            template,
             info=info,
             executor=executor,
             budget=plan.budget(iterations=request.budget.iterations, tokens=request.budget.tokens),

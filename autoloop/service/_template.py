@@ -67,7 +67,9 @@ def study_template(
     tenant_ref = secret_ref(SECRET_SCHEME, StudySecrets.secret_id(study_id, TENANT_KEY)) if tenant_key else None
     endpoint = tenant_endpoint(request.llm, Endpoint.from_env(), tenant_ref)
     _check_optimizer(request.optimizer, endpoint)
-    template = resolve_template(request.task, data_dir=request.data_dir, optimizer=request.optimizer, endpoint=endpoint)
+    template = resolve_template(
+        request.task, data_dir=request.data_dir, options=request.task_options, optimizer=request.optimizer, endpoint=endpoint
+    )
     if check is not None:
         check(template)
     # Stored only once the template resolved and passed its checks: a rejected request leaves no secret behind.

@@ -26,6 +26,14 @@ def no_options(variant: str) -> dict[str, Any]:
     return {}
 
 
+def no_given_options(variant: str, given: dict[str, Any], data: Path | None) -> dict[str, Any]:
+    """A family that takes no options from its caller: reject any given."""
+    del data
+    if given:
+        raise ConfigError(f"task variant {variant!r} takes no task options, got {sorted(given)}; drop --task-option/--target/--metric")
+    return {}
+
+
 @dataclass(frozen=True)
 class TaskInfo:
     """What a task declares, known without building it or loading its data: what
@@ -68,6 +76,14 @@ class TaskFamily:
         options: ``options(variant) -> dict``: resolves the JSON-ready options ``create`` needs
             (from the environment, once, where a study or run is planned); secrets appear as
             ``api_key_ref`` references, never as values.
+        given: ``given(variant, options, data) -> dict``: checks the options a caller gave
+            (``--task-option KEY=VALUE``, ``--target``, the API's ``task_options``) against the
+            data reference, at the edge, and returns them complete and JSON-ready (e.g. an
+            inferred metric filled in); they are merged over ``options(variant)``. The default
+            rejects any.
+        describe_given: ``describe_given(variant, options) -> TaskInfo``, for a family whose
+            declarations depend on its resolved options (the CSV family's metric); ``None`` =
+            ``describe`` alone.
     """
 
     name: str
@@ -76,6 +92,8 @@ class TaskFamily:
     describe: Callable[[str], TaskInfo]
     open_variants: bool = False
     options: Callable[[str], dict[str, Any]] = no_options
+    given: Callable[[str, dict[str, Any], Path | None], dict[str, Any]] = no_given_options
+    describe_given: Callable[[str, dict[str, Any]], TaskInfo] | None = None
 
 
 _FAMILIES: dict[str, TaskFamily] = {}
@@ -126,8 +144,11 @@ def _family(name: str) -> tuple[TaskFamily, str]:
     return family, variant
 
 
-def describe_task(name: str) -> TaskInfo:
+def describe_task(name: str, options: dict[str, Any] | None = None) -> TaskInfo:
     """What the task ``family:variant`` declares, without building it or loading its data.
+
+    Pass the resolved ``options`` (``task_options``) where they decide a declaration, as the
+    CSV family's metric; a study always does.
 
     Example:
         >>> describe_task("atari:Pong").horizons
@@ -138,18 +159,28 @@ def describe_task(name: str) -> TaskInfo:
         ConfigError: An open family rejects the variant's name.
     """
     family, variant = _family(name)
+    if options is not None and family.describe_given is not None:
+        return family.describe_given(variant, options)
     return family.describe(variant)
 
 
-def task_options(name: str) -> dict[str, Any]:
-    """The options the task ``family:variant`` runs with, resolved here and now (see ``TaskFamily.options``).
+def task_options(name: str, given: dict[str, Any] | None = None, *, data: Path | str | None = None) -> dict[str, Any]:
+    """The options the task ``family:variant`` runs with, resolved here and now.
+
+    Args:
+        name: The task.
+        given: Options from the caller, checked by the family (``TaskFamily.given``)
+            against ``data``.
+        data: The run's data reference (a directory or a file).
 
     Raises:
         UnknownNameError: The family or variant is unknown.
-        ConfigError: An option is malformed (the message names its variable).
+        ConfigError: An option is malformed, unknown or missing (the message names it).
+        DataError: The data reference does not hold what the options name.
     """
     family, variant = _family(name)
-    return family.options(variant)
+    checked = family.given(variant, dict(given or {}), Path(data) if data else None)
+    return {**family.options(variant), **checked}
 
 
 def get_task(name: str, *, data_dir: Path | str | None = None, options: dict[str, Any] | None = None) -> Task:

@@ -12,10 +12,11 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from autoloop.artifact import Artifact
 from autoloop.errors import UnknownNameError
-from autoloop.tasks import Task, TaskInfo, task_families
+from autoloop.tasks import Task, TaskInfo, describe_task
 from autoloop.testing._pytest import pytest
 from autoloop.trace import SPLITS, Trace
 
@@ -47,11 +48,14 @@ class TaskCase:
         create: Builds a fresh task of that name (data directory, options and endpoints bound).
         failing_artifact: A candidate of the task whose code raises (default: the first
             starting artifact through ``raising_candidate``).
+        options: The options ``create`` builds with, for a family whose declarations depend
+            on them (``describe_task(name, options)``; e.g. a CSV task's metric).
     """
 
     name: str
     create: Callable[[], Task]
     failing_artifact: Callable[[Task], Artifact] | None = None
+    options: dict[str, Any] | None = None
 
     def failing(self, task: Task) -> Artifact:
         """The failing candidate for ``task``."""
@@ -67,10 +71,10 @@ def task_case() -> TaskCase:
     pytest.fail(f"{__name__}: define a `task_case` fixture in your test module returning a TaskCase")
 
 
-def check_describe_agrees(name: str, task: Task) -> None:
-    """``describe(variant)`` of the task's family announces what the built ``task`` declares."""
-    family, _, variant = name.partition(":")
-    described = task_families()[family].describe(variant)
+def check_describe_agrees(name: str, task: Task, options: dict[str, Any] | None = None) -> None:
+    """``describe_task(name, options)`` announces what the built ``task`` declares (pass the
+    resolved options of a family whose declarations depend on them)."""
+    described = describe_task(name, options)
     assert described == TaskInfo.of(task), f"{name}: describe() says {described}, the task declares {TaskInfo.of(task)}"
     assert task.name == name
 
@@ -117,7 +121,7 @@ class TaskContract:
             task.starting_artifact("no-such-artifact")
 
     def test_describe_agrees_with_the_built_task(self, task_case: TaskCase, task: Task) -> None:
-        check_describe_agrees(task_case.name, task)
+        check_describe_agrees(task_case.name, task, task_case.options)
         assert task.horizons and task.batch_sizes and all(h >= 1 for h in task.horizons)
 
     def test_rollout_of_the_starting_artifact_traces_the_instance(self, task: Task) -> None:

@@ -1,4 +1,4 @@
-"""Every registered task family passes ``TaskContract``: mlpipeline, atari, bbeh and the test plug-ins.
+"""Every registered task family passes ``TaskContract``: csv, mlpipeline, atari, bbeh and the test plug-ins.
 
 One representative variant per family runs the whole suite (rollouts cost seconds); every
 declared variant of the built-in families is checked for ``describe`` agreeing with the task.
@@ -26,15 +26,19 @@ BBEH_VARIANT = "boolean_expressions"
 EXECUTOR_MODEL = "executor-model"
 # Task options per task: short Atari evaluations keep the suite fast.
 OPTIONS: dict[str, dict[str, Any]] = {"atari:Pong": {"protocol": "1x50"}}
+# Task options a caller gives (``--target``), checked against the data as the CLI checks them.
+CSV_TASK = "csv:spaceship_titanic_train"
+GIVEN: dict[str, dict[str, Any]] = {CSV_TASK: {"target": "Transported"}}
 
 
 def build(name: str, *, data_dir: Path | None = None, options: dict[str, Any] | None = None, env: dict[str, str] | None = None) -> Task:
     """The one place these tests build a task: options resolved as the CLI resolves them (from
-    ``env``, at the edge), overridden by ``options``."""
+    ``env`` and the given ones, at the edge), overridden by ``options``."""
     with pytest.MonkeyPatch.context() as mp:
         for key, value in (env or {}).items():
             mp.setenv(key, value)
-        return get_task(name, data_dir=data_dir, options={**task_options(name), **(options or {})})
+        resolved = task_options(name, GIVEN.get(name), data=data_dir)
+        return get_task(name, data_dir=data_dir, options={**resolved, **(options or {})})
 
 
 class BBEHExecutor:
@@ -65,6 +69,7 @@ def bbeh_env() -> Iterator[dict[str, str]]:
         "toy:linear",
         "slowtoy:linear",
         pytest.param("mlpipeline:spaceship-titanic", marks=pytest.mark.integration),
+        pytest.param(CSV_TASK, marks=pytest.mark.integration),
         pytest.param("atari:Pong", marks=pytest.mark.integration),
         pytest.param(f"bbeh:{BBEH_VARIANT}", marks=pytest.mark.integration),
     ],
@@ -72,9 +77,10 @@ def bbeh_env() -> Iterator[dict[str, str]]:
 def task_case(request: pytest.FixtureRequest) -> TaskCase:
     name = request.param
     family = name.partition(":")[0]
-    data_dir = SHARED_DATA if family in ("mlpipeline", "bbeh") else None
+    data_dir = {"mlpipeline": SHARED_DATA, "bbeh": SHARED_DATA, "csv": SHARED_DATA / "mlagentbench"}.get(family)
     env = request.getfixturevalue("bbeh_env") if family == "bbeh" else None
-    return TaskCase(name, lambda: build(name, data_dir=data_dir, options=OPTIONS.get(name), env=env))
+    given = task_options(name, GIVEN[name], data=data_dir) if name in GIVEN else None
+    return TaskCase(name, lambda: build(name, data_dir=data_dir, options=OPTIONS.get(name), env=env), options=given)
 
 
 class TestTasks(TaskContract):

@@ -119,10 +119,10 @@ def test_a_resumed_controller_keeps_the_study_and_never_reruns_a_finished_run():
     assert len(search_runs) == len({r.run_id for r in search_runs})  # each run counted once
     assert finished <= {r.run_id for r in search_runs}  # outcomes from before the crash are in the recommendation
 def test_the_controller_never_builds_the_task_and_a_workers_data_error_fails_the_study(tmp_path, monkeypatch):
-    from autoloop.tasks.mlpipeline import HousePricesTask
+    from autoloop.tasks.mlpipeline import CsvTask
 
     # Workers are spawned processes: only a build in this, the controller's, process would hit the patch.
-    monkeypatch.setattr(HousePricesTask, "__init__", _no_build)
+    monkeypatch.setattr(CsvTask, "__init__", _no_build)
     with LocalExecutor(jobs=1) as ex:
         template = local_template("mlpipeline:house-prices").model_copy(update={"data_dir": str(tmp_path)})
         ctl = Controller(

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from autoloop.tasks import get_task
-from autoloop.tasks.mlpipeline import MLPipelineTask
+from autoloop.tasks.mlpipeline import CsvTask
 
 pytestmark = pytest.mark.integration
 
@@ -106,13 +106,13 @@ ON_DISK = '''def train_model(x, y, test_data, task):
 
 
 @pytest.fixture(scope="module")
-def spaceship(shared_data: Path) -> Iterator[MLPipelineTask]:
+def spaceship(shared_data: Path) -> Iterator[CsvTask]:
     task = get_task("mlpipeline:spaceship-titanic", data_dir=shared_data / "mlagentbench")
     yield task
     task.close()
 
 
-def _attack(task: MLPipelineTask, train_model: str) -> None:
+def _attack(task: CsvTask, train_model: str) -> None:
     artifact = task.starting_artifact("one_function")
     val = task.split("val")[0]
     honest = task.rollout(artifact, val, None)
@@ -124,11 +124,11 @@ def _attack(task: MLPipelineTask, train_model: str) -> None:
     assert task.rollout(artifact, val, None).score == honest.score  # the loop goes on
 
 
-def test_a_candidate_finds_no_held_out_labels_in_its_memory(spaceship: MLPipelineTask) -> None:
+def test_a_candidate_finds_no_held_out_labels_in_its_memory(spaceship: CsvTask) -> None:
     """gc, frames, every module's globals: the child's interpreter never held the labels."""
     _attack(spaceship, IN_MEMORY)
 
 
-def test_a_candidate_cannot_read_the_labels_from_the_data_files(spaceship: MLPipelineTask) -> None:
+def test_a_candidate_cannot_read_the_labels_from_the_data_files(spaceship: CsvTask) -> None:
     """A walk of likely data paths, ancestors' command lines, environments and working directories."""
-    _attack(spaceship, ON_DISK.replace("KNOWN_DATA", repr(str(spaceship.data_dir))))
+    _attack(spaceship, ON_DISK.replace("KNOWN_DATA", repr(str(spaceship.problem.path.parent))))

@@ -1,4 +1,4 @@
-"""The MLAgentBench tasks on the real CSVs: splits, starting artifacts, failures, feedback, data errors."""
+"""The MLAgentBench presets of the CSV task on the real CSVs: splits, starting artifacts, failures, feedback, data errors."""
 
 from __future__ import annotations
 
@@ -19,14 +19,14 @@ from autoloop.policies import load_policy
 from autoloop.sandbox import Limits
 from autoloop.settings import LoopSettings
 from autoloop.tasks import get_task, task_names
-from autoloop.tasks.mlpipeline import MLPipelineTask, SpaceshipTitanicTask, feedback_text
+from autoloop.tasks.mlpipeline import PRESETS, CsvTask, feedback_text
 
 VARIANTS = ("spaceship-titanic", "house-prices")
-POLICIES = Path(str(resources.files("autoloop.policies"))) / "mlpipeline"
+POLICIES = Path(str(resources.files("autoloop.policies"))) / "csv"
 
 
 @pytest.fixture(scope="module", params=VARIANTS)
-def task(request: pytest.FixtureRequest, shared_data: Path) -> Iterator[MLPipelineTask]:
+def task(request: pytest.FixtureRequest, shared_data: Path) -> Iterator[CsvTask]:
     built = get_task(f"mlpipeline:{request.param}", data_dir=shared_data / "mlagentbench")
     yield built
     built.close()
@@ -36,7 +36,7 @@ def test_both_tasks_are_registered() -> None:
     assert {"mlpipeline:spaceship-titanic", "mlpipeline:house-prices"} <= set(task_names())
 
 
-def test_splits_are_deterministic_disjoint_and_cover_every_row(task: MLPipelineTask, shared_data: Path) -> None:
+def test_splits_are_deterministic_disjoint_and_cover_every_row(task: CsvTask, shared_data: Path) -> None:
     again = get_task(task.name, data_dir=shared_data)  # the parent folder works too
     s = task.splits
     for name in ("train", "val", "test"):
@@ -52,6 +52,16 @@ def test_splits_are_deterministic_disjoint_and_cover_every_row(task: MLPipelineT
         assert not set(fit) & set(held) and set(fit) | set(held) == train
 
 
+@pytest.mark.parametrize(("variant", "target"), [("spaceship-titanic", "Transported"), ("house-prices", "SalePrice")])
+def test_a_preset_is_the_csv_task_on_its_file(shared_data: Path, variant: str, target: str) -> None:
+    preset = get_task(f"mlpipeline:{variant}", data_dir=shared_data)
+    path = preset.problem.path
+    own = get_task(f"csv:{path.stem}", data_dir=path, options={"target": target, "metric": PRESETS[variant].metric})
+    assert (own.metric, own.failure_score) == (preset.metric, preset.failure_score)
+    for name in ("train", "val", "test"):
+        assert np.array_equal(getattr(own.splits, name), getattr(preset.splits, name))
+
+
 def test_spaceship_splits_are_stratified(shared_data: Path) -> None:
     task = get_task("mlpipeline:spaceship-titanic", data_dir=shared_data)
     labels = task.y.to_numpy().astype(bool)
@@ -62,7 +72,7 @@ def test_spaceship_splits_are_stratified(shared_data: Path) -> None:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("artifact", ["many_functions", "one_function"])
-def test_starting_artifacts_score_sensibly_on_val(task: MLPipelineTask, artifact: str) -> None:
+def test_starting_artifacts_score_sensibly_on_val(task: CsvTask, artifact: str) -> None:
     score = task.evaluate(task.starting_artifact(artifact), "val")
     if task.metric.higher_is_better:
         assert score > 0.75  # accuracy; a majority guess gets about 0.50
@@ -92,7 +102,7 @@ BROKEN = {
 
 
 @pytest.mark.parametrize("case", sorted(BROKEN))
-def test_broken_candidate_becomes_a_failed_trace_with_a_reason(task: MLPipelineTask, case: str) -> None:
+def test_broken_candidate_becomes_a_failed_trace_with_a_reason(task: CsvTask, case: str) -> None:
     body, reason = BROKEN[case]
     artifact = task.starting_artifact("one_function").with_updates({"train_model": body})
     trace = task.rollout(artifact, task.split("train")[0], 1)
@@ -100,7 +110,7 @@ def test_broken_candidate_becomes_a_failed_trace_with_a_reason(task: MLPipelineT
     assert trace.score == task.failure_score and trace.feedback.startswith("Evaluation failed")
 
 
-def test_a_broken_stage_of_many_functions_is_named_in_the_failure(task: MLPipelineTask) -> None:
+def test_a_broken_stage_of_many_functions_is_named_in_the_failure(task: CsvTask) -> None:
     body = "def select_features(x, y, test_data, task):\n    return x[['no such column']], test_data\n"
     artifact = task.starting_artifact("many_functions").with_updates({"select_features": body})
     trace = task.rollout(artifact, task.split("train")[1], 1)
@@ -108,7 +118,7 @@ def test_a_broken_stage_of_many_functions_is_named_in_the_failure(task: MLPipeli
 
 
 def test_a_hanging_candidate_times_out_as_a_failed_trace(shared_data: Path) -> None:
-    task = SpaceshipTitanicTask(shared_data, limits=Limits(timeout_s=2))
+    task = CsvTask("mlpipeline:spaceship-titanic", PRESETS["spaceship-titanic"].problem(shared_data), limits=Limits(timeout_s=2))
     body = "def train_model(x, y, test_data, task):\n    while True:\n        pass\n"
     try:
         trace = task.rollout(task.starting_artifact("one_function").with_updates({"train_model": body}), task.split("val")[0], None)
@@ -117,28 +127,28 @@ def test_a_hanging_candidate_times_out_as_a_failed_trace(shared_data: Path) -> N
     assert trace.failed and "timed out" in trace.error and trace.score == 0.0
 
 
-def test_unscorable_predictions_fail_with_what_was_expected(task: MLPipelineTask) -> None:
+def test_unscorable_predictions_fail_with_what_was_expected(task: CsvTask) -> None:
     wrong = "0.37" if task.metric.higher_is_better else "-5.0"
     body = f"def train_model(x, y, test_data, task):\n    return [{wrong}] * len(test_data)\n"
     trace = task.rollout(task.starting_artifact("one_function").with_updates({"train_model": body}), task.split("val")[0], None)
-    assert trace.failed and ("True/False" in trace.error or "positive" in trace.error)
+    assert trace.failed and ("class labels (False, True)" in trace.error or "must be positive" in trace.error)
 
 
 @pytest.mark.parametrize(
     ("f1", "band"),
     [(0.2, "Poor"), (0.4999, "Poor"), (0.5, "Weak"), (0.6999, "Weak"), (0.7, "Decent"), (0.7999, "Decent"), (0.8, "Strong"), (0.95, "Strong")],
 )
-def test_spaceship_feedback_is_staged_by_f1(f1: float, band: str) -> None:
-    text = feedback_text("classification", {"accuracy": 0.5, "f1": f1})
-    assert f"F1 {f1:.4f}" in text and band in text.split(". ", 1)[1]
+def test_classification_feedback_is_staged_by_f1(f1: float, band: str) -> None:
+    text = feedback_text("accuracy", {"accuracy": 0.5, "f1": f1, "majority": 0.5})
+    assert f"macro F1 {f1:.4f}" in text and band in text.split(". ", 1)[1]
 
 
 @pytest.mark.parametrize(
     ("r2", "band"),
     [(-1.0, "Poor"), (0.0, "Poor"), (0.001, "Weak"), (0.4999, "Weak"), (0.5, "Decent"), (0.6999, "Decent"), (0.7, "Strong"), (0.9, "Strong")],
 )
-def test_house_prices_feedback_is_staged_by_r2(r2: float, band: str) -> None:
-    text = feedback_text("regression", {"rmse": 0.2, "r2": r2})
+def test_regression_feedback_is_staged_by_r2(r2: float, band: str) -> None:
+    text = feedback_text("rmse_log", {"rmse": 0.2, "r2": r2})
     assert f"R^2 {r2:.4f}" in text and band in text.split(". ", 1)[1]
 
 
@@ -153,16 +163,16 @@ def test_one_function_docstring_is_the_many_function_docstrings_concatenated() -
 
 def test_starting_artifacts_have_tunable_constants_in_editable_functions() -> None:
     for name in ("many_functions", "one_function"):
-        artifact = load_policy("mlpipeline", name)
+        artifact = load_policy("csv", name)
         assert "header" not in artifact.editable and "import" in artifact.parameters["header"]
         assert sum(len(tunable_constants(artifact.parameters[p])) for p in artifact.editable) >= 8
 
 
 def test_missing_data_names_the_file_and_the_fix(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    with pytest.raises(DataError, match=r"house_prices_train\.csv not found in .*--data"):
+    with pytest.raises(DataError, match=r"house_prices_train\.csv not found .*--data FOLDER"):
         get_task("mlpipeline:house-prices", data_dir=tmp_path)
     monkeypatch.delenv("AUTOLOOP_DATA", raising=False)
-    with pytest.raises(DataError, match=r"--data DIR \(or set AUTOLOOP_DATA\).*spaceship_titanic_train\.csv"):
+    with pytest.raises(DataError, match=r"no data given for spaceship_titanic_train\.csv; download .* pass --data FOLDER \(or set AUTOLOOP_DATA\)"):
         get_task("mlpipeline:spaceship-titanic")
 
 
@@ -172,10 +182,10 @@ def test_data_dir_comes_from_the_environment_where_the_run_is_created(shared_dat
     assert template.data_dir == str(shared_data)  # read once, at the edge, and carried in every job
     task = template.build_task()
     try:
-        assert task.data_dir == shared_data / "mlagentbench" and "Cabin is deck/num/side" in task.background
+        assert task.problem.path == shared_data / "mlagentbench" / "spaceship_titanic_train.csv" and "Cabin is deck/num/side" in task.background
     finally:
         task.close()
-    with pytest.raises(DataError, match="--data DIR"):  # a worker's own AUTOLOOP_DATA never chooses the data
+    with pytest.raises(DataError, match="pass --data"):  # a worker's own AUTOLOOP_DATA never chooses the data
         get_task("mlpipeline:spaceship-titanic")
 
 

@@ -1,10 +1,11 @@
-"""Loading and splitting the MLAgentBench CSVs: deterministic train/val/test and K folds."""
+"""Loading and splitting a labeled CSV: where the file is, its rows, train/val/test and K folds."""
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -12,31 +13,12 @@ from sklearn.model_selection import KFold, StratifiedKFold, train_test_split
 
 from autoloop.errors import DataError
 
-DATA_ENV = "AUTOLOOP_DATA"
-SUBFOLDER = "mlagentbench"
 SEED = 0
 VAL_FRACTION = 0.2
 TEST_FRACTION = 0.2
 FOLDS = 5
 
 ProblemKind = Literal["classification", "regression"]
-
-
-@dataclass(frozen=True)
-class Dataset:
-    """One MLAgentBench problem: its CSV, target column and kind."""
-
-    variant: str
-    filename: str
-    target: str
-    kind: ProblemKind
-
-
-DATASETS = {
-    "spaceship-titanic": Dataset("spaceship-titanic", "spaceship_titanic_train.csv", "Transported", "classification"),
-    "house-prices": Dataset("house-prices", "house_prices_train.csv", "SalePrice", "regression"),
-}
-DESCRIPTION_FILE = "house_prices_data_description.txt"
 
 
 @dataclass(frozen=True)
@@ -56,47 +38,63 @@ class Splits:
     folds: tuple[tuple[np.ndarray, np.ndarray], ...]
 
 
-def resolve_data_dir(data_dir: Path | str | None, filename: str) -> Path:
-    """The folder holding ``filename``: ``data_dir`` or its ``mlagentbench/``.
+def find_file(data: Path | str | None, filename: str, *, folders: tuple[str, ...] = (), hint: str) -> Path:
+    """The file ``filename`` named by a data reference: the file itself, or ``filename`` in the
+    directory ``data`` (or in one of its ``folders``).
 
     ``$AUTOLOOP_DATA`` is read where a run is created (``resolve_template``) and travels in the
     job, never here: a worker's own environment must not choose a run's data.
 
-    Raises:
-        DataError: No directory was given, or the file is in neither place.
-    """
-    given = data_dir
-    if not given:
-        raise DataError(
-            f"no data directory for the MLAgentBench tasks: pass --data DIR (or set {DATA_ENV}) "
-            f"pointing at the folder that holds {filename}"
-        )
-    root = Path(given).expanduser()
-    for folder in (root, root / SUBFOLDER):
-        if (folder / filename).is_file():
-            return folder
-    raise DataError(
-        f"{filename} not found in {root} (nor in {root / SUBFOLDER}); download the Kaggle train CSV "
-        f"into that folder or pass --data / {DATA_ENV} pointing at the folder that holds it"
-    )
-
-
-def load_frame(dataset: Dataset, data_dir: Path | str | None) -> pd.DataFrame:
-    """The labeled rows of ``dataset``, in file order, rows without a label dropped.
+    Args:
+        data: A file, or a directory holding ``filename``.
+        filename: The file name looked for in a directory.
+        folders: Subfolders of ``data`` also searched.
+        hint: What to do when the file is missing (ends the error message; name --data and AUTOLOOP_DATA).
 
     Raises:
-        DataError: The file is missing or lacks the target column.
+        DataError: No reference was given, or the file is in none of the places.
     """
-    path = resolve_data_dir(data_dir, dataset.filename) / dataset.filename
-    frame = pd.read_csv(path)
-    if dataset.target not in frame.columns:
-        raise DataError(f"{path} has no {dataset.target!r} column; is it the Kaggle train CSV (not test.csv)?")
-    return frame.dropna(subset=[dataset.target]).reset_index(drop=True)
+    if not data:
+        raise DataError(f"no data given for {filename}; {hint}")
+    root = Path(os.path.expanduser(data))  # unlike Path.expanduser, leaves an unknown ~user as it is
+    if root.is_file():
+        return root
+    if not root.exists():
+        raise DataError(f"data {root} does not exist (neither a file nor a folder); {hint}")
+    places = [root / filename, *(root / folder / filename for folder in folders)]
+    for path in places:
+        if path.is_file():
+            return path
+    raise DataError(f"{filename} not found (looked in {', '.join(str(p) for p in places)}); {hint}")
 
 
-def field_glossary(data_dir: Path) -> str:
-    """The field lines of the House Prices data description (``Name: meaning``), or ``""`` if absent."""
-    path = data_dir / DESCRIPTION_FILE
+def read_csv(path: Path, **kwargs: Any) -> pd.DataFrame:
+    """``pandas.read_csv`` with an unreadable or malformed file as a ``DataError`` naming it.
+
+    Raises:
+        DataError: The file cannot be read or parsed as CSV.
+    """
+    try:
+        return pd.read_csv(path, **kwargs)
+    # What a wrong file or a file we may not read raises; anything else is a bug and propagates.
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, PermissionError, IsADirectoryError) as exc:
+        raise DataError(f"cannot read {path} as a CSV file with a header row ({type(exc).__name__}: {exc}); pass --data a CSV file") from None
+
+
+def load_frame(path: Path, target: str) -> pd.DataFrame:
+    """The labeled rows of the CSV at ``path``, in file order, rows without a ``target`` dropped.
+
+    Raises:
+        DataError: The file cannot be read or lacks the target column.
+    """
+    frame = read_csv(path)
+    if target not in frame.columns:
+        raise DataError(f"{path} has no column {target!r}; its columns are {list(frame.columns)}")
+    return frame.dropna(subset=[target]).reset_index(drop=True)
+
+
+def field_glossary(path: Path) -> str:
+    """The field lines (``Name: meaning``) of a data description file, or ``""`` if absent."""
     if not path.is_file():
         return ""
     lines = path.read_text(errors="replace").splitlines()
@@ -104,15 +102,25 @@ def field_glossary(data_dir: Path) -> str:
 
 
 def make_splits(labels: pd.Series, kind: ProblemKind, *, folds: int = FOLDS, seed: int = SEED) -> Splits:
-    """Split rows 60/20/20 (stratified on the label for classification) and cut train into folds."""
+    """Split rows 60/20/20 (stratified on the label for classification) and cut train into folds.
+
+    Raises:
+        DataError: Too few rows, or a class too rare to appear in every split and fold.
+    """
     rows = np.arange(len(labels))
-    strat = labels.to_numpy() if kind == "classification" else None
-    rest, test = train_test_split(rows, test_size=TEST_FRACTION, random_state=seed, stratify=strat)
-    rest_strat = strat[rest] if strat is not None else None
-    val_share = VAL_FRACTION / (1 - TEST_FRACTION)
-    train, val = train_test_split(rest, test_size=val_share, random_state=seed, stratify=rest_strat)
-    splitter = StratifiedKFold(folds, shuffle=True, random_state=seed) if strat is not None else KFold(folds, shuffle=True, random_state=seed)
-    fold_rows = tuple(
-        (train[fit], train[held]) for fit, held in splitter.split(train, strat[train] if strat is not None else None)
-    )
+    strat = labels.astype(str).to_numpy() if kind == "classification" else None
+    try:
+        rest, test = train_test_split(rows, test_size=TEST_FRACTION, random_state=seed, stratify=strat)
+        rest_strat = strat[rest] if strat is not None else None
+        val_share = VAL_FRACTION / (1 - TEST_FRACTION)
+        train, val = train_test_split(rest, test_size=val_share, random_state=seed, stratify=rest_strat)
+        splitter = StratifiedKFold(folds, shuffle=True, random_state=seed) if strat is not None else KFold(folds, shuffle=True, random_state=seed)
+        fold_rows = tuple(
+            (train[fit], train[held]) for fit, held in splitter.split(train, strat[train] if strat is not None else None)
+        )
+    except ValueError as exc:  # sklearn's refusal to split: too few rows or a class with a single member
+        raise DataError(
+            f"cannot split {len(labels)} labeled rows into train/val/test and {folds} folds ({exc}); "
+            "a classification target needs at least a few rows per class, or pass --metric rmse for a numeric target"
+        ) from None
     return Splits(np.sort(train), np.sort(val), np.sort(test), fold_rows)

@@ -1,8 +1,8 @@
 """Trusted entry functions that run inside the sandbox: build the candidate, fit, predict.
 
 The sandbox calls ``fit_and_predict`` in a forked child. It never sees the held-out labels:
-it gets the fit rows with their labels and the rows to predict, and returns one float per
-row to predict; the parent scores them.
+it gets the fit rows with their labels and the rows to predict, and returns one plain value
+per row to predict (a label or a number); the parent checks and scores them.
 """
 
 from __future__ import annotations
@@ -30,17 +30,17 @@ PRELOAD = (
 STAGES = ("preprocess", "select_features", "train_model", "predict")
 
 
-def fit_and_predict(source: str, payload: Mapping[str, Any]) -> list[float]:
+def fit_and_predict(source: str, payload: Mapping[str, Any]) -> list[Any]:
     """Execute ``source`` and run its pipeline on ``payload``.
 
     Args:
         source: The candidate module.
         payload: ``x`` (fit features), ``y`` (fit labels), ``test_data`` (rows to predict),
-            ``task`` (``classification`` or ``regression``), ``staged`` (call the four
-            ``STAGES`` in order instead of one ``train_model``).
+            ``task`` (the metric: ``accuracy``, ``rmse`` or ``rmse_log``), ``staged`` (call the
+            four ``STAGES`` in order instead of one ``train_model``).
 
     Returns:
-        One prediction per ``test_data`` row, as floats (labels as 1.0/0.0).
+        One prediction per ``test_data`` row, as plain Python values.
     """
     return run_pipeline(exec_candidate(source), payload)
 
@@ -49,7 +49,7 @@ def fit_and_predict(source: str, payload: Mapping[str, Any]) -> list[float]:
 ENTRY = f"{__name__}:{fit_and_predict.__name__}"
 
 
-def run_pipeline(namespace: Mapping[str, Any], payload: Mapping[str, Any]) -> list[float]:
+def run_pipeline(namespace: Mapping[str, Any], payload: Mapping[str, Any]) -> list[Any]:
     """Call the candidate's functions: the four ``STAGES`` if ``staged``, else one ``train_model``.
 
     Raises:
@@ -64,8 +64,9 @@ def run_pipeline(namespace: Mapping[str, Any], payload: Mapping[str, Any]) -> li
         predictions = predict(model, x_new, task)
     else:
         predictions = candidate_function(namespace, "train_model")(x.copy(), y.copy(), test_data.copy(), task)
-    values = np.asarray(pd.Series(np.ravel(np.asarray(predictions))).astype(float))
+    values = np.ravel(np.asarray(predictions.to_numpy() if isinstance(predictions, pd.Series | pd.DataFrame) else predictions))
     if len(values) != len(test_data):
         raise TypeError(f"expected {len(test_data)} predictions (one per test_data row), got {len(values)}")
-    return [float(v) for v in values]
+    # Numpy scalars (also inside object arrays) become Python ones: plain data for the parent to check.
+    return [v.item() if isinstance(v, np.generic) else v for v in values.tolist()]
 

@@ -1,15 +1,16 @@
-"""A machine-learning pipeline for a tabular Kaggle problem (MLAgentBench), as four functions.
+"""A machine-learning pipeline for a tabular problem (one labeled CSV), as four functions.
 
-The same code serves two problems; the argument ``task`` says which one is running:
+The argument ``task`` names what is scored, and so what to predict:
 
-- ``task == "classification"``: Spaceship Titanic. Predict ``Transported`` (True/False) for
-  each passenger; scored by accuracy.
-- ``task == "regression"``: House Prices. Predict ``SalePrice`` in dollars for each house;
-  scored by the RMSE between log(predicted) and log(true) prices (lower is better).
+- ``task == "accuracy"``: classification. Predict the class label of each row, as the labels
+  appear in ``y`` (strings, numbers or True/False); scored by accuracy.
+- ``task == "rmse"``: regression. Predict the target in its own units; scored by the RMSE.
+- ``task == "rmse_log"``: regression scored by the RMSE between log(predicted) and log(true)
+  values; predictions must be positive, in the target's own units (not logs).
 
 ``x`` and ``test_data`` are pandas DataFrames with the same raw columns (the target removed);
-``y`` is a pandas Series aligned with ``x`` (bool labels, or sale prices in dollars). The
-runner calls the stages in this order and scores the returned predictions:
+``y`` is a pandas Series aligned with ``x``. The runner calls the stages in this order and
+scores the returned predictions:
 
     x, test_data = preprocess(x, test_data, task)
     x, test_data = select_features(x, y, test_data, task)
@@ -27,7 +28,7 @@ def preprocess(x, test_data, task):
     numeric or categorical features, learning every statistic from x only and applying it to
     both frames so they keep the same columns. Columns missing in most rows are dropped;
     text columns with few distinct values become pandas categoricals, identifier-like text
-    columns (ids, names, cabin codes) are dropped; complete boolean columns become 0/1."""
+    columns (ids, names, free text) are dropped; boolean columns become 0/1."""
     max_missing = 0.6
     max_categories = 60
     x, test_data = x.copy(), test_data.copy()
@@ -58,11 +59,11 @@ def select_features(x, y, test_data, task):
 
 
 def train_model(x, y, task):
-    """Train, train_model(x, y, task) -> model: fit a model on the features. For regression
-    the model learns log(SalePrice), which matches the log-scale metric; for classification
-    it learns the 0/1 label. Gradient boosting handles the categorical columns and the
-    missing values natively."""
-    if task == "regression":
+    """Train, train_model(x, y, task) -> model: fit a model on the features. For rmse_log the
+    model learns log(y), which matches the log-scale metric; for rmse it learns y itself; for
+    accuracy it learns the class labels as given. Gradient boosting handles the categorical
+    columns and the missing values natively."""
+    if task in ("rmse", "rmse_log"):
         model = HistGradientBoostingRegressor(
             max_iter=300,
             learning_rate=0.05,
@@ -72,7 +73,8 @@ def train_model(x, y, task):
             categorical_features="from_dtype",
             random_state=0,
         )
-        model.fit(x, np.log(y.astype(float)))
+        target = y.astype(float)
+        model.fit(x, np.log(target) if task == "rmse_log" else target)
         return model
     model = HistGradientBoostingClassifier(
         max_iter=200,
@@ -83,15 +85,17 @@ def train_model(x, y, task):
         categorical_features="from_dtype",
         random_state=0,
     )
-    model.fit(x, y.astype(int))
+    model.fit(x, y)
     return model
 
 
 def predict(model, test_data, task):
     """Predict, predict(model, test_data, task) -> predictions: one value per test_data row,
-    in order. Classification returns True/False labels (probability of True above a
-    threshold); regression returns positive sale prices in dollars (exp of the log model)."""
-    if task == "regression":
+    in order. Classification returns the most probable class label of each row (as in y);
+    regression returns values in the target's own units (exp of the log model for rmse_log)."""
+    if task == "rmse_log":
         return np.exp(model.predict(test_data))
-    threshold = 0.5
-    return model.predict_proba(test_data)[:, 1] >= threshold
+    if task == "rmse":
+        return model.predict(test_data)
+    probabilities = model.predict_proba(test_data)
+    return model.classes_[np.argmax(probabilities, axis=1)]
