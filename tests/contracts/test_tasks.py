@@ -16,8 +16,8 @@ import pytest
 import tests.service.slow_task  # noqa: F401 - registers slowtoy:linear
 from autoloop.tasks import Task, get_task, task_families, task_options
 from autoloop.tasks.bbeh import load_examples, task_dir
-from autoloop.tasks.bbeh._cache import ENV_CACHE_DIR
-from autoloop.tasks.bbeh._executor import ENV_BASE_URL, ENV_MODEL
+from autoloop.tasks.prompt._cache import ENV_CACHE_DIR
+from autoloop.tasks.prompt._executor import ENV_BASE_URL, ENV_MODEL
 from autoloop.testing.tasks import TaskCase, TaskContract, check_describe_agrees
 from tests.conftest import SHARED_DATA
 from tests.fake_openai import FakeOpenAI, Reply
