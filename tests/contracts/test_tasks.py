@@ -1,4 +1,4 @@
-"""Every registered task family passes ``TaskContract``: mlpipeline, atari, bbeh and the test plug-ins.
+"""Every registered task family passes ``TaskContract``: mlpipeline, atari, bbeh, prompt and the test plug-ins.
 
 One representative variant per family runs the whole suite (rollouts cost seconds); every
 declared variant of the built-in families is checked for ``describe`` agreeing with the task.
@@ -6,6 +6,7 @@ declared variant of the built-in families is checked for ``describe`` agreeing w
 
 from __future__ import annotations
 
+import json
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -59,6 +60,15 @@ def bbeh_env() -> Iterator[dict[str, str]]:
     executor.server.close()
 
 
+@pytest.fixture(scope="module")
+def prompt_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The BBEH questions as a prompt dataset (a JSONL file), so the fake executor knows every one."""
+    path = tmp_path_factory.mktemp("prompt") / f"{BBEH_VARIANT}.jsonl"
+    examples = load_examples(task_dir(BBEH_VARIANT, SHARED_DATA))
+    path.write_text("".join(json.dumps({"input": ex.input, "target": ex.target}) + "\n" for ex in examples))
+    return path
+
+
 @pytest.fixture(
     scope="module",
     params=[
@@ -67,13 +77,14 @@ def bbeh_env() -> Iterator[dict[str, str]]:
         pytest.param("mlpipeline:spaceship-titanic", marks=pytest.mark.integration),
         pytest.param("atari:Pong", marks=pytest.mark.integration),
         pytest.param(f"bbeh:{BBEH_VARIANT}", marks=pytest.mark.integration),
+        pytest.param(f"prompt:{BBEH_VARIANT}", marks=pytest.mark.integration),
     ],
 )
 def task_case(request: pytest.FixtureRequest) -> TaskCase:
     name = request.param
     family = name.partition(":")[0]
-    data_dir = SHARED_DATA if family in ("mlpipeline", "bbeh") else None
-    env = request.getfixturevalue("bbeh_env") if family == "bbeh" else None
+    data_dir = request.getfixturevalue("prompt_data") if family == "prompt" else SHARED_DATA if family in ("mlpipeline", "bbeh") else None
+    env = request.getfixturevalue("bbeh_env") if family in ("bbeh", "prompt") else None
     return TaskCase(name, lambda: build(name, data_dir=data_dir, options=OPTIONS.get(name), env=env))
 
 
