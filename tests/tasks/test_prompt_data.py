@@ -35,6 +35,12 @@ def test_jsonl_and_csv_files_read_as_the_same_examples(tmp_path):
     assert load_dataset(jsonl) == load_dataset(csv) == [Example(r["input"], r["target"]) for r in ROWS]
 
 
+def test_a_quoted_csv_field_may_span_lines(tmp_path):
+    path = tmp_path / "qa.csv"
+    path.write_text('input,target\n"Premise: it rains.\nQuestion: is the street wet?","yes, it is"\n')
+    assert load_dataset(path) == [Example("Premise: it rains.\nQuestion: is the street wet?", "yes, it is")]
+
+
 def test_number_targets_in_jsonl_are_read_as_text(tmp_path):
     path = _jsonl(tmp_path / "n.jsonl", [{"input": "a", "target": 3}, {"input": "b", "target": 0.5}])
     assert [e.target for e in load_dataset(path)] == ["3", "0.5"]

@@ -9,6 +9,7 @@ train, the next ``n_val`` val and the next ``n_test`` test (default: all the res
 from __future__ import annotations
 
 import csv
+import io
 import json
 import random
 from collections.abc import Iterable, Sequence
@@ -63,7 +64,7 @@ def _jsonl_records(path: Path, text: str) -> list[tuple[str, Any]]:
 
 
 def _csv_records(path: Path, text: str) -> list[tuple[str, Any]]:
-    reader = csv.DictReader(text.splitlines())
+    reader = csv.DictReader(io.StringIO(text, newline=""))  # a quoted field may span lines
     missing = [f for f in FIELDS if f not in (reader.fieldnames or [])]
     if missing:
         raise DataError(f"{path}: the CSV header {reader.fieldnames} lacks columns {missing}; name the columns input and target")
