@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from autoloop.cli import main
 from autoloop.errors import ConfigError, DataError
 from autoloop.executors import LoopJob, resolve_template
 from autoloop.tasks import describe_task, get_task, task_options
@@ -145,3 +146,9 @@ def test_building_a_task_sends_no_request(executor_env, tmp_path):
     with FakeOpenAI(script=[]) as server:  # any request would be an error at close
         options = {**task_options("prompt:arith"), "executor": {**task_options("prompt:arith")["executor"], "base_url": server.base_url}}
         get_task("prompt:arith", data_dir=_jsonl(tmp_path / "qa.jsonl"), options=options).close()
+
+
+def test_cli_run_without_data_exits_2_saying_to_pass_a_file(executor_env, monkeypatch, capsys):
+    monkeypatch.delenv("AUTOLOOP_DATA", raising=False)
+    assert main(["run", "prompt:arith", "--optimizer", "local", "--iterations", "1"]) == 2
+    assert "prompt:arith needs its data: pass --data FILE.jsonl (or .csv)" in capsys.readouterr().err
