@@ -1,8 +1,9 @@
 """BIG-Bench Extra Hard: optimize an executor LLM's prompt and answer extractor (the batch-size study).
 
-An instance of the prompt family (``autoloop.tasks.prompt``): BBEH's own data layout, dataset-order
-splits and ``fuzzy`` matching (BBEH's official rules). Registers the ``bbeh`` family. The paper's eight tasks are declared; any other BBEH task in
-the data folder loads too (``bbeh:<task>``). Building a task needs an executor endpoint
+An instance of the prompt family (``autoloop.tasks.prompt``) with BBEH's own data layout,
+dataset-order splits and ``fuzzy`` matching (BBEH's official rules). Registers the ``bbeh``
+family. The paper's eight tasks are declared; any other BBEH task in the data folder loads
+too (``bbeh:<task>``). Building a task needs an executor endpoint
 (``AUTOLOOP_EXECUTOR_*`` or the optimizer's ``OPENAI_*`` settings, read where the study or run
 is created and carried by every job as the task options ``executor`` and ``concurrency``) and
 the data folder (``--data`` or ``AUTOLOOP_DATA``).
