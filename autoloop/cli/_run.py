@@ -15,7 +15,7 @@ from autoloop.llm import ANSWER_FORMATS, Endpoint
 from autoloop.loop import Progress
 from autoloop.tasks import TaskInfo, describe_task
 
-# --executor-* flags set these variables of this process, which the BBEH task reads where its options are resolved.
+# --executor-* flags set these variables of this process, which prompt tasks read where their options are resolved.
 EXECUTOR_FLAGS = {
     "executor_max_tokens": "AUTOLOOP_EXECUTOR_MAX_TOKENS",
     "executor_timeout": "AUTOLOOP_EXECUTOR_TIMEOUT_S",
@@ -43,7 +43,7 @@ def add_loop_arguments(parser: argparse.ArgumentParser) -> None:
         "--answer-format", choices=ANSWER_FORMATS,
         help="json, or fenced: a fenced code block per changed parameter (AUTOLOOP_LLM_ANSWER_FORMAT, default json)",
     )
-    executor = parser.add_argument_group("BBEH executor LLM (defaults from AUTOLOOP_EXECUTOR_<SETTING>)")
+    executor = parser.add_argument_group("executor LLM of prompt tasks, prompt: and bbeh: (defaults from AUTOLOOP_EXECUTOR_<SETTING>)")
     executor.add_argument("--executor-max-tokens", type=int, metavar="N", help="completion tokens per answer (default 512)")
     executor.add_argument("--executor-timeout", type=float, metavar="S", help="seconds per request (default 300)")
     executor.add_argument("--executor-concurrency", type=int, metavar="N", help="requests in flight (default 8)")

@@ -13,7 +13,7 @@ from autoloop.errors import ConfigError, UnknownNameError
 from autoloop.tasks._base import Metric, Task
 
 ENTRY_POINT_GROUP = "autoloop.tasks"
-BUILTIN_MODULES = ("autoloop.tasks.mlpipeline", "autoloop.tasks.atari", "autoloop.tasks.bbeh")
+BUILTIN_MODULES = ("autoloop.tasks.mlpipeline", "autoloop.tasks.atari", "autoloop.tasks.prompt", "autoloop.tasks.bbeh")
 # Where the data of the built-in tasks lives when no data directory is given.
 DATA_ENV = "AUTOLOOP_DATA"
 

@@ -1,4 +1,4 @@
-"""Every registered task family passes ``TaskContract``: csv, mlpipeline, atari, bbeh and the test plug-ins.
+"""Every registered task family passes ``TaskContract``: csv, mlpipeline, atari, bbeh, prompt and the test plug-ins.
 
 One representative variant per family runs the whole suite (rollouts cost seconds); every
 declared variant of the built-in families is checked for ``describe`` agreeing with the task.
@@ -6,6 +6,7 @@ declared variant of the built-in families is checked for ``describe`` agreeing w
 
 from __future__ import annotations
 
+import json
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,8 +17,8 @@ import pytest
 import tests.service.slow_task  # noqa: F401 - registers slowtoy:linear
 from autoloop.tasks import Task, get_task, task_families, task_options
 from autoloop.tasks.bbeh import load_examples, task_dir
-from autoloop.tasks.bbeh._cache import ENV_CACHE_DIR
-from autoloop.tasks.bbeh._executor import ENV_BASE_URL, ENV_MODEL
+from autoloop.tasks.prompt._cache import ENV_CACHE_DIR
+from autoloop.tasks.prompt._executor import ENV_BASE_URL, ENV_MODEL
 from autoloop.testing.tasks import TaskCase, TaskContract, check_describe_agrees
 from tests.conftest import SHARED_DATA
 from tests.fake_openai import FakeOpenAI, Reply
@@ -63,6 +64,15 @@ def bbeh_env() -> Iterator[dict[str, str]]:
     executor.server.close()
 
 
+@pytest.fixture(scope="module")
+def prompt_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The BBEH questions as a prompt dataset (a JSONL file), so the fake executor knows every one."""
+    path = tmp_path_factory.mktemp("prompt") / f"{BBEH_VARIANT}.jsonl"
+    examples = load_examples(task_dir(BBEH_VARIANT, SHARED_DATA))
+    path.write_text("".join(json.dumps({"input": ex.input, "target": ex.target}) + "\n" for ex in examples))
+    return path
+
+
 @pytest.fixture(
     scope="module",
     params=[
@@ -72,13 +82,16 @@ def bbeh_env() -> Iterator[dict[str, str]]:
         pytest.param(CSV_TASK, marks=pytest.mark.integration),
         pytest.param("atari:Pong", marks=pytest.mark.integration),
         pytest.param(f"bbeh:{BBEH_VARIANT}", marks=pytest.mark.integration),
+        pytest.param(f"prompt:{BBEH_VARIANT}", marks=pytest.mark.integration),
     ],
 )
 def task_case(request: pytest.FixtureRequest) -> TaskCase:
     name = request.param
     family = name.partition(":")[0]
     data_dir = {"mlpipeline": SHARED_DATA, "bbeh": SHARED_DATA, "csv": SHARED_DATA / "mlagentbench"}.get(family)
-    env = request.getfixturevalue("bbeh_env") if family == "bbeh" else None
+    if family == "prompt":
+        data_dir = request.getfixturevalue("prompt_data")
+    env = request.getfixturevalue("bbeh_env") if family in ("bbeh", "prompt") else None
     given = task_options(name, GIVEN[name], data=data_dir) if name in GIVEN else None
     return TaskCase(name, lambda: build(name, data_dir=data_dir, options=OPTIONS.get(name), env=env), options=given)
 

@@ -200,7 +200,7 @@ def test_executor_runs_requests_concurrently_up_to_the_limit(shared_data, tmp_pa
 def test_an_executor_endpoint_failure_is_an_error_naming_the_executor_settings(tmp_path):
     with FakeOpenAI(script=[Reply.error(400, "model not found")]) as server:
         executor = ExecutorLLM(LLMConfig(model=EXECUTOR_MODEL, base_url=server.base_url, temperature=0.0), cache_dir=tmp_path)
-        with pytest.raises(OptimizerError, match=r"BBEH executor LLM failed.*model not found.*AUTOLOOP_EXECUTOR_BASE_URL"):
+        with pytest.raises(OptimizerError, match=r"the executor LLM failed.*model not found.*AUTOLOOP_EXECUTOR_BASE_URL"):
             executor.complete("p", ["q"])
     assert executor.usage.calls == 0 and executor.cache.get("anything") is None
 

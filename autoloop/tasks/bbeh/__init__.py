@@ -1,7 +1,9 @@
 """BIG-Bench Extra Hard: optimize an executor LLM's prompt and answer extractor (the batch-size study).
 
-Registers the ``bbeh`` family. The paper's eight tasks are declared; any other BBEH task in
-the data folder loads too (``bbeh:<task>``). Building a task needs an executor endpoint
+An instance of the prompt family (``autoloop.tasks.prompt``) with BBEH's own data layout,
+dataset-order splits and ``fuzzy`` matching (BBEH's official rules). Registers the ``bbeh``
+family. The paper's eight tasks are declared; any other BBEH task in the data folder loads
+too (``bbeh:<task>``). Building a task needs an executor endpoint
 (``AUTOLOOP_EXECUTOR_*`` or the optimizer's ``OPENAI_*`` settings, read where the study or run
 is created and carried by every job as the task options ``executor`` and ``concurrency``) and
 the data folder (``--data`` or ``AUTOLOOP_DATA``).
@@ -17,10 +19,19 @@ from pydantic import ValidationError
 from autoloop.errors import ConfigError
 from autoloop.llm import Endpoint
 from autoloop.tasks._registry import TaskFamily, TaskInfo, check_options, register_task
-from autoloop.tasks.bbeh._data import PAPER_TASKS, Example, check_variant, load_examples, split_examples, task_dir
-from autoloop.tasks.bbeh._executor import Completion, ExecutorLLM, executor_concurrency, executor_endpoint, require_executor
-from autoloop.tasks.bbeh._scoring import extract_final_answer, fuzzy_match, is_correct
+from autoloop.tasks.bbeh._data import PAPER_TASKS, check_variant, load_examples, split_examples, task_dir
 from autoloop.tasks.bbeh._task import UPDATES, BBEHTask
+from autoloop.tasks.prompt import (
+    Completion,
+    Example,
+    ExecutorLLM,
+    executor_concurrency,
+    executor_endpoint,
+    extract_final_answer,
+    fuzzy_match,
+    is_correct,
+    require_executor,
+)
 
 __all__ = [
     "PAPER_TASKS",

@@ -1,14 +1,16 @@
-"""BBEH data: find a task's ``task.json``, load its examples, split them in dataset order."""
+"""BBEH data: find a task's ``task.json``, load its examples, split them in dataset order (a prompt dataset)."""
 
 from __future__ import annotations
 
 import json
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from autoloop.errors import ConfigError, DataError
+from autoloop.tasks.prompt import Example, parse_examples
+from autoloop.tasks.prompt import split_examples as split_prompt_examples
+from autoloop.trace import Split
 
 ENV_DATA = "AUTOLOOP_DATA"
 # The eight tasks of the paper's batch-size case study; any other BBEH task loads too.
@@ -25,14 +27,6 @@ PAPER_TASKS = (
 N_TRAIN = 15
 N_VAL = 10
 _VARIANT = re.compile(r"[a-z0-9_]+")
-
-
-@dataclass(frozen=True)
-class Example:
-    """One BBEH example: the question and its target answer."""
-
-    input: str
-    target: str
 
 
 def check_variant(variant: str) -> str:
@@ -83,27 +77,14 @@ def load_examples(folder: Path) -> list[Example]:
     examples = raw.get("examples") if isinstance(raw, dict) else None
     if not isinstance(examples, list) or not examples:
         raise DataError(f"{path} has no 'examples' list; expected {{'examples': [{{'input': ..., 'target': ...}}]}}")
-    out = []
-    for index, item in enumerate(examples):
-        if not (isinstance(item, dict) and isinstance(item.get("input"), str) and isinstance(item.get("target"), str)):
-            raise DataError(f"{path}: example {index} needs string 'input' and 'target' fields")
-        out.append(Example(item["input"], item["target"]))
-    return out
+    return parse_examples(((f"example {index}", item) for index, item in enumerate(examples)), path)
 
 
-def split_examples(examples: Sequence[Example], *, n_train: int = N_TRAIN, n_val: int = N_VAL) -> dict[str, list[Example]]:
-    """Split in dataset order: the first ``n_train`` train, the next ``n_val`` val, the rest test.
+def split_examples(examples: Sequence[Example], *, n_train: int = N_TRAIN, n_val: int = N_VAL) -> dict[Split, list[Example]]:
+    """Split in dataset order, as the paper does: the first ``n_train`` train, the next ``n_val`` val, the rest test.
 
     Raises:
         ConfigError: A size is not positive.
         DataError: Too few examples to leave a non-empty test split.
     """
-    if n_train < 1 or n_val < 1:
-        raise ConfigError(f"BBEH split sizes must be >= 1, got {n_train=}, {n_val=}")
-    if len(examples) <= n_train + n_val:
-        raise DataError(f"BBEH task has {len(examples)} examples, too few for {n_train} train + {n_val} val + a test split")
-    return {
-        "train": list(examples[:n_train]),
-        "val": list(examples[n_train : n_train + n_val]),
-        "test": list(examples[n_train + n_val :]),
-    }
+    return split_prompt_examples(examples, n_train=n_train, n_val=n_val, seed=None)

@@ -1,4 +1,4 @@
-"""Trusted sandbox entry points: run a BBEH artifact's ``prompt`` and ``extract_answer``.
+"""Trusted sandbox entry points: run a prompt artifact's ``prompt`` and ``extract_answer``.
 
 These functions execute inside the sandbox child; the candidate source is untrusted.
 """

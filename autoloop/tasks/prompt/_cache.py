@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ENV_CACHE_DIR = "AUTOLOOP_CACHE_DIR"
+# Named for its first user; the name stays so caches already paid for keep serving.
 FILE_NAME = "bbeh_executor.sqlite"
 
 

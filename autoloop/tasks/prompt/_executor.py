@@ -1,4 +1,4 @@
-"""The executor LLM: answers BBEH questions under a candidate prompt, concurrently and cached.
+"""The executor LLM: answers a prompt task's inputs under a candidate prompt, concurrently and cached.
 
 Its endpoint is configured apart from the optimizer's (``AUTOLOOP_EXECUTOR_*``), falling back
 to the optimizer's endpoint (``AUTOLOOP_LLM_*`` / ``OPENAI_*``) for anything not set; its
@@ -18,7 +18,7 @@ from pathlib import Path
 
 from autoloop.errors import ConfigError, OptimizerError
 from autoloop.llm import ChatClient, Endpoint, LLMConfig, Usage, secret_ref, settings_from_env
-from autoloop.tasks.bbeh._cache import CachedReply, ReplyCache, cache_key, default_cache_dir
+from autoloop.tasks.prompt._cache import CachedReply, ReplyCache, cache_key, default_cache_dir
 
 ENV_MODEL = "AUTOLOOP_EXECUTOR_MODEL"
 ENV_BASE_URL = "AUTOLOOP_EXECUTOR_BASE_URL"
@@ -26,11 +26,11 @@ ENV_API_KEY = "AUTOLOOP_EXECUTOR_API_KEY"
 ENV_CONCURRENCY = "AUTOLOOP_EXECUTOR_CONCURRENCY"
 ENV_PREFIX = "AUTOLOOP_EXECUTOR_"
 DEFAULT_TEMPERATURE = 0.0
-DEFAULT_TIMEOUT_S = 300.0  # BBEH answers come after long reasoning
+DEFAULT_TIMEOUT_S = 300.0  # answers to hard questions (BBEH) come after long reasoning
 DEFAULT_MAX_TOKENS = 512  # reasoning plus a final answer; uncapped, small models ramble until the context ends
 DEFAULT_CONCURRENCY = 8
 NO_ENDPOINT = (
-    "BBEH tasks call an executor LLM, and no endpoint is configured: set "
+    "prompt tasks (bbeh:, prompt:) call an executor LLM, and no endpoint is configured: set "
     f"{ENV_BASE_URL} (with {ENV_MODEL} and, if needed, {ENV_API_KEY}), or OPENAI_BASE_URL / "
     "OPENAI_API_KEY (AUTOLOOP_LLM_BASE_URL / AUTOLOOP_LLM_API_KEY), which the optimizer shares"
 )
@@ -140,7 +140,7 @@ class ExecutorLLM:
         """
         if len(questions) <= 1:
             return [self._complete_one(prompt, q) for q in questions]
-        with ThreadPoolExecutor(max_workers=min(self.concurrency, len(questions)), thread_name_prefix="bbeh-executor") as pool:
+        with ThreadPoolExecutor(max_workers=min(self.concurrency, len(questions)), thread_name_prefix="prompt-executor") as pool:
             return list(pool.map(lambda q: self._complete_one(prompt, q), questions))
 
     def _complete_one(self, prompt: str, question: str) -> Completion:
@@ -154,7 +154,7 @@ class ExecutorLLM:
             reply = self._client.complete([{"role": "system", "content": prompt}, {"role": "user", "content": question}])
         except OptimizerError as exc:
             raise OptimizerError(
-                f"the BBEH executor LLM failed ({exc}); the executor is set by {ENV_BASE_URL}, {ENV_MODEL} "
+                f"the executor LLM failed ({exc}); the executor is set by {ENV_BASE_URL}, {ENV_MODEL} "
                 f"and {ENV_API_KEY}, falling back to the optimizer's settings",
                 retry_after=exc.retry_after,
             ) from exc
