@@ -6,7 +6,7 @@ import argparse
 import os
 from pathlib import Path
 
-from autoloop.cli._output import print_json, print_table
+from autoloop.cli._output import print_json, print_table, show_progress
 
 
 def _data_dir(args: argparse.Namespace) -> Path:
@@ -123,7 +123,7 @@ def _submit(args: argparse.Namespace) -> int:
         if not args.wait:
             print_json({"id": study.id}) if args.json else print(study.id)
             return 0
-        status = study.wait(progress=not args.json)
+        status = study.wait(progress=show_progress(args))
         if status["state"] != "finished":
             print_json(status) if args.json else print(f"study {study.id} {status['state']}: {status.get('error') or ''}")
             return 1

@@ -15,8 +15,9 @@ from autoloop.errors import AutoloopError
 from autoloop.service import _limits
 from autoloop.service._auth import check_token
 from autoloop.service._models import ErrorBody, Health, StudyCreate, StudyList, StudyView, TaskEntry
+from autoloop.service._plugins import describe_served_task
 from autoloop.service._records import StudyRecords
-from autoloop.tasks import describe_task, task_families
+from autoloop.tasks import task_families
 
 if TYPE_CHECKING:
     import redis
@@ -90,7 +91,7 @@ def create_app(client: redis.Redis, runner: StudyRunner | None = None) -> FastAP
     def create_study(body: StudyCreate, who: Owner) -> StudyView:
         """Submit a tuning job; its controller starts right away."""
         # Without a runner (API only) the study is stored and stays queued.
-        study_id = runner.create(who, body) if runner is not None else records.create(who, body, metric=describe_task(body.task).metric)
+        study_id = runner.create(who, body) if runner is not None else records.create(who, body, metric=describe_served_task(body.task).metric)
         logger.info("study %s created for task %s", study_id, body.task)
         if runner is not None:
             runner.start(study_id)

@@ -7,8 +7,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from autoloop.controller import DEFAULT_PRUNER, DEFAULT_STRATEGY, pruner_names, strategy_names
+from autoloop.tasks import TASK_NAME_PATTERN
 
-TASK_PATTERN = r"^[a-z0-9_]+:[A-Za-z0-9_.-]+$"
 StudyState = Literal["queued", "running", "finished", "failed", "cancelled"]
 
 
@@ -51,7 +51,7 @@ class StudyCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
-    task: str = Field(pattern=TASK_PATTERN, max_length=200, examples=["mlpipeline:spaceship-titanic"])
+    task: str = Field(pattern=TASK_NAME_PATTERN, max_length=200, examples=["mlpipeline:spaceship-titanic"])
     data_dir: str | None = Field(default=None, max_length=1000, description="task data directory on the workers")
     space: str | None = Field(default=None, max_length=2000, examples=["batch_size=1,3;credit_horizon=1"])
     budget: StudyBudget = Field(default_factory=StudyBudget)

@@ -22,6 +22,7 @@ from autoloop.executors import ExecutorDetached, RQExecutor, StudyCancelled
 from autoloop.llm import SECRET_SCHEME, register_secret_lookup
 from autoloop.redisdb import StudySecrets, keys
 from autoloop.service._models import StudyCreate
+from autoloop.service._plugins import describe_served_task
 from autoloop.service._records import StudyRecords, new_study_id
 from autoloop.service._template import study_template
 from autoloop.tasks import TaskInfo, describe_task
@@ -68,7 +69,7 @@ class StudyRunner:
             UnknownNameError: No such task.
             ConfigError: A malformed space or budget.
         """
-        info = describe_task(request.task)
+        info = describe_served_task(request.task)
         SearchSpace.from_task(info, request.space)
         Budget(iterations=request.budget.iterations, tokens=request.budget.tokens)
         return info

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
-import pandas as pd
-from sklearn.model_selection import KFold, StratifiedKFold, train_test_split
 
 from autoloop.errors import DataError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 DATA_ENV = "AUTOLOOP_DATA"
 SUBFOLDER = "mlagentbench"
@@ -88,6 +89,8 @@ def load_frame(dataset: Dataset, data_dir: Path | str | None) -> pd.DataFrame:
         DataError: The file is missing or lacks the target column.
     """
     path = resolve_data_dir(data_dir, dataset.filename) / dataset.filename
+    import pandas as pd  # heavy: loaded with the data, not with the task registry
+
     frame = pd.read_csv(path)
     if dataset.target not in frame.columns:
         raise DataError(f"{path} has no {dataset.target!r} column; is it the Kaggle train CSV (not test.csv)?")
@@ -105,6 +108,8 @@ def field_glossary(data_dir: Path) -> str:
 
 def make_splits(labels: pd.Series, kind: ProblemKind, *, folds: int = FOLDS, seed: int = SEED) -> Splits:
     """Split rows 60/20/20 (stratified on the label for classification) and cut train into folds."""
+    from sklearn.model_selection import KFold, StratifiedKFold, train_test_split  # heavy: loaded with the data, not the registry
+
     rows = np.arange(len(labels))
     strat = labels.to_numpy() if kind == "classification" else None
     rest, test = train_test_split(rows, test_size=TEST_FRACTION, random_state=seed, stratify=strat)

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sklearn.metrics import accuracy_score, f1_score, r2_score
 
 from autoloop.artifact import Artifact
 from autoloop.sandbox import Limits, Sandbox
@@ -184,6 +183,8 @@ class SpaceshipTitanicTask(MLPipelineTask):
         return f"classification predictions must be True/False (or 1/0) labels, got values like {odd.tolist()}"
 
     def measure(self, truth: np.ndarray, predictions: np.ndarray) -> dict[str, float]:
+        from sklearn.metrics import accuracy_score, f1_score  # heavy: loaded when scoring, not with the registry
+
         labels, guessed = truth.astype(bool), predictions.astype(bool)
         return {"accuracy": float(accuracy_score(labels, guessed)), "f1": float(f1_score(labels, guessed, zero_division=0.0))}
 
@@ -221,6 +222,8 @@ class HousePricesTask(MLPipelineTask):
         return problem
 
     def measure(self, truth: np.ndarray, predictions: np.ndarray) -> dict[str, float]:
+        from sklearn.metrics import r2_score  # heavy: loaded when scoring, not with the registry
+
         true_log, pred_log = np.log(truth.astype(float)), np.log(predictions)
         rmse = float(np.sqrt(np.mean((true_log - pred_log) ** 2)))
         return {"rmse": rmse, "r2": float(r2_score(true_log, pred_log))}
