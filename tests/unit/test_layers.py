@@ -19,7 +19,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("loop",),
     ("optimizers",),
     ("executors",),
-    ("controller", "testing"),
+    ("controller", "testing", "inprocess"),
     ("service",),
     ("cli",),
 )
