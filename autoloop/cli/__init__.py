@@ -11,9 +11,10 @@ import importlib
 import logging
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from autoloop.cli._output import print_error
-from autoloop.errors import AutoloopError
+from autoloop.errors import AutoloopError, ConfigError
 
 # Command name to the module that defines it; each module's ``add_parser(subparsers)`` adds its
 # commands in this order and sets ``func`` on their parsers.
@@ -25,9 +26,25 @@ COMMANDS = {
 }
 
 
+class UsageError(ConfigError):
+    """The command line does not parse: ``message`` about the (sub)command ``prog`` with its ``usage``."""
+
+    def __init__(self, prog: str, message: str, usage: str) -> None:
+        super().__init__(f"{prog}: {message}")
+        self.prog, self.message, self.usage = prog, message, usage
+
+
+class _Parser(argparse.ArgumentParser):
+    """Usage errors raise ``UsageError`` instead of exiting, so ``main`` reports them like any
+    other error (as JSON with ``--json``). Subcommand parsers are of this class too."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(self.prog, message, self.format_usage())
+
+
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     """The top-level parser: with ``command``'s subcommand module only, or every one (``None``)."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="autoloop",
         description="Tune the learning loop of LLM-based generative optimization: "
         "starting artifact, credit horizon and batch size.",
@@ -52,7 +69,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     ``{"error": {"type", "message"}}`` object on stdout.
     """
     argv = list(sys.argv[1:] if argv is None else argv)
-    args = build_parser(_command(argv)).parse_args(argv)
+    try:
+        args = build_parser(_command(argv)).parse_args(argv)
+    except UsageError as exc:
+        if "--json" in argv:
+            print_error(exc, as_json=True)
+        else:
+            print(f"{exc.usage}{exc.prog}: error: {exc.message}", file=sys.stderr)  # as argparse prints it
+        return 2
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING, stream=sys.stderr)
     try:
         return int(args.func(args) or 0)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from autoloop.cli import main
 from autoloop.errors import UnknownNameError
 from autoloop.service._plugins import describe_served_task
 
@@ -66,3 +67,15 @@ def test_json_runs_show_no_progress_off_a_terminal():
 def test_a_task_unknown_to_the_service_says_to_restart_it_with_the_plugin():
     with pytest.raises(UnknownNameError, match=r"install the plug-in's package .* then restart them"):
         describe_served_task("mine:small")
+
+
+def test_usage_errors_are_json_too_under_json(capsys):
+    assert main(["tune", "toy:linear", "--iterations", "x", "--json"]) == 2
+    error = json.loads(capsys.readouterr().out)["error"]
+    assert error == {"type": "UsageError", "message": "autoloop tune: argument --iterations: invalid int value: 'x'"}
+
+
+def test_usage_errors_without_json_read_as_argparse_writes_them(capsys):
+    assert main(["run"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("usage: autoloop run") and err.endswith("autoloop run: error: the following arguments are required: TASK\n")
