@@ -9,9 +9,11 @@ import uuid
 
 from autoloop.checkpoints import FileCheckpointStore
 from autoloop.cli._output import print_json, print_table, progress_bar, show_progress
+from autoloop.errors import UnknownNameError
 from autoloop.executors import RunTemplate, resolve_template, run_job
 from autoloop.llm import ANSWER_FORMATS, Endpoint
 from autoloop.loop import Progress
+from autoloop.tasks import describe_task
 
 # --executor-* flags set these variables of this process, which the BBEH task reads where its options are resolved.
 EXECUTOR_FLAGS = {
@@ -84,11 +86,14 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     template = loop_template(args.task, args)
-    task = template.build_task()
+    # Everything is checked from the task's declarations before the task is built (data loaded, sandbox started).
+    info = describe_task(args.task)
+    if args.artifact is not None and args.artifact not in info.artifacts:
+        raise UnknownNameError(f"task {args.task!r} has no starting artifact {args.artifact!r}; choose one of {list(info.artifacts)}")
     settings = {
-        "starting_artifact": args.artifact or task.artifacts[0],
-        "credit_horizon": task.horizons[0] if args.credit_horizon is None else args.credit_horizon,
-        "batch_size": task.batch_sizes[0] if args.batch_size is None else args.batch_size,
+        "starting_artifact": args.artifact or info.artifacts[0],
+        "credit_horizon": info.horizons[0] if args.credit_horizon is None else args.credit_horizon,
+        "batch_size": info.batch_sizes[0] if args.batch_size is None else args.batch_size,
         "iterations": args.iterations,
         "val_interval": args.val_interval,
         "patience": args.patience,
@@ -97,6 +102,7 @@ def run(args: argparse.Namespace) -> int:
         "max_skips": args.max_skips,
     }
     job = template.job(args.run_id or uuid.uuid4().hex[:12], settings, score_test=True)
+    task = template.build_task()
     metric = task.metric
     with progress_bar(job.loop_settings.iterations, args.task, enabled=show_progress(args)) as bar, tempfile.TemporaryDirectory() as scratch:
 

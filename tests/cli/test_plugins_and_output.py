@@ -79,3 +79,13 @@ def test_usage_errors_without_json_read_as_argparse_writes_them(capsys):
     assert main(["run"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("usage: autoloop run") and err.endswith("autoloop run: error: the following arguments are required: TASK\n")
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [(["--artifact", "nope"], "has no starting artifact 'nope'"), (["--batch-size", "0"], "batch_size must be an integer in [1, 256]")],
+)
+def test_run_checks_its_arguments_before_building_the_task(tmp_path, capsys, argv, message):
+    # The data folder is empty: building the task would fail on the missing CSV instead.
+    assert main(["run", "mlpipeline:house-prices", "--data", str(tmp_path), *argv]) == 2
+    assert message in capsys.readouterr().err
