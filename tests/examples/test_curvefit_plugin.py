@@ -85,7 +85,13 @@ def venv() -> Iterator[Venv]:
     root = Path(tempfile.mkdtemp(prefix="al-venv-"))
     try:
         env = Venv(root)
-        env.pip_install(REPO, EXAMPLE)
+        # From copies: building writes egg-info and build/ next to the sources, which must not land in the checkout.
+        skip = shutil.ignore_patterns("*.egg-info", "build", "__pycache__")
+        autoloop = root / "src" / "autoloop"
+        shutil.copytree(REPO / "autoloop", autoloop / "autoloop", ignore=skip)
+        for name in ("pyproject.toml", "README.md"):
+            shutil.copy(REPO / name, autoloop / name)
+        env.pip_install(autoloop, shutil.copytree(EXAMPLE, root / "src" / EXAMPLE.name, ignore=skip))
         yield env
     finally:
         shutil.rmtree(root, ignore_errors=True)
