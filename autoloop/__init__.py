@@ -1,6 +1,7 @@
 """autoloop: tune the learning loop of LLM-based generative optimization.
 
-``autoloop.Client`` talks to the service; everything else lives in subpackages.
+``autoloop.Client`` talks to the service; ``autoloop.run`` and ``autoloop.tune`` take a task
+object in this process (see ``autoloop.inprocess``); everything else lives in subpackages.
 """
 
 from __future__ import annotations
@@ -9,14 +10,20 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from autoloop.client import Client, Study, StudyFailedError
+    from autoloop.inprocess import run, tune
 
-__all__ = ["Client", "Study", "StudyFailedError"]
+__all__ = ["Client", "Study", "StudyFailedError", "run", "tune"]
+
+# Loaded on first use: `import autoloop.tasks` must pay for neither the HTTP client nor the controller.
+_LAZY = {
+    "Client": "autoloop.client", "Study": "autoloop.client", "StudyFailedError": "autoloop.client",
+    "run": "autoloop.inprocess", "tune": "autoloop.inprocess",
+}
 
 
 def __getattr__(name: str) -> Any:
-    # Lazy: `import autoloop.tasks` must not pay for the HTTP client.
-    if name in __all__:
-        from autoloop import client
+    if name in _LAZY:
+        import importlib
 
-        return getattr(client, name)
+        return getattr(importlib.import_module(_LAZY[name]), name)
     raise AttributeError(f"module 'autoloop' has no attribute {name!r}")

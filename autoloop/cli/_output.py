@@ -2,16 +2,28 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from tqdm import tqdm
+from autoloop.errors import AutoloopError
+
+if TYPE_CHECKING:
+    from tqdm import tqdm
+
+
+def show_progress(args: argparse.Namespace) -> bool:
+    """Whether a command shows progress: always for people; with ``--json`` only on a terminal,
+    so a program reading the JSON gets no bar interleaved in its captured stderr."""
+    return not getattr(args, "json", False) or sys.stderr.isatty()
 
 
 def progress_bar(total: int, description: str, *, enabled: bool = True) -> tqdm:
     """A progress bar on stderr, so stdout stays clean for tables and JSON (hidden when ``enabled`` is False)."""
+    from tqdm import tqdm
+
     return tqdm(total=total, desc=description, file=sys.stderr, disable=not enabled, dynamic_ncols=True, leave=False)
 
 
@@ -19,6 +31,14 @@ def print_json(data: Any) -> None:
     """Machine-readable output on stdout."""
     json.dump(data, sys.stdout, indent=2, default=str)
     sys.stdout.write("\n")
+
+
+def print_error(exc: AutoloopError, *, as_json: bool) -> None:
+    """An error for people (a line on stderr) or, with ``as_json``, for programs (JSON on stdout)."""
+    if as_json:
+        print_json({"error": {"type": type(exc).__name__, "message": str(exc)}})
+    else:
+        print(f"autoloop: error: {exc}", file=sys.stderr)
 
 
 def print_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:

@@ -8,7 +8,7 @@ import tempfile
 import uuid
 
 from autoloop.checkpoints import FileCheckpointStore
-from autoloop.cli._output import print_json, print_table, progress_bar
+from autoloop.cli._output import print_json, print_table, progress_bar, show_progress
 from autoloop.errors import ConfigError
 from autoloop.executors import RunTemplate, resolve_template, run_job
 from autoloop.llm import ANSWER_FORMATS, Endpoint
@@ -155,8 +155,8 @@ def run(args: argparse.Namespace) -> int:
     }
     job = template.job(args.run_id or uuid.uuid4().hex[:12], settings, score_test=True)
     task = template.build_task()
-    metric = info.metric
-    with progress_bar(job.loop_settings.iterations, args.task) as bar, tempfile.TemporaryDirectory() as scratch:
+    metric = task.metric
+    with progress_bar(job.loop_settings.iterations, args.task, enabled=show_progress(args)) as bar, tempfile.TemporaryDirectory() as scratch:
 
         def on_progress(p: Progress) -> None:
             bar.update(1)

@@ -6,7 +6,7 @@ import argparse
 import os
 from pathlib import Path
 
-from autoloop.cli._output import print_json, print_table
+from autoloop.cli._output import print_json, print_table, show_progress
 from autoloop.cli._run import add_task_option_arguments, given_task_options
 from autoloop.errors import ConfigError
 
@@ -140,7 +140,7 @@ def _submit(args: argparse.Namespace) -> int:
         if not args.wait:
             print_json({"id": study.id}) if args.json else print(study.id)
             return 0
-        status = study.wait(progress=not args.json)  # a failed study raises with its reason
+        status = study.wait(progress=show_progress(args))  # a failed study raises with its reason
         if status["state"] != "finished":
             print_json(status) if args.json else print(f"study {study.id} {status['state']}")
             return 1

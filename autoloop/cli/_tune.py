@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Iterable
 
-from autoloop.cli._output import print_json, print_table, progress_bar
+from autoloop.cli._output import print_json, print_table, progress_bar, show_progress
 from autoloop.cli._run import add_loop_arguments, check_data_flag, loop_template
 from autoloop.controller import (
     AGGREGATES,
@@ -95,7 +95,7 @@ def run(args: argparse.Namespace) -> int:
             return plan.controller(
                 templates[task], info=infos[task], executor=executor, budget=task_budget, space=space, parallel=max(args.jobs, 1),
                 storage=args.storage, study_name=_study_name(args.study_name, task, suite=bool(args.suite)), seed=args.seed,
-                on_status=_Bar(task, task_budget, enabled=True),
+                on_status=_Bar(task, task_budget, enabled=show_progress(args)),
             )
 
         if args.suite:

@@ -16,6 +16,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from autoloop.checkpoints import RedisCheckpointStore
+from autoloop.errors import UnknownNameError
 from autoloop.executors._base import RunEvent
 from autoloop.executors._events import EventPublisher
 from autoloop.executors._job import LoopJob, parse_payload
@@ -23,6 +24,7 @@ from autoloop.executors._pool import TaskPool
 from autoloop.executors._run import execute_job
 from autoloop.llm import SECRET_SCHEME, register_secret_lookup
 from autoloop.redisdb import StudySecrets, connect, keys
+from autoloop.tasks import ENTRY_POINT_GROUP, PLUGINS_ENV, describe_task
 
 logger = logging.getLogger(__name__)
 
@@ -79,6 +81,22 @@ def _connection() -> Any:
     return current.connection if current is not None else connect()
 
 
+def _check_known_here(task: str) -> None:
+    """Raise, saying how to fix it, when this worker lacks the plug-in of a task the service accepted.
+
+    Raises:
+        UnknownNameError: The worker's registry (read when it started) has no such task.
+    """
+    try:
+        describe_task(task)
+    except UnknownNameError as exc:
+        raise UnknownNameError(
+            f"this worker does not know task {task!r}: install the plug-in's package (entry-point group "
+            f"{ENTRY_POINT_GROUP!r}) or list its module in {PLUGINS_ENV} where the workers run, then restart them "
+            f"(`autoloop worker`); {exc}"
+        ) from exc
+
+
 def execute(payload: dict[str, Any]) -> str:
     """Run (or resume) one loop run and publish its events; returns the terminal kind.
 
@@ -89,6 +107,7 @@ def execute(payload: dict[str, Any]) -> str:
     remain, after which the executor reports the run as failed with that error.
     """
     run = QueueEntry.parse(payload)
+    _check_known_here(run.job.task)
     client = _connection()
     # The job names its API keys as ``secret:`` references; they live in this Redis.
     register_secret_lookup(SECRET_SCHEME, StudySecrets(client).get)

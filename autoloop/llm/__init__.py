@@ -1,10 +1,20 @@
-"""The LLM layer: endpoint settings (``LLMConfig``, ``Endpoint``), secret references, the HTTP client and ``Usage``."""
+"""The LLM layer: endpoint settings (``LLMConfig``, ``Endpoint``), secret references, the HTTP client and ``Usage``.
 
-from autoloop.llm._client import ChatClient
+``ChatClient`` loads on first use: the ``openai`` package it wraps takes about a second to
+import, which commands that only read settings (``autoloop tasks``) must not pay.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from autoloop.llm._config import ANSWER_FORMATS, DEFAULT_MAX_TOKENS, DEFAULT_MODEL, AnswerFormat, LLMConfig
 from autoloop.llm._endpoint import Endpoint, settings_from_env
 from autoloop.llm._secrets import SECRET_SCHEME, register_secret_lookup, resolve_secret, secret_ref
 from autoloop.llm._usage import Usage
+
+if TYPE_CHECKING:
+    from autoloop.llm._client import ChatClient
 
 __all__ = [
     "ANSWER_FORMATS",
@@ -21,3 +31,11 @@ __all__ = [
     "secret_ref",
     "settings_from_env",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "ChatClient":
+        from autoloop.llm._client import ChatClient
+
+        return ChatClient
+    raise AttributeError(f"module 'autoloop.llm' has no attribute {name!r}")

@@ -14,6 +14,7 @@ from autoloop.controller import API_NAMES, Budget, SearchSpace, StudyPlan
 from autoloop.errors import ConfigError, DataError, UnknownNameError
 from autoloop.executors import RunTemplate
 from autoloop.service._models import StudyCreate
+from autoloop.service._plugins import restart_advice
 from autoloop.tasks import TaskInfo, describe_task, task_names
 
 
@@ -44,8 +45,7 @@ def admit(request: StudyCreate) -> Admission:
         info = describe_task(request.task)
     except UnknownNameError:
         raise ConfigError(
-            f"task: this service knows no such task; known tasks: {', '.join(task_names())} (GET /v1/tasks). A plug-in "
-            "task must be installed where the service and its workers run, and they restarted"
+            f"task: this service knows no such task; known tasks: {', '.join(task_names())} (GET /v1/tasks). {restart_advice()}"
         ) from None
     except ConfigError as exc:  # an open family rejects the variant's name
         raise ConfigError(f"task: {exc}") from None

@@ -7,8 +7,8 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, StringConstraints, field_validator
 
 from autoloop.controller import API_NAMES, DEFAULT_PRESET, PRESETS, StudyPlan, pruner_names, strategy_names
+from autoloop.tasks import TASK_NAME_PATTERN
 
-TASK_PATTERN = r"^[a-z0-9_]+:[A-Za-z0-9_.-]+$"
 TaskOptionKey = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", max_length=64)]
 TaskOptionValue = Annotated[str, StringConstraints(max_length=1000)] | int | float | bool
 StudyState = Literal["queued", "running", "finished", "failed", "cancelled"]
@@ -60,7 +60,7 @@ class StudyCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
-    task: str = Field(pattern=TASK_PATTERN, max_length=200, examples=["mlpipeline:spaceship-titanic"])
+    task: str = Field(pattern=TASK_NAME_PATTERN, max_length=200, examples=["mlpipeline:spaceship-titanic"])
     data_dir: str | None = Field(default=None, max_length=1000, description="task data directory or file (e.g. a CSV) on the service and workers")
     task_options: dict[TaskOptionKey, TaskOptionValue] = Field(
         default_factory=dict, max_length=32, examples=[{"target": "species", "metric": "accuracy"}],

@@ -1,30 +1,16 @@
-"""Plug-in modules (``AUTOLOOP_PLUGINS``) that register extra tasks or optimizers in code."""
+"""Plug-ins as the service sees them: loaded once at start-up, so a new one needs a restart."""
 
 from __future__ import annotations
 
-import importlib
-import os
-from collections.abc import Sequence
+from autoloop.tasks import ENTRY_POINT_GROUP, PLUGINS_ENV, load_plugins
 
-from autoloop.errors import ConfigError
-
-ENV_PLUGINS = "AUTOLOOP_PLUGINS"
+__all__ = ["load_plugins", "restart_advice"]
 
 
-def load_plugins(extra: Sequence[str] = ()) -> tuple[str, ...]:
-    """Import the modules named in ``$AUTOLOOP_PLUGINS`` (comma-separated) and ``extra``.
-
-    The service and every worker call this at start-up, so a task registered by a plug-in
-    module resolves on both sides of the queue.
-
-    Raises:
-        ConfigError: A module cannot be imported.
-    """
-    names = [n.strip() for n in os.environ.get(ENV_PLUGINS, "").split(",") if n.strip()]
-    names += [n for n in extra if n not in names]
-    for name in names:
-        try:
-            importlib.import_module(name)
-        except ImportError as exc:
-            raise ConfigError(f"plug-in module {name!r} from {ENV_PLUGINS}/--plugin cannot be imported ({exc}); fix PYTHONPATH") from exc
-    return tuple(names)
+def restart_advice() -> str:
+    """How to make a plug-in's task known to the service (its registry is read when it starts)."""
+    return (
+        "The service reads its tasks when it starts: if the task comes from a plug-in, install the plug-in's package "
+        f"(entry-point group {ENTRY_POINT_GROUP!r}) or list its module in {PLUGINS_ENV} where the service and its workers "
+        "run, then restart them (`autoloop serve`, `autoloop worker`)"
+    )

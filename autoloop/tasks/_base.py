@@ -5,10 +5,11 @@ from __future__ import annotations
 import abc
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from autoloop.artifact import Artifact
-from autoloop.errors import UnknownNameError
-from autoloop.policies import load_policy
+from autoloop.errors import ConfigError, UnknownNameError
+from autoloop.policies import load_artifact, load_policy
 from autoloop.trace import Instance, Split, Trace
 
 
@@ -33,7 +34,10 @@ class Task(abc.ABC):
     """A problem a learning loop optimizes an artifact for.
 
     Subclasses set the class attributes and implement ``split`` and ``rollout``. The test
-    split is only ever scored by ``evaluate`` at the end of a loop run.
+    split is only ever scored by ``evaluate`` at the end of a loop run. The starting
+    artifacts are files, ``<name>.py`` or ``<name>.txt``, in ``artifact_dir`` (a folder
+    anywhere, e.g. next to the plug-in's module); override ``starting_artifact`` to build
+    them otherwise. The guide, ``docs/tasks.md``, walks through a complete plug-in.
 
     The evaluation boundary: candidates compute, the task scores. ``rollout`` runs in the
     trusted process and splits its work in two.
@@ -53,8 +57,9 @@ class Task(abc.ABC):
     session for each action; BBEH runs ``extract_answer`` confined and matches the target here.
 
     Attributes:
-        name: Registered name, ``family:variant``.
-        policy_family: Folder under ``autoloop/policies`` holding the starting artifacts.
+        name: Registered name, ``family:variant`` (see ``TASK_NAME_PATTERN``).
+        artifact_dir: Folder holding the starting artifacts as ``<name>.py|.txt`` files.
+        policy_family: For built-in tasks without ``artifact_dir``: their folder under ``autoloop/policies``.
         artifacts: Names of the starting artifacts.
         horizons: Credit horizons that make sense (the first is the default).
         batch_sizes: Batch sizes that make sense (the first is the default).
@@ -64,7 +69,8 @@ class Task(abc.ABC):
     """
 
     name: str
-    policy_family: str
+    artifact_dir: Path | str | None = None
+    policy_family: str = ""
     artifacts: tuple[str, ...]
     horizons: tuple[int, ...] = (1,)
     batch_sizes: tuple[int, ...] = (1,)
@@ -96,9 +102,21 @@ class Task(abc.ABC):
         return sum(t.score for t in traces) / len(traces)
 
     def starting_artifact(self, name: str) -> Artifact:
-        """Load one of ``artifacts`` from the shipped policy files."""
+        """Load one of ``artifacts`` from its file in ``artifact_dir`` (or the built-in ``policy_family``).
+
+        Raises:
+            UnknownNameError: ``name`` is not one of ``artifacts``, or its file is missing.
+            ConfigError: The task declares neither ``artifact_dir`` nor ``policy_family``.
+        """
         if name not in self.artifacts:
             raise UnknownNameError(f"task {self.name!r} has no starting artifact {name!r}; choose one of {list(self.artifacts)}")
+        if self.artifact_dir is not None:
+            return load_artifact(self.artifact_dir, name)
+        if not self.policy_family:
+            raise ConfigError(
+                f"task {self.name!r} declares no artifact_dir: set it to the folder holding {name}.py "
+                "(or override starting_artifact)"
+            )
         return load_policy(self.policy_family, name)
 
     def reset(self) -> None:  # noqa: B027 - optional hook, most tasks keep nothing per run

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import importlib
+import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import metadata
@@ -13,6 +15,10 @@ from autoloop.errors import ConfigError, UnknownNameError
 from autoloop.tasks._base import Metric, Task
 
 ENTRY_POINT_GROUP = "autoloop.tasks"
+# Modules imported (comma-separated) before any task is looked up, by every command, the service and its workers.
+PLUGINS_ENV = "AUTOLOOP_PLUGINS"
+# A task name: a lowercase family, ``:``, a variant (the service rejects other names before any lookup).
+TASK_NAME_PATTERN = r"^[a-z0-9_]+:[A-Za-z0-9_.-]+$"
 BUILTIN_MODULES = ("autoloop.tasks.mlpipeline", "autoloop.tasks.atari", "autoloop.tasks.prompt", "autoloop.tasks.bbeh")
 # Where the data of the built-in tasks lives when no data directory is given.
 DATA_ENV = "AUTOLOOP_DATA"
@@ -102,27 +108,67 @@ _loaded = False
 
 def register_task(family: TaskFamily) -> TaskFamily:
     """Register a task family; a later registration under the same name replaces it."""
-    if not family.name or ":" in family.name:
-        raise ConfigError(f"task family name must be non-empty without ':', got {family.name!r}")
+    bad = [f"{family.name}:{v}" for v in ("x", *family.variants) if not re.fullmatch(TASK_NAME_PATTERN, f"{family.name}:{v}")]
+    if bad:
+        raise ConfigError(
+            f"task names must match {TASK_NAME_PATTERN} (a lowercase family of letters, digits and '_', then ':' and "
+            f"a variant of letters, digits, '_', '.' or '-'); family {family.name!r} declares {bad}"
+        )
     _FAMILIES[family.name] = family
     return family
+
+
+def plugin_module_names() -> tuple[str, ...]:
+    """The modules ``$AUTOLOOP_PLUGINS`` names (comma-separated), in order."""
+    return tuple(n.strip() for n in os.environ.get(PLUGINS_ENV, "").split(",") if n.strip())
+
+
+def load_plugins() -> tuple[str, ...]:
+    """Import the modules named in ``$AUTOLOOP_PLUGINS``; returns their names.
+
+    The registry calls this before its first lookup, so every command, the service and its
+    workers see the same tasks; call it yourself for modules that register optimizers only.
+
+    Raises:
+        ConfigError: A module cannot be imported.
+    """
+    names = plugin_module_names()
+    for name in names:
+        try:
+            importlib.import_module(name)
+        except ImportError as exc:
+            raise ConfigError(
+                f"plug-in module {name!r} from {PLUGINS_ENV} cannot be imported ({exc}); install its package "
+                f"in this environment or add its folder to PYTHONPATH, or remove it from {PLUGINS_ENV}"
+            ) from exc
+    return names
 
 
 def _load_plugins() -> None:
     global _loaded
     if _loaded:
         return
-    _loaded = True
-    for module in BUILTIN_MODULES:
-        importlib.import_module(module)
-    for entry in metadata.entry_points(group=ENTRY_POINT_GROUP):
+    _loaded = True  # set first: a plug-in module may look tasks up while it is imported
+    try:
+        for module in BUILTIN_MODULES:
+            importlib.import_module(module)
+        load_plugins()
+        for entry in metadata.entry_points(group=ENTRY_POINT_GROUP):
+            register_task(_entry_point_family(entry))
+    except BaseException:
+        _loaded = False  # the next lookup raises the same error instead of missing tasks
+        raise
+
+
+def _entry_point_family(entry: metadata.EntryPoint) -> TaskFamily:
+    where = f"entry point {entry.name!r} ({entry.value}) in group {ENTRY_POINT_GROUP!r}"
+    try:
         loaded = entry.load()
-        if not isinstance(loaded, TaskFamily):
-            raise ConfigError(
-                f"entry point {entry.name!r} ({entry.value}) in group {ENTRY_POINT_GROUP!r} must name a "
-                f"TaskFamily, got {type(loaded).__name__}"
-            )
-        register_task(loaded)
+    except (ImportError, AttributeError) as exc:  # a broken or half-installed plug-in package
+        raise ConfigError(f"{where} cannot be loaded ({type(exc).__name__}: {exc}); reinstall or uninstall its package") from exc
+    if not isinstance(loaded, TaskFamily):
+        raise ConfigError(f"{where} must name a TaskFamily, got {type(loaded).__name__}")
+    return loaded
 
 
 def task_families() -> dict[str, TaskFamily]:

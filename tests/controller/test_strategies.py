@@ -105,9 +105,8 @@ def test_cli_choices_come_from_the_registry(capsys):
             "--top-k", "1", "--space", "batch_size=1,2", "--sampler", "tpe", "--json"]
     assert main([*argv, "--pruner", "never"]) == 0
     assert json.loads(capsys.readouterr().out)["trials"] == {"complete": 2}
-    with pytest.raises(SystemExit):
-        main([*argv, "--pruner", "asha"])
-    assert "choose from 'hyperband', 'sha', 'wilcoxon', 'none', 'never'" in capsys.readouterr().err
+    assert main([*argv, "--pruner", "asha"]) == 2  # a usage error, as JSON under --json
+    assert "choose from 'hyperband', 'sha', 'wilcoxon', 'none', 'never'" in json.loads(capsys.readouterr().out)["error"]["message"]
 
 
 def test_grid_runs_under_ask_tell_and_tries_every_setting_once():

@@ -47,3 +47,15 @@ def test_an_endpoint_that_is_down_is_retried_then_fails_the_study_naming_it(clus
     assert int(redis.hget(keys.run_state(run_ids[0]), "attempts")) == 4  # the first try and RQ's 3 retries
     outcome = json.loads(redis.hget(keys.study_runs(study.id), run_ids[0]))
     assert outcome["kind"] == "failed" and dead in outcome["error"]
+
+
+def test_a_worker_without_the_plugin_fails_the_study_saying_to_install_it_and_restart(cluster: Cluster) -> None:
+    cluster.start_worker(processes=1, env={**cluster.env, "AUTOLOOP_PLUGINS": ""})  # the service has the plug-in, the worker not
+    with autoloop.Client(cluster.url, cluster.token()) as client:
+        study = client.submit(
+            "slowtoy:linear", space="batch_size=1", budget_iterations=40, iterations=2, seeds=1, top_k=1,
+            final_seeds=1, parallel=1, optimizer="local", sampler="tpe", pruner="none",
+        )
+        status = study.wait(progress=False, poll_s=0.5, timeout_s=240)
+    assert status["state"] == "failed", status
+    assert "this worker does not know task 'slowtoy:linear'" in status["error"] and "then restart them" in status["error"], status

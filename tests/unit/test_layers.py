@@ -19,7 +19,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("loop",),
     ("optimizers",),
     ("executors",),
-    ("controller", "testing", "report"),
+    ("controller", "testing", "report", "inprocess"),
     ("service",),
     ("cli",),
 )

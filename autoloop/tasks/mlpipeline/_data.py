@@ -5,13 +5,14 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
-import pandas as pd
-from sklearn.model_selection import KFold, StratifiedKFold, train_test_split
 
 from autoloop.errors import DataError
+
+if TYPE_CHECKING:  # pandas and sklearn load with the data, not with the task registry (`autoloop tasks`)
+    import pandas as pd
 
 SEED = 0
 VAL_FRACTION = 0.2
@@ -74,10 +75,12 @@ def read_csv(path: Path, **kwargs: Any) -> pd.DataFrame:
     Raises:
         DataError: The file cannot be read or parsed as CSV.
     """
+    import pandas
+
     try:
-        return pd.read_csv(path, **kwargs)
+        return pandas.read_csv(path, **kwargs)
     # What a wrong file or a file we may not read raises; anything else is a bug and propagates.
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, PermissionError, IsADirectoryError) as exc:
+    except (pandas.errors.ParserError, pandas.errors.EmptyDataError, UnicodeDecodeError, PermissionError, IsADirectoryError) as exc:
         raise DataError(f"cannot read {path} as a CSV file with a header row ({type(exc).__name__}: {exc}); pass --data a CSV file") from None
 
 
@@ -107,6 +110,8 @@ def make_splits(labels: pd.Series, kind: ProblemKind, *, folds: int = FOLDS, see
     Raises:
         DataError: Too few rows, or a class too rare to appear in every split and fold.
     """
+    from sklearn.model_selection import KFold, StratifiedKFold, train_test_split
+
     rows = np.arange(len(labels))
     strat = labels.astype(str).to_numpy() if kind == "classification" else None
     try:

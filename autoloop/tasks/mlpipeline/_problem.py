@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from autoloop.errors import ConfigError, DataError
 from autoloop.tasks._base import Metric
 from autoloop.tasks.mlpipeline._data import ProblemKind, make_splits, read_csv
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 # The metrics a CSV task scores with, by name; ``rmse_log`` is the RMSE of log values (positive targets).
 METRICS = {"accuracy": Metric("accuracy"), "rmse": Metric("rmse", higher_is_better=False), "rmse_log": Metric("rmse_log", higher_is_better=False)}
@@ -46,10 +47,22 @@ class Problem:
         return KINDS[self.metric]
 
 
+def _is_bool(values: pd.Series) -> bool:
+    from pandas.api.types import is_bool_dtype  # loaded with the data, not with the task registry
+
+    return bool(is_bool_dtype(values))
+
+
+def _is_numeric(values: pd.Series) -> bool:
+    from pandas.api.types import is_numeric_dtype
+
+    return bool(is_numeric_dtype(values))
+
+
 def infer_metric(column: pd.Series) -> str:
     """``accuracy`` for a non-numeric target or one with few distinct whole numbers, else ``rmse``."""
     values = column.dropna()
-    if pd.api.types.is_bool_dtype(values) or not pd.api.types.is_numeric_dtype(values):
+    if _is_bool(values) or not _is_numeric(values):
         return "accuracy"
     whole = bool((values == values.round()).all())
     return "accuracy" if whole and values.nunique() <= MAX_INTEGER_CLASSES else "rmse"
@@ -64,7 +77,7 @@ def check_metric(metric: str, column: pd.Series, where: str) -> None:
     if metric not in METRICS:
         raise ConfigError(f"unknown metric {metric!r}; choose one of {sorted(METRICS)} (or omit --metric to infer it from the target)")
     values = column.dropna()
-    if KINDS[metric] == "regression" and (pd.api.types.is_bool_dtype(values) or not pd.api.types.is_numeric_dtype(values)):
+    if KINDS[metric] == "regression" and (_is_bool(values) or not _is_numeric(values)):
         raise ConfigError(f"metric {metric!r} needs a numeric target, but {where} holds values like {values.head(3).tolist()}; use --metric accuracy")
     if metric == "rmse_log" and (values <= 0).any():
         raise ConfigError(f"metric 'rmse_log' needs a positive target, but {where} has minimum {values.min()}; use --metric rmse")

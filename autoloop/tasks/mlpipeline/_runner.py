@@ -11,7 +11,6 @@ from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from autoloop.sandbox import candidate_function, exec_candidate
 
@@ -64,6 +63,8 @@ def run_pipeline(namespace: Mapping[str, Any], payload: Mapping[str, Any]) -> li
         predictions = predict(model, x_new, task)
     else:
         predictions = candidate_function(namespace, "train_model")(x.copy(), y.copy(), test_data.copy(), task)
+    import pandas as pd  # in PRELOAD: already imported in the sandbox; not imported with the task registry
+
     values = np.ravel(np.asarray(predictions.to_numpy() if isinstance(predictions, pd.Series | pd.DataFrame) else predictions))
     if len(values) != len(test_data):
         raise TypeError(f"expected {len(test_data)} predictions (one per test_data row), got {len(values)}")

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
-from sklearn.metrics import accuracy_score, f1_score, r2_score
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 # Labels listed in the background and in error messages, at most.
 SHOWN_CLASSES = 20
@@ -87,11 +88,13 @@ class ClassScoring(Scoring):
         return np.asarray(keys, dtype=object)
 
     def measure(self, truth: pd.Series, predictions: np.ndarray) -> dict[str, float]:
+        from sklearn import metrics as sk  # loaded with the first score, not with the task registry
+
         labels = np.asarray([label_key(v) for v in truth], dtype=object)
         pairs = (labels.astype(str), predictions.astype(str))
         return {
-            "accuracy": float(accuracy_score(*pairs)),
-            "f1": float(f1_score(*pairs, average="macro", zero_division=0.0)),
+            "accuracy": float(sk.accuracy_score(*pairs)),
+            "f1": float(sk.f1_score(*pairs, average="macro", zero_division=0.0)),
             "majority": self.majority,
         }
 
@@ -99,7 +102,9 @@ class ClassScoring(Scoring):
         return metrics["accuracy"]
 
     def summarize(self, predictions: np.ndarray, metrics: dict[str, float]) -> str:
-        shares = pd.Series(predictions).map(lambda k: self.classes[k]).value_counts(normalize=True).head(3)
+        import pandas
+
+        shares = pandas.Series(predictions).map(lambda k: self.classes[k]).value_counts(normalize=True).head(3)
         spread = ", ".join(f"{label!r} {share:.1%}" for label, share in shares.items())
         return f"{len(predictions)} predictions ({spread}); accuracy {metrics['accuracy']:.4f}, macro F1 {metrics['f1']:.4f}"
 
@@ -142,8 +147,10 @@ class RegressionScoring(Scoring):
         return values
 
     def measure(self, truth: pd.Series, predictions: np.ndarray) -> dict[str, float]:
+        from sklearn import metrics as sk
+
         true, pred = self.scale(truth.to_numpy(dtype=float)), self.scale(predictions)
-        return {"rmse": float(np.sqrt(np.mean((true - pred) ** 2))), "r2": float(r2_score(true, pred))}
+        return {"rmse": float(np.sqrt(np.mean((true - pred) ** 2))), "r2": float(sk.r2_score(true, pred))}
 
     def score_of(self, metrics: dict[str, Any]) -> float:
         return -metrics["rmse"]

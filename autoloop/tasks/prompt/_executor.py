@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from autoloop.errors import ConfigError, OptimizerError
-from autoloop.llm import ChatClient, Endpoint, LLMConfig, Usage, secret_ref, settings_from_env
+from autoloop.llm import Endpoint, LLMConfig, Usage, secret_ref, settings_from_env
 from autoloop.tasks.prompt._cache import CachedReply, ReplyCache, cache_key, default_cache_dir
 
 ENV_MODEL = "AUTOLOOP_EXECUTOR_MODEL"
@@ -118,6 +118,8 @@ class ExecutorLLM:
             raise ConfigError(f"executor concurrency must be >= 1, got {self.concurrency}; check {ENV_CONCURRENCY}")
         self.cache = ReplyCache(cache_dir or default_cache_dir())
         self.cache_hits = 0
+        from autoloop.llm import ChatClient  # openai loads with the first executor, not with the task registry
+
         self._client = ChatClient(config)
         self._lock = threading.Lock()
 
