@@ -120,7 +120,10 @@ class RQExecutor(Executor):
         payload = QueueEntry(study_id=self.study_id, job=job, enqueued_at=time.time()).model_dump(mode="json")
         job_id = rq_job_id(self.study_id, run_id)
         existing = Job.fetch_many([job_id], connection=self.client, serializer=JSONSerializer)[0]
-        if existing is not None and existing.get_status(refresh=False) in (JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED):
+        status = existing.get_status(refresh=False) if existing is not None else None
+        # Queued on another queue (the single queue of autoloop before per-owner queues): no worker
+        # serves it any more, so it moves to the owner's queue below.
+        if status in (JobStatus.STARTED, JobStatus.SCHEDULED) or (status == JobStatus.QUEUED and existing.origin == self.queue.name):
             return  # queued or running since before a restart: follow it
         if existing is not None:
             existing.delete()

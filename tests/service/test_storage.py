@@ -14,8 +14,10 @@ from pathlib import Path
 
 import pytest
 import redis as redis_lib
+from rq import Queue
+from rq.serializers import JSONSerializer
 
-from autoloop.executors import LoopJob, RQExecutor, RunEvent, RunResult, owner_queue
+from autoloop.executors import JOB_FUNCTION, LoopJob, RQExecutor, RunEvent, RunResult, owner_queue, rq_job_id
 from autoloop.executors._events import EventPublisher
 from autoloop.loop import Progress
 from autoloop.redisdb import EmbeddedRedis, keys
@@ -104,6 +106,15 @@ def test_a_new_executor_reports_what_happened_meanwhile_and_never_enqueues_twice
     assert events[0].result is not None and events[0].result.best_val == 0.7
     assert second.events(0.1) == []
     assert owner_queue(client, OWNER).count == 3  # only r3 was enqueued again
+
+
+def test_a_run_queued_on_the_old_shared_queue_moves_to_its_owners_queue(server: EmbeddedRedis) -> None:
+    client = server.client()
+    legacy = Queue("autoloop-runs", connection=client, serializer=JSONSerializer)  # before per-owner queues
+    legacy.enqueue_call(JOB_FUNCTION, args=({},), job_id=rq_job_id("s1", "r1"))
+    RQExecutor(client, "s1", owner=OWNER).submit(_job("r1"))
+    assert legacy.count == 0
+    assert owner_queue(client, OWNER).job_ids == [rq_job_id("s1", "r1")]
 
 
 def test_stop_drops_a_queued_run(server: EmbeddedRedis) -> None:
