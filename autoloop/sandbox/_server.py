@@ -58,6 +58,9 @@ ISOLATION_LAYERS = (
 # Rounds of killing adopted strays: each round reaches one more generation of descendants.
 _STRAY_ROUNDS = 16
 _OUTPUT_TAIL_BYTES = 4096
+# Longest wait for a forked child to make its output file (its set-up); past it, the call
+# goes on without output and its own timeout applies.
+_SETUP_TIMEOUT_S = 30.0
 
 
 @dataclass
@@ -162,7 +165,6 @@ class Server:
             child = self._fork()
         self._used.append(child)
         start = time.monotonic()
-        child.receive_output(start + limits.timeout_s)
         with contextlib.suppress(WireClosed, WireTimeout):  # gone or stuck: _collect says how it ended
             send(child.request_fd, request, start + limits.timeout_s)
         payload, reason = _collect(child.pid, child.result_fd, start + limits.timeout_s, limits)
@@ -242,7 +244,11 @@ class Server:
         os.close(request_read)
         child_socket.close()
         os.set_blocking(request_write, False)
-        return _Spare(pid, scratch, request_write, result_read, output_socket, frozenset(self._entries), self._disk_mb)
+        spare = _Spare(pid, scratch, request_write, result_read, output_socket, frozenset(self._entries), self._disk_mb)
+        # Waits for the child's set-up, which a request would wait for anyway; done here, a
+        # spare forked between calls has its output file before the next request arrives.
+        spare.receive_output(time.monotonic() + _SETUP_TIMEOUT_S)
+        return spare
 
 
 def _kill_strays(known: set[int]) -> None:
