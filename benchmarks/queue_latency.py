@@ -132,7 +132,7 @@ def main() -> int:
         try:
             while len(Worker.all(connection=client)) < 2:
                 time.sleep(0.1)
-            executor = RQExecutor(client, "bench")
+            executor = RQExecutor(client, "bench", owner="bench")
             _phase(executor, 4, 2, "warmup-")
             rows = []
             for name, in_flight in (("closed loop (2 in flight)", 2), (f"burst ({args.runs} at once)", args.runs)):

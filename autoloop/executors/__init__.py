@@ -11,6 +11,7 @@ from autoloop.executors._local import LocalExecutor, plugin_modules
 from autoloop.executors._result import RunResult
 from autoloop.executors._rq import ExecutorDetached, RQExecutor, StudyCancelled, rq_job_id
 from autoloop.executors._rq_job import JOB_FUNCTION, QueueEntry, execute
+from autoloop.executors._rq_queues import owner_queue, queue_names, register_queue
 from autoloop.executors._run import execute_job, run_job
 from autoloop.executors._template import RunTemplate, public_options, resolve_template
 
@@ -29,8 +30,11 @@ __all__ = [
     "StudyCancelled",
     "execute",
     "execute_job",
+    "owner_queue",
     "plugin_modules",
     "public_options",
+    "queue_names",
+    "register_queue",
     "resolve_template",
     "rq_job_id",
     "run_job",

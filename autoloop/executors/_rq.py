@@ -10,7 +10,7 @@ import re
 import time
 from typing import TYPE_CHECKING
 
-from rq import Queue, Retry
+from rq import Retry
 from rq.exceptions import DuplicateJobError
 from rq.job import Job, JobStatus
 from rq.serializers import JSONSerializer
@@ -19,6 +19,7 @@ from autoloop.errors import AutoloopError, ConfigError
 from autoloop.executors._base import Executor, RunEvent
 from autoloop.executors._events import EventPublisher, live_entry, recorded
 from autoloop.executors._rq_job import JOB_FUNCTION, QueueEntry
+from autoloop.executors._rq_queues import owner_queue, register_queue
 from autoloop.redisdb import keys
 
 if TYPE_CHECKING:
@@ -60,7 +61,8 @@ def rq_job_id(study_id: str, run_id: str) -> str:
 
 
 class RQExecutor(Executor):
-    """Loop runs as jobs on an RQ queue; events come back through a Redis stream per study.
+    """Loop runs as jobs on the RQ queue of the study's owner; events come back through a Redis
+    stream per study. Workers serve the owners' queues round-robin (see ``owner_queue``).
 
     Submitting is idempotent, which is what lets a restarted controller resubmit every run
     it has no outcome for: a run whose outcome is recorded is reported, a queued or running
@@ -74,7 +76,7 @@ class RQExecutor(Executor):
     Args:
         client: Redis client.
         study_id: The study whose runs this executor carries.
-        queue_name: RQ queue the workers listen on.
+        owner: Owner (tenant) of the study; its runs go on this owner's queue.
         retries: RQ retries of a job abandoned by a dead worker.
         job_timeout_s: Wall-time limit of one loop run.
     """
@@ -84,7 +86,7 @@ class RQExecutor(Executor):
         client: redis.Redis,
         study_id: str,
         *,
-        queue_name: str = keys.QUEUE_NAME,
+        owner: str,
         retries: int = RETRIES,
         job_timeout_s: int = DEFAULT_JOB_TIMEOUT_S,
     ) -> None:
@@ -92,7 +94,7 @@ class RQExecutor(Executor):
             raise ConfigError(f"retries must be >= 0 and job_timeout_s > 0, got {retries=}, {job_timeout_s=}")
         self.client = client
         self.study_id = study_id
-        self.queue = Queue(queue_name, connection=client, serializer=JSONSerializer)
+        self.queue = owner_queue(client, owner)
         self.retries = retries
         self.job_timeout_s = job_timeout_s
         self._publisher = EventPublisher(client, study_id)
@@ -118,11 +120,15 @@ class RQExecutor(Executor):
         payload = QueueEntry(study_id=self.study_id, job=job, enqueued_at=time.time()).model_dump(mode="json")
         job_id = rq_job_id(self.study_id, run_id)
         existing = Job.fetch_many([job_id], connection=self.client, serializer=JSONSerializer)[0]
-        if existing is not None and existing.get_status(refresh=False) in (JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED):
+        status = existing.get_status(refresh=False) if existing is not None else None
+        # Queued on another queue (the single queue of autoloop before per-owner queues): no worker
+        # serves it any more, so it moves to the owner's queue below.
+        if status in (JobStatus.STARTED, JobStatus.SCHEDULED) or (status == JobStatus.QUEUED and existing.origin == self.queue.name):
             return  # queued or running since before a restart: follow it
         if existing is not None:
             existing.delete()
         self.client.hset(keys.study_live(self.study_id), run_id, json.dumps(live_entry("queued")))
+        register_queue(self.client, self.queue.name)
         with contextlib.suppress(DuplicateJobError):  # a concurrent submit of the same run won; follow it
             self.queue.enqueue_call(
                 JOB_FUNCTION,

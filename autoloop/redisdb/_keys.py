@@ -13,6 +13,7 @@ The key layout (``autoloop:`` prefix):
 - ``run:<id>:checkpoint`` string: the latest ``Checkpoint`` of a loop run (JSON).
 - ``run:<id>:stop`` string: set to stop one run (pruned or cancelled).
 - ``run:<id>:state`` hash: worker pid, queued/started timestamps, last progress.
+- ``run-queues`` set: names of the owners' RQ queues (``autoloop-runs:<owner>``) workers serve.
 - ``optuna`` journal: the Optuna studies (``JournalRedisBackend`` prefix); a study's trials carry
   their settings, runs and run outcomes as user attributes (see ``autoloop.controller``).
 """
@@ -20,8 +21,26 @@ The key layout (``autoloop:`` prefix):
 from __future__ import annotations
 
 PREFIX = "autoloop"
-QUEUE_NAME = "autoloop-runs"
+# RQ queue names (RQ keys them ``rq:queue:<name>``): one queue of loop runs per owner, and one
+# wake-up list per worker, which ends its blocking wait when a new owner's queue appears.
+RUN_QUEUE_PREFIX = "autoloop-runs:"
+WAKEUP_QUEUE_PREFIX = "autoloop-wakeup:"
 OPTUNA_PREFIX = f"{PREFIX}:optuna"
+
+
+def run_queue(owner: str) -> str:
+    """Name of the RQ queue of an owner's loop runs."""
+    return f"{RUN_QUEUE_PREFIX}{owner}"
+
+
+def run_queues() -> str:
+    """Set of the names of every owner's run queue."""
+    return f"{PREFIX}:run-queues"
+
+
+def worker_wakeup(worker_name: str) -> str:
+    """Name of the RQ queue whose entries wake one worker to look for new run queues."""
+    return f"{WAKEUP_QUEUE_PREFIX}{worker_name}"
 
 
 def token(digest: str) -> str:

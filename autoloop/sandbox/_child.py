@@ -12,6 +12,7 @@ import contextlib
 import fcntl
 import os
 import pickle
+import socket
 import sys
 import tempfile
 from collections.abc import Callable, Mapping
@@ -36,6 +37,8 @@ class Confinement:
 
 RESULT_FD = 3
 REQUEST_FD = 4
+# The child end of the socket that hands the output file to the server (fd 7, after the channel).
+OUTPUT_SOCKET_FD = CHANNEL_OUT_FD + 1
 # The scratch directory as a confined child sees it (its own tmpfs, in its own root).
 CONFINED_SCRATCH = "/scratch"
 _KEEP_ENV = (
@@ -55,7 +58,7 @@ def serve_one(
     scratch: str,
     request_fd: int,
     result_fd: int,
-    output_fd: int,
+    output_socket: int,
     channel: tuple[int, int],
     confinement: Confinement | None,
     disk_mb: int,
@@ -70,7 +73,8 @@ def serve_one(
             confined, the mount point of the child's new root.
         request_fd: Where the request arrives.
         result_fd: Where the result frame goes.
-        output_fd: Where stdout and stderr go.
+        output_socket: A unix socket to the server: the child makes its stdout and stderr
+            one unnamed file in its scratch (its tmpfs, when confined) and sends it there.
         channel: ``(read_fd, write_fd)`` of the session channel.
         confinement: The slot uid and visible paths, or ``None`` (unsafe: rlimits and
             the audit hook only).
@@ -78,7 +82,7 @@ def serve_one(
     """
     try:
         try:
-            fds = {"request_fd": request_fd, "result_fd": result_fd, "output_fd": output_fd, "channel": channel}
+            fds = {"request_fd": request_fd, "result_fd": result_fd, "output_socket": output_socket, "channel": channel}
             workdir = _prepare(scratch, **fds, confinement=confinement, disk_mb=disk_mb)
             request = recv(REQUEST_FD)
             os.close(REQUEST_FD)
@@ -92,8 +96,7 @@ def serve_one(
         else:
             token = request.get("session")
             message = _evaluate(func, request["args"], limits, None if token is None else Channel(token))
-        sys.stdout.flush()
-        sys.stderr.flush()
+        _flush_output()
         write_all(RESULT_FD, frame(message))
     finally:
         os._exit(0)
@@ -104,7 +107,7 @@ def _prepare(
     *,
     request_fd: int,
     result_fd: int,
-    output_fd: int,
+    output_socket: int,
     channel: tuple[int, int],
     confinement: Confinement | None,
     disk_mb: int,
@@ -114,29 +117,55 @@ def _prepare(
     If the server dies meanwhile, the request pipe closes and the child exits unused.
     """
     os.setpgid(0, 0)
-    stdin = os.open(os.devnull, os.O_RDONLY)
+    null = os.open(os.devnull, os.O_RDWR)  # stdout and stderr too, until the output file exists
     targets = {
-        0: stdin,
-        1: output_fd,
-        2: output_fd,
+        0: null,
+        1: null,
+        2: null,
         RESULT_FD: result_fd,
         REQUEST_FD: request_fd,
         CHANNEL_IN_FD: channel[0],
         CHANNEL_OUT_FD: channel[1],
+        OUTPUT_SOCKET_FD: output_socket,
     }
     # Lift every source above the targets first so no dup2 overwrites a source still needed.
     lifted = {target: fcntl.fcntl(source, fcntl.F_DUPFD, 16) for target, source in targets.items()}
     for target, source in lifted.items():
         os.dup2(source, target)
-    os.closerange(CHANNEL_OUT_FD + 1, os.sysconf("SC_OPEN_MAX"))
+    os.closerange(OUTPUT_SOCKET_FD + 1, os.sysconf("SC_OPEN_MAX"))
     if confinement is None:
         os.chdir(scratch)
+        _output_to_scratch()
         tie_to_parent()
         return scratch
     build_root(scratch, scratch=CONFINED_SCRATCH, disk_mb=disk_mb, uid=confinement.uid, paths=confinement.paths)
     os.chdir(CONFINED_SCRATCH)
+    _output_to_scratch()
     drop_privileges(confinement.uid)
     return CONFINED_SCRATCH
+
+
+def _flush_output() -> None:
+    """Flush stdout and stderr; past ``Limits.file_mb`` or with the scratch disk full the rest
+    of the output is lost (the server reports why), never the result."""
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError):
+            stream.flush()
+
+
+def _output_to_scratch() -> None:
+    """Point stdout and stderr at an unnamed file in the working directory and hand it to the server.
+
+    The file lives in the scratch file system (the child's own tmpfs, when confined), so what
+    the evaluation prints counts against ``Limits.disk_mb`` with its files, is capped at
+    ``Limits.file_mb`` by ``RLIMIT_FSIZE``, and vanishes with the child's last reader. The
+    evaluation cannot reach it by name; the server reads its tail through the handed-over fd.
+    """
+    with tempfile.TemporaryFile(dir=".", buffering=0) as output:  # O_TMPFILE where supported: no name at all
+        os.dup2(output.fileno(), 1)
+        os.dup2(output.fileno(), 2)
+    with socket.socket(fileno=OUTPUT_SOCKET_FD) as server:
+        socket.send_fds(server, [b"o"], [1])
 
 
 def _confine(limits: Limits, *, scratch: str, confined: bool) -> None:
@@ -161,7 +190,8 @@ def _evaluate(func: Callable[..., Any], args_blob: bytes, limits: Limits, channe
     except SystemExit as exc:
         return b"E" + f"exited via sys.exit({exc.code!r})".encode()
     except BaseException as exc:  # noqa: BLE001 - every candidate failure becomes a reason
-        sys.stderr.write(candidate_traceback(exc))
+        with contextlib.suppress(OSError):  # the output file is full (see _flush_output)
+            sys.stderr.write(candidate_traceback(exc))
         return b"E" + describe_exception(exc).encode()
     try:
         return b"V" + pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)

@@ -18,10 +18,11 @@ class Limits:
         cpu_s: CPU seconds before the kernel stops the evaluation; ``None`` means
             ``timeout_s``.
         file_mb: Largest file (MiB) the evaluation may write in its scratch directory,
-            and the most it may print (stdout and stderr together, kept in memory);
-            printing more ends it as ``"output exceeded N MiB"``.
-        disk_mb: Size (MiB) of the scratch directory, a private in-memory filesystem
-            (not in the unsafe development mode, where only ``file_mb`` applies).
+            and the most it may print (stdout and stderr together, an unnamed file in the
+            scratch directory); printing more ends it as ``"output exceeded N MiB"``.
+        disk_mb: Size (MiB) of the scratch directory, a private in-memory filesystem holding
+            the evaluation's files and its output (not in the unsafe development mode, where
+            only ``file_mb`` applies).
 
     Example:
         >>> Limits(timeout_s=5, memory_mb=512).cpu_seconds

@@ -17,6 +17,7 @@ import os
 import select
 import shutil
 import signal
+import socket
 import sys
 import tempfile
 import time
@@ -57,6 +58,9 @@ ISOLATION_LAYERS = (
 # Rounds of killing adopted strays: each round reaches one more generation of descendants.
 _STRAY_ROUNDS = 16
 _OUTPUT_TAIL_BYTES = 4096
+# Longest wait for a forked child to make its output file (its set-up); past it, the call
+# goes on without output and its own timeout applies.
+_SETUP_TIMEOUT_S = 30.0
 
 
 @dataclass
@@ -67,20 +71,40 @@ class _Spare:
     scratch: str
     request_fd: int
     result_fd: int
-    output: IO[bytes]
+    output_socket: socket.socket
     entries: frozenset[str]
     disk_mb: int
+    output: IO[bytes] | None = None
 
     def waiting(self) -> bool:
         """True while the child is alive (it is waiting for its request)."""
         return os.waitid(os.P_PID, self.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is None
+
+    def receive_output(self, deadline: float) -> None:
+        """Take the child's output file (made in its scratch once it is set up), waiting until ``deadline``."""
+        self.output_socket.settimeout(max(deadline - time.monotonic(), 0.001))
+        # Died or stuck before making it (a setup failure, reported through the result pipe): no output.
+        with contextlib.suppress(OSError):
+            _message, fds, _flags, _address = socket.recv_fds(self.output_socket, 1, 1)
+            if fds:
+                self.output = open(fds[0], "rb")  # noqa: SIM115 - release() closes it
+
+    def output_size(self) -> int:
+        """Bytes the child printed (stdout and stderr)."""
+        return 0 if self.output is None else os.fstat(self.output.fileno()).st_size
+
+    def scratch_full(self) -> bool:
+        """True when the file system holding the output (the scratch tmpfs, when confined) has no room left."""
+        return self.output is not None and os.fstatvfs(self.output.fileno()).f_bavail == 0
 
     def release(self) -> None:
         """Kill the child and its group and free what it used; reaping is left to the caller."""
         _kill_group(self.pid)
         os.close(self.request_fd)
         os.close(self.result_fd)
-        self.output.close()
+        self.output_socket.close()
+        if self.output is not None:
+            self.output.close()
         shutil.rmtree(self.scratch, ignore_errors=True)
 
 
@@ -150,10 +174,13 @@ class Server:
             return reply | {"kind": "value", "data": body}
         if tag == b"S":
             return reply | {"kind": "infra", "data": body.decode("utf-8", errors="replace")}
-        if os.fstat(child.output.fileno()).st_size >= limits.file_mb << 20:
+        reason = reason or body.decode("utf-8", errors="replace")
+        if child.output_size() >= limits.file_mb << 20:
             # Whatever the child reported then (a failed print, a lost traceback) stems from this.
             reason = f"output exceeded {limits.file_mb} MiB (stdout and stderr together; Limits.file_mb)"
-        return reply | {"kind": "error", "data": reason or body.decode("utf-8", errors="replace")}
+        elif self.confinement is not None and child.scratch_full():  # the child's own tmpfs
+            reason += f" (the {limits.disk_mb} MiB scratch disk is full: files and printed output count against Limits.disk_mb)"
+        return reply | {"kind": "error", "data": reason}
 
     def tidy(self) -> None:
         """Kill used children and fork the next spare, while the parent reads the reply."""
@@ -193,8 +220,7 @@ class Server:
         scratch = tempfile.mkdtemp(prefix="call-", dir=self.base)
         result_read, result_write = os.pipe()
         request_read, request_write = os.pipe()
-        # In memory (tmpfs-backed), never on the host's disk; RLIMIT_FSIZE caps it at file_mb.
-        output = open(os.memfd_create("autoloop-output"), "w+b")  # noqa: SIM115 - _Spare closes it
+        output_socket, child_socket = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         sys.stdout.flush()
         sys.stderr.flush()
         gc.freeze()  # keep the child's garbage collector from copying every inherited page
@@ -205,7 +231,7 @@ class Server:
                 scratch=scratch,
                 request_fd=request_read,
                 result_fd=result_write,
-                output_fd=output.fileno(),
+                output_socket=child_socket.fileno(),
                 channel=self.channel,
                 confinement=self.confinement,
                 disk_mb=self._disk_mb,
@@ -216,8 +242,13 @@ class Server:
             os.setpgid(pid, pid)
         os.close(result_write)
         os.close(request_read)
+        child_socket.close()
         os.set_blocking(request_write, False)
-        return _Spare(pid, scratch, request_write, result_read, output, frozenset(self._entries), self._disk_mb)
+        spare = _Spare(pid, scratch, request_write, result_read, output_socket, frozenset(self._entries), self._disk_mb)
+        # Waits for the child's set-up, which a request would wait for anyway; done here, a
+        # spare forked between calls has its output file before the next request arrives.
+        spare.receive_output(time.monotonic() + _SETUP_TIMEOUT_S)
+        return spare
 
 
 def _kill_strays(known: set[int]) -> None:
@@ -243,7 +274,9 @@ def _kill_strays(known: set[int]) -> None:
                 os.waitpid(pid, 0)
 
 
-def _tail(output: IO[bytes]) -> str:
+def _tail(output: IO[bytes] | None) -> str:
+    if output is None:
+        return ""
     output.seek(max(0, output.seek(0, os.SEEK_END) - _OUTPUT_TAIL_BYTES))
     return output.read().decode("utf-8", errors="replace")
 

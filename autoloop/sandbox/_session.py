@@ -59,6 +59,15 @@ def next_frame(buffer: bytearray, token: int) -> bytes | None:
     return None
 
 
+def only_frame(chunk: bytes, token: int) -> bytes | None:
+    """The message of ``chunk`` when it is exactly one frame of ``token`` (the common case of a
+    step, read in one piece into an empty buffer), else ``None``: queue it and use ``next_frame``."""
+    if len(chunk) < HEADER.size:
+        return None
+    frame_token, size = HEADER.unpack_from(chunk)
+    return chunk[HEADER.size :] if frame_token == token and len(chunk) == HEADER.size + size else None
+
+
 class Channel:
     """The child's end of a session: receive a message, send one back.
 
@@ -77,12 +86,22 @@ class Channel:
             chunk = os.read(CHANNEL_IN_FD, _READ_BYTES)
             if not chunk:
                 return None
+            if not self._buffer and (message := only_frame(chunk, self._token)) is not None:
+                break  # no copy through the buffer
             self._buffer += chunk
         return message or None
 
     def send(self, message: bytes) -> None:
         """Send one message to the parent."""
-        write_all(CHANNEL_OUT_FD, HEADER.pack(self._token, len(message)) + message)
+        data = HEADER.pack(self._token, len(message)) + message
+        # One write per step in the common case (a small frame into a pipe the parent drains);
+        # write_all (a select per write) only for what a full pipe or a non-blocking fd left.
+        try:
+            written = os.write(CHANNEL_OUT_FD, data)
+        except BlockingIOError:
+            written = 0
+        if written < len(data):
+            write_all(CHANNEL_OUT_FD, data[written:])
 
 
 class Session:
@@ -176,7 +195,11 @@ class Session:
                 return self._end(None, "the sandbox server stopped responding during the session")
             for fd, _ in self._poll.poll(left * 1000):
                 if fd == self._up:
-                    self._buffer += os.read(self._up, _READ_BYTES)
+                    chunk = os.read(self._up, _READ_BYTES)
+                    # A frame has at least one byte, so this is the child's answer and within bounds.
+                    if not self._buffer and (message := only_frame(chunk, self._token)):
+                        return message
+                    self._buffer += chunk
                 else:
                     reply = self._wait_server(self._deadline)
                     return self._end(reply, "" if reply is not None else "the sandbox server died during the session")

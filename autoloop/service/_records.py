@@ -80,6 +80,13 @@ class StudyRecords:
         """True when ``study_id`` exists and belongs to ``owner``."""
         return len(study_id) <= 64 and _text(self.client.hget(keys.study(study_id), "owner")) == owner
 
+    def owner(self, study_id: str) -> str:
+        """The owner id of an existing study (its runs go on this owner's queue)."""
+        owner = _text(self.client.hget(keys.study(study_id), "owner"))
+        if owner is None:
+            raise ConfigError(f"study {study_id} has no record; it was deleted or never created")
+        return owner
+
     def request(self, study_id: str) -> StudyCreate:
         """The request of a study, without its API key (the template references it)."""
         data = json.loads(self.client.hget(keys.study(study_id), "request"))

@@ -156,7 +156,7 @@ class StudyRunner:
         return False
 
     def _run_once(self, study_id: str) -> None:
-        executor = RQExecutor(self.client, study_id)
+        executor = RQExecutor(self.client, study_id, owner=self.records.owner(study_id))
         with self._lock:
             self._executors[study_id] = executor
         try:

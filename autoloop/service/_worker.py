@@ -6,6 +6,7 @@ import logging
 import multiprocessing
 import signal
 import time
+import uuid
 from dataclasses import dataclass
 from types import FrameType
 
@@ -28,8 +29,8 @@ class WorkerOptions:
 
     Args:
         redis_url: Redis URL every worker connects to.
-        processes: Worker processes (each runs one loop run at a time).
-        queue: RQ queue name.
+        processes: Worker processes (each runs one loop run at a time); each serves every
+            owner's queue, round-robin.
         job_monitoring_interval: Seconds between heartbeats of a busy worker; a job of a
             dead worker is re-queued about ``job_monitoring_interval + 60`` s after its last heartbeat.
         maintenance_interval: Seconds between registry clean-ups (abandoned-job detection) of an idle worker.
@@ -38,7 +39,6 @@ class WorkerOptions:
 
     redis_url: str
     processes: int = 1
-    queue: str = keys.QUEUE_NAME
     job_monitoring_interval: int = 10
     maintenance_interval: int = 60
     burst: bool = False
@@ -51,21 +51,24 @@ class WorkerOptions:
 
 
 def work(options: WorkerOptions) -> None:
-    """One worker process: take loop runs off the queue until told to stop.
+    """One worker process: take loop runs off the owners' queues, in turn, until told to stop.
 
     Jobs run in this process (no work horse per job), so a task and its sandbox server
     serve every run of that task here, until the worker exits.
     """
-    from rq import Queue
     from rq.serializers import JSONSerializer
+    from rq.worker import DequeueStrategy
 
     from autoloop.executors._rq_job import reusing_tasks
-    from autoloop.service._rq_worker import AutoloopJob, InProcessWorker
+    from autoloop.service._rq_worker import AutoloopJob, InProcessWorker, WakeableQueue
 
     client = connect(options.redis_url)
+    name = uuid.uuid4().hex
     worker = InProcessWorker(
-        [Queue(options.queue, connection=client, serializer=JSONSerializer, job_class=AutoloopJob)],
+        [WakeableQueue(keys.worker_wakeup(name), connection=client, serializer=JSONSerializer, job_class=AutoloopJob)],
+        name=name,
         connection=client,
+        queue_class=WakeableQueue,
         serializer=JSONSerializer,  # queue entries are JSON: reading one never runs code (pickle would)
         job_class=AutoloopJob,
         job_monitoring_interval=options.job_monitoring_interval,
@@ -74,7 +77,7 @@ def work(options: WorkerOptions) -> None:
         worker_ttl=options.maintenance_interval + 15,
     )
     with reusing_tasks():
-        worker.work(burst=options.burst, logging_level="WARNING")
+        worker.work(burst=options.burst, logging_level="WARNING", dequeue_strategy=DequeueStrategy.ROUND_ROBIN)
 
 
 def run_workers(options: WorkerOptions) -> int:

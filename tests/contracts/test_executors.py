@@ -13,11 +13,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from rq import Queue
 
 import tests.contracts.plugin_tasks  # noqa: F401 - registers contract:crash and contract:slow (spawned workers preload it too)
-from autoloop.executors import LocalExecutor, LoopJob, RQExecutor
-from autoloop.redisdb import EmbeddedRedis, keys
+from autoloop.executors import LocalExecutor, LoopJob, RQExecutor, owner_queue
+from autoloop.redisdb import EmbeddedRedis
 from autoloop.testing.executors import ExecutorCase, ExecutorContract
 from benchmarks.tabular._executor import TableExecutor
 from benchmarks.tabular._table import Run, TaskTable
@@ -75,8 +74,8 @@ def _local_case(jobs: int) -> Iterator[ExecutorCase]:
 def _rq_case(server: EmbeddedRedis) -> Iterator[ExecutorCase]:
     client = server.client()
     study = uuid.uuid4().hex[:8]  # run ids key checkpoints and stop flags: fresh ones per test
-    queue = Queue(keys.QUEUE_NAME, connection=client)
-    with RQExecutor(client, study, retries=0) as ex:
+    queue = owner_queue(client, f"owner-{study}")
+    with RQExecutor(client, study, owner=f"owner-{study}", retries=0) as ex:
         yield ExecutorCase(
             ex, lambda name, seed: loop_job(f"{study}-{name}", seed), lambda name, seed: _long(f"{study}-{name}", seed),
             crash_job=lambda name: _crash(f"{study}-{name}"),

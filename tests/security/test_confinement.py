@@ -268,3 +268,23 @@ def test_huge_output_is_reported_as_such(sandbox: Sandbox) -> None:
     assert out.error is not None and out.error.startswith("output exceeded 256 MiB"), out.error
     assert len(out.output) <= 4096
     assert_still_works(sandbox)
+
+
+def test_output_lives_on_the_childs_scratch_tmpfs_and_counts_against_its_size() -> None:
+    with Sandbox(limits=Limits(timeout_s=20, memory_mb=1024, disk_mb=8)) as sb:
+        _require_confinement(sb)
+        where = (
+            "import os\n"
+            "def main():\n"
+            "    out, scratch = os.fstat(1), os.stat('.')\n"
+            "    return out.st_dev == scratch.st_dev, out.st_nlink, sorted(os.listdir('.'))\n"
+        )
+        out = sb.call(RUN, where)
+        assert out.ok, out.error
+        assert out.value == (True, 0, [])  # on the scratch file system, unnamed: nothing to find in scratch
+        flood = "import sys\ndef main():\n    for _ in range(20):\n        sys.stdout.write('x' * (1 << 20))\n"
+        out = sb.call(RUN, flood)
+        assert not out.ok
+        assert out.error is not None and out.error.startswith("OSError: [Errno 28] No space left on device"), out.error
+        assert out.error.endswith("(the 8 MiB scratch disk is full: files and printed output count against Limits.disk_mb)"), out.error
+        assert_still_works(sb)

@@ -11,6 +11,7 @@ from rq.job import Job, JobStatus
 from rq.serializers import JSONSerializer
 
 from autoloop.errors import ConfigError
+from autoloop.executors import owner_queue, register_queue
 from autoloop.redisdb import EmbeddedRedis, StudySecrets, keys
 from tests.service.conftest import Cluster, cluster, wait_for  # noqa: F401 - the cluster fixture
 
@@ -23,9 +24,11 @@ def test_a_worker_runs_no_function_but_autoloops_own_and_unpickles_nothing(clust
     redis = cluster.redis()
     marker = tmp_path / "pwned"
     # Someone who can write to the queue names another function (JSON, as autoloop's own entries are) ...
-    named = Queue(keys.QUEUE_NAME, connection=redis, serializer=JSONSerializer).enqueue_call("os.system", args=(f"touch {marker}",))
+    queue = owner_queue(redis, "mallory")
+    register_queue(redis, queue.name)
+    named = queue.enqueue_call("os.system", args=(f"touch {marker}",))
     # ... or writes a pickled entry, which would run code while being read.
-    pickled = Queue(keys.QUEUE_NAME, connection=redis).enqueue_call("os.system", args=(f"touch {marker}",))
+    pickled = Queue(queue.name, connection=redis).enqueue_call("os.system", args=(f"touch {marker}",))
     for job_id in (named.id, pickled.id):
         wait_for(lambda j=job_id: Job.fetch(j, connection=redis, serializer=JSONSerializer).get_status() == JobStatus.FAILED, 60, job_id)
     assert not marker.exists()

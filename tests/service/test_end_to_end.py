@@ -14,7 +14,9 @@ from optuna.storages.journal import JournalRedisBackend
 
 import autoloop
 from autoloop.errors import UnknownNameError
+from autoloop.executors import owner_queue
 from autoloop.redisdb import keys
+from autoloop.service import StudyRecords
 from tests.service.conftest import CLI, Cluster, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.filterwarnings("ignore::optuna.exceptions.ExperimentalWarning")]
@@ -94,7 +96,7 @@ def test_cancel_drops_queued_runs(cluster: Cluster) -> None:
         wait_for(lambda: len(redis.hvals(keys.study_runs(study.id))) == 2, 30, "queued runs recorded as stopped")
         outcomes = [json.loads(v) for v in redis.hvals(keys.study_runs(study.id))]
         assert {o["error"] for o in outcomes} == {"stopped before it started"}
-        assert redis.llen("rq:queue:" + keys.QUEUE_NAME) == 0
+        assert owner_queue(redis, StudyRecords(redis).owner(study.id)).count == 0
         assert study.status()["state"] == "cancelled"
 
 

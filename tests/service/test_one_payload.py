@@ -20,7 +20,7 @@ import pytest
 from rq.job import Job
 
 import autoloop
-from autoloop.executors import rq_job_id
+from autoloop.executors import owner_queue, rq_job_id
 from autoloop.redisdb import StudySecrets, keys
 from autoloop.service import StudyRecords
 from tests.service.conftest import Cluster, wait_for
@@ -130,8 +130,9 @@ def test_jobs_carry_key_references_and_the_operator_key_never_goes_to_a_tenant_u
             own_url_own_key = client.submit("slowtoy:linear", llm_base_url="http://tenant.invalid/v1", llm_api_key=TENANT_KEY, **study)
             operators = client.submit("slowtoy:linear", **study)
         redis = cluster.redis()
-        wait_for(lambda: redis.llen("rq:queue:" + keys.QUEUE_NAME) == 3, 60, "one queued run per study")
         records = StudyRecords(redis)
+        queue = owner_queue(redis, records.owner(operators.id))
+        wait_for(lambda: queue.count == 3, 60, "one queued run per study")
         first, second, third = (records.template(s.id) for s in (own_url_no_key, own_url_own_key, operators))
         assert (first.optimizer, first.endpoint.base_url, first.endpoint.api_key_ref) == ("llm", "http://tenant.invalid/v1", None)
         assert second.endpoint.api_key_ref == f"secret:{own_url_own_key.id}/tenant"

@@ -14,8 +14,10 @@ from pathlib import Path
 
 import pytest
 import redis as redis_lib
+from rq import Queue
+from rq.serializers import JSONSerializer
 
-from autoloop.executors import LoopJob, RQExecutor, RunEvent, RunResult
+from autoloop.executors import JOB_FUNCTION, LoopJob, RQExecutor, RunEvent, RunResult, owner_queue, rq_job_id
 from autoloop.executors._events import EventPublisher
 from autoloop.failures import FailureTally
 from autoloop.loop import Progress
@@ -24,6 +26,7 @@ from autoloop.service import check_token, create_token
 from tests.toy_task import local_job
 
 pytestmark = pytest.mark.integration
+OWNER = "0123456789abcdef"
 
 
 @pytest.fixture
@@ -85,10 +88,10 @@ def test_terminal_outcome_is_recorded_once(server: EmbeddedRedis) -> None:
 
 def test_a_new_executor_reports_what_happened_meanwhile_and_never_enqueues_twice(server: EmbeddedRedis) -> None:
     client = server.client()
-    first = RQExecutor(client, "s1")
+    first = RQExecutor(client, "s1", owner=OWNER)
     first.submit(_job("r1"))
     first.submit(_job("r2"))
-    assert client.llen("rq:queue:" + keys.QUEUE_NAME) == 2
+    assert owner_queue(client, OWNER).count == 2
     publisher = EventPublisher(client, "s1")  # what a worker would publish
     publisher.emit(RunEvent("r1", "progress", progress=Progress(1, 2, 0.5, 0.5, 0)))
     publisher.emit(RunEvent("r1", "done", result=_result("r1", 0.5)))
@@ -96,22 +99,31 @@ def test_a_new_executor_reports_what_happened_meanwhile_and_never_enqueues_twice
     # The service restarts; r2 progressed and finished while it was down; r3 is new.
     publisher.emit(RunEvent("r2", "progress", progress=Progress(1, 2, 0.6, 0.6, 0)))
     publisher.emit(RunEvent("r2", "done", result=_result("r2", 0.7)))
-    second = RQExecutor(client, "s1")
+    second = RQExecutor(client, "s1", owner=OWNER)
     second.submit(_job("r2"))  # the controller resubmits what it has no outcome for
     second.submit(_job("r3"))
     events = second.events(1.0)
     assert [(e.run_id, e.kind) for e in events] == [("r2", "done")]  # the recorded outcome, once
     assert events[0].result is not None and events[0].result.best_val == 0.7
     assert second.events(0.1) == []
-    assert client.llen("rq:queue:" + keys.QUEUE_NAME) == 3  # only r3 was enqueued again
+    assert owner_queue(client, OWNER).count == 3  # only r3 was enqueued again
+
+
+def test_a_run_queued_on_the_old_shared_queue_moves_to_its_owners_queue(server: EmbeddedRedis) -> None:
+    client = server.client()
+    legacy = Queue("autoloop-runs", connection=client, serializer=JSONSerializer)  # before per-owner queues
+    legacy.enqueue_call(JOB_FUNCTION, args=({},), job_id=rq_job_id("s1", "r1"))
+    RQExecutor(client, "s1", owner=OWNER).submit(_job("r1"))
+    assert legacy.count == 0
+    assert owner_queue(client, OWNER).job_ids == [rq_job_id("s1", "r1")]
 
 
 def test_stop_drops_a_queued_run(server: EmbeddedRedis) -> None:
     client = server.client()
-    executor = RQExecutor(client, "s1")
+    executor = RQExecutor(client, "s1", owner=OWNER)
     executor.submit(_job("r1"))
     executor.stop("r1")
     events = executor.events(1.0)
     assert [(e.run_id, e.kind, e.error) for e in events] == [("r1", "stopped", "stopped before it started")]
-    assert client.llen("rq:queue:" + keys.QUEUE_NAME) == 0
+    assert owner_queue(client, OWNER).count == 0
     assert json.loads(client.hget(keys.study_live("s1"), "r1"))["state"] == "stopped"
