@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 from autoloop.cli._output import print_json, print_table, show_progress
+from autoloop.cli._plan import add_plan_overrides
 from autoloop.cli._run import add_task_option_arguments, given_task_options
 from autoloop.errors import ConfigError
 
@@ -59,14 +60,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--preset", help="study plan preset: quick, standard or thorough (default: the service's, as `autoloop tune`)")
     p.add_argument("--budget-iterations", type=int, help="loop iterations over all runs (default: the preset's unless --budget-tokens)")
     p.add_argument("--budget-tokens", type=int, help="LLM tokens over all runs")
-    plan = p.add_argument_group("plan overrides (default: the preset's; `autoloop status STUDY --json` shows the plan)")
-    plan.add_argument("--iterations", type=int, help="iterations per loop run")
-    plan.add_argument("--seeds", type=int, help="seeds per trial")
-    plan.add_argument("--top-k", type=int, help="settings re-checked on test")
-    plan.add_argument("--final-seeds", type=int, help="fresh seeds per re-checked setting")
-    plan.add_argument("--val-interval", type=int, help="validate every N iterations")
-    plan.add_argument("--patience", type=int, help="stop a run after N validations without gain (0 = never)")
-    plan.add_argument("--memory", type=int, help="past attempts shown to the optimizer")
+    plan = add_plan_overrides(p, shown_by="`autoloop status STUDY --json`")
     plan.add_argument("--sampler", "--strategy", dest="sampler", help="search strategy (see the service's /openapi.json)")
     plan.add_argument("--pruner", help="Optuna pruner (see the service's /openapi.json)")
     plan.add_argument("--confidence", type=float, help="fixed confidence, e.g. 0.95 (default: fixed budget)")

@@ -6,6 +6,7 @@ import argparse
 from collections.abc import Iterable
 
 from autoloop.cli._output import print_json, print_table, progress_bar, show_progress
+from autoloop.cli._plan import add_plan_overrides
 from autoloop.cli._run import add_loop_arguments, check_data_flag, loop_template
 from autoloop.controller import (
     AGGREGATES,
@@ -50,14 +51,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--budget-iterations", type=int, help="loop iterations over all runs (default: the preset's unless another limit is given)")
     parser.add_argument("--budget-tokens", type=int, help="LLM tokens over all runs")
     parser.add_argument("--budget-seconds", type=float, help="wall time of the search")
-    plan = parser.add_argument_group("plan overrides (default: the preset's; see `--json` output's plan)")
-    plan.add_argument("--seeds", type=int, help="loop runs per trial")
-    plan.add_argument("--final-seeds", type=int, help="fresh seeds per re-checked setting")
-    plan.add_argument("--top-k", type=int, help="settings re-checked on test")
-    plan.add_argument("--iterations", type=int, help="iterations per loop run")
-    plan.add_argument("--val-interval", type=int, help="validate every N iterations")
-    plan.add_argument("--patience", type=int, help="stop a run after N validations without gain (0 = never)")
-    plan.add_argument("--memory", type=int, help="past attempts shown to the optimizer")
+    plan = add_plan_overrides(parser, shown_by="`--json`")
     plan.add_argument(
         "--sampler", "--strategy", dest="sampler", choices=strategy_names(),
         help=f"search strategy: a best-arm rule over seeds or an Optuna sampler ({DEFAULT_STRATEGY} = racing up to 64 settings, tpe beyond)",
