@@ -6,7 +6,7 @@ import argparse
 import dataclasses
 
 from autoloop.cli._output import print_json, print_table
-from autoloop.tasks import Metric, TaskFamily, task_families
+from autoloop.tasks import Metric, task_catalog
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -16,8 +16,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    # An open family without declared variants (csv:<name>) is listed by its pattern.
-    infos = {f"{f.name}:{v}": f.describe(v) for f in task_families().values() for v in f.variants or _pattern(f)}
+    infos = task_catalog()
     if args.json:
         print_json([{"task": name, **dataclasses.asdict(info)} for name, info in infos.items()])
     else:
@@ -26,10 +25,6 @@ def run(args: argparse.Namespace) -> int:
             [[name, i.artifacts, i.horizons, i.batch_sizes, _metric(i.metric)] for name, i in infos.items()],
         )
     return 0
-
-
-def _pattern(family: TaskFamily) -> tuple[str, ...]:
-    return ("<name>",) if family.open_variants else ()
 
 
 def _metric(metric: Metric) -> str:

@@ -17,7 +17,7 @@ from autoloop.service._admission import admit
 from autoloop.service._auth import check_token
 from autoloop.service._models import ErrorBody, Health, StudyCreate, StudyList, StudyView, TaskEntry
 from autoloop.service._records import StudyRecords
-from autoloop.tasks import task_families
+from autoloop.tasks import task_catalog
 
 if TYPE_CHECKING:
     import redis
@@ -141,16 +141,14 @@ def create_app(client: redis.Redis, runner: StudyRunner | None = None) -> FastAP
 
     @app.get("/v1/tasks", response_model=list[TaskEntry])
     def list_tasks() -> list[TaskEntry]:
-        """Registered tasks with their starting artifacts, horizons and batch sizes."""
-        out = []
-        for family in task_families().values():
-            for variant in family.variants:
-                info = family.describe(variant)
-                out.append(TaskEntry(
-                    task=f"{family.name}:{variant}", artifacts=list(info.artifacts), horizons=list(info.horizons),
-                    batch_sizes=list(info.batch_sizes), metric=info.metric.name, higher_is_better=info.metric.higher_is_better,
-                ))
-        return out
+        """Registered tasks with their starting artifacts, horizons and batch sizes (an open family as ``family:<name>``)."""
+        return [
+            TaskEntry(
+                task=name, artifacts=list(info.artifacts), horizons=list(info.horizons), batch_sizes=list(info.batch_sizes),
+                metric=info.metric.name, higher_is_better=info.metric.higher_is_better,
+            )
+            for name, info in task_catalog().items()
+        ]
 
     @app.get("/healthz", response_model=Health, responses={503: {"model": ErrorBody}})
     def health() -> Health:

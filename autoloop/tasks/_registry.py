@@ -19,6 +19,8 @@ ENTRY_POINT_GROUP = "autoloop.tasks"
 PLUGINS_ENV = "AUTOLOOP_PLUGINS"
 # A task name: a lowercase family, ``:``, a variant (the service rejects other names before any lookup).
 TASK_NAME_PATTERN = r"^[a-z0-9_]+:[A-Za-z0-9_.-]+$"
+# The variant an open family is described with in the task catalog (its declarations do not depend on the name).
+OPEN_VARIANT_EXAMPLE = "name"
 BUILTIN_MODULES = ("autoloop.tasks.mlpipeline", "autoloop.tasks.atari", "autoloop.tasks.prompt", "autoloop.tasks.bbeh")
 # Where the data of the built-in tasks lives when no data directory is given.
 DATA_ENV = "AUTOLOOP_DATA"
@@ -175,6 +177,18 @@ def task_families() -> dict[str, TaskFamily]:
     """All registered families, built-in and plug-in."""
     _load_plugins()
     return dict(_FAMILIES)
+
+
+def task_catalog() -> dict[str, TaskInfo]:
+    """What ``autoloop tasks`` and ``GET /v1/tasks`` list: each declared ``family:variant``, and an
+    open family without declared variants (``csv``, ``prompt``) once, as ``family:<name>``."""
+    catalog = {}
+    for family in task_families().values():
+        if family.variants:
+            catalog.update((f"{family.name}:{v}", family.describe(v)) for v in family.variants)
+        elif family.open_variants:
+            catalog[f"{family.name}:<name>"] = family.describe(OPEN_VARIANT_EXAMPLE)
+    return catalog
 
 
 def task_names() -> list[str]:

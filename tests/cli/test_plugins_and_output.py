@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 
 from autoloop.cli import main
-from autoloop.errors import UnknownNameError
-from autoloop.service._plugins import describe_served_task
+from autoloop.errors import ConfigError
+from autoloop.service._admission import admit
+from autoloop.service._models import StudyCreate
 
 ROOT = Path(__file__).resolve().parents[2]
 # Imported lazily by the commands that need them, never by `autoloop tasks`.
@@ -65,8 +66,8 @@ def test_json_runs_show_no_progress_off_a_terminal():
 
 
 def test_a_task_unknown_to_the_service_says_to_restart_it_with_the_plugin():
-    with pytest.raises(UnknownNameError, match=r"install the plug-in's package .* then restart them"):
-        describe_served_task("mine:small")
+    with pytest.raises(ConfigError, match=r"^task: this service knows no such task; .* install the plug-in's package .* then restart them"):
+        admit(StudyCreate(task="mine:small"))
 
 
 def test_usage_errors_are_json_too_under_json(capsys):
@@ -83,7 +84,10 @@ def test_usage_errors_without_json_read_as_argparse_writes_them(capsys):
 
 @pytest.mark.parametrize(
     ("argv", "message"),
-    [(["--artifact", "nope"], "has no starting artifact 'nope'"), (["--batch-size", "0"], "batch_size must be an integer in [1, 256]")],
+    [
+        (["--artifact", "nope"], "--artifact: mlpipeline:house-prices has no starting artifact of that name; choose one of"),
+        (["--batch-size", "0"], "--batch-size 0 is not declared by mlpipeline:house-prices; choose one of 1, 3, 5"),
+    ],
 )
 def test_run_checks_its_arguments_before_building_the_task(tmp_path, capsys, argv, message):
     # The data folder is empty: building the task would fail on the missing CSV instead.
