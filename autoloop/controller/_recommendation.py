@@ -230,6 +230,8 @@ class Recommendation:
         strategy: The search strategy that ran (a best-arm rule or an Optuna sampler).
         verdict: The pick's probability of being the best and the settings indistinguishable
             from it, from validation over paired seeds (``None`` when nothing could be compared).
+        infeasible: Settings of the space never run, each with the reason (e.g. its smallest
+            prompt cannot fit the LLM's context window).
     """
 
     task: str
@@ -244,6 +246,7 @@ class Recommendation:
     stop_reason: str
     strategy: str = ""
     verdict: Verdict | None = None
+    infeasible: tuple[tuple[dict[str, Any], str], ...] = ()
 
     @property
     def validation(self) -> Interval:
@@ -274,4 +277,5 @@ class Recommendation:
             "stop_reason": self.stop_reason,
             "strategy": self.strategy,
             "verdict": None if self.verdict is None else self.verdict.to_dict(),
+            "infeasible": [{"settings": settings, "reason": reason} for settings, reason in self.infeasible],
         }
