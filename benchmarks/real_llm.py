@@ -93,6 +93,7 @@ def main() -> int:
             for answer_format in args.formats.split(","):
                 print(f"{task} ({answer_format}) ...", file=sys.stderr, flush=True)
                 results.append((task, answer_format, run_one(task, answer_format, args)))
+                print("  ".join(row(*results[-1])), file=sys.stderr, flush=True)  # each row as it comes: the runs are long
     finally:
         if started:
             subprocess.run(["bash", str(ROOT / "scripts" / "local-llm.sh"), "stop"], check=False)
