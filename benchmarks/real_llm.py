@@ -4,7 +4,7 @@ One command: ``python benchmarks/real_llm.py`` starts Qwen2.5-Coder 1.5B with
 ``scripts/local-llm.sh`` on loopback (or uses ``--base-url``), runs ``autoloop run`` with
 ``--iterations`` updates on each task in ``--tasks`` for each answer format in ``--formats``,
 and prints per run: updates applied / made (the valid-update rate: one reply per update, no
-parse retries, so an unusable reply is a skipped update), prompt and completion tokens,
+parse retries, so an unusable reply is a skipped update), tokens (prompt and completion),
 seconds per update (the LLM call and the validation after it), and the score change (best
 validation against the starting artifact's, and test). The ratios are from the same run.
 """
@@ -55,7 +55,7 @@ def row(task: str, answer_format: str, r: dict[str, Any]) -> list[str]:
     start_val = r["curve"][0][1]
     sign = 1 if r["metric"]["higher_is_better"] else -1
     return [
-        task, answer_format, f"{applied}/{made}", str(r["prompt_tokens"]), str(r["completion_tokens"]),
+        task, answer_format, f"{applied}/{made}", str(r["tokens"]),
         f"{r['wall_time_s'] / max(made, 1):.0f}", f"{start_val:.4g}", f"{r['best_val']:.4g}", f"{sign * (r['best_val'] - start_val):+.4g}",
         "-" if r["test"] is None else f"{r['test']:.4g}",
     ]
@@ -97,7 +97,7 @@ def main() -> int:
     finally:
         if started:
             subprocess.run(["bash", str(ROOT / "scripts" / "local-llm.sh"), "stop"], check=False)
-    headers = ["task", "format", "applied", "prompt tok", "compl tok", "s/update", "start val", "best val", "change", "test"]
+    headers = ["task", "format", "applied", "tokens", "s/update", "start val", "best val", "change", "test"]
     table = [headers, *(row(t, f, r) for t, f, r in results)]
     widths = [max(len(line[i]) for line in table) for i in range(len(headers))]
     for line in table:
