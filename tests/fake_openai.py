@@ -1,7 +1,10 @@
 """A real OpenAI-compatible HTTP server on loopback for hermetic LLM tests.
 
 The server answers ``POST /v1/chat/completions`` (and ``/chat/completions``) from a handler
-``handler(request_json) -> Reply | str`` or from a script of replies served in order. A
+``handler(request_json) -> Reply | str`` or from a script of replies served in order, and
+``GET /v1/models`` (with llama.cpp's ``meta.n_ctx`` when given ``context_window``). ``GET
+/props`` answers as llama.cpp's llama-server (``default_generation_settings.n_ctx``) when
+given ``props_window``, else 404 as OpenAI does. A
 request the test did not expect (past the end of the script, an unknown path, a handler that
 raised) is answered with HTTP 500 *and* recorded in ``errors``; ``close()`` (and so the
 context manager and the ``fake_openai`` fixture) raises ``AssertionError`` when any were
@@ -85,17 +88,30 @@ class FakeOpenAI:
     Args:
         handler: Called with each request body; returns a ``Reply`` (or plain text).
         script: Replies served in order instead of a handler; one request too many is an error.
+        context_window: Reported in ``GET /v1/models`` as each model's ``meta.n_ctx``.
+        props_window: Reported by ``GET /props`` (else that route answers 404).
 
     Attributes:
         base_url: ``http://127.0.0.1:PORT/v1``, for ``openai.OpenAI(base_url=...)``.
         requests: Every chat request body received, in order.
         headers: The request headers (lower-case names) of each chat request, in order.
+        gets: The paths of every GET request, in order.
         errors: Unexpected requests and handler failures, re-raised by ``close``.
     """
 
-    def __init__(self, handler: Handler | None = None, *, script: Sequence[Reply | str] | None = None) -> None:
+    def __init__(
+        self,
+        handler: Handler | None = None,
+        *,
+        script: Sequence[Reply | str] | None = None,
+        context_window: int | None = None,
+        props_window: int | None = None,
+    ) -> None:
         if (handler is None) == (script is None):
             raise ValueError("pass exactly one of handler= or script=")
+        self.context_window = context_window
+        self.props_window = props_window
+        self.gets: list[str] = []
         self._handler = handler
         self._script = list(script) if script is not None else None
         self._served = 0
@@ -196,7 +212,26 @@ def _make_request_handler(server: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
             self._send(reply, body)
 
         def do_GET(self) -> None:
-            self._send(server._fail(f"unexpected GET {self.path}"), {})
+            path = self.path.split("?", 1)[0]
+            with server._lock:
+                server.gets.append(path)
+            if path in ("/v1/models", "/models"):
+                meta = {"meta": {"n_ctx": server.context_window}} if server.context_window else {}
+                self._send_json(200, {"object": "list", "data": [{"id": "fake", "object": "model", **meta}]})
+            elif path == "/props" and server.props_window:
+                self._send_json(200, {"default_generation_settings": {"n_ctx": server.props_window}})
+            elif path == "/props":
+                self._send_json(404, {"error": {"message": "Not found", "type": "not_found_error", "code": 404}})
+            else:
+                self._send(server._fail(f"unexpected GET {self.path}"), {})
+
+        def _send_json(self, status: int, payload: dict[str, Any]) -> None:
+            data = json.dumps(payload).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
 
         def _send(self, reply: Reply, body: dict[str, Any]) -> None:
             if reply.status == 200:
@@ -227,8 +262,11 @@ def fake_openai() -> Iterator[Callable[..., FakeOpenAI]]:
     """
     started: list[FakeOpenAI] = []
 
-    def start(handler: Handler | None = None, *, script: Sequence[Reply | str] | None = None) -> FakeOpenAI:
-        server = FakeOpenAI(handler, script=script)
+    def start(
+        handler: Handler | None = None, *, script: Sequence[Reply | str] | None = None, context_window: int | None = None,
+        props_window: int | None = None,
+    ) -> FakeOpenAI:
+        server = FakeOpenAI(handler, script=script, context_window=context_window, props_window=props_window)
         started.append(server)
         return server
 

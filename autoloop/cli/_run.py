@@ -11,7 +11,7 @@ from autoloop.checkpoints import FileCheckpointStore
 from autoloop.cli._output import print_json, print_table, progress_bar, show_progress
 from autoloop.errors import ConfigError
 from autoloop.executors import RunTemplate, resolve_template, run_job
-from autoloop.llm import ANSWER_FORMATS, Endpoint
+from autoloop.llm import ANSWER_FORMATS, Endpoint, read_context_window
 from autoloop.loop import Progress
 from autoloop.tasks import TaskInfo, describe_task
 
@@ -42,6 +42,10 @@ def add_loop_arguments(parser: argparse.ArgumentParser) -> None:
     llm.add_argument(
         "--answer-format", choices=ANSWER_FORMATS,
         help="json, or fenced: a fenced code block per changed parameter (AUTOLOOP_LLM_ANSWER_FORMAT, default json)",
+    )
+    llm.add_argument(
+        "--context-window", type=int, metavar="N",
+        help="tokens the model's context holds (AUTOLOOP_LLM_CONTEXT_WINDOW; default: what the server reports, if it does)",
     )
     executor = parser.add_argument_group("executor LLM of prompt tasks, prompt: and bbeh: (defaults from AUTOLOOP_EXECUTOR_<SETTING>)")
     executor.add_argument("--executor-max-tokens", type=int, metavar="N", help="completion tokens per answer (default 512)")
@@ -84,14 +88,28 @@ def loop_template(task: str, args: argparse.Namespace) -> RunTemplate:
     """What every run of this command shares, resolved once from the options and the environment."""
     endpoint = Endpoint.from_env(model=args.model, base_url=args.base_url).tuned({
         "timeout_s": args.llm_timeout, "max_retries": args.llm_retries, "temperature": args.temperature,
-        "max_tokens": args.max_tokens, "answer_format": args.answer_format,
+        "max_tokens": args.max_tokens, "answer_format": args.answer_format, "context_window": args.context_window,
     })
     for flag, variable in EXECUTOR_FLAGS.items():
         if getattr(args, flag) is not None:
             os.environ[variable] = str(getattr(args, flag))  # the CLI owns its environment; read once below
-    return resolve_template(
+    return with_server_window(resolve_template(
         task, data_dir=args.data, options=given_task_options(args), optimizer=args.optimizer, endpoint=endpoint
-    )
+    ))
+
+
+def with_server_window(template: RunTemplate) -> RunTemplate:
+    """``template`` with the context window the LLM server reports, when none was configured.
+
+    The CLI's owner chose the server: asking it is safe here (the service never asks a tenant's URL).
+    """
+    endpoint = template.endpoint
+    if template.optimizer != "llm" or endpoint.context_window is not None or endpoint.base_url is None:
+        return template
+    window = read_context_window(endpoint.base_url, endpoint.model, api_key=endpoint.to_config().api_key)
+    if window is None:
+        return template
+    return template.model_copy(update={"endpoint": endpoint.tuned({"context_window": window})})
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:

@@ -168,6 +168,8 @@ def _show(rec: Recommendation, plan: StudyPlan, *, as_json: bool) -> None:
         print(f"failures: {rec.failures.summary()}")
     flag = "; ".join(rec.meta_overfitting.reasons) if rec.meta_overfitting.flagged else "none seen"
     print(f"meta-overfitting: {flag}")
+    for settings, reason in rec.infeasible:
+        print(f"not run: {_compact_named(settings)}: {reason}")
     if rec.verdict is not None:
         p_best = "-" if rec.verdict.p_best is None else f"{rec.verdict.p_best:.2f}"
         print(f"verdict ({rec.strategy}, P(best) = {p_best}): {rec.verdict.text}")
@@ -188,6 +190,10 @@ def _show_suite(result: SuiteResult, plan: StudyPlan, *, as_json: bool) -> int:
     ]
     print_table(headers, rows)
     return 0
+
+
+def _compact_named(settings: dict) -> str:
+    return ",".join(f"{k}={v}" for k, v in settings.items())
 
 
 def _compact(settings: dict) -> str:

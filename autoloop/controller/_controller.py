@@ -12,6 +12,7 @@ from autoloop.controller import _state as state
 from autoloop.controller._arms import RULES, allocation_rule
 from autoloop.controller._best_arm import BestArmSearch
 from autoloop.controller._budget import Budget, Meter
+from autoloop.controller._feasibility import prompt_feasibility
 from autoloop.controller._pruners import DEFAULT_PRUNER
 from autoloop.controller._recommendation import (
     MetaOverfitting,
@@ -117,7 +118,8 @@ class Controller:
         if confidence is not None and not 0.5 <= confidence < 1:
             raise ConfigError(f"confidence must be in [0.5, 1), e.g. 0.95, got {confidence!r}")
         info = info or describe_task(template.task, template.task_options)
-        self.metric, self.space = info.metric, space or SearchSpace.from_task(info)
+        # Settings whose prompt cannot fit the LLM's context window are left out before any run.
+        self.metric, self.space = info.metric, prompt_feasibility(space or SearchSpace.from_task(info), template)
         self.strategy = resolve_strategy(sampler, self.space)
         self.confidence, self.level, self.max_seeds = confidence, confidence or DEFAULT_CONFIDENCE, max_seeds
         self.task, self.template = template.task, template
@@ -219,6 +221,7 @@ class Controller:
             winner=reports[0], runners_up=tuple(reports[1:]), runs=tuple(runs),
             meta_overfitting=MetaOverfitting.of(reports[0]), spent=meter.to_dict(),
             trials=dict(self.status.trials), stop_reason=stop_reason, strategy=self.strategy, verdict=verdict,
+            infeasible=tuple(self.space.infeasible_settings()),
         )
 
     def recheck(
@@ -274,9 +277,14 @@ class Controller:
 
     def _new_trial(self, study: Any, tried: dict[tuple, TrialRuns]) -> TrialRuns | None:
         """Ask for a trial; a setting already tried is told its known outcome instead of re-run."""
+        import optuna
+
         for _ in range(4 * self.space.size):
             trial = study.ask()
             settings = self.space.suggest(trial)
+            if not self.space.allows(settings):  # suggested knob by knob: an infeasible combination is never run
+                study.tell(trial, state=optuna.trial.TrialState.PRUNED)
+                continue
             known = tried.get(_key(settings))
             if known is None:
                 seeds = list(range(self.seeds))

@@ -248,6 +248,8 @@ class Recommendation:
         strategy: The search strategy that ran (a best-arm rule or an Optuna sampler).
         verdict: The pick's probability of being the best and the settings indistinguishable
             from it, from validation over paired seeds (``None`` when nothing could be compared).
+        infeasible: Settings of the space never run, each with the reason (e.g. its smallest
+            prompt cannot fit the LLM's context window).
     """
 
     task: str
@@ -262,6 +264,7 @@ class Recommendation:
     stop_reason: str
     strategy: str = ""
     verdict: Verdict | None = None
+    infeasible: tuple[tuple[dict[str, Any], str], ...] = ()
 
     @property
     def validation(self) -> Interval:
@@ -294,6 +297,7 @@ class Recommendation:
             "verdict": None if self.verdict is None else self.verdict.to_dict(),
             "failures": {**self.failures.to_dict(), "summary": self.failures.summary()},
             "artifact": self.best_artifact(),
+            "infeasible": [{"settings": settings, "reason": reason} for settings, reason in self.infeasible],
         }
 
     @property

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +26,8 @@ class SearchSpace:
 
     Args:
         choices: Knob name (a ``LoopSettings`` field in ``KNOBS``) to its candidate values.
+        infeasible: Combinations that must never run, each with the reason (``key_of``
+            their settings): ``grid`` and ``size`` leave them out, ``allows`` says no.
 
     Example:
         >>> info = TaskInfo(("one", "many"), (1, 10), (1, 3), Metric("accuracy"))
@@ -35,6 +37,7 @@ class SearchSpace:
     """
 
     choices: Mapping[str, tuple[Any, ...]]
+    infeasible: Mapping[tuple[tuple[str, Any], ...], str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for knob, values in self.choices.items():
@@ -45,7 +48,8 @@ class SearchSpace:
         if "starting_artifact" not in self.choices:
             raise ConfigError("a search space needs starting_artifact choices")
         object.__setattr__(self, "choices", MappingProxyType({k: tuple(v) for k, v in self.choices.items()}))
-        for combo in self.grid():
+        object.__setattr__(self, "infeasible", MappingProxyType(dict(self.infeasible)))
+        for combo in self._combinations():
             LoopSettings(**combo)  # every value valid on its own (range checks live in LoopSettings)
 
     @classmethod
@@ -79,14 +83,34 @@ class SearchSpace:
 
     @property
     def size(self) -> int:
-        """Number of distinct settings."""
-        n = 1
-        for values in self.choices.values():
-            n *= len(values)
-        return n
+        """Number of distinct feasible settings."""
+        return len(self.grid())
 
     def grid(self) -> list[dict[str, Any]]:
-        """Every combination, as ``LoopSettings`` keyword arguments."""
+        """Every feasible combination, as ``LoopSettings`` keyword arguments."""
+        return [combo for combo in self._combinations() if key_of(combo) not in self.infeasible]
+
+    def allows(self, settings: Mapping[str, Any]) -> bool:
+        """``settings`` is not one of the infeasible combinations."""
+        return key_of(settings) not in self.infeasible
+
+    def without(self, infeasible: Mapping[tuple[tuple[str, Any], ...], str]) -> SearchSpace:
+        """This space with ``infeasible`` combinations (``key_of`` -> reason) left out too.
+
+        Raises:
+            ConfigError: No feasible setting is left; the message gives the reasons.
+        """
+        space = SearchSpace(self.choices, {**self.infeasible, **infeasible})
+        if not space.grid():
+            reasons = "; ".join(f"{_label(dict(k))}: {r}" for k, r in space.infeasible.items())
+            raise ConfigError(f"no setting of the space is feasible: {reasons}")
+        return space
+
+    def infeasible_settings(self) -> list[tuple[dict[str, Any], str]]:
+        """The combinations left out, as settings with their reasons."""
+        return [(dict(k), reason) for k, reason in self.infeasible.items()]
+
+    def _combinations(self) -> list[dict[str, Any]]:
         knobs = self.knobs
         return [dict(zip(knobs, combo, strict=True)) for combo in itertools.product(*(self.choices[k] for k in knobs))]
 
@@ -97,6 +121,15 @@ class SearchSpace:
     def to_dict(self) -> dict[str, list[Any]]:
         """A JSON-ready form."""
         return {k: list(self.choices[k]) for k in self.knobs}
+
+
+def key_of(settings: Mapping[str, Any]) -> tuple[tuple[str, Any], ...]:
+    """A hashable key of a setting (its knob values, sorted by name)."""
+    return tuple(sorted(settings.items()))
+
+
+def _label(settings: Mapping[str, Any]) -> str:
+    return ";".join(f"{k}={v}" for k, v in settings.items())
 
 
 def parse_spec(spec: str) -> dict[str, tuple[Any, ...]]:

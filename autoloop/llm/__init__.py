@@ -1,4 +1,5 @@
-"""The LLM layer: endpoint settings (``LLMConfig``, ``Endpoint``), secret references, the HTTP client and ``Usage``.
+"""The LLM layer: endpoint settings (``LLMConfig``, ``Endpoint``), secret references, the HTTP client, ``Usage``
+and the context window a server reports.
 
 ``ChatClient`` loads on first use: the ``openai`` package it wraps takes about a second to
 import, which commands that only read settings (``autoloop tasks``) must not pay.
@@ -12,6 +13,7 @@ from autoloop.llm._config import ANSWER_FORMATS, DEFAULT_MAX_TOKENS, DEFAULT_MOD
 from autoloop.llm._endpoint import Endpoint, settings_from_env
 from autoloop.llm._secrets import SECRET_SCHEME, register_secret_lookup, resolve_secret, secret_ref
 from autoloop.llm._usage import Usage
+from autoloop.llm._window import read_context_window
 
 if TYPE_CHECKING:
     from autoloop.llm._client import ChatClient
@@ -26,6 +28,7 @@ __all__ = [
     "Endpoint",
     "LLMConfig",
     "Usage",
+    "read_context_window",
     "register_secret_lookup",
     "resolve_secret",
     "secret_ref",

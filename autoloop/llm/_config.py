@@ -31,6 +31,8 @@ class LLMConfig:
             until the context ends).
         answer_format: ``json`` (one JSON object, structured output where supported) or
             ``fenced`` (reasoning as text, one fenced code block per changed parameter).
+        context_window: Tokens the model's context holds, prompt and reply together (``None``
+            = unknown: prompts are not fitted to it, and no setting is judged infeasible).
     """
 
     model: str = DEFAULT_MODEL
@@ -42,6 +44,7 @@ class LLMConfig:
     temperature: float = 0.7
     max_tokens: int = DEFAULT_MAX_TOKENS
     answer_format: AnswerFormat = "json"
+    context_window: int | None = None
 
     def __post_init__(self) -> None:
         if self.timeout_s <= 0:
@@ -54,6 +57,11 @@ class LLMConfig:
             raise ConfigError(f"LLM max_tokens must be >= 1, got {self.max_tokens=}")
         if self.answer_format not in ANSWER_FORMATS:
             raise ConfigError(f"LLM answer_format must be one of {ANSWER_FORMATS}, got {self.answer_format=}")
+        if self.context_window is not None and self.context_window <= self.max_tokens:
+            raise ConfigError(
+                f"LLM context_window must exceed max_tokens, got {self.context_window=} {self.max_tokens=}; "
+                "lower max_tokens or give the model's real context size"
+            )
 
     def __repr__(self) -> str:  # keep keys out of logs and tracebacks
         key = "set" if self.api_key else "unset"

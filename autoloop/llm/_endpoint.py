@@ -20,6 +20,7 @@ ENV_PREFIX = "AUTOLOOP_LLM_"
 # The request settings a variable ``<prefix><FIELD>`` may set (e.g. AUTOLOOP_LLM_MAX_TOKENS), with their parsers.
 TUNABLE: dict[str, type] = {
     "timeout_s": float, "max_retries": int, "max_parse_retries": int, "temperature": float, "max_tokens": int, "answer_format": str,
+    "context_window": int,
 }
 
 
@@ -36,6 +37,7 @@ class Endpoint(BaseModel):
         temperature: Sampling temperature.
         max_tokens: Completion tokens at most, sent with every request.
         answer_format: ``json`` or ``fenced`` (see ``LLMConfig``).
+        context_window: Tokens the model's context holds (``None`` = unknown; see ``LLMConfig``).
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -49,6 +51,7 @@ class Endpoint(BaseModel):
     temperature: float
     max_tokens: int
     answer_format: AnswerFormat
+    context_window: int | None = None
 
     @property
     def configured(self) -> bool:
@@ -85,7 +88,7 @@ class Endpoint(BaseModel):
         """The endpoint ``AUTOLOOP_LLM_*`` (or ``OPENAI_*``) variables configure; ``model`` and ``base_url`` win when given.
 
         ``AUTOLOOP_LLM_TIMEOUT_S``, ``_MAX_RETRIES``, ``_MAX_PARSE_RETRIES``, ``_TEMPERATURE``,
-        ``_MAX_TOKENS`` and ``_ANSWER_FORMAT`` set the request settings. The key is referenced
+        ``_MAX_TOKENS``, ``_ANSWER_FORMAT`` and ``_CONTEXT_WINDOW`` set the request settings. The key is referenced
         as ``env:<variable>``: only for the environment's owner (the CLI), who may point it at
         another ``base_url``. The service never calls this with a tenant's URL.
 

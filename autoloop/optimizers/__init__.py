@@ -2,6 +2,7 @@
 
 from autoloop.optimizers._base import Optimizer
 from autoloop.optimizers._llm import LLMOptimizer
+from autoloop.optimizers._llm_window import fit_messages, smallest_prompt_tokens
 from autoloop.optimizers._local import LocalOptimizer
 from autoloop.optimizers._registry import (
     check_optimizer,
@@ -18,6 +19,8 @@ __all__ = [
     "check_optimizer",
     "create_optimizer",
     "default_optimizer_name",
+    "fit_messages",
     "optimizer_names",
     "register_optimizer",
+    "smallest_prompt_tokens",
 ]

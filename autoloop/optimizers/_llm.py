@@ -1,7 +1,8 @@
 """The ``llm`` optimizer: OptoPrime-style updates of named parameters from any OpenAI-compatible server.
 
 Each update shows the model the editable parameters (read-only parts marked), the evidence
-of the batch, the task background and the memory of past attempts, and asks for the
+of the batch, the task background and the memory of past attempts (fitted to the model's
+context window when it is known: see ``_llm_window``), and asks for the
 endpoint's answer format: ``{"reasoning": ..., "updates": {name: new_text}}`` (``json``) or
 reasoning as text and one fenced block per changed parameter (``fenced``). A reply in
 neither format, or that names unknown or read-only parameters, or (for Python artifacts) is
@@ -20,6 +21,7 @@ from autoloop.context import LearningContext
 from autoloop.errors import ConfigError, SkippedUpdateError
 from autoloop.llm import ChatClient, LLMConfig
 from autoloop.optimizers._base import Optimizer
+from autoloop.optimizers._llm_window import fit_messages
 from autoloop.optimizers._prompt import DEFAULT_EVIDENCE_TOKENS, build_messages, retry_message, update_schema
 from autoloop.optimizers._registry import register_optimizer
 from autoloop.optimizers._reply import parse_reply
@@ -66,12 +68,13 @@ class LLMOptimizer(Optimizer):
 
         Raises:
             SkippedUpdateError: No reply was usable, or the prompt does not fit the model's
-                context (``ContextLengthError``); the loop skips this update.
+                context (``ContextLengthError``: with ``context_window`` known, before any
+                request); the loop skips this update.
             OptimizerError: The endpoint failed (an infrastructure failure).
         """
         artifact = context.artifact
         answer_format = self.client.config.answer_format
-        messages = build_messages(context, evidence_tokens=self.evidence_tokens, answer_format=answer_format)
+        messages = self._messages(context)
         schema = update_schema(artifact) if answer_format == "json" else None
         replies = self.client.config.max_parse_retries + 1
         problem = ""
@@ -94,6 +97,16 @@ class LLMOptimizer(Optimizer):
             return revised
         raise SkippedUpdateError(
             f"the LLM at {self.client.endpoint} gave no usable update in {replies} replies; last problem: {problem}"
+        )
+
+    def _messages(self, context: LearningContext) -> list[dict[str, str]]:
+        """The update's prompt, fitted to the model's context window when it is known."""
+        config = self.client.config
+        if config.context_window is None:
+            return build_messages(context, evidence_tokens=self.evidence_tokens, answer_format=config.answer_format)
+        return fit_messages(
+            context, prompt_tokens=config.context_window - config.max_tokens, evidence_tokens=self.evidence_tokens,
+            answer_format=config.answer_format,
         )
 
 

@@ -131,7 +131,22 @@ def build_messages(
         answer_format: ``json`` (one JSON object) or ``fenced`` (a fenced block per changed parameter).
 
     Returns:
-        Chat messages, system first.
+        Chat messages, system first. ``fit_messages`` fits them to a context window instead.
+    """
+    return compose(context, answer_format, evidence=evidence_text(context.traces, evidence_tokens), memory=context.memory)
+
+
+def compose(
+    context: LearningContext, answer_format: AnswerFormat, *, evidence: str, memory: Sequence[Attempt], memory_left_out: int = 0
+) -> list[dict[str, str]]:
+    """The messages of one update with the evidence already rendered and the memory chosen.
+
+    Args:
+        context: The artifact, the batch of traces and the background.
+        answer_format: ``json`` or ``fenced``.
+        evidence: The evidence section (``evidence_text``).
+        memory: The past attempts shown, oldest first.
+        memory_left_out: Older attempts left out to fit the context window (said in the prompt).
     """
     artifact = context.artifact
     editable = [n for n in artifact.parameters if n in artifact.editable]
@@ -142,8 +157,8 @@ def build_messages(
         read_only=_read_only(artifact),
         n_runs=len(context.traces),
         batch_score=context.batch_score,
-        evidence=_evidence(context.traces, evidence_tokens * CHARS_PER_TOKEN),
-        memory=_memory(context.memory),
+        evidence=evidence,
+        memory=_memory(memory, memory_left_out),
         answer_format=ANSWER_FORMATS[answer_format].format(
             names=", ".join(f'"{n}"' for n in editable),
             code_rule=CODE_RULE if artifact.kind == "python" else "",
@@ -153,6 +168,20 @@ def build_messages(
     )
     system = SYSTEM_PROMPT.format(answer_rule=ANSWER_RULES[answer_format])
     return [{"role": "system", "content": system}, {"role": "user", "content": user}]
+
+
+def skeleton(answer_format: AnswerFormat) -> list[dict[str, str]]:
+    """The messages of an update with every variable part empty: what any prompt holds at least."""
+    user = USER_TEMPLATE.format(
+        background="", instruction=INSTRUCTION, editable="", read_only="", n_runs=0, batch_score=0.0, evidence="", memory="",
+        answer_format=ANSWER_FORMATS[answer_format].format(names="", code_rule="", example="", fence=""),
+    )
+    return [{"role": "system", "content": SYSTEM_PROMPT.format(answer_rule=ANSWER_RULES[answer_format])}, {"role": "user", "content": user}]
+
+
+def evidence_text(traces: Sequence[Trace], evidence_tokens: int) -> str:
+    """The evidence section: every run, cut to about ``evidence_tokens`` (steps halved, then fields clipped)."""
+    return _evidence(traces, evidence_tokens * CHARS_PER_TOKEN)
 
 
 def retry_message(error: str, answer_format: AnswerFormat = "json") -> dict[str, str]:
@@ -197,8 +226,9 @@ def _read_only(artifact: Artifact) -> str:
     return "\n\n".join(parts) or "(none)"
 
 
-def _memory(memory: Sequence[Attempt]) -> str:
-    lines = [
+def _memory(memory: Sequence[Attempt], left_out: int = 0) -> str:
+    lines = [f"- ({left_out} older attempt(s) left out to fit the model's context window)"] if left_out else []
+    lines += [
         MEMORY_LINE.format(
             iteration=a.iteration,
             artifact=a.artifact_hash[:8],

@@ -33,10 +33,15 @@ class LLMOptions(BaseModel):
     answer_format: Literal["json", "fenced"] | None = Field(
         default=None, description="json, or fenced: reasoning as text and one fenced code block per changed parameter"
     )
+    context_window: int | None = Field(
+        default=None, ge=256, le=10_000_000,
+        description="tokens the model's context holds; settings whose smallest prompt cannot fit are not run (default: unknown)",
+    )
 
     def request_settings(self) -> dict[str, Any]:
         """The request settings given (``Endpoint.tuned`` names), the unset left out."""
-        return self.model_dump(include={"timeout_s", "max_retries", "temperature", "max_tokens", "answer_format"}, exclude_none=True)
+        names = {"timeout_s", "max_retries", "temperature", "max_tokens", "answer_format", "context_window"}
+        return self.model_dump(include=names, exclude_none=True)
 
 
 class StudyBudget(BaseModel):

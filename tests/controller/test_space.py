@@ -12,6 +12,7 @@ from autoloop.controller import (
     SettingReport,
     aggregate_scores,
 )
+from autoloop.controller._space import key_of
 from autoloop.errors import ConfigError
 from autoloop.tasks import Metric, TaskInfo
 
@@ -67,3 +68,14 @@ def test_space_from_a_described_task_keeps_per_variant_horizons():
 
     assert SearchSpace.from_task(describe_task("atari:Pong")).choices["credit_horizon"] == (1, 400)
     assert SearchSpace.from_task(describe_task("atari:SpaceInvaders")).choices["credit_horizon"] == (1, 25)
+
+
+def test_infeasible_settings_leave_the_grid_and_keep_their_reasons():
+    space = SearchSpace({"starting_artifact": ("a",), "batch_size": (1, 4), "credit_horizon": (1, 100)})
+    big = {"starting_artifact": "a", "batch_size": 4, "credit_horizon": 100}
+    narrowed = space.without({key_of(big): "too large for the window"})
+    assert narrowed.size == 3 and big not in narrowed.grid()
+    assert not narrowed.allows(big) and narrowed.allows({**big, "batch_size": 1})
+    assert narrowed.infeasible_settings() == [(dict(sorted(big.items())), "too large for the window")]
+    with pytest.raises(ConfigError, match=r"no setting of the space is feasible: .*batch_size=1.*: no"):
+        space.without({key_of(s): "no" for s in space.grid()})

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from autoloop.cli import main
+from tests.fake_openai import Reply, fake_openai  # noqa: F401 - fixture
 
 
 def test_tune_json_has_every_field_and_a_test_interval_from_three_fresh_seeds(capsys):
@@ -87,3 +88,42 @@ def test_suite_checks_every_tasks_data_up_front(capsys, tmp_path, shared_data: P
     code = main(["tune", "--suite", "mlpipeline:spaceship-titanic,mlpipeline:house-prices", "--jobs", "0", "--data", str(tmp_path)])
     assert code == 2
     assert "house_prices_train.csv not found" in capsys.readouterr().err
+
+
+def _toy_update(request: dict) -> Reply:
+    del request
+    return Reply.json({"reasoning": "fit the target", "updates": {"guess": "def guess(x):\n    return 3 * x + 7\n"}})
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("sampler", ["auto", "random"])  # a best-arm search, and an Optuna sampler that may suggest it
+def test_a_setting_too_large_for_the_context_window_is_shown_infeasible_and_never_run(capsys, fake_openai, sampler):
+    server = fake_openai(_toy_update, props_window=2048)  # the window is read from the server, as llama.cpp reports it
+    code = main([
+        "tune", "counting:linear", "--jobs", "0", "--optimizer", "llm", "--base-url", server.base_url, "--model", "fake",
+        "--max-tokens", "256", "--space", "batch_size=1,4;credit_horizon=1,100", "--budget-iterations", "40",
+        "--iterations", "2", "--seeds", "1", "--top-k", "1", "--final-seeds", "1", "--sampler", sampler, "--json",
+    ])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    data = json.loads(captured.out)
+    infeasible = {(i["settings"]["batch_size"], i["settings"]["credit_horizon"]): i["reason"] for i in data["infeasible"]}
+    assert set(infeasible) == {(4, 100)}
+    assert "batch_size 4 x credit_horizon 100 needs a prompt of at least" in infeasible[(4, 100)]
+    assert "2048-token context window" in infeasible[(4, 100)]
+    ran = {(r["settings"]["batch_size"], r["settings"]["credit_horizon"]) for r in data["runs"]}
+    assert ran and (4, 100) not in ran
+    assert server.requests and "/props" in server.gets
+
+
+def test_the_table_names_each_setting_not_run_with_its_reason(capsys, fake_openai):
+    server = fake_openai(_toy_update)
+    code = main([
+        "tune", "counting:linear", "--jobs", "0", "--optimizer", "llm", "--base-url", server.base_url, "--model", "fake",
+        "--max-tokens", "256", "--context-window", "1500", "--space", "batch_size=1,4;credit_horizon=1,100",
+        "--budget-iterations", "40", "--iterations", "2", "--seeds", "1",
+    ])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "not run: batch_size=4,credit_horizon=100,starting_artifact=start: infeasible: batch_size 4 x credit_horizon 100" in out
+    assert "1500-token context window of model 'fake'; not run" in out

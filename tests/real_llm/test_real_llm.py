@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import json
 import os
+import select
+import socket
 import threading
 import urllib.error
 import urllib.request
@@ -38,11 +40,17 @@ BBEH_EXAMPLES = 26  # 15 train + 10 val + 1 test: the smallest data the task acc
 
 
 class RecordingProxy:
-    """Forwards chat requests to ``upstream`` and records each body, status and reply."""
+    """Forwards requests to ``upstream`` and records each chat body, status and reply.
+
+    A reply that arrives after the client gave up (its timeout fired; it re-sends the request
+    once) reaches no one: it goes to ``abandoned``, not ``exchanges``, as its tokens never
+    reach the client's count.
+    """
 
     def __init__(self, upstream: str) -> None:
         self.upstream = upstream.rstrip("/")
         self.exchanges: list[tuple[dict[str, Any], int, dict[str, Any]]] = []
+        self.abandoned: list[tuple[dict[str, Any], int, dict[str, Any]]] = []
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
@@ -56,17 +64,34 @@ class RecordingProxy:
             def log_message(self, format: str, *args: Any) -> None:
                 """Silent."""
 
+            def do_GET(self) -> None:  # the models list and /props: what the server says of its context window
+                self._relay(*self._forward(None))
+
             def do_POST(self) -> None:
                 raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                target = proxy.upstream + self.path.removeprefix("/v1")
-                request = urllib.request.Request(target, raw, {"Content-Type": "application/json"})
-                try:
-                    with urllib.request.urlopen(request, timeout=900) as response:
-                        status, data = response.status, response.read()
-                except urllib.error.HTTPError as exc:
-                    status, data = exc.code, exc.read()
+                status, data = self._forward(raw)
+                gone = self._client_gone()
                 with proxy._lock:
-                    proxy.exchanges.append((json.loads(raw), status, json.loads(data or b"{}")))
+                    (proxy.abandoned if gone else proxy.exchanges).append((json.loads(raw), status, json.loads(data or b"{}")))
+                if not gone:
+                    self._relay(status, data)
+
+            def _forward(self, raw: bytes | None) -> tuple[int, bytes]:
+                path = self.path if self.path.startswith("/props") else self.path.removeprefix("/v1")
+                upstream = proxy.upstream.removesuffix("/v1") if path.startswith("/props") else proxy.upstream
+                request = urllib.request.Request(upstream + path, raw, {"Content-Type": "application/json"})
+                try:
+                    with urllib.request.urlopen(request, timeout=1800) as response:
+                        return response.status, response.read()
+                except urllib.error.HTTPError as exc:
+                    return exc.code, exc.read()
+
+            def _client_gone(self) -> bool:
+                """The client closed its connection (a timed-out request): readable with nothing to read."""
+                readable, _, _ = select.select([self.connection], [], [], 0)
+                return bool(readable) and self.connection.recv(1, socket.MSG_PEEK) == b""
+
+            def _relay(self, status: int, data: bytes) -> None:
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
@@ -126,8 +151,9 @@ def _check_protocol(proxy: RecordingProxy, result: dict[str, Any], *, max_tokens
     assert len(result["skip_reasons"]) == min(result["skipped_updates"], 3)
     assert all(reason.strip() for reason in result["skip_reasons"])
     applied = result["iterations"] - result["skipped_updates"]
+    formats = [b.get("response_format", {}).get("type") for b, _, _ in calls]
     print(
-        f"real_llm: {len(calls)} optimizer requests, formats {[b.get('response_format', {}).get('type') for b, _, _ in calls]}, "
+        f"real_llm: {len(calls)} optimizer requests ({len(proxy.abandoned)} more timed out and re-sent), formats {formats}, "
         f"{applied} applied, {result['skipped_updates']} skipped {result['skip_reasons']}, {result['tokens']} tokens, "
         f"best_val {result['best_val']}, test {result['test']}, {result['wall_time_s']:.0f}s"
     )
