@@ -55,7 +55,7 @@ def test_a_budget_that_cannot_pay_for_one_round_is_refused_in_api_field_names(se
 
 def test_missing_data_is_refused_without_echoing_the_folder(service, tmp_path: Path):
     detail = _refused(service, {"task": "mlpipeline:house-prices", "data_dir": str(tmp_path), "optimizer": "local", "llm": {"api_key": "k"}})
-    assert detail.startswith("data_dir: the task cannot load its data: house_prices_train.csv not found in data_dir")
+    assert detail.startswith("data_dir: the task cannot load its data: house_prices_train.csv not found (looked in data_dir/")
     assert str(tmp_path) not in detail
     assert _refused(service, {"task": "atari:Pong", "data_dir": str(tmp_path)}) == "data_dir: this task reads no data; leave data_dir out"
 

@@ -56,6 +56,6 @@ def test_a_worker_without_the_plugin_fails_the_study_saying_to_install_it_and_re
             "slowtoy:linear", space="batch_size=1", budget_iterations=40, iterations=2, seeds=1, top_k=1,
             final_seeds=1, parallel=1, optimizer="local", sampler="tpe", pruner="none",
         )
-        status = study.wait(progress=False, poll_s=0.5, timeout_s=240)
-    assert status["state"] == "failed", status
-    assert "this worker does not know task 'slowtoy:linear'" in status["error"] and "then restart them" in status["error"], status
+        with pytest.raises(StudyFailedError) as failed:
+            study.wait(progress=False, poll_s=0.5, timeout_s=240)
+    assert "this worker does not know task 'slowtoy:linear'" in str(failed.value) and "then restart them" in str(failed.value)
