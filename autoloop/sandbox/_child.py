@@ -35,6 +35,24 @@ class Confinement:
     paths: tuple[str, ...]
 
 
+@dataclass(frozen=True)
+class ChildFds:
+    """The server's descriptors a forked child moves to its fixed numbers before a request arrives.
+
+    Args:
+        request: Where the request arrives.
+        result: Where the result frame goes.
+        output_socket: A unix socket to the server: the child makes its stdout and stderr one
+            unnamed file in its scratch (its tmpfs, when confined) and sends it there.
+        channel: ``(read_fd, write_fd)`` of the session channel.
+    """
+
+    request: int
+    result: int
+    output_socket: int
+    channel: tuple[int, int]
+
+
 RESULT_FD = 3
 REQUEST_FD = 4
 # The child end of the socket that hands the output file to the server (fd 7, after the channel).
@@ -56,10 +74,7 @@ def serve_one(
     entries: Mapping[str, Callable[..., Any]],
     *,
     scratch: str,
-    request_fd: int,
-    result_fd: int,
-    output_socket: int,
-    channel: tuple[int, int],
+    fds: ChildFds,
     confinement: Confinement | None,
     disk_mb: int,
 ) -> NoReturn:
@@ -71,19 +86,14 @@ def serve_one(
         entries: Entry functions the server has imported, by ``"module:function"``.
         scratch: An empty directory: the evaluation's working directory, or, when
             confined, the mount point of the child's new root.
-        request_fd: Where the request arrives.
-        result_fd: Where the result frame goes.
-        output_socket: A unix socket to the server: the child makes its stdout and stderr
-            one unnamed file in its scratch (its tmpfs, when confined) and sends it there.
-        channel: ``(read_fd, write_fd)`` of the session channel.
+        fds: The request, result, output and channel descriptors it inherited.
         confinement: The slot uid and visible paths, or ``None`` (unsafe: rlimits and
             the audit hook only).
         disk_mb: Size of the scratch tmpfs (only when confined).
     """
     try:
         try:
-            fds = {"request_fd": request_fd, "result_fd": result_fd, "output_socket": output_socket, "channel": channel}
-            workdir = _prepare(scratch, **fds, confinement=confinement, disk_mb=disk_mb)
+            workdir = _prepare(scratch, fds, confinement=confinement, disk_mb=disk_mb)
             request = recv(REQUEST_FD)
             os.close(REQUEST_FD)
             func, limits = entries[request["entry"]], request["limits"]
@@ -102,16 +112,7 @@ def serve_one(
         os._exit(0)
 
 
-def _prepare(
-    scratch: str,
-    *,
-    request_fd: int,
-    result_fd: int,
-    output_socket: int,
-    channel: tuple[int, int],
-    confinement: Confinement | None,
-    disk_mb: int,
-) -> str:
+def _prepare(scratch: str, fds: ChildFds, *, confinement: Confinement | None, disk_mb: int) -> str:
     """Everything that does not depend on the request, done before it arrives; returns the scratch path.
 
     If the server dies meanwhile, the request pipe closes and the child exits unused.
@@ -122,11 +123,11 @@ def _prepare(
         0: null,
         1: null,
         2: null,
-        RESULT_FD: result_fd,
-        REQUEST_FD: request_fd,
-        CHANNEL_IN_FD: channel[0],
-        CHANNEL_OUT_FD: channel[1],
-        OUTPUT_SOCKET_FD: output_socket,
+        RESULT_FD: fds.result,
+        REQUEST_FD: fds.request,
+        CHANNEL_IN_FD: fds.channel[0],
+        CHANNEL_OUT_FD: fds.channel[1],
+        OUTPUT_SOCKET_FD: fds.output_socket,
     }
     # Lift every source above the targets first so no dup2 overwrites a source still needed.
     lifted = {target: fcntl.fcntl(source, fcntl.F_DUPFD, 16) for target, source in targets.items()}

@@ -26,7 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import IO, Any
 
-from autoloop.sandbox._child import Confinement, serve_one
+from autoloop.sandbox._child import ChildFds, Confinement, serve_one
 from autoloop.sandbox._confine import claim_slot, fork_confined, probe, visible_paths
 from autoloop.sandbox._guard import become_subreaper
 from autoloop.sandbox._limits import Limits
@@ -229,10 +229,7 @@ class Server:
             serve_one(
                 self._entries,
                 scratch=scratch,
-                request_fd=request_read,
-                result_fd=result_write,
-                output_socket=child_socket.fileno(),
-                channel=self.channel,
+                fds=ChildFds(request=request_read, result=result_write, output_socket=child_socket.fileno(), channel=self.channel),
                 confinement=self.confinement,
                 disk_mb=self._disk_mb,
             )

@@ -26,7 +26,7 @@ from autoloop.tasks import TaskInfo, describe_task
 from benchmarks.tabular._strategies import ControllerConfig, controller
 from benchmarks.tabular._table import from_rows
 from benchmarks.tabular.synthetic import generate
-from tests.controller.conftest import CountingToyTask
+from tests.controller.conftest import CountingToyTask, crash_then_resume
 from tests.toy_task import local_template
 
 SETTINGS = [{"batch_size": b} for b in (1, 2, 3)]
@@ -172,35 +172,24 @@ def test_replays_repeat_for_a_seed_whatever_the_strategy():
         assert runs[0] == runs[1], sampler
 
 
-class _Crash(Exception):
-    """Stands in for a controller process dying mid-study."""
-
-
 def test_a_resumed_best_arm_search_never_reruns_a_finished_run():
     storage = optuna.storages.InMemoryStorage()
-    submitted: list[str] = []
-
-    class Recording(LocalExecutor):
-        def submit(self, job):
-            submitted.append(job.run_id)
-            super().submit(job)
-
-    def crash(status: StudyStatus) -> None:
-        if status.iterations >= 40:
-            raise _Crash
 
     def make(ex, **kwargs) -> Controller:
         return Controller(local_template("counting:linear"), executor=ex, budget=Budget(iterations=100), space=_space(),
                           plan=LoopPlan(iterations=4), storage=storage, study_name="resumed", **kwargs)
 
-    with Recording(jobs=0) as ex, pytest.raises(_Crash):
-        make(ex, on_status=crash).run()
-    before = optuna.load_study(study_name="resumed", storage=storage).get_trials()
+    before: list = []  # the study's trials when the controller died
+
+    def crash_when(status: StudyStatus) -> bool:
+        if status.iterations < 40:
+            return False
+        before.extend(optuna.load_study(study_name="resumed", storage=storage).get_trials())
+        return True
+
+    _, submitted, rec = crash_then_resume(make, crash_when)
     finished = {r.removeprefix("record:") for t in before for r in t.user_attrs if r.startswith("record:")}
     assert finished
-    submitted.clear()
-    with Recording(jobs=0) as ex:
-        rec = make(ex).run()
     assert not finished & set(submitted)
     assert finished <= {r.run_id for r in rec.runs} and len(rec.runs) == len({r.run_id for r in rec.runs})
     assert rec.spent["iterations"] <= 100

@@ -14,7 +14,7 @@ from autoloop.controller import (
 from autoloop.errors import ConfigError, RunFailedError
 from autoloop.executors import LocalExecutor
 from autoloop.tasks import Metric, TaskInfo, describe_task
-from tests.controller.conftest import CountingToyTask
+from tests.controller.conftest import CountingToyTask, crash_then_resume
 from tests.toy_task import local_template
 
 SPACE = "batch_size=1,2,4;memory=0,3"
@@ -83,34 +83,24 @@ def test_seconds_budget_ends_the_search_and_still_rechecks():
     assert rec.test.n == 3
 
 
-class _Crash(Exception):
-    """Stands in for a controller process dying mid-study."""
-
-
 def test_a_resumed_controller_keeps_the_study_and_never_reruns_a_finished_run():
     import optuna
 
     storage = optuna.storages.InMemoryStorage()
-    submitted: list[str] = []
+    before: list = []  # the study's trials when the controller died
 
-    class Recording(LocalExecutor):
-        def submit(self, job):
-            submitted.append(job.run_id)
-            super().submit(job)
+    def crash_after_two_trials(status: StudyStatus) -> bool:
+        if sum(status.trials.values()) < 2:
+            return False
+        before.extend(optuna.load_study(study_name="resumed", storage=storage).get_trials())
+        return True
 
-    def crash_after_two_trials(status: StudyStatus) -> None:
-        if sum(status.trials.values()) >= 2:
-            raise _Crash
+    def make(ex, **kwargs) -> Controller:
+        return _controller(ex, storage=storage, study_name="resumed", seeds=2, top_k=1, **kwargs)
 
-    with Recording(jobs=0) as ex, pytest.raises(_Crash):
-        _controller(ex, storage=storage, study_name="resumed", seeds=2, top_k=1, on_status=crash_after_two_trials).run()
-    before = optuna.load_study(study_name="resumed", storage=storage).get_trials()
+    first_run, submitted, rec = crash_then_resume(make, crash_after_two_trials)
     finished = {r for t in before if t.state.is_finished() for r in t.user_attrs.get("runs", {})}
     assert len([t for t in before if t.state.is_finished()]) >= 2 and finished
-    first_run = list(submitted)
-    submitted.clear()
-    with Recording(jobs=0) as ex:
-        rec = _controller(ex, storage=storage, study_name="resumed", seeds=2, top_k=1).run()
     after = optuna.load_study(study_name="resumed", storage=storage).get_trials()
     assert [(t.number, t.params) for t in after[: len(before)]] == [(t.number, t.params) for t in before]
     assert not finished & set(submitted)  # a finished trial's runs are never submitted again

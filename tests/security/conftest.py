@@ -7,8 +7,9 @@ from collections.abc import Iterator
 import pytest
 
 from autoloop.sandbox import Limits, Sandbox
+from tests.sandbox.conftest import RUN, assert_still_works
 
-RUN = "tests.sandbox.entries:run"
+__all__ = ["RUN", "UNHOOK", "assert_still_works", "attack"]
 
 # Prepended to an attack: empties the audit hook's dispatch table, found through the garbage
 # collector, and undoes its _posixsubprocess patch, so only the kernel is left to refuse.
@@ -32,13 +33,6 @@ def unhook():
 def sandbox() -> Iterator[Sandbox]:
     with Sandbox(limits=Limits(timeout_s=20, memory_mb=1024)) as sb:
         yield sb
-
-
-def assert_still_works(sb: Sandbox) -> None:
-    """The sandbox answers a good call after the attack."""
-    out = sb.call(RUN, "def main(x):\n    return x + 1\n", 41)
-    assert out.ok, out.error
-    assert out.value == 42
 
 
 def attack(sb: Sandbox, body: str, *args: object, limits: Limits | None = None) -> object:
