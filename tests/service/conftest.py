@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import signal
@@ -18,6 +19,7 @@ import httpx
 import pytest
 import redis as redis_lib
 
+import autoloop
 from autoloop.redisdb import EmbeddedRedis, connect, redis_server_binary
 from autoloop.service import create_token
 
@@ -201,3 +203,17 @@ def wait_for(predicate, timeout_s: float, what: str, poll_s: float = 0.2):
             return value
         time.sleep(poll_s)
     pytest.fail(f"timed out after {timeout_s}s waiting for {what}")
+
+
+@contextlib.contextmanager
+def submissions() -> Iterator[tuple[autoloop.Client, list[dict]]]:
+    """An ``autoloop.Client`` whose requests are recorded (JSON bodies, in order) and answered 201 locally."""
+    sent: list[dict] = []
+
+    def reply(request: httpx.Request) -> httpx.Response:
+        sent.append(json.loads(request.content))
+        return httpx.Response(201, json={"id": "s1"})
+
+    with autoloop.Client("http://service", "token") as client:
+        client._http = httpx.Client(base_url=client.url, transport=httpx.MockTransport(reply))
+        yield client, sent

@@ -2,24 +2,22 @@
 
 from __future__ import annotations
 
-import json
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import optuna
 import pytest
 from fastapi.testclient import TestClient
 from pydantic import ValidationError
 
-import autoloop
 from autoloop.cli import build_parser
 from autoloop.cli._tune import study_plan
 from autoloop.controller import DEFAULT_PRESET, DEFAULT_PRUNER, DEFAULT_STRATEGY, PRESETS, StudyPlan, _pruners, register_pruner
 from autoloop.redisdb import EmbeddedRedis
 from autoloop.service import create_app, create_token
 from autoloop.service._models import StudyCreate
+from tests.service.conftest import submissions
 
 
 @pytest.fixture
@@ -35,14 +33,7 @@ def test_tune_the_api_and_the_client_resolve_one_plan_from_the_same_preset():
     assert tune.confidence is None  # fixed budget unless asked
     overrides = ["--preset", "quick", "--seeds", "2", "--sampler", "tpe"]
     assert study_plan(build_parser().parse_args(["tune", "toy:linear", *overrides])) == StudyPlan.resolve("quick", seeds=2, sampler="tpe")
-    sent: list[dict] = []
-
-    def reply(http_request: httpx.Request) -> httpx.Response:
-        sent.append(json.loads(http_request.content))
-        return httpx.Response(201, json={"id": "s1"})
-
-    with autoloop.Client("http://service", "token") as client:
-        client._http = httpx.Client(base_url=client.url, transport=httpx.MockTransport(reply))
+    with submissions() as (client, sent):
         client.submit("toy:linear")
         client.submit("toy:linear", preset="quick", seeds=2, sampler="tpe")
     plan_fields = {"preset", "iterations", "seeds", "top_k", "final_seeds", "sampler", "pruner", "val_interval", "patience", "memory"}

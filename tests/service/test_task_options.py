@@ -10,31 +10,22 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 
-import autoloop
 from autoloop.cli import build_parser
 from autoloop.cli._run import given_task_options
 from autoloop.redisdb import EmbeddedRedis
 from autoloop.service import create_app, create_token
 from autoloop.service._runner import StudyRunner
-from tests.service.conftest import CLI, Cluster
+from tests.service.conftest import CLI, Cluster, submissions
 
 pytestmark = pytest.mark.integration
 
 
 def test_the_client_sends_task_options_and_a_data_file() -> None:
-    sent: list[dict] = []
-
-    def reply(http_request: httpx.Request) -> httpx.Response:
-        sent.append(json.loads(http_request.content))
-        return httpx.Response(201, json={"id": "s1"})
-
-    with autoloop.Client("http://service", "token") as client:
-        client._http = httpx.Client(base_url=client.url, transport=httpx.MockTransport(reply))
+    with submissions() as (client, sent):
         client.submit("csv:pets", data_dir="/data/pets.csv", task_options={"target": "kind"})
         client.submit("toy:linear")
     assert (sent[0]["data_dir"], sent[0]["task_options"]) == ("/data/pets.csv", {"target": "kind"})
