@@ -60,6 +60,23 @@ def test_missing_data_is_refused_without_echoing_the_folder(service, tmp_path: P
     assert _refused(service, {"task": "atari:Pong", "data_dir": str(tmp_path)}) == "data_dir: this task reads no data; leave data_dir out"
 
 
+def test_data_outside_the_operators_data_roots_is_refused_before_anything_reads_it(service, tmp_path: Path, monkeypatch):
+    served, private = tmp_path / "served", tmp_path / "private"
+    served.mkdir()
+    private.mkdir()
+    (private / "secrets.csv").write_text("target,x\n1,2\n")
+    (served / "escape").symlink_to(private)
+    monkeypatch.setenv("AUTOLOOP_DATA_ROOTS", str(served))
+    for data_dir in (private / "secrets.csv", served / ".." / "private" / "secrets.csv", served / "escape" / "secrets.csv"):
+        detail = _refused(service, {"task": "csv:secrets", "data_dir": str(data_dir), "task_options": {"target": "target"}})
+        assert detail.startswith("data_dir: not inside a data folder this service serves (the operator lists them in AUTOLOOP_DATA_ROOTS)")
+        assert str(tmp_path) not in detail and "target" not in detail
+    # Inside a root the data is read and checked as before.
+    (served / "pets.csv").write_text("x,kind\n1,a\n")
+    detail = _refused(service, {"task": "csv:pets", "data_dir": str(served / "pets.csv"), "task_options": {"target": "nope"}})
+    assert not detail.startswith("data_dir: not inside")
+
+
 def test_an_optimizer_that_cannot_run_is_refused_by_field(service):
     assert _refused(service, {"task": "toy:linear", "optimizer": "gpt"}) == (
         "optimizer: no such optimizer on this service; choose one of llm, local"
