@@ -35,6 +35,10 @@ build() {
   fi
   mkdir -p "$WHEELS"
   if ! ls "$WHEELS"/llama_cpp_python-"$LLAMA_VERSION"-*.whl >/dev/null 2>&1; then
+    # The build needs a C/C++ compiler (cmake and ninja come from PyPI); CI starts from a bare image as root.
+    if ! command -v c++ >/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+      apt-get update -qq >&2 && apt-get install -y -qq build-essential >/dev/null
+    fi
     echo "building llama-cpp-python $LLAMA_VERSION from its sdist (about 12 CPU-minutes, on $BUILD_JOBS cores) into $WHEELS" >&2
     # GGML_NATIVE=OFF: a wheel that runs on any x86-64 machine, so it can be reused where it is copied.
     CMAKE_ARGS="-DGGML_NATIVE=OFF" CMAKE_BUILD_PARALLEL_LEVEL="$BUILD_JOBS" \
