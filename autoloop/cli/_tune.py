@@ -10,7 +10,9 @@ from autoloop.cli._plan import add_plan_overrides
 from autoloop.cli._run import add_loop_arguments, check_data_flag, loop_template
 from autoloop.controller import (
     AGGREGATES,
+    BEST_ARM_MAX_SETTINGS,
     DEFAULT_PRESET,
+    DEFAULT_RULE,
     DEFAULT_STRATEGY,
     PRESETS,
     Budget,
@@ -54,7 +56,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     plan = add_plan_overrides(parser, shown_by="`--json`")
     plan.add_argument(
         "--sampler", "--strategy", dest="sampler", choices=strategy_names(),
-        help=f"search strategy: a best-arm rule over seeds or an Optuna sampler ({DEFAULT_STRATEGY} = racing up to 64 settings, tpe beyond)",
+        help=(
+            "search strategy: a best-arm rule over seeds or an Optuna sampler "
+            f"({DEFAULT_STRATEGY} = {DEFAULT_RULE} up to {BEST_ARM_MAX_SETTINGS} settings, tpe beyond)"
+        ),
     )
     plan.add_argument(
         "--confidence", type=float, help="fixed confidence: stop once the pick is certain at this level, e.g. 0.95 (default: fixed budget)"

@@ -1,7 +1,7 @@
 """The outer controller: search over loop settings (best-arm identification over seeds, or
 Optuna with pruning and a re-check on test), recommend one with a verdict."""
 
-from autoloop.controller._arms import BEST_ARM_MAX_SETTINGS, RULES, Comparison, allocation_rule
+from autoloop.controller._arms import BEST_ARM_MAX_SETTINGS, DEFAULT_RULE, RULES, Comparison, allocation_rule
 from autoloop.controller._budget import Budget, Meter
 from autoloop.controller._controller import (
     DEFAULT_ITERATIONS,
@@ -60,6 +60,7 @@ __all__ = [
     "DEFAULT_ITERATIONS",
     "DEFAULT_PRESET",
     "DEFAULT_PRUNER",
+    "DEFAULT_RULE",
     "DEFAULT_SAMPLER",
     "DEFAULT_STRATEGY",
     "FINAL_SEED_BASE",

@@ -52,7 +52,7 @@ class LoopPlan:
 class Controller:
     """Runs one study and recommends a setting with a verdict (``Recommendation.verdict``).
 
-    Two strategies. A best-arm rule (``racing``, ``ttts``; the default ``auto`` on spaces up
+    Two strategies. A best-arm rule (``halving``, ``racing``, ``ttts``; the default ``auto`` on spaces up
     to ``BEST_ARM_MAX_SETTINGS`` settings) treats seeds as the resource: a setting already
     tried gets more seeds, settings are compared on paired seeds, and the search stops when
     the pick is certain at ``confidence`` or the budget ends (see ``_best_arm``). An Optuna

@@ -98,6 +98,21 @@ def test_racing_gives_two_seeds_to_fewer_settings_when_the_budget_cannot_cover_t
     assert racing.next_arm({}, [1, 0, 0, 0, 0, 0, 0, 0], {1, 2, 3}, rng, planned=4) == 1  # eliminated arms make room
 
 
+def test_halving_covers_every_setting_once_then_halves_toward_the_contenders():
+    halving, rng = allocation_rule("halving"), np.random.default_rng(0)
+    means, cap = [0.0, 3.0, 1.0, 2.0, -1.0, -2.0, -3.0, 0.5], 4
+    values: dict[int, dict[int, float]] = {}
+    assigned, pulls = [0] * 8, []
+    while (arm := halving.next_arm(values, assigned, {a for a in range(8) if assigned[a] < cap}, rng)) is not None:
+        values.setdefault(arm, {})[assigned[arm]] = means[arm] + 0.01 * assigned[arm]
+        assigned[arm] += 1
+        pulls.append(arm)
+    assert pulls[:8] == list(range(8))  # one seed each, in the search order (a small budget stops here)
+    assert sorted(pulls[8:12]) == [1, 2, 3, 7]  # the best half gets a second seed
+    assert sorted(pulls[12:16]) == [1, 1, 3, 3]  # the best two race up to four seeds
+    assert assigned == [cap] * 8  # a full budget ends with every setting fully seeded
+
+
 def test_testing_after_every_seed_keeps_the_error_rate_of_the_level():
     rng = np.random.default_rng(2)
     wrong = 0
@@ -120,7 +135,7 @@ def test_allocation_rules_pair_seeds_and_racing_goes_round_robin():
 
 
 def test_auto_is_best_arm_on_small_spaces_and_tpe_beyond():
-    assert resolve_strategy("auto", _space()) == "racing"
+    assert resolve_strategy("auto", _space()) == "halving"
     big = SearchSpace.from_task(describe_task("counting:linear"), "batch_size=1,2,3,4,5;memory=0,1,2,3,4,5,6,7,8,9,10,11,12,13")
     assert big.size > 64 and resolve_strategy("auto", big) == "tpe"
 
@@ -130,7 +145,7 @@ def test_default_study_records_every_run_in_optuna_and_scores_test_only_for_repo
     with LocalExecutor(jobs=0) as ex:
         rec = Controller(local_template("counting:linear"), executor=ex, budget=Budget(iterations=120), space=_space(),
                          plan=LoopPlan(iterations=4), storage=storage, study_name="bai").run()
-    assert rec.strategy == "racing" and rec.stop_reason in ("iterations", "confident")
+    assert rec.strategy == "halving" and rec.stop_reason in ("iterations", "confident")
     trials = optuna.load_study(study_name="bai", storage=storage).get_trials()
     assert len(trials) == len({tuple(sorted(t.params.items())) for t in trials})  # one trial per setting
     recorded = {r for t in trials for r in t.user_attrs["runs"]}
@@ -152,7 +167,7 @@ def _synthetic(ratio: float):
 def test_fixed_confidence_stops_as_soon_as_the_pick_is_certain():
     table = _synthetic(4.0)
     grid = 8 * 12 * table.iterations
-    pick, consumed, reason, tie = controller(table, 1, grid, ControllerConfig(seeds=12, sampler="racing", confidence=0.95), list(range(12)))
+    pick, consumed, reason, tie = controller(table, 1, grid, ControllerConfig(seeds=12, sampler="halving", confidence=0.95), list(range(12)))
     assert reason == "confident" and consumed < grid / 2 and not tie
     assert pick == ("one_function", 1, 1)  # the synthetic tables' best setting
 
@@ -166,7 +181,7 @@ def test_fixed_budget_spends_the_budget_on_equal_settings_and_says_so():
 
 def test_replays_repeat_for_a_seed_whatever_the_strategy():
     table = _synthetic(0.5)
-    for sampler, pruner in (("racing", "hyperband"), ("ttts", "hyperband"), ("tpe", "hyperband")):
+    for sampler, pruner in (("halving", "hyperband"), ("racing", "hyperband"), ("ttts", "hyperband"), ("tpe", "hyperband")):
         config = ControllerConfig(seeds=2, sampler=sampler, pruner=pruner)
         runs = [controller(table, 7, 200, config, list(range(12))) for _ in range(2)]
         assert runs[0] == runs[1], sampler
@@ -200,6 +215,6 @@ def test_tune_json_has_the_pick_its_verdict_test_interval_and_stop_reason(capsys
                  "--space", "batch_size=1,2", "--confidence", "0.9", "--json"])
     assert code == 0
     data = json.loads(capsys.readouterr().out)
-    assert data["strategy"] == "racing" and data["verdict"]["confidence"] == 0.9
+    assert data["strategy"] == "halving" and data["verdict"]["confidence"] == 0.9
     assert data["stop_reason"] in ("confident", "iterations") and data["test"]["ci95"]
     assert data["verdict"]["p_best"] is None or 0 <= data["verdict"]["p_best"] <= 1

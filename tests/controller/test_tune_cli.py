@@ -34,7 +34,7 @@ def test_tune_prints_a_table(capsys):
     code = main(["tune", "counting:linear", "--jobs", "0", "--budget-iterations", "60", "--iterations", "3", "--top-k", "1", "--seeds", "2"])
     out = capsys.readouterr().out
     assert code == 0
-    assert "1 (chosen)" in out and "test abs_error" in out and "meta-overfitting:" in out and "verdict (racing" in out
+    assert "1 (chosen)" in out and "test abs_error" in out and "meta-overfitting:" in out and "verdict (halving" in out
 
 
 def test_suite_picks_one_setting_and_reports_per_task_optima(capsys):

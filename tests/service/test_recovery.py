@@ -175,7 +175,7 @@ def test_a_best_arm_study_survives_a_service_restart(cluster: Cluster) -> None:
         status = study.wait(progress=False, poll_s=0.5, timeout_s=180)
         assert status["state"] == "finished", status
         recommendation = study.recommendation()
-    assert recommendation["strategy"] == "racing" and recommendation["stop_reason"] in ("iterations", "confident", "seeds")
+    assert recommendation["strategy"] == "halving" and recommendation["stop_reason"] in ("iterations", "confident", "seeds")
     assert recommendation["verdict"]["pick"].items() <= recommendation["settings"].items()
     assert recommendation["test"]["n"] >= 1
     redis = cluster.redis()

@@ -46,7 +46,7 @@ def test_the_openapi_schema_lists_the_registered_names_plug_ins_included():
     register_pruner("plugin-nop", lambda *, iterations, min_resource: optuna.pruners.NopPruner())
     schema = create_app(None).openapi()["components"]["schemas"]["StudyCreate"]["properties"]  # type: ignore[arg-type]
     assert schema["pruner"]["enum"] == ["hyperband", "sha", "wilcoxon", "none", "plugin-nop"]
-    assert schema["sampler"]["enum"] == ["auto", "racing", "ttts", "tpe", "random", "grid"]
+    assert schema["sampler"]["enum"] == ["auto", "halving", "racing", "ttts", "tpe", "random", "grid"]
     assert schema["preset"]["enum"] == ["quick", "standard", "thorough"]
     assert StudyCreate(task="toy:linear", pruner="plugin-nop").pruner == "plugin-nop"
 
@@ -54,7 +54,7 @@ def test_the_openapi_schema_lists_the_registered_names_plug_ins_included():
 def test_an_unknown_name_is_rejected_with_the_registered_ones():
     with pytest.raises(ValidationError, match="unknown pruner 'asha'; choose one of hyperband, sha, wilcoxon, none"):
         StudyCreate(task="toy:linear", pruner="asha")
-    with pytest.raises(ValidationError, match="unknown sampler 'cmaes'; choose one of auto, racing, ttts, tpe, random, grid"):
+    with pytest.raises(ValidationError, match="unknown sampler 'cmaes'; choose one of auto, halving, racing, ttts, tpe, random, grid"):
         StudyCreate(task="toy:linear", sampler="cmaes")
 
 
