@@ -253,9 +253,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--synthetic", action="store_true", help="add the synthetic tasks (gap/noise 0, 0.25, 0.5, 1, 2)")
     parser.add_argument("--reps", type=int, default=10, help="repetitions per task (default: 10)")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--strategies", default="racing,ttts,tpe", help="controller strategies (best-arm rules or Optuna samplers)")
+    parser.add_argument("--strategies", default="halving,racing,ttts,tpe", help="controller strategies (best-arm rules or Optuna samplers)")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="processes (default: all cores)")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    parser.add_argument("--save", type=Path, metavar="FILE", help="also write the figures as JSON to FILE")
     args = parser.parse_args(argv)
     recorded = load(args.table) if args.table else {} if args.synthetic else load(TABLE)
     tables: Tables = {task: [table] for task, table in recorded.items()}
@@ -266,12 +267,15 @@ def main(argv: list[str] | None = None) -> int:
     results = replay(tables, args.reps, configs, args.seed, args.workers)
     bounds = {task: lower_bound(t[0], list(range(search_seeds(t[0])))) for task, t in tables.items()}
     foresights = {task: foresight(t[0], seed=args.seed) for task, t in tables.items()}
+    figures = json.dumps({
+        task: {"lower_bound_share_of_grid": bounds[task], "foresight": foresights[task], "strategies": {
+            name: {f"{b:.0%}": s.to_dict() for b, s in levels.items()} for name, levels in per.items()
+        }} for task, per in results.items()
+    }, indent=1, default=str)
+    if args.save:
+        args.save.write_text(figures + "\n")
     if args.json:
-        print(json.dumps({
-            task: {"lower_bound_share_of_grid": bounds[task], "foresight": foresights[task], "strategies": {
-                name: {f"{b:.0%}": s.to_dict() for b, s in levels.items()} for name, levels in per.items()
-            }} for task, per in results.items()
-        }, indent=1, default=str))
+        print(figures)
     else:
         _print(results, tables, bounds, foresights)
         print(f"\n{len(tables)} tasks x {args.reps} repetitions replayed in {time.monotonic() - began:.1f} s")

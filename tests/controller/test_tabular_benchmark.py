@@ -59,14 +59,16 @@ def test_replay_prints_the_side_by_side_table(tmp_path, capsys):
 def test_replay_json_has_every_figure_per_task_strategy_and_level(tmp_path, capsys):
     path = _table(tmp_path)
     capsys.readouterr()
-    assert replay.main(["--table", str(path), "--reps", "2", "--strategies", "racing", "--workers", "1", "--json"]) == 0
+    saved = tmp_path / "figures.json"
+    assert replay.main(["--table", str(path), "--reps", "2", "--strategies", "halving", "--workers", "1", "--json", "--save", str(saved)]) == 0
     data = json.loads(capsys.readouterr().out)["counting:linear"]
+    assert json.loads(saved.read_text())["counting:linear"] == data
     assert "lower_bound_share_of_grid" in data
     for level in ("10%", "25%", "50%", "100%"):
-        figures = data["strategies"]["controller racing"][level]
+        figures = data["strategies"]["controller halving"][level]
         assert 0 <= figures["p_correct"] <= 1 and figures["regret"] >= 0
         assert data["strategies"]["random pick (zero cost)"][level]["no_difference_right"] is None
-    assert data["strategies"]["controller racing"]["100%"]["no_difference_right"] is not None
+    assert data["strategies"]["controller halving"]["100%"]["no_difference_right"] is not None
 
 
 def _rows(task: str, values: dict[int, tuple[float, ...]]) -> list[dict]:
