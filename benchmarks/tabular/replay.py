@@ -111,6 +111,20 @@ class Score:
         }
 
 
+def paired(a: Score, b: Score) -> dict[str, float | None]:
+    """``a``'s regret minus ``b``'s, averaged over the repetitions (the same splits and tables:
+    a paired comparison, far less noisy than the two means' standard errors), with its
+    standard error."""
+    d = np.array(a.regret) - np.array(b.regret)
+    return {"diff": float(d.mean()), "se": float(d.std(ddof=1) / math.sqrt(len(d))) if len(d) > 1 else None}
+
+
+def baselines(per: dict[str, dict[float, Score]], default: str) -> dict[str, dict[str, dict[str, float | None]]]:
+    """The default strategy against random search, TPE and the zero-cost random pick, paired, per level."""
+    names = [n for n in per if n == LUCK or n.startswith(("random search", "optuna TPE"))]
+    return {name: {f"{b:.0%}": paired(per[default][b], per[name][b]) for b in LEVELS} for name in names}
+
+
 def search_seeds(table: TaskTable) -> int:
     """Recorded seeds a repetition may search with: half, rounded up (the rest are truth seeds)."""
     return max(1, (table.seeds + 1) // 2)
@@ -137,8 +151,8 @@ def split(table: TaskTable, rep: int, reps: int, rng: np.random.Generator) -> tu
     no more distinct splits than ``reps`` (3 seeds: 3 splits), repetition ``rep`` takes split
     ``rep mod count``, so every split weighs the same; otherwise the split is drawn at random."""
     n_search = search_seeds(table)
-    splits = list(itertools.combinations(range(table.seeds), n_search))
-    if len(splits) <= reps:
+    if math.comb(table.seeds, n_search) <= reps:  # counted first: 40 seeds have 1.4e11 splits
+        splits = list(itertools.combinations(range(table.seeds), n_search))
         chosen = set(splits[rep % len(splits)])
         search = [int(i) for i in rng.permutation(sorted(chosen))]
         truth = [i for i in range(table.seeds) if i not in chosen]
@@ -159,8 +173,9 @@ def foresight(table: TaskTable, samples: int = 50, seed: int = 0) -> float | Non
     (``truth = (n x overall - k x search) / (n - k)``), so where the overall means are close
     the best-looking setting on the search seeds is the worst on the truth seeds."""
     n_search = search_seeds(table)
-    splits = list(itertools.combinations(range(table.seeds), n_search))
-    if len(splits) > samples:
+    if math.comb(table.seeds, n_search) <= samples:
+        splits = list(itertools.combinations(range(table.seeds), n_search))
+    else:
         rng = np.random.default_rng(seed)
         splits = [tuple(int(i) for i in rng.permutation(table.seeds)[:n_search]) for _ in range(samples)]
     out = []
@@ -186,8 +201,9 @@ def replay_rep(
     out["paper (full grid, best val)"] = {b: (paper.at(int(b * grid)) if b == 1.0 else None, None) for b in LEVELS}
     for name, trace in ((f"random search S={s}", random_search(table, rng, search[:s])), (f"optuna TPE S={s}", tpe_search(table, rng, search[:s]))):
         out[name] = {b: (trace.at(int(b * grid)), None) for b in LEVELS}
+    sampler_seed = int(rng.integers(2**31))  # one search order for every controller strategy: common random numbers
     for config in configs:
-        out[config.label] = _controller_picks(table, config, search, grid, int(rng.integers(2**31)))
+        out[config.label] = _controller_picks(table, config, search, grid, sampler_seed)
     return truth, out
 
 
@@ -267,22 +283,23 @@ def main(argv: list[str] | None = None) -> int:
     results = replay(tables, args.reps, configs, args.seed, args.workers)
     bounds = {task: lower_bound(t[0], list(range(search_seeds(t[0])))) for task, t in tables.items()}
     foresights = {task: foresight(t[0], seed=args.seed) for task, t in tables.items()}
+    default = configs[0].label
     figures = json.dumps({
         task: {"lower_bound_share_of_grid": bounds[task], "foresight": foresights[task], "strategies": {
             name: {f"{b:.0%}": s.to_dict() for b, s in levels.items()} for name, levels in per.items()
-        }} for task, per in results.items()
+        }, "default": default, "default_minus": baselines(per, default)} for task, per in results.items()
     }, indent=1, default=str)
     if args.save:
         args.save.write_text(figures + "\n")
     if args.json:
         print(figures)
     else:
-        _print(results, tables, bounds, foresights)
+        _print(results, tables, bounds, foresights, default)
         print(f"\n{len(tables)} tasks x {args.reps} repetitions replayed in {time.monotonic() - began:.1f} s")
     return 0
 
 
-def _print(results: Results, tables: Tables, bounds: dict[str, float], foresights: dict[str, float | None]) -> None:
+def _print(results: Results, tables: Tables, bounds: dict[str, float], foresights: dict[str, float | None], default: str) -> None:
     from autoloop.cli._output import print_table
 
     headers = ["task", "strategy", *(f"P(correct) {b:.0%}" for b in LEVELS), *(f"regret {b:.0%}" for b in LEVELS), "no-diff right @100%"]
@@ -303,6 +320,22 @@ def _print(results: Results, tables: Tables, bounds: dict[str, float], foresight
           "bound: approximate lower bound on the budget a 95%-correct identification needs. "
           "r: correlation of the search seeds' validation with the truth over splits (near 0 or below: no strategy can beat luck).")
     print_table(headers, rows)
+    print(f"\n{default} minus each baseline, regret paired over the repetitions (mean ± standard error; "
+          "below 0: lower regret; 'below'/'above' when the difference is more than twice its error, else 'tie')")
+    rows = []
+    for task, per in results.items():
+        for name, levels in baselines(per, default).items():
+            rows.append([task, name, *(_difference(levels[f"{b:.0%}"]) for b in LEVELS)])
+    print_table(["task", "baseline", *(f"{b:.0%}" for b in LEVELS)], rows)
+
+
+def _difference(d: dict[str, float | None]) -> str:
+    diff, se = d["diff"], d["se"]
+    assert diff is not None
+    if se is None:
+        return f"{diff:+.3f}"
+    word = "below" if diff + 2 * se < 0 else "above" if diff - 2 * se > 0 else "tie"
+    return f"{diff:+.3f}±{se:.3f} {word}"
 
 
 if __name__ == "__main__":

@@ -69,6 +69,10 @@ def test_replay_json_has_every_figure_per_task_strategy_and_level(tmp_path, caps
         assert 0 <= figures["p_correct"] <= 1 and figures["regret"] >= 0
         assert data["strategies"]["random pick (zero cost)"][level]["no_difference_right"] is None
     assert data["strategies"]["controller halving"]["100%"]["no_difference_right"] is not None
+    assert data["default"] == "controller halving"
+    for baseline in ("random pick (zero cost)", "random search S=2", "optuna TPE S=2"):
+        assert set(data["default_minus"][baseline]) == {"10%", "25%", "50%", "100%"}
+        assert data["default_minus"][baseline]["100%"]["se"] is not None
 
 
 def _rows(task: str, values: dict[int, tuple[float, ...]]) -> list[dict]:
@@ -102,3 +106,10 @@ def test_foresight_shows_when_the_search_seeds_foretell_the_truth_backwards():
     closed = from_rows(_rows("toy", {1: (3.0, 0.0, 0.0), 2: (0.0, 3.0, 0.0), 3: (0.0, 0.0, 3.0)}))["toy"]
     assert replay.foresight(closed) == pytest.approx(-1.0)
     assert replay.foresight(from_rows(generate(2.0, settings=4, seeds=6))["synthetic:gap2"]) > 0.9
+
+
+def test_a_table_with_many_seeds_splits_without_listing_every_split():
+    table = from_rows(generate(1.0))["synthetic:gap1"]  # 40 seeds: 1.4e11 ways to choose 20
+    search, truth = replay.split(table, 0, 60, np.random.default_rng(0))
+    assert len(search) == len(truth) == 20 and not set(search) & set(truth)
+    assert replay.foresight(table) > 0.9
