@@ -87,7 +87,7 @@ def _report(recommendation: dict) -> None:
         print(f"  runner-up {runner_up['settings']}: test {runner_up['test']['display']['mean']:.4f}")
     spent = recommendation["spent"]
     print(f"  spent: {spent['iterations']} loop iterations, {spent['tokens']} LLM tokens, {spent['seconds']} s")
-    print(f"  search ended by: {recommendation['stop_reason']}")
+    print(f"  search ended by: {recommendation['stop_reason']} (strategy {recommendation['strategy']})")
 
 
 def _interrupt(_signum: int, _frame: object) -> None:
