@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from autoloop.cli._service import _add_data_dir, _data_dir
+from autoloop.cli._service import add_data_dir, data_dir
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -18,7 +18,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument("study", metavar="STUDY", help="study id")
     p.add_argument("-o", "--output", default=None, help="journal file to write (default STUDY.journal)")
-    _add_data_dir(p)
+    add_data_dir(p)
     p.add_argument("--optuna-storage", metavar="URL", help="the RDB URL the service was started with, if any")
     p.set_defaults(func=_export)
 
@@ -28,6 +28,6 @@ def _export(args: argparse.Namespace) -> int:
     from autoloop.service import export_study
 
     output = Path(args.output or f"{args.study}.journal")
-    trials = export_study(args.study, output, redis_url=redis_url(_data_dir(args)), rdb_url=args.optuna_storage)
+    trials = export_study(args.study, output, redis_url=redis_url(data_dir(args)), rdb_url=args.optuna_storage)
     print(f"{trials} trials of study {args.study} written to {output.resolve()}; open them with: optuna-dashboard {output}")
     return 0

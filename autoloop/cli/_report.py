@@ -6,6 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
+from autoloop.cli._connection import add_connection, service_client
 from autoloop.errors import ConfigError
 
 
@@ -18,8 +19,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument("source", metavar="STUDY_ID_OR_RESULT.json", help="a result JSON file, or a study id on the service")
     p.add_argument("-o", "--output", default="report.html", help="HTML file to write (default report.html)")
-    p.add_argument("--url", help="service URL, for a study id (default $AUTOLOOP_URL or http://127.0.0.1:8000)")
-    p.add_argument("--token", help="API token, for a study id (default $AUTOLOOP_TOKEN)")
+    add_connection(p)  # for a study id
     p.set_defaults(func=_report)
 
 
@@ -36,9 +36,7 @@ def _report(args: argparse.Namespace) -> int:
     elif source.suffix == ".json":
         raise ConfigError(f"no file {source}; pass the output of `autoloop tune --json` or a study id")
     else:
-        from autoloop.client import Client
-
-        with Client(args.url, args.token) as client:
+        with service_client(args) as client:
             page = client.study(args.source).report()
     output = Path(args.output)
     output.write_text(page)

@@ -6,19 +6,22 @@ import argparse
 import os
 from pathlib import Path
 
+from autoloop.cli._connection import add_connection, service_client
 from autoloop.cli._output import print_json, print_table, show_progress
 from autoloop.cli._plan import add_plan_overrides
 from autoloop.cli._run import add_task_option_arguments, given_task_options
 from autoloop.errors import ConfigError
 
 
-def _data_dir(args: argparse.Namespace) -> Path:
+def data_dir(args: argparse.Namespace) -> Path:
+    """The service's state folder given by ``--data-dir`` (default: ``data_home()``)."""
     from autoloop.redisdb import data_home
 
     return Path(args.data_dir).expanduser() if args.data_dir else data_home()
 
 
-def _add_data_dir(parser: argparse.ArgumentParser) -> None:
+def add_data_dir(parser: argparse.ArgumentParser) -> None:
+    """``--data-dir``: the service's state folder, for commands that read Redis directly."""
     parser.add_argument(
         "--data-dir", metavar="DIR",
         help="service state: embedded Redis socket and files (default $AUTOLOOP_HOME or ~/.local/share/autoloop)",
@@ -26,21 +29,20 @@ def _add_data_dir(parser: argparse.ArgumentParser) -> None:
 
 
 def _add_client(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--url", help="service URL (default $AUTOLOOP_URL or http://127.0.0.1:8000)")
-    parser.add_argument("--token", help="API token (default $AUTOLOOP_TOKEN)")
+    add_connection(parser)
     parser.add_argument("--json", action="store_true", help="print JSON")
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("serve", help="run the HTTP service (with an embedded Redis unless REDIS_URL is set)")
-    _add_data_dir(p)
+    add_data_dir(p)
     p.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=8000, help="TCP port (default 8000)")
     p.add_argument("--optuna-storage", metavar="URL", help="RDB URL for the Optuna studies (default: in Redis)")
     p.set_defaults(func=_serve)
 
     p = subparsers.add_parser("worker", help="run loop-run workers on the Redis queue")
-    _add_data_dir(p)
+    add_data_dir(p)
     p.add_argument("--processes", type=int, default=1, help="worker processes (default 1)")
     p.add_argument("--job-monitoring-interval", type=int, default=10, help="heartbeat seconds of a busy worker (default 10)")
     p.add_argument("--maintenance-interval", type=int, default=60, help="seconds between abandoned-job clean-ups (default 60)")
@@ -50,7 +52,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("token", help="manage API tokens")
     token_sub = p.add_subparsers(dest="token_command", metavar="ACTION", required=True)
     create = token_sub.add_parser("create", help="create a token and print it once")
-    _add_data_dir(create)
+    add_data_dir(create)
     create.add_argument("--name", default="default", help="a label for the token")
     create.set_defaults(func=_token_create)
 
@@ -91,7 +93,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 def _serve(args: argparse.Namespace) -> int:
     from autoloop.service._server import ServeOptions, serve
 
-    return serve(ServeOptions(_data_dir(args), host=args.host, port=args.port, optuna_storage=args.optuna_storage))
+    return serve(ServeOptions(data_dir(args), host=args.host, port=args.port, optuna_storage=args.optuna_storage))
 
 
 def _worker(args: argparse.Namespace) -> int:
@@ -100,7 +102,7 @@ def _worker(args: argparse.Namespace) -> int:
 
     load_plugins()
     options = WorkerOptions(
-        redis_url(_data_dir(args)), processes=args.processes, job_monitoring_interval=args.job_monitoring_interval,
+        redis_url(data_dir(args)), processes=args.processes, job_monitoring_interval=args.job_monitoring_interval,
         maintenance_interval=args.maintenance_interval, burst=args.burst,
     )
     return run_workers(options)
@@ -110,18 +112,12 @@ def _token_create(args: argparse.Namespace) -> int:
     from autoloop.redisdb import connect
     from autoloop.service import create_token
 
-    print(create_token(connect(data_dir=_data_dir(args)), args.name))
+    print(create_token(connect(data_dir=data_dir(args)), args.name))
     return 0
 
 
-def _client(args: argparse.Namespace):
-    from autoloop.client import Client
-
-    return Client(args.url, args.token)
-
-
 def _submit(args: argparse.Namespace) -> int:
-    with _client(args) as client:
+    with service_client(args) as client:
         study = client.submit(
             args.task, preset=args.preset, space=args.space, budget_iterations=args.budget_iterations, budget_tokens=args.budget_tokens,
             iterations=args.iterations, seeds=args.seeds, top_k=args.top_k, final_seeds=args.final_seeds,
@@ -147,10 +143,10 @@ def _status(args: argparse.Namespace) -> int:
 
         if not args.study:
             raise ConfigError("--watch follows one study: pass its id, e.g. `autoloop status STUDY --watch`")
-        with _client(args) as client:
+        with service_client(args) as client:
             status = watch(client.study(args.study), poll_s=args.interval)
         return 0 if status["state"] == "finished" else 1
-    with _client(args) as client:
+    with service_client(args) as client:
         statuses = [client.study(args.study).status()] if args.study else client.studies()
     if args.json:
         print_json(statuses if not args.study else statuses[0])
@@ -173,7 +169,7 @@ def _status(args: argparse.Namespace) -> int:
 
 
 def _result(args: argparse.Namespace) -> int:
-    with _client(args) as client:
+    with service_client(args) as client:
         return _show_recommendation(client.study(args.study).recommendation(), args.json)
 
 
@@ -193,7 +189,7 @@ def _show_recommendation(recommendation: dict, as_json: bool) -> int:
 
 
 def _cancel(args: argparse.Namespace) -> int:
-    with _client(args) as client:
+    with service_client(args) as client:
         status = client.study(args.study).cancel()
     print_json(status) if args.json else print(f"study {status['id']}: {status['state']}")
     return 0

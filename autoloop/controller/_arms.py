@@ -239,7 +239,7 @@ class SequentialHalving(AllocationRule):
             contenders = [a for a in ranked[:size] if a in alive and assigned[a] < target]
             if contenders:
                 return min(contenders, key=lambda a: assigned[a])
-        return min(alive, key=lambda a: (assigned[a], ranked.index(a)))
+        return min((a for a in ranked if a in alive), key=lambda a: assigned[a])  # fewest seeds, then rank
 
 
 def _centered(seeds: Mapping[int, float]) -> list[float]:

@@ -111,18 +111,30 @@ class Score:
         }
 
 
-def paired(a: Score, b: Score) -> dict[str, float | None]:
-    """``a``'s regret minus ``b``'s, averaged over the repetitions (the same splits and tables:
-    a paired comparison, far less noisy than the two means' standard errors), with its
-    standard error."""
-    d = np.array(a.regret) - np.array(b.regret)
-    return {"diff": float(d.mean()), "se": float(d.std(ddof=1) / math.sqrt(len(d))) if len(d) > 1 else None}
+@dataclass(frozen=True)
+class Difference:
+    """One strategy's regret minus another's, averaged over the repetitions (the same splits and
+    tables: a paired comparison, far less noisy than the two means' errors side by side)."""
+
+    diff: float
+    se: float | None
+
+    @classmethod
+    def paired(cls, a: Score, b: Score) -> Difference:
+        d = np.array(a.regret) - np.array(b.regret)
+        return cls(float(d.mean()), float(d.std(ddof=1) / math.sqrt(len(d))) if len(d) > 1 else None)
+
+    def __str__(self) -> str:
+        if self.se is None:
+            return f"{self.diff:+.3f}"
+        word = "below" if self.diff + 2 * self.se < 0 else "above" if self.diff - 2 * self.se > 0 else "tie"
+        return f"{self.diff:+.3f}±{self.se:.3f} {word}"
 
 
-def baselines(per: dict[str, dict[float, Score]], default: str) -> dict[str, dict[str, dict[str, float | None]]]:
+def baselines(per: dict[str, dict[float, Score]], default: str) -> dict[str, dict[str, Difference]]:
     """The default strategy against random search, TPE and the zero-cost random pick, paired, per level."""
     names = [n for n in per if n == LUCK or n.startswith(("random search", "optuna TPE"))]
-    return {name: {f"{b:.0%}": paired(per[default][b], per[name][b]) for b in LEVELS} for name in names}
+    return {name: {f"{b:.0%}": Difference.paired(per[default][b], per[name][b]) for b in LEVELS} for name in names}
 
 
 def search_seeds(table: TaskTable) -> int:
@@ -146,13 +158,22 @@ def lower_bound(table: TaskTable, seeds: list[int], confidence: float = 0.95) ->
     return runs / (len(table.runs) * len(seeds))
 
 
+def listed_splits(table: TaskTable, limit: int) -> list[tuple[int, ...]] | None:
+    """Every way to choose the table's search seeds, when there are at most ``limit`` of them
+    (``None`` otherwise: counted before listed, 40 seeds have 1.4e11)."""
+    n_search = search_seeds(table)
+    if math.comb(table.seeds, n_search) > limit:
+        return None
+    return list(itertools.combinations(range(table.seeds), n_search))
+
+
 def split(table: TaskTable, rep: int, reps: int, rng: np.random.Generator) -> tuple[list[int], list[int]]:
     """Repetition ``rep``'s search seeds (in a random order) and truth seeds. When the table has
     no more distinct splits than ``reps`` (3 seeds: 3 splits), repetition ``rep`` takes split
     ``rep mod count``, so every split weighs the same; otherwise the split is drawn at random."""
     n_search = search_seeds(table)
-    if math.comb(table.seeds, n_search) <= reps:  # counted first: 40 seeds have 1.4e11 splits
-        splits = list(itertools.combinations(range(table.seeds), n_search))
+    splits = listed_splits(table, reps)
+    if splits is not None:
         chosen = set(splits[rep % len(splits)])
         search = [int(i) for i in rng.permutation(sorted(chosen))]
         truth = [i for i in range(table.seeds) if i not in chosen]
@@ -173,9 +194,8 @@ def foresight(table: TaskTable, samples: int = 50, seed: int = 0) -> float | Non
     (``truth = (n x overall - k x search) / (n - k)``), so where the overall means are close
     the best-looking setting on the search seeds is the worst on the truth seeds."""
     n_search = search_seeds(table)
-    if math.comb(table.seeds, n_search) <= samples:
-        splits = list(itertools.combinations(range(table.seeds), n_search))
-    else:
+    splits = listed_splits(table, samples)
+    if splits is None:
         rng = np.random.default_rng(seed)
         splits = [tuple(int(i) for i in rng.permutation(table.seeds)[:n_search]) for _ in range(samples)]
     out = []
@@ -284,22 +304,28 @@ def main(argv: list[str] | None = None) -> int:
     bounds = {task: lower_bound(t[0], list(range(search_seeds(t[0])))) for task, t in tables.items()}
     foresights = {task: foresight(t[0], seed=args.seed) for task, t in tables.items()}
     default = configs[0].label
+    minus = {task: baselines(per, default) for task, per in results.items()}
     figures = json.dumps({
         task: {"lower_bound_share_of_grid": bounds[task], "foresight": foresights[task], "strategies": {
             name: {f"{b:.0%}": s.to_dict() for b, s in levels.items()} for name, levels in per.items()
-        }, "default": default, "default_minus": baselines(per, default)} for task, per in results.items()
+        }, "default": default, "default_minus": {
+            name: {level: vars(d) for level, d in levels.items()} for name, levels in minus[task].items()
+        }} for task, per in results.items()
     }, indent=1, default=str)
     if args.save:
         args.save.write_text(figures + "\n")
     if args.json:
         print(figures)
     else:
-        _print(results, tables, bounds, foresights, default)
+        _print(results, tables, bounds, foresights, default, minus)
         print(f"\n{len(tables)} tasks x {args.reps} repetitions replayed in {time.monotonic() - began:.1f} s")
     return 0
 
 
-def _print(results: Results, tables: Tables, bounds: dict[str, float], foresights: dict[str, float | None], default: str) -> None:
+def _print(
+    results: Results, tables: Tables, bounds: dict[str, float], foresights: dict[str, float | None], default: str,
+    minus: dict[str, dict[str, dict[str, Difference]]],
+) -> None:
     from autoloop.cli._output import print_table
 
     headers = ["task", "strategy", *(f"P(correct) {b:.0%}" for b in LEVELS), *(f"regret {b:.0%}" for b in LEVELS), "no-diff right @100%"]
@@ -322,20 +348,8 @@ def _print(results: Results, tables: Tables, bounds: dict[str, float], foresight
     print_table(headers, rows)
     print(f"\n{default} minus each baseline, regret paired over the repetitions (mean ± standard error; "
           "below 0: lower regret; 'below'/'above' when the difference is more than twice its error, else 'tie')")
-    rows = []
-    for task, per in results.items():
-        for name, levels in baselines(per, default).items():
-            rows.append([task, name, *(_difference(levels[f"{b:.0%}"]) for b in LEVELS)])
+    rows = [[task, name, *(str(levels[f"{b:.0%}"]) for b in LEVELS)] for task, per in minus.items() for name, levels in per.items()]
     print_table(["task", "baseline", *(f"{b:.0%}" for b in LEVELS)], rows)
-
-
-def _difference(d: dict[str, float | None]) -> str:
-    diff, se = d["diff"], d["se"]
-    assert diff is not None
-    if se is None:
-        return f"{diff:+.3f}"
-    word = "below" if diff + 2 * se < 0 else "above" if diff - 2 * se > 0 else "tie"
-    return f"{diff:+.3f}±{se:.3f} {word}"
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -54,6 +55,8 @@ def test_replay_prints_the_side_by_side_table(tmp_path, capsys):
     for name in ("random pick (zero cost)", "paper (full grid, best val)", "random search", "optuna TPE", "controller racing",
                  "controller hyperband", "P(correct) 10%", "regret 100%"):
         assert name in out
+    paired = out.split("controller racing minus each baseline")[1]  # the first strategy is the default
+    assert re.search(r"random search S=2 +[+-]\d\.\d{3}±\d\.\d{3} (below|tie|above)", paired)
 
 
 def test_replay_json_has_every_figure_per_task_strategy_and_level(tmp_path, capsys):

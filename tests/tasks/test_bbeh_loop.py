@@ -24,57 +24,35 @@ from autoloop.optimizers import create_optimizer
 from autoloop.settings import LoopSettings
 from autoloop.tasks.bbeh import BBEHTask, ExecutorLLM, executor_concurrency, load_examples, task_dir
 from tests.fake_openai import FakeOpenAI, Reply
+from tests.scripted_prompt_llm import EXECUTOR_MODEL, OPTIMIZER_MODEL, WRONG, ScriptedPromptLLM
 
 pytestmark = pytest.mark.integration
 
 VARIANT = "boolean_expressions"
-EXECUTOR_MODEL = "executor-model"
-OPTIMIZER_MODEL = "optimizer-model"
 CAREFUL_PROMPT = '''def prompt():
     return "Be CAREFUL: check every step. End with a last line 'Answer: <your final answer>'."
 '''
-WRONG = "unknown"
 
 
-class BBEHServer:
-    """Routes requests by model name: executor questions and optimizer updates."""
-
-    def __init__(self, shared_data) -> None:
-        examples = load_examples(task_dir(VARIANT, shared_data))
-        self.answers = {ex.input: (index, ex.target) for index, ex in enumerate(examples)}
-        self.server = FakeOpenAI(self.handle)
-
-    def handle(self, body: dict) -> Reply:
-        messages = body["messages"]
-        if body["model"] == OPTIMIZER_MODEL:
-            assert "# Evidence" in messages[-1]["content"], "optimizer request without evidence"
-            return Reply.json({"reasoning": "be careful", "updates": {"prompt": CAREFUL_PROMPT, "extract_answer": None}})
-        if body["model"] != EXECUTOR_MODEL:
-            raise AssertionError(f"unexpected model {body['model']!r}")
-        system, user = messages
-        index, target = self.answers[user["content"]]  # KeyError = a question not in the data: fails loudly
-        answer = target if "CAREFUL" in system["content"] or index % 2 == 0 else WRONG
-        if "The final answer is" in system["content"]:  # follow the format the prompt asks for
-            return Reply.text(f"Let me work through it.\nThe final answer is: **{answer}**.\nDone.")
-        return Reply.text(f"Let me work through it.\nAnswer: {answer}")
-
-    def requests(self, model: str) -> list[dict]:
-        return [r for r in self.server.requests if r["model"] == model]
+def _reply(system: str, answer: str) -> str:
+    if "The final answer is" in system:  # follow the format the prompt asks for
+        return f"Let me work through it.\nThe final answer is: **{answer}**.\nDone."
+    return f"Let me work through it.\nAnswer: {answer}"
 
 
 @pytest.fixture
 def bbeh_server(shared_data):
-    server = BBEHServer(shared_data)
+    server = ScriptedPromptLLM(((ex.input, ex.target) for ex in load_examples(task_dir(VARIANT, shared_data))), CAREFUL_PROMPT, _reply)
     yield server
-    server.server.close()
+    server.close()
 
 
-def _task(server: BBEHServer, shared_data, cache_dir) -> BBEHTask:
+def _task(server: ScriptedPromptLLM, shared_data, cache_dir) -> BBEHTask:
     config = LLMConfig(model=EXECUTOR_MODEL, base_url=server.server.base_url, temperature=0.0)
     return BBEHTask(VARIANT, shared_data, executor=ExecutorLLM(config, concurrency=4, cache_dir=cache_dir))
 
 
-def _run(server: BBEHServer, shared_data, cache_dir, batch_size: int, *, iterations: int = 15, score_test: bool = True):
+def _run(server: ScriptedPromptLLM, shared_data, cache_dir, batch_size: int, *, iterations: int = 15, score_test: bool = True):
     task = _task(server, shared_data, cache_dir)
     optimizer = create_optimizer("llm", llm=LLMConfig(model=OPTIMIZER_MODEL, base_url=server.server.base_url))
     settings = LoopSettings("default", batch_size=batch_size, iterations=iterations)

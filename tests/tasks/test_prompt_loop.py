@@ -18,48 +18,33 @@ import pytest
 
 from autoloop.tasks import get_task, task_options
 from autoloop.tasks.prompt import load_dataset, split_examples
-from tests.fake_openai import FakeOpenAI, Reply
+from tests.scripted_prompt_llm import EXECUTOR_MODEL, OPTIMIZER_MODEL, WRONG, ScriptedPromptLLM
 
 pytestmark = pytest.mark.integration
 
 REPO = Path(__file__).resolve().parents[2]
 CLI = "from autoloop.cli import main; raise SystemExit(main())"
-EXECUTOR_MODEL = "executor-model"
-OPTIMIZER_MODEL = "optimizer-model"
 CAREFUL_PROMPT = '''def prompt():
     return "Be CAREFUL: add exactly. End with a last line 'Answer: <number>'."
 '''
 ROWS = [{"input": f"Question {i}: what is {i} + {i}?", "target": str(2 * i)} for i in range(40)]
 
 
-class PromptServer:
-    """Routes requests by model name: executor questions and optimizer updates."""
+def prompt_llm(answer_format: str = "{}") -> ScriptedPromptLLM:
+    """The scripted LLMs for ``ROWS``; a right answer is written as ``answer_format``."""
 
-    def __init__(self, answer_format: str = "{}") -> None:
-        self.answers = {row["input"]: (index, row["target"]) for index, row in enumerate(ROWS)}
-        self.answer_format = answer_format
-        self.server = FakeOpenAI(self.handle)
+    def reply(system: str, answer: str) -> str:
+        del system
+        return f"Let me add.\nAnswer: {answer if answer == WRONG else answer_format.format(answer)}"
 
-    def handle(self, body: dict) -> Reply:
-        messages = body["messages"]
-        if body["model"] == OPTIMIZER_MODEL:
-            assert "# Evidence" in messages[-1]["content"], "optimizer request without evidence"
-            return Reply.json({"reasoning": "be careful", "updates": {"prompt": CAREFUL_PROMPT, "extract_answer": None}})
-        assert body["model"] == EXECUTOR_MODEL, f"unexpected model {body['model']!r}"
-        system, user = messages
-        index, target = self.answers[user["content"]]  # KeyError = a question not in the data: fails loudly
-        answer = self.answer_format.format(target) if "CAREFUL" in system["content"] or index % 2 == 0 else "unknown"
-        return Reply.text(f"Let me add.\nAnswer: {answer}")
-
-    def questions(self) -> set[str]:
-        return {r["messages"][1]["content"] for r in self.server.requests if r["model"] == EXECUTOR_MODEL}
+    return ScriptedPromptLLM(((row["input"], row["target"]) for row in ROWS), CAREFUL_PROMPT, reply)
 
 
 @pytest.fixture
 def prompt_server():
-    server = PromptServer()
+    server = prompt_llm()
     yield server
-    server.server.close()
+    server.close()
 
 
 def _write(folder: Path, kind: str) -> Path:
@@ -72,7 +57,7 @@ def _write(folder: Path, kind: str) -> Path:
     return path
 
 
-def _cli(server: PromptServer, tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def _cli(server: ScriptedPromptLLM, tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "AUTOLOOP_LLM_", "AUTOLOOP_EXECUTOR_"))}
     env |= {
         "AUTOLOOP_EXECUTOR_BASE_URL": server.server.base_url, "AUTOLOOP_EXECUTOR_MODEL": EXECUTOR_MODEL,
@@ -94,7 +79,8 @@ def test_cli_run_on_a_jsonl_file_prints_a_result_with_a_test_score(prompt_server
     assert out["best_val"] == 1.0 and out["test"] == 1.0
     # Every val and test question (10 + 15, as the seeded split chose them) was asked: the test split was scored.
     splits = split_examples(load_dataset(data))
-    assert {ex.input for ex in splits["val"] + splits["test"]} <= prompt_server.questions() <= {row["input"] for row in ROWS}
+    asked = {r["messages"][1]["content"] for r in prompt_server.requests(EXECUTOR_MODEL)}
+    assert {ex.input for ex in splits["val"] + splits["test"]} <= asked <= {row["input"] for row in ROWS}
 
 
 def test_cli_run_on_a_csv_file_prints_the_table_with_the_test_score(prompt_server, tmp_path):
@@ -107,7 +93,7 @@ def test_cli_run_on_a_csv_file_prints_the_table_with_the_test_score(prompt_serve
 
 @pytest.mark.parametrize(("match", "expected"), [("exact", 0.0), ("numeric", 1.0), ("fuzzy", 1.0)])
 def test_the_match_option_decides_what_counts_as_right(tmp_path, monkeypatch, match, expected):
-    server = PromptServer(answer_format="{}.0")  # "14.0" for "14": numerically right, not exactly
+    server = prompt_llm(answer_format="{}.0")  # "14.0" for "14": numerically right, not exactly
     monkeypatch.setenv("AUTOLOOP_EXECUTOR_BASE_URL", server.server.base_url)
     monkeypatch.setenv("AUTOLOOP_EXECUTOR_MODEL", EXECUTOR_MODEL)
     monkeypatch.setenv("AUTOLOOP_CACHE_DIR", str(tmp_path / "cache"))
@@ -117,7 +103,7 @@ def test_the_match_option_decides_what_counts_as_right(tmp_path, monkeypatch, ma
         traces = task.rollouts(careful, task.split("val"), None)
     finally:
         task.close()
-        server.server.close()
+        server.close()
     assert [t.score for t in traces] == [expected] * 10
     target = task.split("val")[0].data.target
     assert traces[0].feedback == ("Correct." if expected else f"Incorrect: the extracted answer was '{target}.0'. The expected answer is: {target}")
