@@ -18,7 +18,9 @@ class Run:
     """One recorded loop run: validation after every iteration (0 = the starting artifact) and final test.
 
     ``true_test`` is the setting's expected test score when it is known (synthetic tables,
-    the row's optional ``true_test`` field); recorded runs leave it ``None``.
+    the row's optional ``true_test`` field); recorded runs leave it ``None``. ``revalidation``
+    is the returned artifact re-scored once at the run's end (rows recorded before it existed
+    lack it).
     """
 
     seed: int
@@ -26,6 +28,7 @@ class Run:
     test: float
     test_curve: tuple[tuple[float, ...], ...]
     true_test: float | None = None
+    revalidation: float | None = None
 
     @property
     def iterations(self) -> int:
@@ -35,6 +38,13 @@ class Run:
     def best_val(self, iterations: int) -> float:
         """Best validation within the first ``iterations`` iterations."""
         return max(self.curve[: iterations + 1])
+
+    def rank_value(self, iterations: int) -> float:
+        """What the run is ranked by after ``iterations``: its re-validation when the run went
+        to its end and the row has one, else its best validation."""
+        if self.revalidation is not None and iterations >= self.iterations:
+            return self.revalidation
+        return self.best_val(iterations)
 
 
 @dataclass(frozen=True)
@@ -81,7 +91,7 @@ def from_rows(rows: Iterable[dict[str, Any]]) -> dict[str, TaskTable]:
     for row in rows:
         setting = tuple(row["setting"][k] for k in KNOBS)
         curve = tuple(v for _, v in row["curve"])
-        run = Run(row["seed"], curve, row["test"], tuple(tuple(p) for p in row["test_curve"]), row.get("true_test"))
+        run = Run(row["seed"], curve, row["test"], tuple(tuple(p) for p in row["test_curve"]), row.get("true_test"), row.get("revalidation"))
         runs[row["task"]][setting].append(run)  # type: ignore[index]
     return {
         task: TaskTable(task, {s: tuple(sorted(r, key=lambda run: run.seed)) for s, r in per.items()})
