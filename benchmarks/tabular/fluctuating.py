@@ -119,7 +119,7 @@ def simulate(rng: np.random.Generator, shape: tuple[int, ...], mu: float, wander
     return Runs(curve, returned, chosen, val_noise)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def selection_bonus(wander: float, val_noise: float, run_sd: float) -> float:
     """Expected true quality of the returned artifact above ``mu`` (fixed seed: a constant of the design)."""
     return float(simulate(np.random.default_rng(12345), (BONUS_RUNS,), 0.0, wander, val_noise, run_sd).returned.mean())

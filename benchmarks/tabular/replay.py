@@ -40,8 +40,8 @@ from autoloop.controller import Comparison
 if __package__ in (None, ""):  # run as a script: make the repository importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from benchmarks.tabular._strategies import ControllerConfig, controller, paper_grid, random_search, tpe_search
 from benchmarks.tabular import fluctuating
+from benchmarks.tabular._strategies import ControllerConfig, controller, paper_grid, random_search, tpe_search
 from benchmarks.tabular._table import Setting, TaskTable, from_rows, load
 from benchmarks.tabular.record import TABLE
 from benchmarks.tabular.synthetic import RATIOS, generate

@@ -125,7 +125,8 @@ def test_options_travel_in_the_job_payload_and_choose_the_scoring(executor_env, 
 def test_a_caller_gives_options_as_text_and_gets_them_checked_and_typed(executor_env, tmp_path):
     options = task_options("prompt:arith", {"match": "numeric", "n_val": "5"}, data=tmp_path / "qa.jsonl")
     assert (options["match"], options["n_val"], options["n_train"]) == ("numeric", 5, 15)
-    with pytest.raises(ConfigError, match="prompt:arith takes the task options match, split_seed, n_train, n_val, n_test, n_revalidation; drop shots"):
+    given = "match, split_seed, n_train, n_val, n_test, n_revalidation"
+    with pytest.raises(ConfigError, match=f"prompt:arith takes the task options {given}; drop shots"):
         task_options("prompt:arith", {"shots": "3"})
     with pytest.raises(ConfigError, match="match: Input should be 'exact', 'fuzzy' or 'numeric'"):
         task_options("prompt:arith", {"match": "regex"})

@@ -8,7 +8,8 @@ The artifact is a ``prompt()`` (the executor's system message) plus an
 target (task option ``match``: ``exact``, the default, ``fuzzy`` or ``numeric``; see
 ``autoloop.tasks.prompt._match``). Splits: a seeded shuffle of the file (task option
 ``split_seed``, default 0), then 15 train, 10 val, 40 revalidation held back from the test
-pool (at most half of it) and the rest test (``n_train``, ``n_val``, ``n_revalidation``, ``n_test``). The executor endpoint comes from ``AUTOLOOP_EXECUTOR_*`` (falling back to the
+pool (at most half of it) and the rest test (``n_train``, ``n_val``, ``n_revalidation``,
+``n_test``). The executor endpoint comes from ``AUTOLOOP_EXECUTOR_*`` (falling back to the
 optimizer's ``OPENAI_*`` settings), read where the run or study is created. BBEH
 (``autoloop.tasks.bbeh``) is an instance of this family with its own data layout and ``fuzzy`` matching.
 """
