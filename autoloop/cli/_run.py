@@ -190,20 +190,28 @@ def run(args: argparse.Namespace) -> int:
     data["metric"] = {"name": metric.name, "higher_is_better": metric.higher_is_better}
     data["best_val"] = metric.display(result.best_val)
     data["test"] = metric.display(result.test) if result.test is not None else None
+    data["revalidation"] = metric.display(result.revalidation) if result.revalidation is not None else None
+    for per_instance in ("revalidation_scores", "test_scores"):
+        data[per_instance] = [metric.display(v) for v in getattr(result, per_instance)]
     data["curve"] = [[i, metric.display(v)] for i, v in result.curve]
     if args.json:
         print_json(data)
         return 0
     print_table(
-        ["task", "artifact", "horizon", "batch", "optimizer", f"best val {metric.name}", f"test {metric.name}", "iterations", "failed",
-         "skipped", "tokens", "wall s"],
+        ["task", "artifact", "horizon", "batch", "optimizer", f"best val {metric.name}", f"revalidation {metric.name}",
+         f"test {metric.name}", "iterations", "failed", "skipped", "tokens", "wall s"],
         [[
             args.task, result.settings["starting_artifact"], result.settings["credit_horizon"], result.settings["batch_size"],
-            result.optimizer, data["best_val"], data["test"], result.iterations,
+            result.optimizer, data["best_val"], data["revalidation"], data["test"], result.iterations,
             f"{result.failures.failed}/{result.failures.evaluations}", result.skipped_updates, result.tokens,
             round(result.wall_time_s, 1),
         ]],
     )
+    if result.revalidation is not None:
+        print(
+            f"revalidation: the returned artifact scored once on {result.revalidation_evaluations} instances nothing chose on "
+            f"({result.revalidation_tokens} executor tokens, {result.revalidation_seconds:.1f} s)"
+        )
     if result.failures.failed:
         print(result.failures.summary())
     for reason in result.skip_reasons:

@@ -108,7 +108,10 @@ def _flag(data: StudyData) -> str:
 
 
 def _costs(data: StudyData) -> str:
-    headers = ["setting", "runs", "failed runs", "failed evaluations", "most frequent failure", "iterations", "tokens", "seconds"]
+    headers = [
+        "setting", "runs", "failed runs", "failed evaluations", "most frequent failure", "iterations", "tokens", "seconds",
+        "re-validation (evaluations, tokens, s)",
+    ]
     rows = []
     for name in data.settings_order:
         runs = data.runs_of(name)
@@ -117,6 +120,7 @@ def _costs(data: StudyData) -> str:
             name, len(runs), sum(r.error is not None for r in runs), f"{tally.failed} of {tally.evaluations}",
             f"{tally.errors[0][0]} ({tally.errors[0][1]}x)" if tally.errors else "-",
             sum(r.iterations for r in runs), sum(r.tokens for r in runs), f"{sum(r.seconds for r in runs):.1f}",
+            ", ".join(str(round(sum(c), 1)) for c in zip(*(r.revalidation_cost for r in runs), strict=True)) if runs else "-",
         ]
         rows.append("<tr>" + "".join(f"<td>{_e(c)}</td>" for c in cells) + "</tr>")
     head = "".join(f"<th>{_e(h)}</th>" for h in headers)
