@@ -70,6 +70,11 @@ class TaskTable:
         return min(run.iterations for runs in self.runs.values() for run in runs)
 
     @property
+    def statistic(self) -> str:
+        """What runs are ranked by: ``re-validation`` when every row records it, else ``best val``."""
+        return "re-validation" if all(r.revalidation is not None for runs in self.runs.values() for r in runs) else "best val"
+
+    @property
     def known_truth(self) -> dict[Setting, float] | None:
         """Every setting's expected test score, when the table was generated with it known."""
         known = {s: runs[0].true_test for s, runs in self.runs.items()}

@@ -223,7 +223,7 @@ def replay_rep(
     s = min(2, len(search))
     out: dict[str, dict[float, Pick]] = {}
     paper = paper_grid(table, rng, search)
-    out["paper (full grid, best val)"] = {b: (paper.at(int(b * grid)) if b == 1.0 else None, None) for b in LEVELS}
+    out[f"paper (full grid, {table.statistic})"] = {b: (paper.at(int(b * grid)) if b == 1.0 else None, None) for b in LEVELS}
     for name, trace in ((f"random search S={s}", random_search(table, rng, search[:s])), (f"optuna TPE S={s}", tpe_search(table, rng, search[:s]))):
         out[name] = {b: (trace.at(int(b * grid)), None) for b in LEVELS}
     sampler_seed = int(rng.integers(2**31))  # one search order for every controller strategy: common random numbers
