@@ -265,7 +265,8 @@ class LoopRun:
 
     def _revalidate(self, best: Artifact, state: Checkpoint) -> Revalidation:
         began = time.monotonic()
-        traces = self.task.rollouts(best, self.task.instances("revalidation"), None)
+        instances = self.task.instances("revalidation")
+        traces = self.task.rollouts(best, instances, None) if instances else []
         state.failures = state.failures.add(traces)
         return Revalidation(tuple(t.score for t in traces), len(traces), self.task.evaluation_tokens(traces), time.monotonic() - began)
 
