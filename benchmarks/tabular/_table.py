@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -79,6 +79,10 @@ class TaskTable:
         """Every setting's expected test score, when the table was generated with it known."""
         known = {s: runs[0].true_test for s, runs in self.runs.items()}
         return None if any(v is None for v in known.values()) else known  # type: ignore[return-value]
+
+    def without_revalidation(self) -> TaskTable:
+        """The same runs ranked by best validation (their ``revalidation`` dropped)."""
+        return TaskTable(self.task, {s: tuple(replace(r, revalidation=None) for r in runs) for s, runs in self.runs.items()})
 
     def space(self) -> dict[str, list[Any]]:
         """Knob choices of the grid."""

@@ -298,6 +298,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--table", type=Path, help="recorded runs in the table.jsonl format (default: the committed table)")
     parser.add_argument("--synthetic", action="store_true", help="add the synthetic tasks (gap/noise 0, 0.25, 0.5, 1, 2)")
     parser.add_argument("--fluctuating", action="store_true", help="add the fluctuating-curve tasks (scenarios A, B, C, D)")
+    parser.add_argument("--rank-by", choices=("revalidation", "best-val"), default="revalidation",
+                        help="rank runs by re-validation where the table records it (default), or by best validation")
     parser.add_argument("--reps", type=int, default=10, help="repetitions per task (default: 10)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--strategies", default="halving,racing,ttts,tpe", help="controller strategies (best-arm rules or Optuna samplers)")
@@ -310,6 +312,8 @@ def main(argv: list[str] | None = None) -> int:
     for kind in ("synthetic", "fluctuating"):
         if getattr(args, kind):
             tables.update(synthetic_tables(args.reps, args.seed, kind=kind))
+    if args.rank_by == "best-val":
+        tables = {task: [t.without_revalidation() for t in per] for task, per in tables.items()}
     configs = [ControllerConfig(sampler=name, pruner="hyperband") for name in args.strategies.split(",")]
     began = time.monotonic()
     results = replay(tables, args.reps, configs, args.seed, args.workers)

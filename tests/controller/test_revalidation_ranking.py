@@ -71,7 +71,9 @@ def test_the_replay_ranks_by_revalidation_when_the_table_has_it():
     table = from_rows(_two_settings(best_val_prefers_first=True))["t:x"]
     assert paper_grid(table, np.random.default_rng(0), [0, 1]).at(10**6) == ("a", 1, 2)  # revalidation's choice
     legacy = from_rows([{k: v for k, v in row.items() if k != "revalidation"} for row in _two_settings(True)])["t:x"]
-    assert paper_grid(legacy, np.random.default_rng(0), [0, 1]).at(10**6) == ("a", 1, 1)  # best validation's
+    for by_best_val in (legacy, table.without_revalidation()):  # rows without it, or --rank-by best-val
+        assert paper_grid(by_best_val, np.random.default_rng(0), [0, 1]).at(10**6) == ("a", 1, 1)  # best validation's
+    assert (table.statistic, legacy.statistic) == ("re-validation", "best val")
 
 
 def test_a_replayed_run_carries_its_revalidation_only_when_it_went_to_its_end():
