@@ -67,6 +67,10 @@ class RunRecord:
         ended_at: When the controller recorded its end (Unix time; orders the study's allocation).
         artifact: Its best artifact (``Artifact.to_dict()``), if it produced one.
         start_artifact: The starting artifact it revised (``Artifact.to_dict()``).
+        revalidation: Its returned artifact re-scored on the sealed re-validation split (mean over
+            instances, internal), when the run finished and the task has that split.
+        revalidation_scores: The same per re-validation instance.
+        test_scores: Its returned artifact's test score per test instance (when test was scored).
     """
 
     run_id: str
@@ -86,6 +90,15 @@ class RunRecord:
     ended_at: float | None = None
     artifact: dict[str, Any] | None = field(default=None, repr=False)
     start_artifact: dict[str, Any] | None = field(default=None, repr=False)
+    revalidation: float | None = None
+    revalidation_scores: tuple[float, ...] = field(default=(), repr=False)
+    test_scores: tuple[float, ...] = field(default=(), repr=False)
+
+    @property
+    def score(self) -> float | None:
+        """What the controller ranks the run by: its re-validation score when it has one (data
+        neither the optimizer nor the checkpoint choice saw), else its best validation."""
+        return self.best_val if self.revalidation is None else self.revalidation
 
     def to_state(self) -> dict[str, Any]:
         """Every field, JSON-ready, for the study's records (``from_state`` reads it back)."""
@@ -94,8 +107,9 @@ class RunRecord:
     @classmethod
     def from_state(cls, data: dict[str, Any]) -> RunRecord:
         """The record ``to_state`` wrote."""
-        curves = {"test_curve": tuple(tuple(p) for p in data["test_curve"]), "curve": tuple(tuple(p) for p in data["curve"])}
-        return cls(**{**data, **curves, "failures": FailureTally.from_dict(data["failures"])})
+        tuples = {k: tuple(tuple(p) for p in data[k]) for k in ("test_curve", "curve")}
+        tuples.update((k, tuple(data.get(k, ()))) for k in ("revalidation_scores", "test_scores"))
+        return cls(**{**data, **tuples, "failures": FailureTally.from_dict(data["failures"])})
 
     @property
     def gap(self) -> float | None:
@@ -126,7 +140,7 @@ class RunRecord:
         shown = {k: None if v is None else metric.display(v) for k, v in (("best_val", self.best_val), ("test", self.test))}
         return {
             "run_id": self.run_id, "stage": self.stage, "settings": self.settings,
-            "best_val": self.best_val, "test": self.test, "gap": self.gap, "display": shown,
+            "best_val": self.best_val, "test": self.test, "gap": self.gap, "display": shown, "revalidation": self.revalidation,
             "iterations": self.iterations, "tokens": self.tokens, "stopped": self.stopped, "error": self.error,
             "optimizer": self.optimizer, "curve": [list(p) for p in self.curve],
             "seconds": self.seconds, "failures": self.failures.to_dict(), "ended_at": self.ended_at,
