@@ -40,7 +40,7 @@ class StudyStatus:
     settings: list[SettingProgress] = field(default_factory=list)
 
     def count(self, outcome: str) -> None:
-        """One more setting ended with ``outcome`` (``complete``, ``failed``)."""
+        """One more setting ended with ``outcome`` (``complete``, ``pruned``, ``failed``)."""
         self.trials[outcome] = self.trials.get(outcome, 0) + 1
 
 
@@ -77,6 +77,7 @@ class RunBook:
         self.template, self.executor, self.study, self.space, self.iterations = template, executor, study, space, iterations
         self.fixed, self.prefix, self.status, self.on_status = fixed, prefix, status, on_status
         self.groups: dict[tuple, TrialRuns] = {_key(g.settings): g for g in restored}
+        self.pruned: set[tuple] = set()  # settings the strategy pruned (their trials are told as pruned)
 
     def started(self) -> list[Proposal]:
         """What was proposed before a restart: per setting, its search seeds and its re-check seeds."""
@@ -125,6 +126,11 @@ class RunBook:
     def committed(self) -> int:
         """Iterations the runs in flight may still take."""
         return sum(g.remaining_iterations for g in self.groups.values())
+
+    def prune(self, settings: dict[str, Any]) -> None:
+        """Stop the setting's runs on the strategy's word, and tell its trial as pruned at the end."""
+        self.pruned.add(_key(settings))
+        self.stop(settings)
 
     def stop(self, settings: dict[str, Any] | None = None) -> None:
         """Ask the unfinished runs of ``settings`` (``None``: of every setting) to stop, each once."""
@@ -175,13 +181,13 @@ class RunBook:
             if group.told:
                 continue
             state.save_seed_values(group)
-            value = group.value
-            if value is None:
-                self.study.tell(group.trial, state=optuna.trial.TrialState.FAIL)
-            else:
+            value, pruned = group.value, _key(group.settings) in self.pruned
+            if value is not None and not pruned:
                 self.study.tell(group.trial, value)
+            else:
+                self.study.tell(group.trial, state=optuna.trial.TrialState.PRUNED if pruned else optuna.trial.TrialState.FAIL)
             group.told = True
-            self.status.count("complete" if value is not None else "failed")
+            self.status.count("pruned" if pruned else "complete" if value is not None else "failed")
 
     def _group(self, settings: dict[str, Any]) -> TrialRuns:
         import optuna

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from autoloop.controller._strategy import SearchStrategy, StopReason
+from autoloop.errors import ConfigError
 
 if TYPE_CHECKING:
     from autoloop.controller._budget import Meter
@@ -14,19 +15,31 @@ if TYPE_CHECKING:
 def search(strategy: SearchStrategy, book: RunBook, meter: Meter, *, parallel: int, iterations: int) -> StopReason:
     """Keep ``parallel`` runs in flight until the budget or the strategy ends the search.
 
-    Before each proposal the budget must pay for its runs on top of what the runs in flight
-    may still take; once a reason to stop is known, the runs in flight are stopped and their
-    outcomes (partial curves) still told. Settings the strategy eliminates or prunes have their
-    runs in flight stopped.
+    This is the one place the controller checks the budget: before each proposal it must pay
+    for the proposal's runs on top of what the runs in flight may still take (the first
+    proposal of a study needs only the iterations: a token or time limit cannot end a search
+    before it has anything to recommend). Once a reason to stop is known, the runs in flight are
+    stopped and their outcomes (partial curves) still told. Settings the strategy eliminates or
+    prunes have their runs in flight stopped.
 
     Returns:
         Why the search ended.
+
+    Raises:
+        ConfigError: The iteration budget cannot pay for the study's first proposal and the reserve.
     """
     reason: StopReason | None = None
     while True:
-        reason = reason or _exhausted(meter) or strategy.stop_reason()
+        reason = reason or (_exhausted(meter) if book.groups else None) or strategy.stop_reason()
         while reason is None and book.in_flight < parallel:
-            if not meter.can_start(book.committed + strategy.cost * iterations):
+            first, needed = not book.groups, book.committed + strategy.cost * iterations
+            if first and not meter.affords(needed):
+                raise ConfigError(
+                    f"the iteration budget ({meter.budget.iterations}) cannot pay for the first {strategy.cost} run(s) of "
+                    f"{iterations} iterations plus the {strategy.reserve()} run(s) set aside for the re-check; raise "
+                    "--budget-iterations (API: budget.iterations) or lower the plan's seeds, top-k, final seeds or iterations"
+                )
+            if not first and not meter.can_start(needed):
                 reason = None if book.in_flight else _exhausted(meter) or StopReason.ITERATIONS
                 break
             proposal = strategy.ask()
@@ -44,7 +57,7 @@ def search(strategy: SearchStrategy, book: RunBook, meter: Meter, *, parallel: i
         outcomes, points = book.pump(meter)
         for point in points:
             if strategy.report(point.settings, point.step, point.value):
-                book.stop(point.settings)
+                book.prune(point.settings)
         for outcome in outcomes:
             strategy.tell(outcome)
 
