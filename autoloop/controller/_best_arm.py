@@ -22,14 +22,7 @@ import numpy as np
 
 from autoloop.controller._arms import AllocationRule, Comparison, Racing, SequentialHalving, TopTwoThompson
 from autoloop.controller._estimates import Estimates
-from autoloop.controller._strategy import (
-    Outcome,
-    Proposal,
-    SearchStrategy,
-    StopReason,
-    StrategyContext,
-    register_strategy,
-)
+from autoloop.controller._strategy import Outcome, Proposal, SearchStrategy, StopReason, StrategyContext, register_strategy
 
 __all__ = ["BestArmStrategy"]
 

@@ -18,16 +18,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from autoloop.controller._samplers import BUILTIN_SAMPLERS, SamplerFactory, add_sampler
-from autoloop.controller._strategy import (
-    FINAL_SEED_BASE,
-    Outcome,
-    Proposal,
-    SearchStrategy,
-    StopReason,
-    StrategyContext,
-    register_strategy,
-)
+from autoloop.controller._samplers import BUILTIN_SAMPLERS, SAMPLERS, SamplerFactory
+from autoloop.controller._strategy import FINAL_SEED_BASE, Outcome, Proposal, SearchStrategy, StopReason, StrategyContext, register_strategy
 from autoloop.controller._study import create_study
 
 __all__ = ["OptunaStrategy", "register_sampler"]
@@ -176,7 +168,7 @@ def register_sampler(name: str, factory: SamplerFactory) -> None:
     Raises:
         ConfigError: ``name`` is empty or ``factory`` is not callable.
     """
-    add_sampler(name, factory)
+    SAMPLERS.add(name, factory)
     register_strategy(name, lambda context: OptunaStrategy(context, name))
 
 

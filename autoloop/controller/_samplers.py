@@ -1,13 +1,13 @@
 """Sampler factories: name -> factory of an Optuna sampler (``register_sampler``, in
-``_optuna_search``, adds one together with the search strategy that runs it)."""
+``_optuna_search``, adds one to ``SAMPLERS`` together with the search strategy that runs it)."""
 
 from __future__ import annotations
 
 import warnings
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
+from autoloop.controller._registry import Registry
 from autoloop.controller._space import SearchSpace
-from autoloop.errors import ConfigError, UnknownNameError
 
 if TYPE_CHECKING:
     import optuna
@@ -29,25 +29,18 @@ class SamplerFactory(Protocol):
     def __call__(self, space: SearchSpace, *, seed: int | None) -> optuna.samplers.BaseSampler: ...
 
 
-_FACTORIES: dict[str, SamplerFactory] = {}
+def _sampler_type() -> type:
+    import optuna
+
+    return optuna.samplers.BaseSampler
 
 
-def add_sampler(name: str, factory: SamplerFactory) -> None:
-    """Keep ``factory(space, *, seed) -> BaseSampler`` under ``name`` (a later one replaces it).
-
-    Raises:
-        ConfigError: ``name`` is empty or ``factory`` is not callable.
-    """
-    if not name or not name.strip():
-        raise ConfigError(f"a sampler needs a non-empty name, got {name!r}")
-    if not isinstance(factory, SamplerFactory):
-        raise ConfigError(f"sampler {name!r}: the factory must be callable as factory(space, seed=...), got {factory!r}")
-    _FACTORIES[name] = factory
+SAMPLERS: Registry[SamplerFactory] = Registry("sampler", "factory(space, seed=...)", _sampler_type)
 
 
 def sampler_names() -> tuple[str, ...]:
     """Registered sampler names, built-ins first."""
-    return tuple(_FACTORIES)
+    return SAMPLERS.names()
 
 
 def make_sampler(name: str, space: SearchSpace, *, seed: int | None = None) -> optuna.samplers.BaseSampler:
@@ -57,15 +50,7 @@ def make_sampler(name: str, space: SearchSpace, *, seed: int | None = None) -> o
         UnknownNameError: No sampler of that name; the message lists the registered ones.
         ConfigError: The factory returned something other than an Optuna sampler.
     """
-    import optuna
-
-    factory = _FACTORIES.get(name)
-    if factory is None:
-        raise UnknownNameError(f"unknown sampler {name!r}; choose one of {', '.join(sampler_names())}")
-    sampler = factory(space, seed=seed)
-    if not isinstance(sampler, optuna.samplers.BaseSampler):
-        raise ConfigError(f"sampler {name!r}: its factory returned {type(sampler).__name__}, not an optuna.samplers.BaseSampler")
-    return sampler
+    return SAMPLERS.build(name, space, seed=seed)
 
 
 def _tpe(space: SearchSpace, *, seed: int | None) -> optuna.samplers.BaseSampler:

@@ -31,23 +31,8 @@ def search(strategy: SearchStrategy, book: RunBook, meter: Meter, *, parallel: i
     reason: StopReason | None = None
     while True:
         reason = reason or (_exhausted(meter) if book.groups else None) or strategy.stop_reason()
-        while reason is None and book.in_flight < parallel:
-            first, needed = not book.groups, book.committed + strategy.cost * iterations
-            if first and not meter.affords(needed):
-                raise ConfigError(
-                    f"the iteration budget ({meter.budget.iterations}) cannot pay for the first {strategy.cost} run(s) of "
-                    f"{iterations} iterations plus the {strategy.reserve()} run(s) set aside for the re-check; raise "
-                    "--budget-iterations (API: budget.iterations) or lower the plan's seeds, top-k, final seeds or iterations"
-                )
-            if not first and not meter.can_start(needed):
-                reason = None if book.in_flight else _exhausted(meter) or StopReason.ITERATIONS
-                break
-            proposal = strategy.ask()
-            if proposal is None:
-                reason = None if book.in_flight else strategy.stop_reason() or StopReason.SEEDS
-                break
-            for outcome in book.start(proposal):
-                strategy.tell(outcome)
+        if reason is None:
+            reason = _start(strategy, book, meter, parallel=parallel, iterations=iterations)
         for settings in strategy.eliminated():
             book.stop(settings)
         if reason is not None:
@@ -55,11 +40,30 @@ def search(strategy: SearchStrategy, book: RunBook, meter: Meter, *, parallel: i
         if not book.in_flight:
             return reason or strategy.stop_reason() or StopReason.SEEDS
         outcomes, points = book.pump(meter)
-        for point in points:
-            if strategy.report(point.settings, point.step, point.value):
-                book.prune(point.settings)
+        for point in (p for p in points if strategy.report(p.settings, p.step, p.value)):
+            book.prune(point.settings)
         for outcome in outcomes:
             strategy.tell(outcome)
+
+
+def _start(strategy: SearchStrategy, book: RunBook, meter: Meter, *, parallel: int, iterations: int) -> StopReason | None:
+    """Start proposals until ``parallel`` runs are in flight; a reason to stop when none can start and none runs."""
+    while book.in_flight < parallel:
+        first, needed = not book.groups, book.committed + strategy.cost * iterations
+        if first and not meter.affords(needed):
+            raise ConfigError(
+                f"the iteration budget ({meter.budget.iterations}) cannot pay for the first {strategy.cost} run(s) of "
+                f"{iterations} iterations plus the {strategy.reserve()} run(s) set aside for the re-check; raise "
+                "--budget-iterations (API: budget.iterations) or lower the plan's seeds, top-k, final seeds or iterations"
+            )
+        if not first and not meter.can_start(needed):
+            return None if book.in_flight else _exhausted(meter) or StopReason.ITERATIONS
+        proposal = strategy.ask()
+        if proposal is None:
+            return None if book.in_flight else strategy.stop_reason() or StopReason.SEEDS
+        for outcome in book.start(proposal):
+            strategy.tell(outcome)
+    return None
 
 
 def confirm(strategy: SearchStrategy, book: RunBook, meter: Meter) -> None:

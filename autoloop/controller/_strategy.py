@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from autoloop.errors import ConfigError, UnknownNameError
+from autoloop.controller._registry import Registry
+from autoloop.errors import UnknownNameError
 
 if TYPE_CHECKING:
     from autoloop.controller._recommendation import RunRecord
@@ -176,25 +177,21 @@ class SearchStrategy(ABC):
 
 
 StrategyFactory = Callable[[StrategyContext], SearchStrategy]
-_FACTORIES: dict[str, StrategyFactory] = {}
+STRATEGIES: Registry[StrategyFactory] = Registry("strategy", "factory(context)", lambda: SearchStrategy)
 
 
 def register_strategy(name: str, factory: StrategyFactory) -> None:
     """Register ``factory(context) -> SearchStrategy`` under ``name`` (a later one replaces it).
 
     Raises:
-        ConfigError: ``name`` is empty or reserved (``auto``), or ``factory`` is not callable.
+        ConfigError: ``name`` is empty or ``auto``, or ``factory`` is not callable.
     """
-    if not name or not name.strip() or name == DEFAULT_STRATEGY:
-        raise ConfigError(f"a strategy needs a non-empty name other than {DEFAULT_STRATEGY!r}, got {name!r}")
-    if not callable(factory):
-        raise ConfigError(f"strategy {name!r}: the factory must be callable as factory(context), got {factory!r}")
-    _FACTORIES[name] = factory
+    STRATEGIES.add(name, factory, reserved=(DEFAULT_STRATEGY,))
 
 
 def strategy_names() -> tuple[str, ...]:
     """Every strategy a study may name: ``auto``, then the registered ones, built-ins first."""
-    return (DEFAULT_STRATEGY, *_FACTORIES)
+    return (DEFAULT_STRATEGY, *STRATEGIES.names())
 
 
 def resolve_strategy(name: str, space: SearchSpace) -> str:
@@ -206,7 +203,7 @@ def resolve_strategy(name: str, space: SearchSpace) -> str:
     """
     if name == DEFAULT_STRATEGY:
         return "halving" if space.size <= BEST_ARM_MAX_SETTINGS else "tpe"
-    if name not in _FACTORIES:
+    if name not in STRATEGIES.factories:
         raise UnknownNameError(f"unknown strategy {name!r}; choose one of {', '.join(strategy_names())}")
     return name
 
@@ -218,8 +215,4 @@ def make_strategy(name: str, context: StrategyContext) -> SearchStrategy:
         UnknownNameError: No such strategy.
         ConfigError: The factory returned something other than a ``SearchStrategy``.
     """
-    resolved = resolve_strategy(name, context.space)
-    strategy = _FACTORIES[resolved](context)
-    if not isinstance(strategy, SearchStrategy):
-        raise ConfigError(f"strategy {resolved!r}: its factory returned {type(strategy).__name__}, not a SearchStrategy")
-    return strategy
+    return STRATEGIES.build(resolve_strategy(name, context.space), context)

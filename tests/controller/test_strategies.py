@@ -33,9 +33,9 @@ from tests.toy_task import local_template
 @pytest.fixture(autouse=True)
 def _fresh_registries(monkeypatch: pytest.MonkeyPatch) -> None:
     """Plug-ins registered by a test leave the process-wide registries as they were."""
-    monkeypatch.setattr(_pruners, "_FACTORIES", dict(_pruners._FACTORIES))
-    monkeypatch.setattr(_samplers, "_FACTORIES", dict(_samplers._FACTORIES))
-    monkeypatch.setattr(_strategy, "_FACTORIES", dict(_strategy._FACTORIES))
+    monkeypatch.setattr(_pruners.PRUNERS, "factories", dict(_pruners.PRUNERS.factories))
+    monkeypatch.setattr(_samplers.SAMPLERS, "factories", dict(_samplers.SAMPLERS.factories))
+    monkeypatch.setattr(_strategy.STRATEGIES, "factories", dict(_strategy.STRATEGIES.factories))
 
 
 class OnlyFirstTrialPruner(optuna.pruners.BasePruner):

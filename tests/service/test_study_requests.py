@@ -22,7 +22,7 @@ from tests.service.conftest import submissions
 
 @pytest.fixture
 def _fresh_pruners(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(_pruners, "_FACTORIES", dict(_pruners._FACTORIES))
+    monkeypatch.setattr(_pruners.PRUNERS, "factories", dict(_pruners.PRUNERS.factories))
 
 
 def test_tune_the_api_and_the_client_resolve_one_plan_from_the_same_preset():
