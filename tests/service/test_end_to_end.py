@@ -24,7 +24,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.filterwarnings("ignore::optun
 # 2 settings (batch size 1, 2) x 1 seed, then the winner re-run with 2 fresh seeds: 4 runs.
 STUDY = dict(
     space="batch_size=1,2", budget_iterations=40, iterations=4, seeds=1, top_k=1, final_seeds=2, parallel=2,
-    optimizer="local", sampler="tpe", pruner="none",
+    optimizer="local", strategy="tpe", pruner="none",
 )
 
 
