@@ -78,7 +78,7 @@ class BestArmStrategy(SearchStrategy):
 
     def stop_reason(self) -> StopReason | None:
         untried = sum(1 for n in self._assigned if n == 0)
-        if not untried and len(self._out) == len(self.settings) - 1:
+        if not untried and len(self._out) == len(self.settings) - 1 and any(self._values.values()):  # a pick with a score
             return StopReason.CONFIDENT
         return StopReason.SEEDS if not self._pending and not self._alive() else None
 

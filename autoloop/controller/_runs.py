@@ -133,9 +133,10 @@ class RunBook:
         self.stop(settings)
 
     def stop(self, settings: dict[str, Any] | None = None) -> None:
-        """Ask the unfinished runs of ``settings`` (``None``: of every setting) to stop, each once."""
+        """Ask the runs of ``settings`` (``None``: of every setting) still iterating to stop, each
+        once (a run past its last iteration only scores its returned artifact: it spends no more)."""
         for group in self.groups.values() if settings is None else [self.groups[_key(settings)]]:
-            for run_id in group.running:
+            for run_id in group.iterating:
                 if run_id not in group.stopping:
                     group.stopping.add(run_id)
                     self.executor.stop(run_id)

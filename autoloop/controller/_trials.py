@@ -86,6 +86,11 @@ class TrialRuns:
         """Runs that have not ended."""
         return [r for r in self.run_ids if r not in self.records]
 
+    @property
+    def iterating(self) -> list[str]:
+        """Runs that have not ended nor reported their last iteration."""
+        return [r for r in self.running if self._done_iterations[r] < self.iterations]
+
     def record(self, run_id: str, progress: Progress) -> list[tuple[int, float]]:
         """Take one progress event; return the newly complete ``(step, mean best validation)`` points."""
         self._done_iterations[run_id] = progress.iteration
