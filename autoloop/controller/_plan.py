@@ -15,7 +15,7 @@ from typing import Any
 from autoloop.controller._budget import Budget
 from autoloop.controller._pruners import DEFAULT_PRUNER, pruner_names
 from autoloop.controller._space import SearchSpace
-from autoloop.controller._strategy import DEFAULT_STRATEGY, StrategyContext, make_strategy, strategy_names
+from autoloop.controller._strategy import DEFAULT_STRATEGY, StrategyContext, make_strategy, resolve_strategy, strategy_names
 from autoloop.controller._verdict import DEFAULT_CONFIDENCE
 from autoloop.errors import ConfigError, UnknownNameError
 
@@ -175,7 +175,7 @@ class StudyPlan:
         stage, set aside from the start), and how that adds up."""
         strategy = make_strategy(self.strategy, self.context(space, planned_runs=None, seed=0, study_name="round", max_seeds=1))
         runs = strategy.round_runs
-        return runs * self.iterations, f"one round of {self.strategy} is {runs} runs x {self.iterations} iterations"
+        return runs * self.iterations, f"one round of {resolve_strategy(self.strategy, space)} is {runs} runs x {self.iterations} iterations"
 
     def check_budget(self, budget: Budget, space: SearchSpace, names: FieldNames = CLI_NAMES) -> None:
         """Refuse an iteration budget that cannot pay for one round; say which preset or budget fits.

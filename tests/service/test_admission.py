@@ -46,7 +46,7 @@ def _refused(service: tuple[TestClient, dict[str, str]], body: dict) -> str:
 def test_a_budget_that_cannot_pay_for_one_round_is_refused_in_api_field_names(service, shared_data: Path):
     body = {"task": "mlpipeline:spaceship-titanic", "data_dir": str(shared_data / "mlagentbench"), "optimizer": "local"}
     assert _refused(service, {**body, "budget": {"iterations": 30}}) == (
-        "budget.iterations 30 is too small for preset standard (needs >= 36: 6 settings x 6 iterations); "
+        "budget.iterations 30 is too small for preset standard (needs >= 36: one round of halving is 6 runs x 6 iterations); "
         "use preset=quick or budget.iterations=36"
     )
     detail = _refused(service, {**body, "budget": {"iterations": 40}, "strategy": "tpe", "seeds": 3})
