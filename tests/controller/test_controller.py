@@ -76,7 +76,7 @@ def test_iteration_budget_holds_and_pruned_trials_stop_early():
 
 
 def test_a_budget_too_small_for_one_trial_and_the_final_stage_is_refused():
-    with LocalExecutor(jobs=0) as ex, pytest.raises(ConfigError, match="cannot pay for the first 3 run.*raise --budget-iterations"):
+    with LocalExecutor(jobs=0) as ex, pytest.raises(ConfigError, match=r"cannot pay for the first 3 run.*raise --budget-iterations"):
         _controller(ex, budget=50).run()
 
 

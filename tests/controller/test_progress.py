@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from autoloop.controller import Budget, Controller, SearchSpace, StudyPlan, SettingProgress, StudyStatus
+from autoloop.controller import Budget, Controller, SearchSpace, SettingProgress, StudyPlan, StudyStatus
 from autoloop.executors import LocalExecutor
 from autoloop.tasks import TaskInfo
 from tests.controller.conftest import CountingToyTask
