@@ -91,13 +91,13 @@ def test_a_bad_space_or_preset_is_refused_by_field(service):
     assert _refused(service, {"task": "toy:linear", "preset": "huge"}).startswith("preset: Value error, unknown preset; choose one of quick")
 
 
-def test_submit_the_client_and_tune_run_the_same_plan(cluster: Cluster, capsys: pytest.CaptureFixture[str]):
-    token = cluster.token()
+def test_submit_the_client_and_tune_run_the_same_plan(shared_cluster: Cluster, capsys: pytest.CaptureFixture[str]):
+    token = shared_cluster.token()
     flags = ["--preset", "quick", "--seeds", "2", "--strategy", "tpe"]
-    code = main(["submit", "slowtoy:linear", "--optimizer", "local", *flags, "--url", cluster.url, "--token", token, "--json"])
+    code = main(["submit", "slowtoy:linear", "--optimizer", "local", *flags, "--url", shared_cluster.url, "--token", token, "--json"])
     assert code == 0
     submitted = json.loads(capsys.readouterr().out)["id"]
-    with autoloop.Client(cluster.url, token) as client:
+    with autoloop.Client(shared_cluster.url, token) as client:
         from_client = client.submit("slowtoy:linear", optimizer="local", preset="quick", seeds=2, strategy="tpe")
         plans = [client.study(s).status()["plan"] for s in (submitted, from_client.id)]
         defaults = client.submit("slowtoy:linear", optimizer="local").status()
