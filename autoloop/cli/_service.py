@@ -179,9 +179,9 @@ def _show_recommendation(recommendation: dict, as_json: bool) -> int:
     print_table(["setting", "value"], sorted(recommendation["settings"].items()))
     metric = recommendation["metric"]["name"]
     for split in ("validation", "test"):
-        shown = recommendation[split]["display"]
-        low, high = shown["ci95"]
-        print(f"{split} {metric}: {shown['mean']:.4f} (95% CI {low:.4f}..{high:.4f}, n={recommendation[split]['n']})")
+        shown, n = recommendation[split]["display"], recommendation[split]["n"]
+        ci = recommendation[split]["note"] if shown["ci95"] is None else "95% CI {:.4f}..{:.4f}".format(*shown["ci95"])
+        print(f"{split} {metric}: {shown['mean']:.4f} ({ci}, n={n})")
     if recommendation["failures"]["summary"]:
         print(f"failures: {recommendation['failures']['summary']}")
     return 0

@@ -147,8 +147,9 @@ def _row(rank: str, report: object, metric: Metric) -> list[object]:
 
 
 def _shown(interval: object, metric: Metric) -> str:
-    d = interval.to_dict(metric)["display"]  # type: ignore[attr-defined]
-    return f"{d['mean']:.4f} [{d['ci95'][0]:.4f}, {d['ci95'][1]:.4f}]"
+    data = interval.to_dict(metric)  # type: ignore[attr-defined]
+    d = data["display"]
+    return f"{d['mean']:.4f} ({data['note']})" if d["ci95"] is None else f"{d['mean']:.4f} [{d['ci95'][0]:.4f}, {d['ci95'][1]:.4f}]"
 
 
 def _show(rec: Recommendation, plan: StudyPlan, *, as_json: bool) -> None:

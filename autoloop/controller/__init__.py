@@ -7,6 +7,7 @@ from autoloop.controller._best_arm import BestArmStrategy
 from autoloop.controller._budget import Budget, Meter
 from autoloop.controller._controller import MAX_SEEDS, Controller
 from autoloop.controller._estimates import Estimates
+from autoloop.controller._interval import Interval
 from autoloop.controller._optuna_search import OptunaStrategy, register_sampler
 from autoloop.controller._plan import API_NAMES, CLI_NAMES, DEFAULT_PRESET, PRESETS, FieldNames, LoopPlan, StudyPlan
 from autoloop.controller._plan import RANGES as PLAN_RANGES
@@ -18,13 +19,8 @@ from autoloop.controller._pruners import (
     pruner_names,
     register_pruner,
 )
-from autoloop.controller._recommendation import (
-    Interval,
-    MetaOverfitting,
-    Recommendation,
-    RunRecord,
-    SettingReport,
-)
+from autoloop.controller._recommendation import MetaOverfitting, Recommendation, SettingReport
+from autoloop.controller._record import RunRecord
 from autoloop.controller._runs import RunBook, StudyStatus
 from autoloop.controller._samplers import SamplerFactory, make_sampler, sampler_names
 from autoloop.controller._space import KNOBS, SearchSpace, parse_spec

@@ -144,7 +144,9 @@ class Controller:
         the reports of the settings indistinguishable from the pick, pick first."""
         groups = {_key(g.settings): g for g in book.groups.values() if _tested(g)}
         settings = [g.settings for g in groups.values()] if compared is None else compared
-        values = {i: groups[_key(s)].seed_values() for i, s in enumerate(settings) if _key(s) in groups}
+        # Confirmation seeds confirm, they do not choose: the verdict reads the search seeds only,
+        # so a re-checked setting's estimate from them stays unbiased.
+        values = {i: _search_values(groups[_key(s)]) for i, s in enumerate(settings) if _key(s) in groups}
         verdict = Verdict.of(settings, values, self.level, seed=self.seed)
         if verdict is None:
             raise ConfigError("no run produced a validation score; raise the budget or check the failed runs' errors")
@@ -184,11 +186,16 @@ def _tested(group: TrialRuns) -> bool:
     return any(r.test is not None for r in group.records.values())
 
 
+def _search_values(group: TrialRuns) -> dict[int, float]:
+    """Seed -> score of the setting's search runs (confirmation seeds left out)."""
+    return {s: v for s, v in group.seed_values().items() if s < FINAL_SEED_BASE}
+
+
 def _report(group: TrialRuns) -> SettingReport | None:
     """The setting's report over its runs that scored test (``None`` when none did)."""
     if not _tested(group):
         return None
-    search = [v for s, v in group.seed_values().items() if s < FINAL_SEED_BASE]
+    search = list(_search_values(group).values())
     return SettingReport.of(group.settings, sum(search) / len(search) if search else None, list(group.records.values()))
 
 

@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from autoloop.controller._recommendation import RunRecord
+from autoloop.controller._record import RunRecord
 from autoloop.controller._trials import TrialRuns
 
 if TYPE_CHECKING:

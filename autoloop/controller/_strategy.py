@@ -23,7 +23,7 @@ from autoloop.controller._registry import Registry
 from autoloop.errors import UnknownNameError
 
 if TYPE_CHECKING:
-    from autoloop.controller._recommendation import RunRecord
+    from autoloop.controller._record import RunRecord
     from autoloop.controller._space import SearchSpace
 
 # Spaces up to this many settings are searched as best-arm problems by default (``auto``):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any
 
-from autoloop.controller._recommendation import RunRecord
+from autoloop.controller._record import RunRecord
 from autoloop.controller._strategy import FINAL_SEED_BASE, Outcome
 from autoloop.errors import RunFailedError
 from autoloop.executors import RunEvent
