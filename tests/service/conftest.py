@@ -168,6 +168,19 @@ def cluster() -> Iterator[Cluster]:
         shutil.rmtree(home, ignore_errors=True)
 
 
+@pytest.fixture(scope="module")
+def shared_cluster() -> Iterator[Cluster]:
+    """A running service, shared by a module's tests that start no worker and stop nothing:
+    each uses fresh tokens, so their studies never see each other's (one service start per
+    module instead of one per test)."""
+    home = Path(tempfile.mkdtemp(prefix="al-"))
+    try:
+        with _running(home) as c:
+            yield c
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+
+
 @pytest.fixture
 def slow_cluster() -> Iterator[Cluster]:
     """``cluster`` with 0.2 s per rollout: a loop run lasts long enough to be killed in the middle."""
