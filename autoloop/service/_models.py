@@ -216,3 +216,22 @@ class ErrorBody(BaseModel):
     """Every error reply."""
 
     detail: str
+
+
+# The error replies every authenticated endpoint may give (413: body too large, 503: Redis down).
+API_ERRORS: dict[int | str, dict[str, Any]] = {status: {"model": ErrorBody} for status in (401, 404, 413, 422, 503)}
+
+
+class DatasetView(BaseModel):
+    """One of a tenant's uploaded datasets; a study names it as its ``data_dir``."""
+
+    name: str = Field(description="the dataset's name; use it as data_dir")
+    bytes: int
+
+
+class TokenView(BaseModel):
+    """One of a tenant's API tokens (never the token itself)."""
+
+    id: str = Field(description="the token's id, for DELETE /v1/tokens/{id} and `autoloop token revoke`")
+    name: str
+    created_at: float

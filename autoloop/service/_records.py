@@ -160,6 +160,10 @@ class StudyRecords:
         """Ids of studies whose controller has not finished."""
         return sorted(_text(s) or "" for s in self.client.smembers(keys.active_studies()))
 
+    def active_count(self, owner: str) -> int:
+        """How many of ``owner``'s studies are queued or running."""
+        return len(self.client.sinter([keys.studies_of(owner), keys.active_studies()]))
+
     def of_owner(self, owner: str) -> list[str]:
         """Ids of an owner's studies."""
         return sorted(_text(s) or "" for s in self.client.smembers(keys.studies_of(owner)))
