@@ -52,7 +52,8 @@ class Cluster:
         self.env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
         self.env.update(AUTOLOOP_HOME=str(home), AUTOLOOP_PLUGINS=PLUGIN, AUTOLOOP_TEST_ROLLOUT_S=str(rollout_s))
         # Tests' data lives under the temporary folder; these tests run one tenant on up to 4 workers at a time.
-        self.env.update(AUTOLOOP_DATA_ROOTS=str(Path(tempfile.gettempdir()).resolve()), AUTOLOOP_MAX_RUNS="4")
+        # Fake LLM servers listen on loopback, which tenants may not call unless the operator allows it.
+        self.env.update(AUTOLOOP_DATA_ROOTS=str(Path(tempfile.gettempdir()).resolve()), AUTOLOOP_MAX_RUNS="4", AUTOLOOP_LLM_ALLOW="127.0.0.1")
         if redis_url is not None:
             self.env["REDIS_URL"] = redis_url
         self.env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
