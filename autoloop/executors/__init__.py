@@ -9,7 +9,7 @@ from autoloop.executors._base import EventKind, Executor, RunEvent
 from autoloop.executors._job import LoopJob
 from autoloop.executors._local import LocalExecutor, plugin_modules
 from autoloop.executors._result import RunResult
-from autoloop.executors._rq import ExecutorDetached, RQExecutor, StudyCancelled, rq_job_id
+from autoloop.executors._rq import ExecutorDetached, RQExecutor, StudyCancelled, cancel_queued, rq_job_id
 from autoloop.executors._rq_job import JOB_FUNCTION, QueueEntry, RunAbandoned, abandon_current_run, execute
 from autoloop.executors._rq_queues import owner_queue, queue_names, register_queue
 from autoloop.executors._rq_slots import RunSlots
@@ -32,6 +32,7 @@ __all__ = [
     "RunTemplate",
     "StudyCancelled",
     "abandon_current_run",
+    "cancel_queued",
     "execute",
     "execute_job",
     "owner_queue",

@@ -127,7 +127,7 @@ def create_app(client: redis.Redis, runner: StudyRunner | None = None, *, settin
 
     @app.delete("/v1/studies/{study_id}", response_model=StudyView, responses=_ERRORS)
     def cancel_study(study_id: StudyId) -> StudyView:
-        """Cancel: queued runs are dropped, running ones stop at their next iteration."""
+        """Cancel: queued runs are dropped at once, running ones abandoned within a second (a hanging LLM request included)."""
         records.cancel(study_id)
         return records.status(study_id)
 

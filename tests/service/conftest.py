@@ -42,9 +42,10 @@ class Cluster:
         home: Data directory (short path: it holds the Redis unix socket).
         rollout_s: Delay per rollout of ``slowtoy:linear``.
         redis_url: An external Redis for everyone (``REDIS_URL``) instead of the embedded one.
+        env: Variables for every process on top of the defaults (e.g. the operator's settings).
     """
 
-    def __init__(self, home: Path, *, rollout_s: float = 0.05, redis_url: str | None = None) -> None:
+    def __init__(self, home: Path, *, rollout_s: float = 0.05, redis_url: str | None = None, env: dict[str, str] | None = None) -> None:
         self.home = home
         self.redis_url = redis_url
         self.port = free_port()
@@ -56,6 +57,7 @@ class Cluster:
         self.env.update(AUTOLOOP_DATA_ROOTS=str(Path(tempfile.gettempdir()).resolve()), AUTOLOOP_MAX_RUNS="4", AUTOLOOP_LLM_ALLOW="127.0.0.1")
         if redis_url is not None:
             self.env["REDIS_URL"] = redis_url
+        self.env.update(env or {})
         self.env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
         self.service: subprocess.Popen[bytes] | None = None
         self.workers: list[subprocess.Popen[bytes]] = []
@@ -151,8 +153,8 @@ def _pings(url: str) -> bool:
 
 
 @contextlib.contextmanager
-def _running(home: Path, redis_url: str | None = None, rollout_s: float = 0.05) -> Iterator[Cluster]:
-    c = Cluster(home, redis_url=redis_url, rollout_s=rollout_s)
+def _running(home: Path, redis_url: str | None = None, rollout_s: float = 0.05, env: dict[str, str] | None = None) -> Iterator[Cluster]:
+    c = Cluster(home, redis_url=redis_url, rollout_s=rollout_s, env=env)
     try:
         c.start_service()
         yield c
@@ -166,6 +168,17 @@ def cluster() -> Iterator[Cluster]:
     home = Path(tempfile.mkdtemp(prefix="al-"))
     try:
         with _running(home) as c:
+            yield c
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def running_cluster(*, rollout_s: float = 0.05, env: dict[str, str] | None = None) -> Iterator[Cluster]:
+    """A running service (embedded Redis, fresh data directory) with ``env`` on top of the defaults."""
+    home = Path(tempfile.mkdtemp(prefix="al-"))
+    try:
+        with _running(home, rollout_s=rollout_s, env=env) as c:
             yield c
     finally:
         shutil.rmtree(home, ignore_errors=True)
