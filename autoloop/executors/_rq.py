@@ -72,7 +72,7 @@ def cancel_queued(client: redis.Redis, study_id: str, owner: str) -> int:
     for run_id, job in zip(run_ids, jobs, strict=True):
         if job is not None and job.get_status(refresh=False) == JobStatus.QUEUED and job.origin == queue.name:
             job.cancel()
-            publisher.emit(RunEvent(run_id, "stopped", error="its study was cancelled before it started"))
+            publisher.emit(RunEvent(run_id, "stopped", error="stopped before it started"))
             dropped += 1
     return dropped
 
