@@ -79,11 +79,20 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--optimizer", help="'llm' or 'local' (default: llm when an endpoint is set)")
     p.add_argument("--model", help="LLM model")
     p.add_argument("--base-url", help="OpenAI-compatible endpoint")
-    p.add_argument("--data", metavar="PATH", help="task data directory or file (e.g. a CSV) as the service and workers see it")
+    p.add_argument(
+        "--data", metavar="PATH",
+        help="task data: an absolute path in a folder the service shares, or the name of a dataset you uploaded (`autoloop upload`)",
+    )
     add_task_option_arguments(p)
     p.add_argument("--wait", action="store_true", help="wait with a progress bar and print the recommendation")
     _add_client(p)
     p.set_defaults(func=_submit)
+
+    p = subparsers.add_parser("upload", help="upload a data file (e.g. a CSV) into your own data folder on the service")
+    p.add_argument("file", metavar="FILE", help="the file to upload")
+    p.add_argument("--name", help="its name on the service (default: the file's name); pass it to submit --data")
+    _add_client(p)
+    p.set_defaults(func=_upload)
 
     for name, help_text, func in (
         ("status", "show a study's state and progress", _status),
@@ -168,6 +177,13 @@ def _submit(args: argparse.Namespace) -> int:
             print_json(status) if args.json else print(f"study {study.id} {status['state']}")
             return 1
         return _show_recommendation(study.recommendation(), args.json)
+
+
+def _upload(args: argparse.Namespace) -> int:
+    with service_client(args) as client:
+        name = client.upload(args.file, args.name)
+    print_json({"data": name}) if args.json else print(name)
+    return 0
 
 
 def _status(args: argparse.Namespace) -> int:

@@ -69,8 +69,12 @@ class RunSlots:
         return bool(self._claim(keys=[keys.running_runs(owner), keys.tenant_limits(), REDIS_WORKER_KEYS], args=args))
 
     def refresh(self, owner: str, job_id: str) -> None:
-        """Keep ``job_id``'s slot for another ``ttl_s`` (only if it still holds one)."""
-        self.client.zadd(keys.running_runs(owner), {job_id: _server_time(self.client) + self.ttl_s}, xx=True)
+        """Keep ``job_id``'s slot for another ``ttl_s`` (only if it still holds one), and the owner's set with it."""
+        key = keys.running_runs(owner)
+        with self.client.pipeline(transaction=True) as pipe:
+            pipe.zadd(key, {job_id: _server_time(self.client) + self.ttl_s}, xx=True)
+            pipe.expire(key, self.ttl_s)
+            pipe.execute()
 
     def release(self, owner: str, job_id: str) -> None:
         """Give ``job_id``'s slot back."""

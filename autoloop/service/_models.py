@@ -66,7 +66,11 @@ class StudyCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     task: str = Field(pattern=TASK_NAME_PATTERN, max_length=200, examples=["mlpipeline:spaceship-titanic"])
-    data_dir: str | None = Field(default=None, max_length=1000, description="task data directory or file (e.g. a CSV) on the service and workers")
+    data_dir: str | None = Field(
+        default=None, max_length=1000,
+        description="task data directory or file (e.g. a CSV): an absolute path in a folder the operator shares, or a relative one "
+        "inside the tenant's own folder (e.g. the name of an uploaded dataset)",
+    )
     task_options: dict[TaskOptionKey, TaskOptionValue] = Field(
         default_factory=dict, max_length=32, examples=[{"target": "species", "metric": "accuracy"}],
         description="the task's own options (e.g. a CSV task's target and metric), checked against the data at submission",

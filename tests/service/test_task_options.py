@@ -72,11 +72,13 @@ def test_a_study_checks_its_task_options_against_the_data_at_submission(served: 
     http.delete(f"/v1/studies/{created.json()['id']}", headers=auth)
 
 
-def test_autoloop_submit_tunes_a_csv_task_on_the_workers(cluster: Cluster, tmp_path: Path) -> None:
+def test_autoloop_upload_then_submit_tunes_a_csv_task_on_the_workers(cluster: Cluster, tmp_path: Path) -> None:
     cluster.start_worker(processes=1)
     env = {**cluster.env, "AUTOLOOP_URL": cluster.url, "AUTOLOOP_TOKEN": cluster.token()}
+    uploaded = subprocess.run([sys.executable, "-c", CLI, "upload", str(_pets(tmp_path))], env=env, capture_output=True, text=True, timeout=120)
+    assert uploaded.returncode == 0 and uploaded.stdout.strip() == "pets.csv", uploaded.stderr[-2000:]
     small = ["--space", "artifact=one_function;batch_size=1", "--iterations", "1", "--seeds", "1", "--top-k", "1", "--final-seeds", "1"]
-    argv = ["submit", "csv:pets", "--data", str(_pets(tmp_path)), "--target", "kind", "--optimizer", "local", *small]
+    argv = ["submit", "csv:pets", "--data", "pets.csv", "--target", "kind", "--optimizer", "local", *small]
     out = subprocess.run(
         [sys.executable, "-c", CLI, *argv, "--budget-iterations", "10", "--wait", "--json"],
         env=env, capture_output=True, text=True, timeout=600,  # generous: the machine may be shared
