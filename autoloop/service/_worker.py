@@ -12,6 +12,7 @@ from types import FrameType
 
 from autoloop.errors import ConfigError
 from autoloop.redisdb import connect, keys
+from autoloop.sandbox import containment
 
 logger = logging.getLogger(__name__)
 
@@ -60,8 +61,9 @@ def work(options: WorkerOptions) -> None:
     from rq.worker import DequeueStrategy
 
     from autoloop.executors._rq_job import reusing_tasks
-    from autoloop.service._rq_worker import AutoloopJob, InProcessWorker, WakeableQueue
+    from autoloop.service._rq_worker import AutoloopJob, InProcessWorker, WakeableQueue, install_abandon_handler
 
+    install_abandon_handler()
     client = connect(options.redis_url)
     name = uuid.uuid4().hex
     worker = InProcessWorker(
@@ -86,6 +88,8 @@ def run_workers(options: WorkerOptions) -> int:
     from autoloop.tasks import task_families
 
     task_families()  # task modules too, instead of once in each worker process
+    capped, how = containment()
+    (logger.info if capped else logger.warning)(how)
     ctx = multiprocessing.get_context("fork")
     stopping = False
 
