@@ -205,8 +205,12 @@ def _status(args: argparse.Namespace) -> int:
         runs = f"{p['runs_done']}/{p['runs_running']}/{p['runs_queued']}/{p['runs_failed']}"
         spent = f"{p['iterations']}/{p['iteration_budget']}"
         evaluations = f"{p['failures']['failed']}/{p['failures']['evaluations']}"
-        rows.append([s["id"], s["task"], s["state"], p["stage"], runs, spent, p["tokens"], p["best"], p["metric"], evaluations])
-    headers = ["study", "task", "state", "stage", "runs done/running/queued/failed", "iterations", "tokens", "best", "metric", "evals failed"]
+        best = (p["best"], p.get("revalidation"))
+        rows.append([s["id"], s["task"], s["state"], p["stage"], runs, spent, p["tokens"], *best, p["metric"], evaluations])
+    headers = [
+        "study", "task", "state", "stage", "runs done/running/queued/failed", "iterations", "tokens", "best val", "best re-val", "metric",
+        "evals failed",
+    ]
     print_table(headers, rows)
     for s in statuses:
         if s["state"] == "failed":

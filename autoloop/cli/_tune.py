@@ -139,9 +139,11 @@ def _row(rank: str, report: object, metric: Metric) -> list[object]:
     val, test, gap = report.validation, report.test, report.gap  # type: ignore[attr-defined]
     s = report.settings  # type: ignore[attr-defined]
     extra = ",".join(f"{k}={v}" for k, v in s.items() if k not in ("starting_artifact", "credit_horizon", "batch_size"))
+    revalidated = [r.revalidation for r in report.runs if r.revalidation is not None]  # type: ignore[attr-defined]
+    reval = f"{metric.display(sum(revalidated) / len(revalidated)):.4f} ({len(revalidated)} runs)" if revalidated else "-"
     return [
         rank, s["starting_artifact"], s["credit_horizon"], s["batch_size"], extra or "-",
-        _shown(val, metric), _shown(test, metric), round(gap.mean, 4), test.n,
+        _shown(val, metric), reval, _shown(test, metric), round(gap.mean, 4), test.n,
         f"{report.failures.failed}/{report.failures.evaluations}",  # type: ignore[attr-defined]
     ]
 
@@ -158,13 +160,19 @@ def _show(rec: Recommendation, plan: StudyPlan, *, as_json: bool) -> None:
         return
     m = rec.metric
     headers = [
-        "rank", "artifact", "horizon", "batch", "other", f"val {m.name} [95% CI]", f"test {m.name} [95% CI]", "val-test gap", "seeds", "failed",
+        "rank", "artifact", "horizon", "batch", "other", f"val {m.name} [95% CI]", f"re-validation {m.name}", f"test {m.name} [95% CI]",
+        "val-test gap", "seeds", "failed",
     ]
     rows = [_row("1 (chosen)", rec.winner, m)] + [_row(str(i + 2), r, m) for i, r in enumerate(rec.runners_up)]
     print_table(headers, rows)
     spent = rec.spent
     print(f"\nspent {spent['iterations']} iterations, {spent['tokens']} tokens, {spent['seconds']} s; "
           f"search ended by: {rec.stop_reason}; trials: {rec.trials}")
+    revalidated = [r for r in rec.runs if r.revalidation is not None]
+    if revalidated:
+        print(f"re-validation (each finished run's returned artifact, scored once): {len(revalidated)} runs, "
+              f"{sum(r.revalidation_evaluations for r in revalidated)} evaluations, {sum(r.revalidation_tokens for r in revalidated)} tokens, "
+              f"{sum(r.revalidation_seconds for r in revalidated):.1f} s")
     if rec.failures.failed:
         print(f"failures: {rec.failures.summary()}")
     flag = "; ".join(rec.meta_overfitting.reasons) if rec.meta_overfitting.flagged else "none seen"

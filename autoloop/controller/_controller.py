@@ -123,7 +123,7 @@ class Controller:
         ))
         meter.reserved_iterations = strategy.reserve() * iterations
         for outcome in book.outcomes():
-            meter.charge(outcome.record.run_id, outcome.record.iterations, outcome.record.tokens)
+            meter.charge(outcome.record.run_id, outcome.record.iterations, outcome.record.spent_tokens)
         strategy.resume(book.started(), book.outcomes())
         book.resubmit()
         stop_reason = None if saved.stop_reason is None else StopReason(saved.stop_reason)

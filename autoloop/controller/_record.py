@@ -39,6 +39,9 @@ class RunRecord:
             instances, internal), when the run finished and the task has that split.
         revalidation_scores: The same per re-validation instance.
         test_scores: Its returned artifact's test score per test instance (when test was scored).
+        revalidation_evaluations: Candidate evaluations the re-validation made.
+        revalidation_tokens: LLM tokens the task spent on it (an executor LLM's), charged to the budget.
+        revalidation_seconds: Its wall time (part of ``seconds``).
     """
 
     run_id: str
@@ -61,6 +64,14 @@ class RunRecord:
     revalidation: float | None = None
     revalidation_scores: tuple[float, ...] = field(default=(), repr=False)
     test_scores: tuple[float, ...] = field(default=(), repr=False)
+    revalidation_evaluations: int = 0
+    revalidation_tokens: int = 0
+    revalidation_seconds: float = 0.0
+
+    @property
+    def spent_tokens(self) -> int:
+        """Tokens the study is charged for the run: the optimizer's and its re-validation's."""
+        return self.tokens + self.revalidation_tokens
 
     @property
     def score(self) -> float | None:
@@ -105,7 +116,8 @@ class RunRecord:
 
     def to_dict(self, metric: Metric) -> dict[str, Any]:
         """JSON-ready; scores internal, ``display`` in the metric's units (gap stays internal)."""
-        shown = {k: None if v is None else metric.display(v) for k, v in (("best_val", self.best_val), ("test", self.test))}
+        pairs = (("best_val", self.best_val), ("test", self.test), ("revalidation", self.revalidation))
+        shown = {k: None if v is None else metric.display(v) for k, v in pairs}
         return {
             "run_id": self.run_id, "stage": self.stage, "settings": self.settings,
             "best_val": self.best_val, "test": self.test, "gap": self.gap, "display": shown, "revalidation": self.revalidation,
@@ -113,4 +125,7 @@ class RunRecord:
             "optimizer": self.optimizer, "curve": [list(p) for p in self.curve],
             "seconds": self.seconds, "failures": self.failures.to_dict(), "ended_at": self.ended_at,
             "excess_gap": self.excess_gap, "test_curve": [list(p) for p in self.test_curve], "test_falls": self.test_falls,
+            "revalidation_scores": list(self.revalidation_scores), "test_scores": list(self.test_scores),
+            "revalidation_evaluations": self.revalidation_evaluations, "revalidation_tokens": self.revalidation_tokens,
+            "revalidation_seconds": self.revalidation_seconds,
         }

@@ -40,7 +40,10 @@ def live_entry(state: str, event: RunEvent | None = None, *, previous: dict[str,
         entry.update(iteration=p.iteration, iterations=p.iterations, best_val=p.best_val, tokens=p.tokens, failures=p.failures.to_dict())
     if event is not None and event.result is not None:
         r = event.result
-        entry.update(iteration=r.iterations, best_val=r.best_val, tokens=r.tokens, failures=r.failures.to_dict())
+        entry.update(
+            iteration=r.iterations, best_val=r.best_val, revalidation=r.revalidation, tokens=r.tokens + r.revalidation_tokens,
+            failures=r.failures.to_dict(),
+        )
     return entry
 
 

@@ -182,6 +182,10 @@ class StudyProgress(BaseModel):
     best_val: float | None = Field(description="best validation score of any run so far (internal: higher is better)")
     metric: str | None = Field(default=None, description="the task's metric")
     best: float | None = Field(default=None, description="best_val in the metric's own units (e.g. RMSE positive)")
+    best_revalidation: float | None = Field(
+        default=None, description="best re-validation score of any finished run (its returned artifact scored once on unseen data; internal)"
+    )
+    revalidation: float | None = Field(default=None, description="best_revalidation in the metric's own units")
     iterations: int
     tokens: int
     failures: FailureCounts = Field(default_factory=FailureCounts)

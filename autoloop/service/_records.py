@@ -199,6 +199,8 @@ class StudyRecords:
         states = [r.get("state") for r in runs]
         bests = [r["best_val"] for r in runs if r.get("best_val") is not None]
         best_val = max(bests) if bests else None
+        revalidated = [r["revalidation"] for r in runs if r.get("revalidation") is not None]
+        best_reval = max(revalidated) if revalidated else None
         metric = Metric(record["metric"], record.get("higher_is_better") == "1") if "metric" in record else None
         return StudyProgress(
             stage=record.get("stage"),
@@ -211,6 +213,8 @@ class StudyRecords:
             best_val=best_val,
             metric=metric.name if metric else None,
             best=metric.display(best_val) if metric and best_val is not None else None,
+            best_revalidation=best_reval,
+            revalidation=metric.display(best_reval) if metric and best_reval is not None else None,
             iterations=sum(int(r.get("iteration") or 0) for r in runs),
             tokens=sum(int(r.get("tokens") or 0) for r in runs),
             failures=_failure_counts(runs),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -28,6 +29,10 @@ def test_tune_json_has_every_field_and_a_test_interval_from_three_fresh_seeds(ca
     final_seeds = {r["settings"]["seed"] for r in data["runs"] if r["stage"] == "final"}
     search_seeds = {r["settings"]["seed"] for r in data["runs"] if r["stage"] == "search"}
     assert len(final_seeds) == 3 and not final_seeds & search_seeds
+    finished = [r for r in data["runs"] if r["stopped"] != "stopped"]
+    for run in finished:  # each finished run's returned artifact re-scored once, with its cost, in both units
+        assert run["revalidation"] is not None and run["display"]["revalidation"] == -run["revalidation"]
+        assert run["revalidation_evaluations"] == len(run["revalidation_scores"]) > 0 and run["revalidation_seconds"] >= 0
 
 
 def test_tune_prints_a_table(capsys):
@@ -35,6 +40,7 @@ def test_tune_prints_a_table(capsys):
     out = capsys.readouterr().out
     assert code == 0
     assert "1 (chosen)" in out and "test abs_error" in out and "meta-overfitting:" in out and "verdict (halving" in out
+    assert "re-validation abs_error" in out and re.search(r"re-validation \(each finished run's returned artifact, scored once\): \d+ runs", out)
 
 
 def test_suite_picks_one_setting_and_reports_per_task_optima(capsys):

@@ -45,6 +45,7 @@ def test_study_through_client_finishes_with_recommendation(any_cluster: Cluster)
     assert progress["runs_done"] == 4 and progress["runs_running"] == progress["runs_queued"] == 0
     assert progress["iterations"] == 16 and progress["best_val"] is not None
     assert progress["metric"] == "neg_abs_error" and progress["best"] == progress["best_val"]
+    assert progress["best_revalidation"] is not None and progress["revalidation"] == progress["best_revalidation"]
     # The LLM key stays out of every reply and out of the service log.
     assert "sk-secret" not in json.dumps(status) + json.dumps(recommendation)
     echoed = status["request"]["llm"]

@@ -116,6 +116,19 @@ def test_revalidation_scores_the_returned_artifact_once_with_its_cost():
     assert len(result.test_scores) == len(task.instances("test")) and result.test == pytest.approx(sum(result.test_scores) / len(result.test_scores))
 
 
+def test_revalidation_counts_the_tokens_the_task_spends_and_the_study_is_charged_them():
+    from autoloop.controller import RunRecord
+
+    class Executing(OwnRevalidation):
+        def evaluation_tokens(self, traces):
+            return 7 * len(traces)  # as an executor LLM's tokens per reply
+
+    result = LoopRun(Executing(range(100, 103)), LoopSettings("start", iterations=2), LocalOptimizer(0)).run()
+    assert result.revalidation_tokens == 21
+    record = RunRecord("r", "search", {}, result.best_val, tokens=5, revalidation_tokens=result.revalidation_tokens)
+    assert record.spent_tokens == 26  # what the study's meter is charged
+
+
 def test_a_run_stopped_from_outside_is_not_revalidated():
     task = get_task("toy:linear")
     result = LoopRun(task, LoopSettings("start", iterations=8), LocalOptimizer(0), callback=lambda p: p.iteration == 3).run()
