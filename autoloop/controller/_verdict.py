@@ -63,7 +63,7 @@ class Verdict:
         leader = comparison.leader
         worse = comparison.worse(confidence)
         tied = [leader, *(a for a in range(len(settings)) if a != leader and a not in worse)]
-        p_best = comparison.p_best(np.random.default_rng(seed))
+        p_best = estimates.p_best(leader, np.random.default_rng(seed))
         n = len(values[leader])
         names = [label(settings[a]) for a in tied]
         level = f"{confidence:.0%}"
