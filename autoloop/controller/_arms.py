@@ -26,7 +26,6 @@ import numpy as np
 from autoloop.controller._estimates import Estimates
 
 Values = Mapping[int, Mapping[int, float]]
-_DRAWS = 4000
 
 
 def t_quantile(p: float, df: int) -> float:
@@ -107,29 +106,6 @@ class Comparison:
                 if mean - crit * max(self.sd, 1e-12) / math.sqrt(n) > 0:
                     out.add(arm)
         return out
-
-    def p_best(self, rng: np.random.Generator) -> float | None:
-        """Posterior probability that the leader is the best tried arm (``None`` without a
-        noise estimate). The paired mean differences are drawn jointly: they share the leader's
-        own noise (correlation about 1/2 between any two), and one noise scale drawn from its
-        posterior (Student-t). Drawing them independently would understate the probability
-        that the leader beats every rival at once. Twins (runs equal seed for seed) are exact
-        ties: they share the probability equally, so six identical settings give each 1/6,
-        never 1.0 next to "no significant difference"."""
-        rivals = {a: d for a, d in self.diffs.items() if a not in self.twins}
-        share = 1 / (1 + len(self.diffs) - len(rivals))
-        if not rivals:
-            return share
-        if self.sd is None:
-            return None
-        n = np.array([max(c, 1) for c, _ in rivals.values()], dtype=float)
-        mean = np.array([m for _, m in rivals.values()])
-        lead = n.max()  # the leader has at least as many common seeds as any rival
-        scale = self.sd * np.sqrt(self.df / rng.chisquare(self.df, (_DRAWS, 1)))
-        shared = rng.standard_normal((_DRAWS, 1)) / math.sqrt(2 * lead)
-        own = rng.standard_normal((_DRAWS, len(n))) * np.sqrt(np.maximum(1 / n - 1 / (2 * lead), 0.0))
-        draws = mean + scale * (shared + own)  # each difference: variance sd^2 / n, as a paired t
-        return share * float((draws > 0).all(axis=1).mean())
 
 
 class AllocationRule(ABC):

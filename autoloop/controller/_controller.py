@@ -144,13 +144,10 @@ class Controller:
         the reports of the settings indistinguishable from the pick, pick first."""
         groups = {_key(g.settings): g for g in book.groups.values() if _tested(g)}
         settings = [g.settings for g in groups.values()] if compared is None else compared
-        # Confirmation seeds confirm, they do not choose: the verdict reads the search seeds only,
-        # so a re-checked setting's estimate from them stays unbiased. A search cut before any
-        # run ended (a time budget) leaves only the re-checks to choose by: then nothing is fresh.
-        values = {i: _search_values(groups[_key(s)]) for i, s in enumerate(settings) if _key(s) in groups}
-        fresh = any(values.values())
-        if not fresh:
-            values = {i: groups[_key(s)].seed_values() for i, s in enumerate(settings) if _key(s) in groups}
+        values = {i: groups[_key(s)].seed_values() for i, s in enumerate(settings) if _key(s) in groups}
+        # The verdict reads every seed of the settings it compares, re-checks included: they
+        # choose among several finalists, so only a lone finalist's re-check stays fresh.
+        fresh = sum(1 for g in groups.values() if any(s >= FINAL_SEED_BASE for s in g.seeds.values())) <= 1
         verdict = Verdict.of(settings, values, self.level, seed=self.seed)
         if verdict is None:
             raise ConfigError("no run produced a validation score; raise the budget or check the failed runs' errors")

@@ -50,15 +50,26 @@ def _study(name: str, means: np.ndarray, seed: int, runs: int) -> tuple[Verdict,
 UNDERCONFIDENT = pytest.mark.xfail(strict=True, reason="racing: mean P(best) 0.69 vs 0.77 realized (measured, 400 studies)")
 
 
-@pytest.mark.parametrize("name", ["halving", pytest.param("racing", marks=UNDERCONFIDENT), "ttts"])
-def test_the_true_best_is_eliminated_in_at_most_5_percent_and_p_best_is_calibrated(name: str):
-    """Runs 20-30 s under load: 400 studies of 48 runs each, every run told to the real strategy."""
+def _gapped(name: str) -> tuple[float, float, float]:
+    """Share of studies that dropped the true best, mean P(best), share whose pick is the true best."""
     means = -np.array([0.0, 0.5, 0.5, 1.0, 1.5, 2.0]) * NOISE
     outcomes = [_study(name, means, seed, runs=8 * K) for seed in range(STUDIES)]
-    dropped = np.mean([d or BEST not in v.indistinguishable for v, d in outcomes])
-    right = np.mean([v.pick == BEST for v, _ in outcomes])
-    p_best = np.mean([v.p_best for v, _ in outcomes if v.p_best is not None])
+    dropped = float(np.mean([d or BEST not in v.indistinguishable for v, d in outcomes]))
+    p_best = float(np.mean([v.p_best for v, _ in outcomes if v.p_best is not None]))
+    return dropped, p_best, float(np.mean([v.pick == BEST for v, _ in outcomes]))
+
+
+@pytest.mark.parametrize("name", ["halving", "racing", "ttts"])
+def test_the_true_best_is_eliminated_at_95_percent_in_at_most_5_percent_of_studies(name: str):
+    """20-30 s under load: 400 studies of 48 runs, each run told to the real strategy."""
+    dropped, _, _ = _gapped(name)
     assert dropped <= 0.05, dropped
+
+
+@pytest.mark.parametrize("name", ["halving", pytest.param("racing", marks=UNDERCONFIDENT), "ttts"])
+def test_mean_p_best_is_within_8_points_of_how_often_the_pick_is_right(name: str):
+    """20-30 s under load, as above."""
+    _, p_best, right = _gapped(name)
     assert abs(p_best - right) <= 0.08, (p_best, right)
 
 
