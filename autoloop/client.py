@@ -6,6 +6,7 @@ import os
 import sys
 import time
 import warnings
+from pathlib import Path
 from types import TracebackType
 from typing import Any
 
@@ -113,7 +114,7 @@ class Study:
         return self.client._send("GET", f"/v1/studies/{self.id}/report").text
 
     def cancel(self) -> dict[str, Any]:
-        """Cancel: queued runs are dropped, running ones stop at their next iteration."""
+        """Cancel: queued runs are dropped at once, running ones abandoned within a second."""
         return self.client._request("DELETE", f"/v1/studies/{self.id}")
 
 
@@ -210,6 +211,20 @@ class Client:
             **{k: v for k, v in plan.items() if v is not None},  # the service resolves the rest from the preset
         }
         return Study(self, self._request("POST", "/v1/studies", json=body)["id"])
+
+    def upload(self, path: str | os.PathLike[str], name: str | None = None) -> str:
+        """Upload a local file (e.g. a CSV) into this tenant's own data folder on the service.
+
+        Args:
+            path: The file to send.
+            name: Its name on the service (default: the file's name).
+
+        Returns:
+            The name to pass as ``data_dir`` to ``submit``.
+        """
+        local = Path(path)
+        reply = self._request("PUT", f"/v1/datasets/{name or local.name}", content=local.read_bytes())
+        return str(reply["name"])
 
     def study(self, study_id: str) -> Study:
         """A handle on an existing study of this token (checked on the service)."""

@@ -54,7 +54,16 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     create = token_sub.add_parser("create", help="create a token and print it once")
     add_data_dir(create)
     create.add_argument("--name", default="default", help="a label for the token")
+    create.add_argument("--owner", help="give this existing owner (tenant) another token, e.g. before revoking its old one")
     create.set_defaults(func=_token_create)
+    listing = token_sub.add_parser("list", help="list tokens: id, owner, name, created (never the token itself)")
+    add_data_dir(listing)
+    listing.add_argument("--json", action="store_true", help="print JSON")
+    listing.set_defaults(func=_token_list)
+    revoke = token_sub.add_parser("revoke", help="revoke a token by its id; it stops working at once")
+    add_data_dir(revoke)
+    revoke.add_argument("token_id", metavar="ID", help="the token's id (see `autoloop token list`)")
+    revoke.set_defaults(func=_token_revoke)
 
     p = subparsers.add_parser("submit", help="submit a tuning study to the service")
     p.add_argument("task", metavar="TASK", help="task name (see `autoloop tasks`)")
@@ -69,11 +78,20 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--optimizer", help="'llm' or 'local' (default: llm when an endpoint is set)")
     p.add_argument("--model", help="LLM model")
     p.add_argument("--base-url", help="OpenAI-compatible endpoint")
-    p.add_argument("--data", metavar="PATH", help="task data directory or file (e.g. a CSV) as the service and workers see it")
+    p.add_argument(
+        "--data", metavar="PATH",
+        help="task data: an absolute path in a folder the service shares, or the name of a dataset you uploaded (`autoloop upload`)",
+    )
     add_task_option_arguments(p)
     p.add_argument("--wait", action="store_true", help="wait with a progress bar and print the recommendation")
     _add_client(p)
     p.set_defaults(func=_submit)
+
+    p = subparsers.add_parser("upload", help="upload a data file (e.g. a CSV) into your own data folder on the service")
+    p.add_argument("file", metavar="FILE", help="the file to upload")
+    p.add_argument("--name", help="its name on the service (default: the file's name); pass it to submit --data")
+    _add_client(p)
+    p.set_defaults(func=_upload)
 
     for name, help_text, func in (
         ("status", "show a study's state and progress", _status),
@@ -111,7 +129,31 @@ def _token_create(args: argparse.Namespace) -> int:
     from autoloop.redisdb import connect
     from autoloop.service import create_token
 
-    print(create_token(connect(data_dir=data_dir(args)), args.name))
+    print(create_token(connect(data_dir=data_dir(args)), args.name, owner=args.owner))
+    return 0
+
+
+def _token_list(args: argparse.Namespace) -> int:
+    import time
+
+    from autoloop.redisdb import connect
+    from autoloop.service import list_tokens
+
+    tokens = list_tokens(connect(data_dir=data_dir(args)))
+    if args.json:
+        print_json([info.to_dict() for info in tokens])
+        return 0
+    rows = [[t.id, t.owner, t.name, time.strftime("%Y-%m-%d %H:%M", time.localtime(t.created_at))] for t in tokens]
+    print_table(["id", "owner", "name", "created"], rows)
+    return 0
+
+
+def _token_revoke(args: argparse.Namespace) -> int:
+    from autoloop.redisdb import connect
+    from autoloop.service import revoke_token
+
+    info = revoke_token(connect(data_dir=data_dir(args)), args.token_id)
+    print(f"revoked token {info.id} ({info.name}, owner {info.owner})")
     return 0
 
 
@@ -134,6 +176,13 @@ def _submit(args: argparse.Namespace) -> int:
             print_json(status) if args.json else print(f"study {study.id} {status['state']}")
             return 1
         return _show_recommendation(study.recommendation(), args.json)
+
+
+def _upload(args: argparse.Namespace) -> int:
+    with service_client(args) as client:
+        name = client.upload(args.file, args.name)
+    print_json({"data": name}) if args.json else print(name)
+    return 0
 
 
 def _status(args: argparse.Namespace) -> int:

@@ -72,7 +72,11 @@ class StudyCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     task: str = Field(pattern=TASK_NAME_PATTERN, max_length=200, examples=["mlpipeline:spaceship-titanic"])
-    data_dir: str | None = Field(default=None, max_length=1000, description="task data directory or file (e.g. a CSV) on the service and workers")
+    data_dir: str | None = Field(
+        default=None, max_length=1000,
+        description="task data directory or file (e.g. a CSV): an absolute path in a folder the operator shares, or a relative one "
+        "inside the tenant's own folder (e.g. the name of an uploaded dataset)",
+    )
     task_options: dict[TaskOptionKey, TaskOptionValue] = Field(
         default_factory=dict, max_length=32, examples=[{"target": "species", "metric": "accuracy"}],
         description="the task's own options (e.g. a CSV task's target and metric), checked against the data at submission",
@@ -227,3 +231,22 @@ class ErrorBody(BaseModel):
     """Every error reply."""
 
     detail: str
+
+
+# The error replies every authenticated endpoint may give (413: body too large, 503: Redis down).
+API_ERRORS: dict[int | str, dict[str, Any]] = {status: {"model": ErrorBody} for status in (401, 404, 413, 422, 503)}
+
+
+class DatasetView(BaseModel):
+    """One of a tenant's uploaded datasets; a study names it as its ``data_dir``."""
+
+    name: str = Field(description="the dataset's name; use it as data_dir")
+    bytes: int
+
+
+class TokenView(BaseModel):
+    """One of a tenant's API tokens (never the token itself)."""
+
+    id: str = Field(description="the token's id, for DELETE /v1/tokens/{id} and `autoloop token revoke`")
+    name: str
+    created_at: float

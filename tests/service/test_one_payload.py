@@ -123,7 +123,8 @@ def _redis_bytes(redis) -> dict[bytes, bytes]:
 
 
 def test_jobs_carry_key_references_and_the_operator_key_never_goes_to_a_tenant_url() -> None:
-    with _cluster(OPENAI_BASE_URL=DEAD_URL, OPENAI_API_KEY=OPERATOR_KEY) as cluster:  # no workers: jobs stay queued
+    # No workers: jobs stay queued. The operator allows the tenant's (unresolvable) host by name.
+    with _cluster(OPENAI_BASE_URL=DEAD_URL, OPENAI_API_KEY=OPERATOR_KEY, AUTOLOOP_LLM_ALLOW="tenant.invalid") as cluster:
         study = dict(space="batch_size=1", budget_iterations=40, iterations=2, seeds=1, top_k=1, final_seeds=1, parallel=1, strategy="tpe")
         with autoloop.Client(cluster.url, cluster.token(), timeout_s=120) as client:
             own_url_no_key = client.submit("slowtoy:linear", llm_base_url="http://tenant.invalid/v1", **study)
