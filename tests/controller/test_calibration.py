@@ -117,3 +117,31 @@ def test_one_value_has_no_interval_and_the_t_interval_is_exact_for_small_samples
     covered = [(lambda iv: iv.low <= 0.0 <= iv.high)(Interval.of(rng.normal(0, 1, 3).tolist())) for _ in range(2000)]
     assert 0.93 <= np.mean(covered) <= 0.97  # a percentile bootstrap over 3 values covers ~0.7
     assert math.isclose(Interval.of([0.0, 1.0]).high, 0.5 + 12.706 * math.sqrt(0.5) / math.sqrt(2), rel_tol=1e-3)
+
+
+def _ranked(name: str):
+    """A strategy told runs whose validation says batch_size=2 is best while the re-validation
+    of their returned artifacts says batch_size=1."""
+    context = StudyPlan.resolve(iterations=1, seeds=2, top_k=1).context(SPACE, planned_runs=40, seed=0, study_name="rank", max_seeds=4)
+    strategy = make_strategy(name, context)
+    for _ in range(40):
+        proposal = strategy.ask() if strategy.stop_reason() is None else None
+        if proposal is None:
+            break
+        arm = proposal.settings["batch_size"] - 1
+        for s in proposal.seeds:
+            record = RunRecord(f"r{arm}-{s}", "search", {**proposal.settings, "seed": s}, -abs(arm - 1), revalidation=-arm - 0.01 * s)
+            strategy.tell(Outcome(proposal.settings, s, record))
+    return strategy
+
+
+def test_best_arm_ranks_runs_by_their_revalidation_score_when_they_have_one():
+    strategy = _ranked("halving")
+    values = strategy.values()  # arm: index in the (seeded) search order
+    arms = {a: strategy.compared()[a]["batch_size"] - 1 for a in values}
+    assert all(v == -arms[a] - 0.01 * s for a, seeds in values.items() for s, v in seeds.items())
+    assert Verdict.of(strategy.compared(), values, 0.95).pick["batch_size"] == 1
+
+
+def test_an_optuna_strategy_ranks_its_finalists_by_revalidation():
+    assert [p.settings["batch_size"] for p in _ranked("tpe").confirm()] == [1]
