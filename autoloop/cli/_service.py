@@ -8,7 +8,7 @@ from pathlib import Path
 
 from autoloop.cli._connection import add_connection, service_client
 from autoloop.cli._output import print_json, print_table, show_progress
-from autoloop.cli._plan import add_plan_overrides
+from autoloop.cli._plan import add_plan_overrides, strategy_of
 from autoloop.cli._run import add_task_option_arguments, given_task_options
 from autoloop.errors import ConfigError
 
@@ -71,8 +71,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--preset", help="study plan preset: quick, standard or thorough (default: the service's, as `autoloop tune`)")
     p.add_argument("--budget-iterations", type=int, help="loop iterations over all runs (default: the preset's unless --budget-tokens)")
     p.add_argument("--budget-tokens", type=int, help="LLM tokens over all runs")
-    plan = add_plan_overrides(p, shown_by="`autoloop status STUDY --json`")
-    plan.add_argument("--sampler", "--strategy", dest="sampler", help="search strategy (see the service's /openapi.json)")
+    plan = add_plan_overrides(p, shown_by="`autoloop status STUDY --json`", strategies="see the service's /openapi.json")
     plan.add_argument("--pruner", help="Optuna pruner (see the service's /openapi.json)")
     plan.add_argument("--confidence", type=float, help="fixed confidence, e.g. 0.95 (default: fixed budget)")
     p.add_argument("--parallel", type=int, default=4, help="loop runs in flight (default 4)")
@@ -163,7 +162,7 @@ def _submit(args: argparse.Namespace) -> int:
         study = client.submit(
             args.task, preset=args.preset, space=args.space, budget_iterations=args.budget_iterations, budget_tokens=args.budget_tokens,
             iterations=args.iterations, seeds=args.seeds, top_k=args.top_k, final_seeds=args.final_seeds,
-            val_interval=args.val_interval, patience=args.patience, memory=args.memory, sampler=args.sampler,
+            val_interval=args.val_interval, patience=args.patience, memory=args.memory, strategy=strategy_of(args),
             pruner=args.pruner, confidence=args.confidence, parallel=args.parallel, optimizer=args.optimizer, llm_model=args.model,
             llm_base_url=args.base_url,
             llm_api_key=os.environ.get("AUTOLOOP_LLM_API_KEY") or os.environ.get("OPENAI_API_KEY"), data_dir=args.data,
@@ -229,9 +228,9 @@ def _show_recommendation(recommendation: dict, as_json: bool) -> int:
     print_table(["setting", "value"], sorted(recommendation["settings"].items()))
     metric = recommendation["metric"]["name"]
     for split in ("validation", "test"):
-        shown = recommendation[split]["display"]
-        low, high = shown["ci95"]
-        print(f"{split} {metric}: {shown['mean']:.4f} (95% CI {low:.4f}..{high:.4f}, n={recommendation[split]['n']})")
+        shown, n = recommendation[split]["display"], recommendation[split]["n"]
+        ci = recommendation[split]["note"] if shown["ci95"] is None else "95% CI {:.4f}..{:.4f}".format(*shown["ci95"])
+        print(f"{split} {metric}: {shown['mean']:.4f} ({ci}, n={n})")
     if recommendation["failures"]["summary"]:
         print(f"failures: {recommendation['failures']['summary']}")
     return 0

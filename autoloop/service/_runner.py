@@ -133,8 +133,9 @@ class StudyRunner:
         template = self.records.template(study_id)
         info = describe_task(request.task, template.task_options)
         plan = self.records.plan(study_id)
-        return plan.controller(
+        return Controller(
             template,
+            plan=plan,
             info=info,
             executor=executor,
             budget=plan.budget(iterations=request.budget.iterations, tokens=request.budget.tokens),

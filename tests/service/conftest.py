@@ -165,12 +165,17 @@ def _running(home: Path, redis_url: str | None = None, rollout_s: float = 0.05, 
 @pytest.fixture
 def cluster() -> Iterator[Cluster]:
     """A running service with its embedded Redis on a fresh data directory; tests start the workers."""
-    home = Path(tempfile.mkdtemp(prefix="al-"))
-    try:
-        with _running(home) as c:
-            yield c
-    finally:
-        shutil.rmtree(home, ignore_errors=True)
+    with running_cluster() as c:
+        yield c
+
+
+@pytest.fixture(scope="module")
+def shared_cluster() -> Iterator[Cluster]:
+    """A running service, shared by a module's tests that start no worker and stop nothing:
+    each uses fresh tokens, so their studies never see each other's (one service start per
+    module instead of one per test)."""
+    with running_cluster() as c:
+        yield c
 
 
 @contextlib.contextmanager
@@ -187,12 +192,8 @@ def running_cluster(*, rollout_s: float = 0.05, env: dict[str, str] | None = Non
 @pytest.fixture
 def slow_cluster() -> Iterator[Cluster]:
     """``cluster`` with 0.2 s per rollout: a loop run lasts long enough to be killed in the middle."""
-    home = Path(tempfile.mkdtemp(prefix="al-"))
-    try:
-        with _running(home, rollout_s=0.2) as c:
-            yield c
-    finally:
-        shutil.rmtree(home, ignore_errors=True)
+    with running_cluster(rollout_s=0.2) as c:
+        yield c
 
 
 @pytest.fixture(params=["embedded", "loopback"])

@@ -48,10 +48,10 @@ def _refused(service: tuple[TestClient, dict[str, str]], body: dict) -> str:
 def test_a_budget_that_cannot_pay_for_one_round_is_refused_in_api_field_names(service, shared_data: Path):
     body = {"task": "mlpipeline:spaceship-titanic", "data_dir": str(shared_data / "mlagentbench"), "optimizer": "local"}
     assert _refused(service, {**body, "budget": {"iterations": 30}}) == (
-        "budget.iterations 30 is too small for preset standard (needs >= 36: 6 settings x 6 iterations); "
+        "budget.iterations 30 is too small for preset standard (needs >= 36: one round of halving is 6 runs x 6 iterations); "
         "use preset=quick or budget.iterations=36"
     )
-    detail = _refused(service, {**body, "budget": {"iterations": 40}, "sampler": "tpe", "seeds": 3})
+    detail = _refused(service, {**body, "budget": {"iterations": 40}, "strategy": "tpe", "seeds": 3})
     assert detail.endswith("use preset=quick or budget.iterations=54") and "--" not in detail
 
 
@@ -76,17 +76,17 @@ def test_a_bad_space_or_preset_is_refused_by_field(service):
     assert _refused(service, {"task": "toy:linear", "preset": "huge"}).startswith("preset: Value error, unknown preset; choose one of quick")
 
 
-def test_submit_the_client_and_tune_run_the_same_plan(cluster: Cluster, capsys: pytest.CaptureFixture[str]):
-    token = cluster.token()
-    flags = ["--preset", "quick", "--seeds", "2", "--sampler", "tpe"]
-    code = main(["submit", "slowtoy:linear", "--optimizer", "local", *flags, "--url", cluster.url, "--token", token, "--json"])
+def test_submit_the_client_and_tune_run_the_same_plan(shared_cluster: Cluster, capsys: pytest.CaptureFixture[str]):
+    token = shared_cluster.token()
+    flags = ["--preset", "quick", "--seeds", "2", "--strategy", "tpe"]
+    code = main(["submit", "slowtoy:linear", "--optimizer", "local", *flags, "--url", shared_cluster.url, "--token", token, "--json"])
     assert code == 0
     submitted = json.loads(capsys.readouterr().out)["id"]
-    with autoloop.Client(cluster.url, token) as client:
-        from_client = client.submit("slowtoy:linear", optimizer="local", preset="quick", seeds=2, sampler="tpe")
+    with autoloop.Client(shared_cluster.url, token) as client:
+        from_client = client.submit("slowtoy:linear", optimizer="local", preset="quick", seeds=2, strategy="tpe")
         plans = [client.study(s).status()["plan"] for s in (submitted, from_client.id)]
         defaults = client.submit("slowtoy:linear", optimizer="local").status()
     tune = study_plan(build_parser().parse_args(["tune", "slowtoy:linear", *flags])).to_dict()
-    assert plans == [tune, tune] and tune["preset"] == "quick" and tune["overrides"] == ["seeds", "sampler"]
+    assert plans == [tune, tune] and tune["preset"] == "quick" and tune["overrides"] == ["seeds", "strategy"]
     assert defaults["plan"] == study_plan(build_parser().parse_args(["tune", "slowtoy:linear"])).to_dict()
     assert defaults["progress"]["iteration_budget"] == defaults["plan"]["budget_iterations"]
