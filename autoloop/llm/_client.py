@@ -13,18 +13,21 @@ becomes an ``OptimizerError`` that names the endpoint and the fix. The key is ne
 
 from __future__ import annotations
 
+import importlib
 import logging
 import re
 import threading
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from types import ModuleType
 from typing import Any
 
 import openai
 
 from autoloop.errors import ConfigError, ContextLengthError, OptimizerError
 from autoloop.llm._config import LLMConfig
+from autoloop.llm._outbound import OutboundPolicy, pinned_transport, refusal_type
 from autoloop.llm._usage import Usage
 
 logger = logging.getLogger(__name__)
@@ -100,7 +103,7 @@ class ChatClient:
             max_retries=0,  # retries are ours: bounded, logged, with a clear final error
             # A redirect is an error, not a second request: an endpoint the operator allowed
             # must not send the call on to a host nobody checked (an internal one, say).
-            http_client=openai.DefaultHttpxClient(follow_redirects=False, timeout=config.timeout_s),
+            http_client=openai.DefaultHttpxClient(follow_redirects=False, timeout=config.timeout_s, transport=_transport(config)),
         )
         self.endpoint = str(self._client.base_url).rstrip("/")
 
@@ -204,6 +207,8 @@ class ChatClient:
                 f"LLM request timed out after {self.config.timeout_s:g}s at {self.endpoint} {tries}; "
                 "check that the server is up and not overloaded, or raise the LLM timeout (timeout_s)"
             )
+        elif isinstance(exc, openai.APIConnectionError) and isinstance(exc.__cause__, refusal_type(_http_library())):
+            message = f"{where} was not called: {exc.__cause__}"  # the operator's allow-list refused the address
         elif isinstance(exc, openai.APIConnectionError):
             message = (
                 f"could not connect to {where} {tries}; check AUTOLOOP_LLM_BASE_URL / OPENAI_BASE_URL, "
@@ -238,6 +243,16 @@ class ChatClient:
     def _redact(self, text: str) -> str:
         key = self.config.api_key
         return text.replace(key, "***") if key else text
+
+
+def _transport(config: LLMConfig) -> Any:
+    """A transport that checks every connection against the operator's allow-list, when the config carries one."""
+    return None if config.outbound_allow is None else pinned_transport(OutboundPolicy(config.outbound_allow), _http_library())
+
+
+def _http_library() -> ModuleType:
+    """The httpx-like library the openai client is built on (``httpx``; ``httpx2`` in newer releases)."""
+    return importlib.import_module(openai.DefaultHttpxClient.__mro__[1].__module__.partition(".")[0])
 
 
 def _response_format(mode: str, json_schema: Mapping[str, Any]) -> dict[str, Any] | None:

@@ -19,14 +19,13 @@ import redis
 from autoloop.controller import Controller, SearchSpace, StudyStatus
 from autoloop.errors import AutoloopError
 from autoloop.executors import ExecutorDetached, RQExecutor, StudyCancelled
-from autoloop.llm import SECRET_SCHEME, register_secret_lookup
+from autoloop.llm import SECRET_SCHEME, OutboundPolicy, register_secret_lookup
 from autoloop.redisdb import StudySecrets
 from autoloop.service._admission import admit, check_data
 from autoloop.service._data_access import DataAccess
 from autoloop.service._models import StudyCreate
 from autoloop.service._operator import OperatorSettings
 from autoloop.service._optuna import study_storage
-from autoloop.service._outbound import OutboundPolicy
 from autoloop.service._quotas import check_active_studies
 from autoloop.service._records import StudyRecords, new_study_id
 from autoloop.service._template import study_template
