@@ -178,11 +178,14 @@ def _show_recommendation(recommendation: dict, as_json: bool) -> int:
         print_json(recommendation)
         return 0
     print_table(["setting", "value"], sorted(recommendation["settings"].items()))
-    metric = recommendation["metric"]["name"]
+    metric = recommendation["metric"]
+    print(f"scores: {metric['direction']}")
     for split in ("validation", "test"):
-        shown = recommendation[split]["display"]
+        shown = recommendation[split]
         low, high = shown["ci95"]
-        print(f"{split} {metric}: {shown['mean']:.4f} (95% CI {low:.4f}..{high:.4f}, n={recommendation[split]['n']})")
+        print(f"{split} {metric['name']}: {shown['mean']:.4f} (95% CI {low:.4f}..{high:.4f}, n={shown['n']})")
+    if recommendation.get("verdict"):
+        print(f"verdict: {recommendation['verdict']['text']}")
     if recommendation["failures"]["summary"]:
         print(f"failures: {recommendation['failures']['summary']}")
     return 0

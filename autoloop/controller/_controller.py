@@ -186,7 +186,7 @@ class Controller:
             i: {**by_key[_key(r.settings)].seed_values(), **{x.settings["seed"]: x.best_val for x in r.runs if x.best_val is not None}}
             for i, r in enumerate(reports)
         }
-        verdict = Verdict.of([r.settings for r in reports], values, self.level, seed=self.seed)
+        verdict = Verdict.of([r.settings for r in reports], values, self.level, seed=self.seed, metric=self.metric)
         return self._recommend(reports, runs, meter, stop_reason, verdict)
 
     def _run_best_arm(self, study: Any, meter: Meter, saved: state.SavedState) -> Recommendation:
@@ -200,7 +200,7 @@ class Controller:
             stop_reason = search.run(meter)
             state.save_stop_reason(study, stop_reason)
         search.tell()
-        verdict = Verdict.of(search.settings, search.values(), self.level, seed=self.seed)
+        verdict = Verdict.of(search.settings, search.values(), self.level, seed=self.seed, metric=self.metric)
         if verdict is None:
             raise ConfigError("no run produced a validation score; raise the budget or check the failed runs' errors")
         groups = {_key(g.settings): g for g in search.groups.values()}
@@ -218,7 +218,7 @@ class Controller:
     ) -> Recommendation:
         return Recommendation(
             task=self.task, metric=self.metric, settings={**self._fixed(), **reports[0].settings},
-            winner=reports[0], runners_up=tuple(reports[1:]), runs=tuple(runs),
+            winner=reports[0], runners_up=tuple(sorted(reports[1:], key=lambda r: r.validation.mean, reverse=True)), runs=tuple(runs),
             meta_overfitting=MetaOverfitting.of(reports[0]), spent=meter.to_dict(),
             trials=dict(self.status.trials), stop_reason=stop_reason, strategy=self.strategy, verdict=verdict,
             infeasible=tuple(self.space.infeasible_settings()),

@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from autoloop.client import RecommendationData
 from autoloop.controller._verdict import Verdict
 from autoloop.failures import FailureTally
 from autoloop.tasks import Metric
@@ -37,12 +38,11 @@ class Interval:
         return cls(float(x.mean()), float(low), float(high), int(x.size))
 
     def to_dict(self, metric: Metric | None = None) -> dict[str, Any]:
-        """Internal values, plus ``display`` in the metric's units when ``metric`` is given."""
-        data: dict[str, Any] = {"mean": self.mean, "ci95": [self.low, self.high], "n": self.n}
-        if metric is not None:
-            ends = sorted((metric.display(self.low), metric.display(self.high)))
-            data["display"] = {"mean": metric.display(self.mean), "ci95": ends}
-        return data
+        """In the metric's own units when ``metric`` is given (RMSE positive, the interval low to
+        high); without one, as is (a val-to-test gap: how much worse test is, in metric units)."""
+        if metric is None:
+            return {"mean": self.mean, "ci95": [self.low, self.high], "n": self.n}
+        return {"mean": metric.display(self.mean), "ci95": sorted((metric.display(self.low), metric.display(self.high))), "n": self.n}
 
 
 @dataclass(frozen=True)
@@ -122,15 +122,17 @@ class RunRecord:
         return self.test_curve[-1][2] < peak - FALL_TOLERANCE * max(abs(peak), 1e-12)
 
     def to_dict(self, metric: Metric) -> dict[str, Any]:
-        """JSON-ready; scores internal, ``display`` in the metric's units (gap stays internal)."""
-        shown = {k: None if v is None else metric.display(v) for k, v in (("best_val", self.best_val), ("test", self.test))}
+        """JSON-ready, every score in the metric's own units; ``gap`` and ``excess_gap`` say how
+        much worse test is than validation, in those units."""
+        shown = metric.display
         return {
             "run_id": self.run_id, "stage": self.stage, "settings": self.settings,
-            "best_val": self.best_val, "test": self.test, "gap": self.gap, "display": shown,
-            "iterations": self.iterations, "tokens": self.tokens, "stopped": self.stopped, "error": self.error,
-            "optimizer": self.optimizer, "curve": [list(p) for p in self.curve],
+            "best_val": None if self.best_val is None else shown(self.best_val), "test": None if self.test is None else shown(self.test),
+            "gap": self.gap, "iterations": self.iterations, "tokens": self.tokens, "stopped": self.stopped, "error": self.error,
+            "optimizer": self.optimizer, "curve": [[i, shown(v)] for i, v in self.curve],
             "seconds": self.seconds, "failures": self.failures.to_dict(), "ended_at": self.ended_at,
-            "excess_gap": self.excess_gap, "test_curve": [list(p) for p in self.test_curve], "test_falls": self.test_falls,
+            "excess_gap": self.excess_gap, "test_curve": [[i, shown(v), shown(t)] for i, v, t in self.test_curve],
+            "test_falls": self.test_falls,
         }
 
 
@@ -169,7 +171,7 @@ class SettingReport:
         """JSON-ready."""
         return {
             "settings": self.settings,
-            "search_validation": self.search_value,
+            "search_validation": None if self.search_value is None else metric.display(self.search_value),
             "validation": self.validation.to_dict(metric),
             "test": self.test.to_dict(metric),
             "gap": self.gap.to_dict(),
@@ -226,8 +228,8 @@ class MetaOverfitting:
 class Recommendation:
     """The outcome of a study.
 
-    Scores are internal (higher is better); ``to_dict`` adds each in the metric's own units
-    under ``display`` (e.g. RMSE positive again).
+    Scores are internal (higher is better); ``to_dict`` gives each in the metric's own units
+    (RMSE positive again, lower is better) and states the direction once, under ``metric``.
 
     Args:
         task: Task name.
@@ -281,8 +283,7 @@ class Recommendation:
         m = self.metric
         return {
             "task": self.task,
-            "metric": {"name": m.name, "higher_is_better": m.higher_is_better},
-            "scores": "internal values are higher-is-better; 'display' holds the metric's own units",
+            "metric": m.to_dict(),
             "settings": self.settings,
             "validation": self.validation.to_dict(m),
             "test": self.test.to_dict(m),
@@ -299,6 +300,10 @@ class Recommendation:
             "artifact": self.best_artifact(),
             "infeasible": [{"settings": settings, "reason": reason} for settings, reason in self.infeasible],
         }
+
+    def __str__(self) -> str:
+        """A short summary: settings, validation and test in the metric's units, the verdict."""
+        return str(RecommendationData(self.to_dict()))
 
     @property
     def failures(self) -> FailureTally:

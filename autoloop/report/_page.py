@@ -71,15 +71,15 @@ def _figure(fig_id: str, fig: go.Figure, *, first: bool) -> str:
 
 
 def _shown(interval: dict[str, Any]) -> str:
-    shown = interval.get("display", {"mean": interval["mean"], "ci95": interval["ci95"]})
-    low, high = shown["ci95"]
-    return f"{shown['mean']:.4f} (95% CI {low:.4f}..{high:.4f}, n={interval['n']})"
+    low, high = interval["ci95"]
+    return f"{interval['mean']:.4f} (95% CI {low:.4f}..{high:.4f}, n={interval['n']})"
 
 
 def _verdict(data: StudyData) -> str:
     verdict = data.verdict
     rows = [
         ("pick", data.pick),
+        ("scores", data.metric.direction),
         ("settings", ", ".join(f"{k}={v}" for k, v in data.settings.items())),
         (f"validation {data.metric.name}", _shown(data.validation)),
         (f"test {data.metric.name}", _shown(data.test)),
