@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 from pathlib import Path
 
@@ -93,6 +94,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 def _serve(args: argparse.Namespace) -> int:
     from autoloop.service._server import ServeOptions, serve
 
+    _say_ready()
     return serve(ServeOptions(data_dir(args), host=args.host, port=args.port, optuna_storage=args.optuna_storage))
 
 
@@ -101,11 +103,17 @@ def _worker(args: argparse.Namespace) -> int:
     from autoloop.service import WorkerOptions, load_plugins, run_workers
 
     load_plugins()
+    _say_ready()
     options = WorkerOptions(
         redis_url(data_dir(args)), processes=args.processes, job_monitoring_interval=args.job_monitoring_interval,
         maintenance_interval=args.maintenance_interval, burst=args.burst,
     )
     return run_workers(options)
+
+
+def _say_ready() -> None:
+    """``serve`` and ``worker`` say where they listen and when they are ready (their INFO lines), whatever ``--verbose``."""
+    logging.getLogger("autoloop.service").setLevel(min(logging.getLogger().level, logging.INFO))
 
 
 def _token_create(args: argparse.Namespace) -> int:

@@ -77,8 +77,6 @@ def _exit(_signum: int, _frame: FrameType | None) -> None:
 
 def serve(options: ServeOptions) -> int:
     """Run the service until SIGINT/SIGTERM; studies in flight resume at the next start."""
-    import uvicorn
-
     load_plugins()
     # uvicorn shuts down gracefully, then re-raises the signal it caught under the handler
     # found at start: make that an exit that unwinds the blocks below (Redis is stopped).
@@ -87,6 +85,20 @@ def serve(options: ServeOptions) -> int:
         # Study runners ride out a Redis restart; request handlers answer 503 within a second.
         runner = StudyRunner(connect(url), url, optuna_storage=options.optuna_storage)
         app = create_app(connect(url, attempts=API_REDIS_ATTEMPTS), runner)
-        logger.info("autoloop service on http://%s:%d (Redis %s)", options.host, options.port, url)
-        uvicorn.run(app, host=options.host, port=options.port, log_level="warning")
+        where = "embedded Redis in " + str(options.data_dir) if url.startswith("unix://") else "Redis from REDIS_URL"
+        logger.info("autoloop service: %s is up; starting the API on http://%s:%d", where, options.host, options.port)
+        _listen(app, options.host, options.port)
     return 0
+
+
+def _listen(app: object, host: str, port: int) -> None:
+    """Serve ``app`` with uvicorn until stopped, logging once it listens (uvicorn's own lines are below our level)."""
+    import uvicorn
+
+    class ReadyServer(uvicorn.Server):
+        async def startup(self, sockets: list | None = None) -> None:
+            await super().startup(sockets)
+            if self.started:
+                logger.info("autoloop service ready: listening on http://%s:%d", host, port)
+
+    ReadyServer(uvicorn.Config(app, host=host, port=port, log_level="warning")).run()

@@ -7,5 +7,5 @@ its fixture (``store_case``, ``executor_case``, ``task_case``) to check an imple
 - ``autoloop.testing.executors``: ``ExecutorContract`` for an ``Executor``.
 - ``autoloop.testing.tasks``: ``TaskContract`` for a registered ``Task`` family.
 
-The modules need pytest (``pip install autoloop[test]``); importing this package does not.
+The modules need pytest (``pip install pytest``, in the ``[test]`` extra of ``autoloop-tuner``); importing this package does not.
 """
