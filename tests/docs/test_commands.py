@@ -10,6 +10,7 @@ the venv's ``autoloop`` on ``PATH`` and a fresh ``AUTOLOOP_HOME``; each must exi
 
 from __future__ import annotations
 
+import argparse
 import os
 import re
 import shlex
@@ -21,6 +22,10 @@ from pathlib import Path
 import pytest
 
 from autoloop.cli import UsageError, build_parser
+from autoloop.cli._tune import study_plan
+from autoloop.controller import SearchSpace
+from autoloop.errors import UnknownNameError
+from autoloop.tasks import describe_task
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
@@ -36,9 +41,24 @@ class Command:
     text: str
     expensive: str | None
 
-    @property
-    def words(self) -> list[str]:
-        return shlex.split(self.text, comments=True)
+    def invocations(self) -> list[list[str]]:
+        """The simple commands in it (split at ``&&``, ``;``, ``|``, ``&``, redirections dropped,
+        ``$(...)`` unwrapped, leading ``VAR=value`` assignments and ``export`` left out)."""
+        lexer = shlex.shlex(self.text.replace("$(", " ; ").replace(")", " ; "), posix=True, punctuation_chars=True)
+        lexer.commenters = "#"
+        lexer.wordchars += "=$/.:*"
+        out: list[list[str]] = [[]]
+        redirect = False
+        for token in lexer:
+            if token in ("&&", ";", "|", "&", "||"):
+                out.append([])
+            elif token in (">", ">>", "<", "2>"):
+                redirect = True
+            elif redirect:
+                redirect = False
+            elif out[-1] or not re.fullmatch(r"[A-Za-z_]+=.*|export", token):
+                out[-1].append(token)
+        return [words for words in out if words]
 
 
 def commands() -> list[Command]:
@@ -74,15 +94,29 @@ def test_the_docs_mark_commands_as_runnable() -> None:
 
 @pytest.mark.parametrize("command", [c for c in ALL if c.expensive is not None], ids=_id)
 def test_an_expensive_command_is_well_formed(command: Command) -> None:
-    words = [w for w in command.words if "=" not in w.split("/")[0] or w.startswith("-")]  # drop VAR=value prefixes
-    if words[:1] == ["autoloop"]:
-        try:
-            build_parser(words[1]).parse_args(words[1:])
-        except UsageError as exc:
-            pytest.fail(f"{command.doc}:{command.line}: {command.text}\n{exc.message}")
-    elif words[:1] == ["bash"]:
-        assert (ROOT / words[1]).is_file(), command.text
+    for words in command.invocations():
+        if words[0] == "autoloop":
+            try:
+                args = build_parser(words[1]).parse_args(words[1:])
+            except UsageError as exc:
+                pytest.fail(f"{command.doc}:{command.line}: {command.text}\n{exc.message}")
+            if words[1] == "tune":
+                _check_budget(args)
+        elif words[0] == "bash":
+            assert (ROOT / words[1]).is_file(), command.text
     pytest.skip(f"expensive: {command.expensive}")
+
+
+def _check_budget(args: argparse.Namespace) -> None:
+    """The budget check ``autoloop tune`` makes before any run (a too-small budget fails here), for a task
+    this process knows (a plug-in's task is checked where its install is tested)."""
+    try:
+        info = describe_task(args.task)
+    except UnknownNameError:
+        return
+    plan = study_plan(args)
+    plan.check_budget(plan.budget(iterations=args.budget_iterations, tokens=args.budget_tokens, seconds=args.budget_seconds),
+                      SearchSpace.from_task(info, args.space))
 
 
 def _blocks() -> list[list[Command]]:
