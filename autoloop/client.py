@@ -47,11 +47,10 @@ class RecommendationData(dict):
         lines += [f"  {name:18} {value}" for name, value in self["settings"].items()]
         for split in ("validation", "test"):
             lines.append(f"  {split:18} {_interval(self[split])}")
+        lines += [f"  warning: {text}" for text in self.get("warnings", [])]
         verdict = self.get("verdict")
         if verdict:
             lines.append(f"  verdict: {verdict['text']}")
-        if self.get("pick_note"):
-            lines.append(f"  note: {self['pick_note']}")
         lines.append("  every setting tried, mean best validation over its seeds, best first:")
         lines += [f"    {name}: {mean:.4g} ({n} seed{'s' * (n != 1)})" for name, mean, n in _tried(self["runs"], metric["higher_is_better"])]
         spent = self["spent"]

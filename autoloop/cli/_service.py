@@ -194,6 +194,8 @@ def _show_recommendation(recommendation: dict, as_json: bool) -> int:
         print(f"{split} {metric['name']}: {shown['mean']:.4f} (95% CI {low:.4f}..{high:.4f}, n={shown['n']})")
     if recommendation.get("verdict"):
         print(f"verdict: {recommendation['verdict']['text']}")
+    for warning in recommendation.get("warnings", []):
+        print(f"warning: {warning}")
     if recommendation["failures"]["summary"]:
         print(f"failures: {recommendation['failures']['summary']}")
     return 0

@@ -182,6 +182,8 @@ def _show(rec: Recommendation, plan: StudyPlan, *, as_json: bool) -> None:
     if rec.verdict is not None:
         p_best = "-" if rec.verdict.p_best is None else f"{rec.verdict.p_best:.2f}"
         print(f"verdict ({rec.strategy}, P(best) = {p_best}): {rec.verdict.text}")
+    for warning in rec.warnings:
+        print(f"warning: {warning}")
 
 
 def _show_suite(result: SuiteResult, plan: StudyPlan, *, as_json: bool) -> int:

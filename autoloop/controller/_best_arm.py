@@ -131,6 +131,8 @@ class BestArmSearch:
         return {a for a in range(len(self.settings)) if a not in self._out and assigned[a] < self.max_seeds}
 
     def _certain(self) -> str | None:
+        if len(self.settings) < 2:  # nothing to compare: one setting is measured until the budget ends
+            return None
         untried = len(self.settings) - len(self.groups)
         return "confident" if not untried and len(self._out) == len(self.settings) - 1 else None
 

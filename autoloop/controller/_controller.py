@@ -216,6 +216,9 @@ class Controller:
     def _recommend(
         self, reports: list[SettingReport], runs: list[Any], meter: Meter, stop_reason: str, verdict: Verdict | None
     ) -> Recommendation:
+        if self.runs.study is not None:
+            why = verdict.text if verdict is not None else "the highest mean validation over fresh seeds"
+            state.save_pick(self.runs.study, reports[0].settings, why, self.metric)
         return Recommendation(
             task=self.task, metric=self.metric, settings={**self._fixed(), **reports[0].settings},
             winner=reports[0], runners_up=tuple(sorted(reports[1:], key=lambda r: r.validation.mean, reverse=True)), runs=tuple(runs),

@@ -299,7 +299,23 @@ class Recommendation:
             "failures": {**self.failures.to_dict(), "summary": self.failures.summary()},
             "artifact": self.best_artifact(),
             "infeasible": [{"settings": settings, "reason": reason} for settings, reason in self.infeasible],
+            "warnings": list(self.warnings),
         }
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """What makes the verdict meaningless, in words: every run's validation flat at one value
+        from its starting artifact on (a task at its ceiling, or one no change can move)."""
+        points = {v for r in self.runs for _, v in r.curve}
+        settings = {tuple(sorted((k, v) for k, v in r.settings.items() if k != "seed")) for r in self.runs if r.curve}
+        if len(points) != 1 or len(settings) < 2:
+            return ()
+        shown = f"{self.metric.name} {self.metric.display(points.pop()):.4g}"
+        return (
+            f"every run of every setting scored {shown} on validation from its starting artifact on and never moved: "
+            "this task cannot tell the settings apart (it is at its ceiling, or nothing the optimizer changes matters); "
+            "use a harder task, another split or another metric",
+        )
 
     def __str__(self) -> str:
         """A short summary: settings, validation and test in the metric's units, the verdict."""

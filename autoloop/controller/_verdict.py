@@ -71,10 +71,12 @@ class Verdict:
         n = len(values[leader])
         names = [label(settings[a]) for a in tied]
         level = f"{confidence:.0%}"
-        if len(tied) == 1:
+        score = f"{_units(estimates.adjusted[leader], metric)} over {n} seed{'s' * (n != 1)}"
+        if len(settings) == 1:
+            text = f"{names[0]} is the only setting searched: nothing to compare it with ({score})"
+        elif len(tied) == 1:
             text = (
-                f"{names[0]} is the best at {level}: every other setting is worse on paired seeds "
-                f"({_units(estimates.adjusted[leader], metric)} over {n} seed{'s' * (n != 1)}, P(best) = {p_best:.2f})"
+                f"{names[0]} is the best at {level}: every other setting is worse on paired seeds ({score}, P(best) = {p_best:.2f})"
             )
         else:
             shown = ", ".join(names[:6]) + (f" and {len(names) - 6} more" if len(names) > 6 else "")
@@ -83,7 +85,7 @@ class Verdict:
             chance = "" if p_best is None else f", P(best) = {p_best:.2f}"
             text = (
                 f"no significant difference among {shown}{note} at {level}; recommending {names[0]} because {_rule(estimates, metric)} "
-                f"({_units(estimates.adjusted[leader], metric)} over {n} paired seed{'s' * (n != 1)}{chance})"
+                f"({score}{chance})"
             )
         return cls(confidence, dict(settings[leader]), p_best, tuple(dict(settings[a]) for a in tied), n, text)
 

@@ -69,6 +69,7 @@ class StudyData:
         meta_overfitting: The pick's meta-overfitting check (``MetaOverfitting.to_dict()``).
         artifact: The pick's best artifact and the starting artifact (``Recommendation.best_artifact()``).
         knobs: The knobs a setting's name is made of (the space's, as in the verdict's text).
+        warnings: What makes the verdict meaningless (``Recommendation.warnings``), if anything.
     """
 
     task: str
@@ -86,6 +87,7 @@ class StudyData:
     meta_overfitting: dict[str, Any]
     artifact: dict[str, Any] | None
     knobs: tuple[str, ...]
+    warnings: tuple[str, ...] = ()
 
     @classmethod
     def from_recommendation(cls, data: dict[str, Any]) -> StudyData:
@@ -110,6 +112,7 @@ class StudyData:
             pick=pick, settings=data["settings"], verdict=verdict, validation=data["validation"], test=data["test"],
             runs=tuple(runs), settings_order=_order(runs, pick, metric), spent=data.get("spent", {}),
             meta_overfitting=data.get("meta_overfitting", {}), artifact=data.get("artifact"), knobs=knobs,
+            warnings=tuple(data.get("warnings", ())),
         )
 
     def name_of(self, settings: dict[str, Any]) -> str:

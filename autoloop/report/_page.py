@@ -95,6 +95,7 @@ def _verdict(data: StudyData) -> str:
     if spent:
         rows.append(("spent", f"{spent.get('iterations')} iterations, {spent.get('tokens')} tokens, {spent.get('seconds')} s"))
     text = f"<p>{_e(verdict['text'])}</p>" if verdict is not None else "<p>No verdict: no setting could be compared.</p>"
+    text += "".join(f'<p class="flag on" id="warning">Warning: {_e(w)}</p>' for w in data.warnings)
     table = "".join(f"<tr><th>{_e(k)}</th><td>{_e(v)}</td></tr>" for k, v in rows)
     return f'<div class="verdict" id="verdict"><h2>Verdict</h2>{text}<table>{table}</table></div>'
 
