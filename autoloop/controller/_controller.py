@@ -213,6 +213,27 @@ class Controller:
         runs = [rec for g in search.groups.values() for rec in g.records.values()]
         return self._recommend(reports, runs, meter, stop_reason, verdict)
 
+    def partial_recommendation(self) -> Recommendation | None:
+        """What a study stopped before its end (cancelled) had found: the verdict over its
+        finished runs and the pick's runs scored on test so far (``stop_reason: cancelled``);
+        ``None`` before ``run`` started or while the pick has no run scored on test."""
+        study = self.runs.study
+        if study is None:
+            return None
+        saved = state.load(study, self.plan.iterations)
+        groups = [g for g in saved.trials if g.seed_values()]
+        verdict = Verdict.of([g.settings for g in groups], {i: g.seed_values() for i, g in enumerate(groups)}, self.level, seed=self.seed,
+                             metric=self.metric)
+        pick = next((g for g in groups if verdict is not None and g.settings == verdict.pick), None)
+        if pick is None or not any(r.test is not None and r.best_val is not None for r in pick.records.values()):
+            return None
+        runs = [r for g in (*saved.trials, *saved.finals) for r in g.records.values()]
+        meter = Meter(self.budget, started=saved.started_at)
+        for group in (*saved.trials, *saved.finals):
+            self._charge_records(group, meter)
+        report = SettingReport.of(pick.settings, pick.value(), list(pick.records.values()))
+        return self._recommend([report], runs, meter, "cancelled", verdict)
+
     def _recommend(
         self, reports: list[SettingReport], runs: list[Any], meter: Meter, stop_reason: str, verdict: Verdict | None
     ) -> Recommendation:

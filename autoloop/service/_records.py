@@ -141,6 +141,10 @@ class StudyRecords:
             pipe.delete(keys.study_secrets(study_id))
             pipe.execute()
 
+    def keep_partial(self, study_id: str, recommendation: dict[str, Any]) -> None:
+        """Store what a cancelled study found (its state stays ``cancelled``)."""
+        self.client.hset(keys.study(study_id), "recommendation", json.dumps(recommendation))
+
     def cancel(self, study_id: str) -> None:
         """Raise the study's stop flag: queued runs are dropped, running ones stop at their next iteration."""
         self.client.set(keys.study_stop(study_id), 1)
