@@ -22,6 +22,6 @@ class PayingToyTask(ToyTask):
 def test_the_tokens_of_a_run_include_the_tasks_own() -> None:
     task = PayingToyTask()
     result = autoloop.run(task, iterations=3, optimizer="local")  # the local optimizer spends none
-    # Every rollout of the loop (train batches, validations, the final test); the extra test scores of the
-    # meta-overfitting curve (executors._run.score_test_curve) are made outside the loop and not counted.
-    assert result.tokens == PER_ROLLOUT * result.failures.evaluations > 0
+    # Every rollout: the loop's (train batches, validations, the final test) and the test scores of the
+    # meta-overfitting curve (executors._run.score_test_curve).
+    assert result.tokens == PER_ROLLOUT * len(task.rollout_log) > PER_ROLLOUT * result.failures.evaluations
