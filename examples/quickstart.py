@@ -8,12 +8,12 @@ loops use the offline ``local`` optimizer.
 
 The task is ``cartpole:balance`` from the example plug-in ``examples/autoloop-cartpole`` (a
 gymnasium CartPole stepped on the trusted side, the candidate's ``act`` confined), loaded
-through ``AUTOLOOP_PLUGINS``. The study searches the starting artifact and the credit horizon;
+through ``AUTOLOOP_PLUGINS``. The study searches the starting artifact (``--space`` changes that);
 why they matter for the ``local`` optimizer is in the README ("What the quickstart shows").
 
 Run from the repository root::
 
-    python examples/quickstart.py [--budget-iterations 240] [--report FILE]
+    python examples/quickstart.py [--budget-iterations 480] [--space SPEC] [--report FILE]
 """
 
 from __future__ import annotations
@@ -97,6 +97,7 @@ def main() -> int:
     # The example plug-in, importable by the service, the workers and their sandboxes (sys.path is bound read-only there).
     path = os.pathsep.join(filter(None, [str(REPO), str(CARTPOLE), env.get("PYTHONPATH")]))
     env.update(AUTOLOOP_HOME=str(home), PYTHONPATH=path, AUTOLOOP_PLUGINS="autoloop_cartpole.plugin")
+    env.update(AUTOLOOP_MAX_RUNS="2")  # one tenant here, so it may use both workers
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     procs: list[tuple[str, subprocess.Popen[bytes]]] = []

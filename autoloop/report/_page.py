@@ -71,8 +71,8 @@ def _figure(fig_id: str, fig: go.Figure, *, first: bool) -> str:
 
 
 def _shown(interval: dict[str, Any]) -> str:
-    low, high = interval["ci95"]
-    return f"{interval['mean']:.4f} (95% CI {low:.4f}..{high:.4f}, n={interval['n']})"
+    ci = interval.get("note") if interval["ci95"] is None else "95% CI {:.4f}..{:.4f}".format(*interval["ci95"])
+    return f"{interval['mean']:.4f} ({ci}, n={interval['n']})"
 
 
 def _verdict(data: StudyData) -> str:
