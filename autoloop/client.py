@@ -47,8 +47,11 @@ class RecommendationData(dict):
         metric = self["metric"]
         lines = [f"{self['task']}: recommended loop settings (scores: {metric['direction']})"]
         lines += [f"  {name:18} {value}" for name, value in self["settings"].items()]
-        for split in ("validation", "test"):
-            lines.append(f"  {split:18} {_interval(self[split])}")
+        lines.append(f"  {'validation':18} {_interval(self['validation'])}")
+        source = self["test"].get("source")
+        lines.append(f"  {'test':18} {_interval(self['test'])}" + (f"; {source}" if source else ""))
+        if self.get("returned_test"):
+            lines.append(f"  {'returned artifact':18} test {_interval(self['returned_test'])}")
         lines += [f"  warning: {text}" for text in self.get("warnings", [])]
         verdict = self.get("verdict")
         if verdict:
@@ -66,8 +69,11 @@ class RecommendationData(dict):
 
 
 def _interval(data: dict[str, Any]) -> str:
+    unit = data.get("unit", "seeds")
+    if data["ci95"] is None:
+        return f"{data['mean']:.4g} ({data.get('note') or 'no interval'}, n={data['n']})"
     low, high = data["ci95"]
-    return f"{data['mean']:.4g} (95% CI {low:.4g}..{high:.4g}, {data['n']} seed{'s' * (data['n'] != 1)})"
+    return f"{data['mean']:.4g} (95% CI {low:.4g}..{high:.4g}, {data['n']} {unit})"
 
 
 def _tried(runs: list[dict[str, Any]], higher_is_better: bool) -> list[tuple[str, float, int]]:

@@ -195,7 +195,7 @@ class Recommendation:
         return Interval.of(run.test_scores or [run.test], unit="test instances")  # type: ignore[list-item]
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready: every field, scores both internal and in metric units."""
+        """JSON-ready: every field, every score in the metric's own units (direction under ``metric``)."""
         m = self.metric
         return {
             "task": self.task,
