@@ -39,7 +39,7 @@ CARTPOLE = REPO / "examples" / "autoloop-cartpole"
 TASK = "cartpole:balance"
 SPACE = "artifact=lean,angle,position;credit_horizon=200;batch_size=1"
 # Each run: 16 updates of the local optimizer; every setting gets seeds until the pick is certain at 95%.
-PLAN = dict(iterations=16, sampler="halving", confidence=0.95, parallel=2)
+PLAN = dict(iterations=16, strategy="halving", confidence=0.95, parallel=2)
 
 
 def _free_port() -> int:

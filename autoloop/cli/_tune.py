@@ -39,7 +39,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         description="Search loop settings and recommend one. Up to 64 settings (the default strategy, auto): a "
         "best-arm search over seeds (halving), where settings that stay close get more seeds and each run scores its "
         "best artifact on the held-out test split once at its end, read only to report the pick. Beyond 64 settings, "
-        "or with --sampler tpe|random|grid: an Optuna study (each trial = several seeds, pruned from its mean "
+        "or with --strategy tpe|random|grid: an Optuna study (each trial = several seeds, pruned from its mean "
         "validation curve) whose top-k settings are re-run with fresh seeds on test. Iterations count optimizer "
         "updates (about one LLM call each) over every run. Scores are shown in the metric's own units.",
     )

@@ -61,6 +61,6 @@ def test_the_pick_is_marked_in_the_optuna_study(capsys: pytest.CaptureFixture[st
 
 
 def test_runners_up_are_sorted_by_the_validation_they_show(capsys: pytest.CaptureFixture[str]) -> None:
-    data = _tune(capsys, "counting:linear", "--budget-iterations", "40", "--sampler", "grid", "--top-k", "3", "--final-seeds", "2")
+    data = _tune(capsys, "counting:linear", "--budget-iterations", "40", "--strategy", "grid", "--top-k", "3", "--final-seeds", "2")
     shown = [r["validation"]["mean"] for r in data["runners_up"]]
     assert len(shown) == 2 and shown == sorted(shown)  # abs_error, lower is better: best first is ascending

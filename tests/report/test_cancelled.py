@@ -11,7 +11,7 @@ from tests.service.conftest import Cluster, cluster, wait_for  # noqa: F401 - fi
 pytestmark = pytest.mark.integration
 
 # Four settings (toy's two batch sizes x two memories), a budget for many seeds: it is cancelled long before its end.
-STUDY = dict(space="batch_size=1,2;memory=0,3", budget_iterations=400, iterations=3, parallel=2, optimizer="local", sampler="halving")
+STUDY = dict(space="batch_size=1,2;memory=0,3", budget_iterations=400, iterations=3, parallel=2, optimizer="local", strategy="halving")
 
 
 def test_a_cancelled_study_has_a_partial_recommendation_and_report(cluster: Cluster) -> None:
