@@ -16,7 +16,7 @@ from autoloop.failures import FailureTally
 from autoloop.optimizer import Optimizer
 from autoloop.settings import LoopSettings
 from autoloop.tasks._base import Task
-from autoloop.trace import Instance, Split
+from autoloop.trace import TASK_TOKENS, Instance, Split, Trace
 
 
 @dataclass(frozen=True)
@@ -62,7 +62,7 @@ class Revalidation:
     Args:
         scores: Its score on each revalidation instance, in split order (internal units).
         evaluations: Candidate evaluations made (one per instance).
-        tokens: LLM tokens the task spent on them (an executor LLM's; the optimizer spends none).
+        tokens: LLM tokens the task spent on them (its traces' ``TASK_TOKENS``; part of the run's tokens).
         seconds: Wall time of the re-validation.
     """
 
@@ -88,7 +88,9 @@ class Revalidation:
 
 @dataclass(frozen=True)
 class LoopResult:
-    """The outcome of one loop run; scores are internal (higher is better).
+    """The outcome of one loop run; scores are internal (higher is better). ``tokens`` counts every
+    LLM token of the run, the optimizer's and the task's own (an executor's, its re-validation's
+    included); ``prompt_tokens`` and ``completion_tokens`` are the optimizer's.
 
     ``revalidation`` is the returned artifact's mean score on the revalidation split
     (``None`` for a run stopped from outside, which returns nothing), with its per-instance
@@ -224,7 +226,8 @@ class LoopRun:
                 state.stopped = "patience"
             if s.max_skips and state.skips_in_a_row >= s.max_skips:
                 state.stopped = "skips"
-            progress = Progress(state.iteration, s.iterations, val, state.best_val, self.optimizer.usage.total_tokens, state.failures)
+            tokens = self.optimizer.usage.total_tokens + state.task_tokens
+            progress = Progress(state.iteration, s.iterations, val, state.best_val, tokens, state.failures)
             if self.callback is not None and self.callback(progress) and state.iteration < s.iterations:
                 state.stopped = state.stopped or "stopped"
             self._save(state)
@@ -244,15 +247,16 @@ class LoopRun:
         began = time.monotonic()
         instances = self.task.instances("revalidation")
         traces = self.task.rollouts(best, instances, None) if instances else []
-        state.failures = state.failures.add(traces)
-        return Revalidation(tuple(t.score for t in traces), len(traces), self.task.evaluation_tokens(traces), time.monotonic() - began)
+        _tally(state, traces)
+        tokens = int(sum(t.metrics.get(TASK_TOKENS, 0.0) for t in traces))
+        return Revalidation(tuple(t.score for t in traces), len(traces), tokens, time.monotonic() - began)
 
     def _iterate(self, state: Checkpoint, train: Sequence[Instance]) -> float | None:
         s = self.settings
         current = Artifact.from_dict(state.current)
         batch = batch_for(train, s.batch_size, state.iteration, s.seed)
         traces = self.task.rollouts(current, batch, s.credit_horizon)
-        state.failures = state.failures.add(traces)
+        _tally(state, traces)
         memory = [Attempt(m["iteration"], m["artifact_hash"], tuple(m["changed"]), m["batch_score"]) for m in state.memory]
         context = build_context(
             current,
@@ -284,9 +288,9 @@ class LoopRun:
         return val
 
     def _evaluate(self, artifact: Artifact, split: Split, state: Checkpoint) -> list[float]:
-        """Scores over ``split``, per instance; its failed evaluations are counted into ``state``."""
+        """Scores over ``split``, per instance; its failed evaluations and the task's tokens are counted into ``state``."""
         traces = self.task.rollouts(artifact, self.task.instances(split), None)
-        state.failures = state.failures.add(traces)
+        _tally(state, traces)
         return [t.score for t in traces]
 
     def _result(self, state: Checkpoint) -> LoopResult:
@@ -300,7 +304,7 @@ class LoopRun:
             test=state.test,
             curve=tuple((int(i), float(v)) for i, v in state.curve),
             iterations=state.iteration,
-            tokens=usage.total_tokens,
+            tokens=usage.total_tokens + state.task_tokens,
             failures=state.failures,
             skipped_updates=state.skipped,
             skip_reasons=tuple(state.skip_reasons),
@@ -320,3 +324,9 @@ class LoopRun:
 
 def _mean(scores: Sequence[float]) -> float:
     return sum(scores) / len(scores)
+
+
+def _tally(state: Checkpoint, traces: Sequence[Trace]) -> None:
+    """Count ``traces`` into ``state``: their failed evaluations and the task's own LLM tokens."""
+    state.failures = state.failures.add(traces)
+    state.task_tokens += int(sum(t.metrics.get(TASK_TOKENS, 0.0) for t in traces))

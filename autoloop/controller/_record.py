@@ -40,7 +40,7 @@ class RunRecord:
         revalidation_scores: The same per re-validation instance.
         test_scores: Its returned artifact's test score per test instance (when test was scored).
         revalidation_evaluations: Candidate evaluations the re-validation made.
-        revalidation_tokens: LLM tokens the task spent on it (an executor LLM's), charged to the budget.
+        revalidation_tokens: LLM tokens the task spent on it (an executor LLM's; part of ``tokens``, so charged).
         revalidation_seconds: Its wall time (part of ``seconds``).
     """
 
@@ -67,11 +67,6 @@ class RunRecord:
     revalidation_evaluations: int = 0
     revalidation_tokens: int = 0
     revalidation_seconds: float = 0.0
-
-    @property
-    def spent_tokens(self) -> int:
-        """Tokens the study is charged for the run: the optimizer's and its re-validation's."""
-        return self.tokens + self.revalidation_tokens
 
     @property
     def score(self) -> float | None:
@@ -115,17 +110,20 @@ class RunRecord:
         return self.test_curve[-1][2] < peak - FALL_TOLERANCE * max(abs(peak), 1e-12)
 
     def to_dict(self, metric: Metric) -> dict[str, Any]:
-        """JSON-ready; scores internal, ``display`` in the metric's units (gap stays internal)."""
-        pairs = (("best_val", self.best_val), ("test", self.test), ("revalidation", self.revalidation))
-        shown = {k: None if v is None else metric.display(v) for k, v in pairs}
+        """JSON-ready, every score in the metric's own units; ``gap`` and ``excess_gap`` say how
+        much worse test is than validation, in those units."""
+        def shown(value: float | None) -> float | None:
+            return None if value is None else metric.display(value)
+
         return {
             "run_id": self.run_id, "stage": self.stage, "settings": self.settings,
-            "best_val": self.best_val, "test": self.test, "gap": self.gap, "display": shown, "revalidation": self.revalidation,
+            "best_val": shown(self.best_val), "test": shown(self.test), "gap": self.gap, "revalidation": shown(self.revalidation),
             "iterations": self.iterations, "tokens": self.tokens, "stopped": self.stopped, "error": self.error,
-            "optimizer": self.optimizer, "curve": [list(p) for p in self.curve],
+            "optimizer": self.optimizer, "curve": [[i, shown(v)] for i, v in self.curve],
             "seconds": self.seconds, "failures": self.failures.to_dict(), "ended_at": self.ended_at,
-            "excess_gap": self.excess_gap, "test_curve": [list(p) for p in self.test_curve], "test_falls": self.test_falls,
-            "revalidation_scores": list(self.revalidation_scores), "test_scores": list(self.test_scores),
+            "excess_gap": self.excess_gap, "test_curve": [[i, shown(v), shown(t)] for i, v, t in self.test_curve],
+            "test_falls": self.test_falls,
+            "revalidation_scores": [shown(v) for v in self.revalidation_scores], "test_scores": [shown(v) for v in self.test_scores],
             "revalidation_evaluations": self.revalidation_evaluations, "revalidation_tokens": self.revalidation_tokens,
             "revalidation_seconds": self.revalidation_seconds,
         }

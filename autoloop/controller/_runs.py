@@ -162,7 +162,7 @@ class RunBook:
                 record = run_record(event, group)
                 state.save_record(group, record)
                 if meter is not None:
-                    meter.charge(record.run_id, record.iterations, record.spent_tokens)
+                    meter.charge(record.run_id, record.iterations, record.tokens)
                 steps = group.finish(record)
                 outcomes.append(group.outcome(record.run_id))
             points.extend(Point(group.settings, step, value) for step, value in steps)

@@ -41,7 +41,7 @@ def live_entry(state: str, event: RunEvent | None = None, *, previous: dict[str,
     if event is not None and event.result is not None:
         r = event.result
         entry.update(
-            iteration=r.iterations, best_val=r.best_val, revalidation=r.revalidation, tokens=r.tokens + r.revalidation_tokens,
+            iteration=r.iterations, best_val=r.best_val, revalidation=r.revalidation, tokens=r.tokens,
             failures=r.failures.to_dict(),
         )
     return entry

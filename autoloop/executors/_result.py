@@ -40,7 +40,7 @@ class RunResult:
         revalidation_scores: Its score on each revalidation instance.
         test_scores: The test score on each test instance (empty when test was not scored).
         revalidation_evaluations: Candidate evaluations the re-validation made.
-        revalidation_tokens: LLM tokens the task spent on it (an executor LLM's).
+        revalidation_tokens: LLM tokens the task spent on it (an executor LLM's; part of ``tokens``).
         revalidation_seconds: Its wall time (part of ``wall_time_s``).
     """
 

@@ -23,7 +23,7 @@ def test_tune_json_has_every_field_and_a_test_interval_from_three_fresh_seeds(ca
     data = json.loads(out)
     assert data["plan"]["preset"] == "standard" and data["plan"]["overrides"] == ["iterations", "top_k", "final_seeds", "strategy"]
     assert data["test"]["n"] == 3 and data["validation"]["n"] == 3
-    assert data["test"]["display"]["mean"] > 0  # abs error shown positive
+    assert data["test"]["mean"] > 0  # abs error shown positive
     assert len(data["runners_up"]) == 2
     assert data["spent"]["iterations"] <= 120
     final_seeds = {r["settings"]["seed"] for r in data["runs"] if r["stage"] == "final"}
@@ -31,7 +31,7 @@ def test_tune_json_has_every_field_and_a_test_interval_from_three_fresh_seeds(ca
     assert len(final_seeds) == 3 and not final_seeds & search_seeds
     finished = [r for r in data["runs"] if r["stopped"] != "stopped"]
     for run in finished:  # each finished run's returned artifact re-scored once, with its cost, in both units
-        assert run["revalidation"] is not None and run["display"]["revalidation"] == -run["revalidation"]
+        assert run["revalidation"] >= 0  # abs error shown positive, as every score of the JSON
         assert run["revalidation_evaluations"] == len(run["revalidation_scores"]) > 0 and run["revalidation_seconds"] >= 0
 
 

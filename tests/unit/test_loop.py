@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from autoloop.checkpoints import FileCheckpointStore
@@ -11,7 +13,7 @@ from autoloop.loop import LoopRun, batch_for
 from autoloop.optimizers import LocalOptimizer, create_optimizer
 from autoloop.settings import LoopSettings
 from autoloop.tasks import get_task
-from autoloop.trace import Instance, Step, Trace
+from autoloop.trace import TASK_TOKENS, Instance, Step, Trace
 from tests.toy_task import ToyTask
 
 
@@ -116,17 +118,15 @@ def test_revalidation_scores_the_returned_artifact_once_with_its_cost():
     assert len(result.test_scores) == len(task.instances("test")) and result.test == pytest.approx(sum(result.test_scores) / len(result.test_scores))
 
 
-def test_revalidation_counts_the_tokens_the_task_spends_and_the_study_is_charged_them():
-    from autoloop.controller import RunRecord
-
+def test_revalidation_counts_the_tokens_the_task_spends_in_the_runs_tokens():
     class Executing(OwnRevalidation):
-        def evaluation_tokens(self, traces):
-            return 7 * len(traces)  # as an executor LLM's tokens per reply
+        def rollout(self, artifact, instance, horizon):
+            trace = super().rollout(artifact, instance, horizon)  # as an executor LLM's tokens per reply
+            return replace(trace, metrics={**trace.metrics, TASK_TOKENS: 7.0})
 
     result = LoopRun(Executing(range(100, 103)), LoopSettings("start", iterations=2), LocalOptimizer(0)).run()
     assert result.revalidation_tokens == 21
-    record = RunRecord("r", "search", {}, result.best_val, tokens=5, revalidation_tokens=result.revalidation_tokens)
-    assert record.spent_tokens == 26  # what the study's meter is charged
+    assert result.tokens == 7 * (result.failures.evaluations) > 21  # every evaluation's, re-validation included: charged
 
 
 def test_a_run_stopped_from_outside_is_not_revalidated():

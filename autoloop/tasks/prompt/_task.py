@@ -11,7 +11,7 @@ from autoloop.tasks._base import Metric, Task
 from autoloop.tasks.prompt._data import Example
 from autoloop.tasks.prompt._executor import Completion, ExecutorLLM
 from autoloop.tasks.prompt._match import DESCRIPTIONS, MatchMode, check_match, matches, parse_number
-from autoloop.trace import SPLITS, Instance, Split, Step, Trace, failed_trace
+from autoloop.trace import SPLITS, TASK_TOKENS, Instance, Split, Step, Trace, failed_trace
 
 if TYPE_CHECKING:
     from autoloop.sandbox import Outcome, Sandbox
@@ -83,11 +83,6 @@ class PromptTask(Task):
     def rollout(self, artifact: Artifact, instance: Instance, horizon: int | None) -> Trace:
         return self.rollouts(artifact, [instance], horizon)[0]
 
-    def evaluation_tokens(self, traces: Sequence[Trace]) -> int:
-        """Executor tokens of the replies not served from the cache."""
-        spent = ("executor_prompt_tokens", "executor_completion_tokens")
-        return int(sum(t.metrics.get(k, 0.0) for t in traces if not t.metrics.get("executor_cached") for k in spent))
-
     def rollouts(self, artifact: Artifact, instances: Sequence[Instance], horizon: int | None) -> list[Trace]:
         """Ask the executor about every instance concurrently, then extract all answers in one sandbox call."""
         rendered = self._render_prompt(artifact)
@@ -115,6 +110,7 @@ class PromptTask(Task):
             "executor_prompt_tokens": float(completion.prompt_tokens),
             "executor_completion_tokens": float(completion.completion_tokens),
             "executor_cached": float(completion.cached),
+            TASK_TOKENS: 0.0 if completion.cached else float(completion.prompt_tokens + completion.completion_tokens),
         }
         step = Step(example.input, completion.text, feedback, float(correct))
         # A per-response extract_answer failure keeps its step, so the optimizer sees the reply.
