@@ -62,7 +62,7 @@ def score_test_curve(task: Task, history: BestHistory, final_test: float) -> tup
         changes = [changes[round(i * step)] for i in range(TEST_CURVE_POINTS)]
     curve, tokens = [], 0
     for it, val, best in changes[:-1]:
-        traces = task.rollouts(Artifact.from_dict(best), task.split("test"), None)
+        traces = task.rollouts(Artifact.from_dict(best), task.instances("test"), None)
         curve.append((it, val, sum(t.score for t in traces) / len(traces)))
         tokens += int(sum(t.metrics.get(TASK_TOKENS, 0.0) for t in traces))
     last_it, last_val, _ = changes[-1]
