@@ -175,16 +175,21 @@ class StudyRunner:
         executor = RQExecutor(self.client, study_id, owner=self.records.owner(study_id))
         with self._lock:
             self._executors[study_id] = executor
+        controller: Controller | None = None
         try:
             if self.records.cancelled(study_id):
                 raise StudyCancelled(f"study {study_id} was cancelled")
             self.records.set_state(study_id, "running")
-            recommendation = self._controller(study_id, executor).run()
+            controller = self._controller(study_id, executor)
+            recommendation = controller.run()
         except ExecutorDetached:
             logger.info("study %s detached; it resumes when the service restarts", study_id)
             return
         except StudyCancelled:
             logger.info("study %s cancelled", study_id)
+            partial = controller.partial_recommendation() if controller is not None else None
+            if partial is not None:  # what it found so far: its recommendation and report say "cancelled"
+                self.records.keep_partial(study_id, partial.to_dict())
             executor.close()
             return
         # A study whose task, data or budget is wrong fails alone; the service keeps serving.
