@@ -53,6 +53,7 @@ class Progress:
         best_val: Best validation score so far.
         tokens: LLM tokens spent so far.
         failures: Candidate evaluations so far, how many failed and why.
+        prompt_tokens: The prompt's share of ``tokens`` (the rest are completion tokens, priced apart).
     """
 
     iteration: int
@@ -61,6 +62,7 @@ class Progress:
     best_val: float
     tokens: int
     failures: FailureTally = field(default_factory=FailureTally)
+    prompt_tokens: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready form; ``from_dict`` reads it back."""
@@ -197,7 +199,8 @@ class LoopRun:
                 state.stopped = "patience"
             if s.max_skips and state.skips_in_a_row >= s.max_skips:
                 state.stopped = "skips"
-            progress = Progress(state.iteration, s.iterations, val, state.best_val, self.optimizer.usage.total_tokens, state.failures)
+            usage = self.optimizer.usage
+            progress = Progress(state.iteration, s.iterations, val, state.best_val, usage.total_tokens, state.failures, usage.prompt_tokens)
             if self.callback is not None and self.callback(progress) and state.iteration < s.iterations:
                 state.stopped = state.stopped or "stopped"
             self._save(state)

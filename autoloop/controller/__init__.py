@@ -9,8 +9,10 @@ from autoloop.controller._controller import (
     Controller,
     LoopPlan,
 )
+from autoloop.controller._cost import StudyPrices, dollars_text, spend
 from autoloop.controller._estimates import Estimates
 from autoloop.controller._plan import API_NAMES, CLI_NAMES, DEFAULT_PRESET, PRESETS, FieldNames, StudyPlan
+from autoloop.controller._plan_estimate import PlanEstimate, UpdateSize, calibrated, estimate_plan, update_tokens
 from autoloop.controller._progress import SettingProgress
 from autoloop.controller._pruners import (
     DEFAULT_PRUNER,
@@ -76,6 +78,7 @@ __all__ = [
     "LoopPlan",
     "MetaOverfitting",
     "Meter",
+    "PlanEstimate",
     "PrunerFactory",
     "Recommendation",
     "RunBook",
@@ -85,13 +88,18 @@ __all__ = [
     "SettingProgress",
     "SettingReport",
     "StudyPlan",
+    "StudyPrices",
     "StudyStatus",
     "SuiteResult",
     "SuiteTask",
+    "UpdateSize",
     "Verdict",
     "aggregate_scores",
     "allocation_rule",
+    "calibrated",
     "create_study",
+    "dollars_text",
+    "estimate_plan",
     "make_pruner",
     "make_sampler",
     "parse_spec",
@@ -104,5 +112,7 @@ __all__ = [
     "setting_label",
     "share_budget",
     "shared_space",
+    "spend",
     "strategy_names",
+    "update_tokens",
 ]

@@ -84,7 +84,7 @@ class BestArmSearch:
             while reason is None and self._in_flight() < self.parallel:
                 committed = sum(g.remaining_iterations for g in self.groups.values()) + self.iterations
                 if not meter.can_start(committed):
-                    reason = None if self._in_flight() else meter.exhausted() or "iterations"
+                    reason = None if self._in_flight() else meter.blocked(committed)
                     break
                 arm = self.rule.next_arm(self.values(), self._assigned(), self._alive(), self.rng, planned=planned)
                 if arm is None:

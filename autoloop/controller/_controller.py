@@ -12,6 +12,7 @@ from autoloop.controller import _state as state
 from autoloop.controller._arms import RULES, allocation_rule
 from autoloop.controller._best_arm import BestArmSearch
 from autoloop.controller._budget import Budget, Meter
+from autoloop.controller._cost import StudyPrices, spend
 from autoloop.controller._feasibility import prompt_feasibility
 from autoloop.controller._pruners import DEFAULT_PRUNER
 from autoloop.controller._recommendation import (
@@ -84,6 +85,8 @@ class Controller:
         storage: Optuna storage URL (``None`` = in memory); study_name: its name there.
         seed: Sampler seed.
         on_status: Called with a ``StudyStatus`` as the study progresses.
+        prices: What the runs' tokens cost (default: ``StudyPrices.of(template)``); a dollar
+            budget needs the optimizer's price.
 
     Raises:
         ConfigError: ``seeds``, ``top_k``, ``parallel``, ``max_seeds`` or ``confidence`` out of range.
@@ -111,6 +114,7 @@ class Controller:
         study_name: str | None = None,
         seed: int = 0,
         on_status: Callable[[StudyStatus], None] | None = None,
+        prices: StudyPrices | None = None,
     ) -> None:
         for name, value in (("seeds", seeds), ("top_k", top_k), ("parallel", parallel), ("max_seeds", max_seeds)):
             if not 1 <= value <= 1000:
@@ -128,6 +132,9 @@ class Controller:
         self.parallel, self.sampler, self.pruner = parallel, sampler, pruner
         self.storage, self.study_name, self.seed = storage, study_name, seed
         self.on_status = on_status or (lambda status: None)
+        self.prices = prices or StudyPrices.of(template)
+        if budget.dollars is not None:
+            self.prices.require()
         self.status = StudyStatus(iteration_budget=budget.iterations)
         # Run ids derive from the study name when given: unique per study, readable in Redis.
         self._id = study_name or uuid.uuid4().hex[:8]
@@ -150,7 +157,7 @@ class Controller:
         self.runs.study = study
         saved = state.load(study, self.plan.iterations)
         reserve = 0 if best_arm else self.top_k * self.final_seeds * self.plan.iterations
-        meter = Meter(self.budget, reserved_iterations=reserve, started=saved.started_at)
+        meter = Meter(self.budget, reserved_iterations=reserve, started=saved.started_at, prices=self.prices)
         for group in (*saved.trials, *saved.finals):
             self._charge_records(group, meter)
         if best_arm:
@@ -219,7 +226,7 @@ class Controller:
         return Recommendation(
             task=self.task, metric=self.metric, settings={**self._fixed(), **reports[0].settings},
             winner=reports[0], runners_up=tuple(reports[1:]), runs=tuple(runs),
-            meta_overfitting=MetaOverfitting.of(reports[0]), spent=meter.to_dict(),
+            meta_overfitting=MetaOverfitting.of(reports[0]), spent={**meter.to_dict(), **spend(runs, self.prices, self.space.choices)},
             trials=dict(self.status.trials), stop_reason=stop_reason, strategy=self.strategy, verdict=verdict,
             infeasible=tuple(self.space.infeasible_settings()),
         )
@@ -310,7 +317,7 @@ class Controller:
                     break
                 committed = sum(g.remaining_iterations for g in active) + self.seeds * self.plan.iterations
                 if tried and not meter.can_start(committed):
-                    reason = meter.exhausted() or "iterations" if not active else None
+                    reason = meter.blocked(committed) if not active else None
                     break
                 group = self._new_trial(study, tried)
                 if group is None:

@@ -22,6 +22,7 @@ from autoloop.errors import ConfigError, UnknownNameError
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from autoloop.controller._cost import StudyPrices
     from autoloop.executors import Executor, RunTemplate
     from autoloop.tasks import TaskInfo
 
@@ -145,11 +146,13 @@ class StudyPlan:
         """The loop settings every run shares."""
         return LoopPlan(iterations=self.iterations, val_interval=self.val_interval, patience=self.patience, memory=self.memory)
 
-    def budget(self, *, iterations: int | None = None, tokens: int | None = None, seconds: float | None = None) -> Budget:
+    def budget(
+        self, *, iterations: int | None = None, tokens: int | None = None, seconds: float | None = None, dollars: float | None = None
+    ) -> Budget:
         """The study's limits: the caller's, or the plan's iteration budget when none is given."""
-        if iterations is None and tokens is None and seconds is None:
+        if iterations is None and tokens is None and seconds is None and dollars is None:
             iterations = self.budget_iterations
-        return Budget(iterations=iterations, tokens=tokens, seconds=seconds)
+        return Budget(iterations=iterations, tokens=tokens, seconds=seconds, dollars=dollars)
 
     def round_cost(self, space: SearchSpace) -> tuple[int, str]:
         """Iterations one round of this plan costs on ``space``, and how that adds up.
@@ -198,12 +201,13 @@ class StudyPlan:
         study_name: str | None = None,
         seed: int = 0,
         on_status: Callable[[StudyStatus], None] | None = None,
+        prices: StudyPrices | None = None,
     ) -> Controller:
         """The controller that runs this plan (see ``Controller`` for the other arguments)."""
         return Controller(
             template, info=info, executor=executor, budget=budget, space=space, plan=self.loop, seeds=self.seeds,
             top_k=self.top_k, final_seeds=self.final_seeds, parallel=parallel, sampler=self.sampler, pruner=self.pruner,
-            confidence=self.confidence, storage=storage, study_name=study_name, seed=seed, on_status=on_status,
+            confidence=self.confidence, storage=storage, study_name=study_name, seed=seed, on_status=on_status, prices=prices,
         )
 
     def _as(self, preset: str) -> StudyPlan:

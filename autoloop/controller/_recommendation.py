@@ -67,6 +67,7 @@ class RunRecord:
         ended_at: When the controller recorded its end (Unix time; orders the study's allocation).
         artifact: Its best artifact (``Artifact.to_dict()``), if it produced one.
         start_artifact: The starting artifact it revised (``Artifact.to_dict()``).
+        prompt_tokens: The prompt's share of ``tokens`` (the rest are completion tokens).
     """
 
     run_id: str
@@ -86,6 +87,7 @@ class RunRecord:
     ended_at: float | None = None
     artifact: dict[str, Any] | None = field(default=None, repr=False)
     start_artifact: dict[str, Any] | None = field(default=None, repr=False)
+    prompt_tokens: int = 0
 
     def to_state(self) -> dict[str, Any]:
         """Every field, JSON-ready, for the study's records (``from_state`` reads it back)."""
@@ -127,7 +129,8 @@ class RunRecord:
         return {
             "run_id": self.run_id, "stage": self.stage, "settings": self.settings,
             "best_val": self.best_val, "test": self.test, "gap": self.gap, "display": shown,
-            "iterations": self.iterations, "tokens": self.tokens, "stopped": self.stopped, "error": self.error,
+            "iterations": self.iterations, "tokens": self.tokens, "prompt_tokens": self.prompt_tokens, "stopped": self.stopped,
+            "error": self.error,
             "optimizer": self.optimizer, "curve": [list(p) for p in self.curve],
             "seconds": self.seconds, "failures": self.failures.to_dict(), "ended_at": self.ended_at,
             "excess_gap": self.excess_gap, "test_curve": [list(p) for p in self.test_curve], "test_falls": self.test_falls,

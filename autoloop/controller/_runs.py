@@ -36,6 +36,7 @@ class StudyStatus:
     trials: dict[str, int] = field(default_factory=dict)
     best_value: float | None = None
     settings: list[SettingProgress] = field(default_factory=list)
+    dollars: float | None = None  # spent so far (None = the optimizer's tokens have no price)
 
     def count(self, outcome: str) -> None:
         """One more trial ended with ``outcome`` (``complete``, ``pruned``, ``failed``)."""
@@ -110,18 +111,18 @@ class RunBook:
                 continue  # another study's run, or an outcome already recorded
             if event.progress is not None:
                 if meter is not None:
-                    meter.charge(event.run_id, event.progress.iteration, event.progress.tokens)
+                    meter.charge(event.run_id, event.progress.iteration, event.progress.tokens, event.progress.prompt_tokens)
                 points = group.record(event.run_id, event.progress)
             else:
                 record = run_record(event, group)
                 if self.study is not None:
                     state.save_record(self.study, group, record)
                 if meter is not None:
-                    meter.charge(record.run_id, record.iterations, record.tokens)
+                    meter.charge(record.run_id, record.iterations, record.tokens, record.prompt_tokens)
                 points = group.finish(record)
             self._report(group, points)
         if meter is not None:
-            self.status.iterations = meter.iterations
+            self.status.iterations, self.status.dollars = meter.iterations, meter.dollars
         self._seen.update((id(g), g) for g in groups)
         self.status.settings = setting_progress(self._seen.values())
         self.on_status(self.status)

@@ -34,6 +34,7 @@ class RunResult:
         stopped: Why it ended early (``patience``, ``stopped``, ``skips``), if it did.
         best_artifact: The best artifact's ``Artifact.to_dict()``.
         start_artifact: The starting artifact's ``Artifact.to_dict()`` (what the report diffs against).
+        prompt_tokens: The prompt's share of ``tokens`` (the rest are completion tokens, priced apart).
     """
 
     run_id: str
@@ -54,6 +55,7 @@ class RunResult:
     stopped: str | None
     best_artifact: dict[str, Any] = field(repr=False)
     start_artifact: dict[str, Any] = field(repr=False)
+    prompt_tokens: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready form; ``from_dict`` reads it back."""

@@ -1,0 +1,116 @@
+"""StudyPrices: what a study's LLM tokens cost, and its spend in dollars per setting and in total.
+
+The optimizer LLM and the prompt tasks' executor LLM are priced apart (``find_price``: the
+caller's ``--price``, $0 on loopback, else the ``genai-prices`` table). A run's dollars are its
+optimizer tokens at the optimizer's price; the ``local`` optimizer calls no LLM and costs $0.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from autoloop.llm import Endpoint, Price, find_price, require_price
+
+if TYPE_CHECKING:
+    from autoloop.controller._recommendation import RunRecord
+    from autoloop.executors import RunTemplate
+
+# Optimizers that call no LLM: their runs cost nothing whatever the endpoint says.
+NO_LLM_OPTIMIZERS = ("local",)
+NO_LLM = Price(0.0, 0.0, "no LLM (local optimizer)")
+
+
+@dataclass(frozen=True)
+class StudyPrices:
+    """The prices a study's runs are charged at.
+
+    Args:
+        optimizer_model: The optimizer's model name.
+        optimizer: Its price (``None`` = unknown: spend shown as unknown).
+        executor_model: A prompt task's executor model (``None`` = the task calls no executor).
+        executor: The executor's price (``None`` = unknown or no executor).
+        dollars_per_iteration: What the plan estimate expects one iteration to cost; the dollar
+            budget uses it until the study has observed iterations of its own.
+    """
+
+    optimizer_model: str
+    optimizer: Price | None
+    executor_model: str | None = None
+    executor: Price | None = None
+    dollars_per_iteration: float | None = None
+
+    @classmethod
+    def of(cls, template: RunTemplate, overrides: Mapping[str, Price] | None = None) -> StudyPrices:
+        """The prices of ``template``'s optimizer endpoint and, for a prompt task, its executor's."""
+        endpoint = template.endpoint
+        optimizer = NO_LLM if template.optimizer in NO_LLM_OPTIMIZERS else find_price(endpoint.model, endpoint.base_url, overrides)
+        executor = executor_endpoint(template)
+        return cls(
+            endpoint.model, optimizer,
+            executor.model if executor else None,
+            find_price(executor.model, executor.base_url, overrides) if executor else None,
+        )
+
+    def require(self, *, api: bool = False) -> StudyPrices:
+        """Self, or an error naming the price to give for each unpriced model (a dollar budget needs them).
+
+        Raises:
+            ConfigError: A model of the study has no price.
+        """
+        require_price(self.optimizer_model, self.optimizer, role="optimizer", api=api)
+        if self.executor_model is not None:
+            require_price(self.executor_model, self.executor, role="executor", api=api)
+        return self
+
+    def run_dollars(self, tokens: int, prompt_tokens: int) -> float | None:
+        """What a run's optimizer tokens cost (``None`` = the optimizer has no price)."""
+        if self.optimizer is None:
+            return None
+        return self.optimizer.dollars(prompt_tokens, tokens - prompt_tokens)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: each model with its price per million tokens (``null`` = unknown)."""
+        out: dict[str, Any] = {"optimizer": _priced(self.optimizer_model, self.optimizer)}
+        if self.executor_model is not None:
+            out["executor"] = _priced(self.executor_model, self.executor)
+        return out
+
+
+def executor_endpoint(template: RunTemplate) -> Endpoint | None:
+    """The executor LLM's endpoint a prompt task's options carry (``None`` for other tasks)."""
+    executor = template.task_options.get("executor")
+    if executor is None:
+        return None
+    return executor if isinstance(executor, Endpoint) else Endpoint.model_validate(executor)
+
+
+def spend(records: Iterable[RunRecord], prices: StudyPrices, knobs: Iterable[str]) -> dict[str, Any]:
+    """Dollars spent in total and per setting of the ``knobs`` searched (``null`` when the optimizer has no price).
+
+    Only the optimizer's tokens are in a run's record: a prompt task's executor calls are in
+    the estimate, not in the spend.
+    """
+    per: dict[tuple, dict[str, Any]] = {}
+    knobs = set(knobs)
+    for record in records:
+        settings = {k: v for k, v in record.settings.items() if k in knobs}
+        row = per.setdefault(tuple(sorted(settings.items())), {"settings": settings, "runs": 0, "tokens": 0, "prompt_tokens": 0})
+        row["runs"] += 1
+        row["tokens"] += record.tokens
+        row["prompt_tokens"] += record.prompt_tokens
+    for row in per.values():
+        row["dollars"] = prices.run_dollars(row["tokens"], row["prompt_tokens"])
+    rows = list(per.values())
+    total = None if prices.optimizer is None else sum(r["dollars"] for r in rows)
+    return {"dollars": total, "per_setting": rows, "prices": prices.to_dict()}
+
+
+def dollars_text(dollars: float | None) -> str:
+    """``$0.0123``, or ``$?`` when unknown."""
+    return "$?" if dollars is None else f"${dollars:.4f}"
+
+
+def _priced(model: str, price: Price | None) -> dict[str, Any]:
+    return {"model": model, **(price.to_dict() if price else {"prompt_per_million": None, "completion_per_million": None, "source": None})}

@@ -1,0 +1,215 @@
+"""PlanEstimate: what a study will spend before its first run (runs, LLM calls, tokens, dollars, wall time).
+
+Sizes come from what is known without calling anything: the plan and the budget give the
+runs (``planned_runs``), the task's starting artifacts and background and the optimizer's own
+prompt template give each update's prompt (``update_tokens``). What cannot be known offline
+(the evidence a rollout writes, the reply's length, the server's speed, the evaluation time)
+is assumed, each assumption printed with the estimate; ``calibrate`` replaces the per-update
+figures by one real update against the endpoint.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
+
+from autoloop.context import Attempt, LearningContext
+from autoloop.controller._arms import RULES
+from autoloop.controller._cost import NO_LLM_OPTIMIZERS, StudyPrices, executor_endpoint
+from autoloop.controller._feasibility import prompt_feasibility
+from autoloop.controller._samplers import resolve_strategy
+from autoloop.optimizers import DEFAULT_EVIDENCE_TOKENS, build_messages, estimate_tokens
+from autoloop.trace import Step, Trace
+
+if TYPE_CHECKING:
+    from autoloop.controller._budget import Budget
+    from autoloop.controller._plan import StudyPlan
+    from autoloop.controller._space import SearchSpace
+    from autoloop.executors import RunTemplate
+    from autoloop.tasks import Task
+
+# Assumptions (printed with every estimate; a calibration update replaces the per-update ones).
+STEP_TOKENS = 120  # one step of a trace in the evidence: input, output, reward and feedback, clipped
+RUN_TOKENS = 80  # one run's header, score and overall feedback
+REASONING_TOKENS = 150  # the reply's reasoning besides the rewritten parameters
+PREFILL_TOKENS_PER_S = 2000.0  # prompt tokens a hosted server reads per second
+DECODE_TOKENS_PER_S = 60.0  # completion tokens it writes per second
+EVALUATION_S = 2.0  # one iteration's rollouts and validation, besides the LLM call
+EXECUTOR_PROMPT_TOKENS = 300  # one executor call: the candidate prompt plus one input
+MAX_SEEDS = 100  # a best-arm search gives one setting at most this many seeds (the Controller's default)
+
+
+@dataclass(frozen=True)
+class UpdateSize:
+    """One optimizer update: LLM calls, prompt and completion tokens, wall seconds (LLM and evaluation)."""
+
+    calls: float
+    prompt: float
+    completion: float
+    seconds: float
+
+
+@dataclass(frozen=True)
+class PlanEstimate:
+    """The estimate of a whole study; ``to_dict`` gives the ``estimate`` JSON object.
+
+    Args:
+        runs: Loop runs the plan and budget allow (search and final stage).
+        iterations: Optimizer updates over those runs (each run to its end).
+        update: The mean update over the space's settings.
+        executor_calls: Executor LLM calls (prompt tasks), with ``executor_tokens`` (prompt, completion).
+        prices: The study's prices.
+        parallel: Runs in flight at once.
+        assumptions: What the figures assume, in plain words.
+        calibration: The measured update and its ratio to the template's, when one was made.
+    """
+
+    runs: int
+    iterations: int
+    update: UpdateSize
+    executor_calls: int
+    executor_tokens: tuple[int, int]
+    prices: StudyPrices
+    parallel: int
+    assumptions: tuple[str, ...]
+    calibration: dict[str, Any] | None = None
+
+    @property
+    def dollars(self) -> float | None:
+        """Optimizer and executor tokens at their prices (``None`` if either has none)."""
+        optimizer = self.prices.optimizer
+        if optimizer is None or (self.executor_calls and self.prices.executor is None):
+            return None
+        spent = optimizer.dollars(round(self.iterations * self.update.prompt), round(self.iterations * self.update.completion))
+        if self.executor_calls and self.prices.executor is not None:
+            spent += self.prices.executor.dollars(*self.executor_tokens)
+        return spent
+
+    @property
+    def dollars_per_iteration(self) -> float | None:
+        """The optimizer's dollars per iteration (what the dollar budget assumes before any run)."""
+        return _per_iteration(self.prices, self.update)
+
+    def to_dict(self) -> dict[str, Any]:
+        """``{runs, iterations, llm_calls, tokens, dollars, seconds, ...}``: the ``estimate`` object."""
+        calls = round(self.iterations * self.update.calls)
+        prompt, completion = round(self.iterations * self.update.prompt), round(self.iterations * self.update.completion)
+        return {
+            "runs": self.runs,
+            "iterations": self.iterations,
+            "llm_calls": calls + self.executor_calls,
+            "tokens": {
+                "prompt": prompt + self.executor_tokens[0], "completion": completion + self.executor_tokens[1],
+                "optimizer": {"calls": calls, "prompt": prompt, "completion": completion},
+                "executor": {"calls": self.executor_calls, "prompt": self.executor_tokens[0], "completion": self.executor_tokens[1]},
+            },
+            "dollars": self.dollars,
+            "seconds": round(math.ceil(self.runs / self.parallel) * self.iterations / max(self.runs, 1) * self.update.seconds, 1),
+            "per_update": {"calls": self.update.calls, "prompt_tokens": round(self.update.prompt),
+                           "completion_tokens": round(self.update.completion), "seconds": round(self.update.seconds, 2)},
+            "prices": self.prices.to_dict(),
+            "assumptions": list(self.assumptions),
+            "calibration": self.calibration,
+        }
+
+
+def estimate_plan(
+    plan: StudyPlan, space: SearchSpace, budget: Budget, template: RunTemplate, task: Task, *, prices: StudyPrices, parallel: int = 1,
+) -> PlanEstimate:
+    """Estimate the study ``plan`` runs on ``space`` within ``budget`` (``task`` is built, never run)."""
+    llm = template.optimizer not in NO_LLM_OPTIMIZERS
+    space = prompt_feasibility(space, template)  # settings too large for the context window never run
+    sizes = [update_tokens(task, template, s, plan.memory) if llm else UpdateSize(0, 0, 0, EVALUATION_S) for s in space.grid()]
+    update = UpdateSize(*(sum(getattr(u, f) for u in sizes) / len(sizes) for f in ("calls", "prompt", "completion", "seconds")))
+    runs = planned_runs(plan, space, budget, update, prices, parallel)
+    executor = executor_endpoint(template)
+    calls = executor_calls(plan, space, task, runs) if executor else 0
+    executor_tokens = (calls * EXECUTOR_PROMPT_TOKENS, calls * executor.max_tokens // 2) if executor else (0, 0)
+    assumptions = [
+        f"every run takes all {plan.iterations} iterations (no early stop on patience or skips); "
+        f"a best-arm search uses its whole budget (a --confidence stop may end it sooner)",
+        f"{parallel} run(s) in flight at once; {EVALUATION_S:g} s of rollouts and validation per iteration",
+    ]
+    if llm:
+        assumptions += [
+            f"one LLM call per update (no parse retries); the prompt is the optimizer's template with the starting artifact, "
+            f"the background and {plan.memory} remembered attempt(s); its evidence shows {RUN_TOKENS} tokens per run and "
+            f"{STEP_TOKENS} per step of the credit horizon, capped at the optimizer's evidence budget; tokens counted as "
+            "characters / 4",
+            f"the reply rewrites every editable parameter plus {REASONING_TOKENS} tokens of reasoning, at most max_tokens",
+            f"the server reads {PREFILL_TOKENS_PER_S:g} prompt tokens/s and writes {DECODE_TOKENS_PER_S:g} completion tokens/s",
+        ]
+    if executor:
+        assumptions.append(
+            f"executor: one call per train instance of each update, per validation instance at each validation and per test "
+            f"instance of each run's end, none served from its cache; {EXECUTOR_PROMPT_TOKENS} prompt tokens and half of "
+            f"max_tokens ({executor.max_tokens}) completion tokens each"
+        )
+    return PlanEstimate(runs, runs * plan.iterations, update, calls, executor_tokens, prices, parallel, tuple(assumptions))
+
+
+def update_tokens(task: Task, template: RunTemplate, settings: dict[str, Any], memory: int) -> UpdateSize:
+    """One update of ``settings``: its prompt from the optimizer's template, its reply assumed (see the constants)."""
+    endpoint = template.endpoint
+    artifact = task.starting_artifact(settings.get("starting_artifact") or task.artifacts[0])
+    batch, horizon = settings.get("batch_size", 1), settings.get("credit_horizon", 1)
+    steps = tuple(Step("", "") for _ in range(min(horizon, 1000)))
+    traces = tuple(Trace(f"train-{i}", "train", steps, 0.0) for i in range(batch))
+    attempts = tuple(Attempt(i, "0" * 8, (), 0.0) for i in range(memory))
+    context = LearningContext(artifact, traces, task.background, attempts)
+    skeleton = estimate_tokens(build_messages(context, evidence_tokens=1, answer_format=endpoint.answer_format))
+    evidence = min(batch * (RUN_TOKENS + min(horizon, 1000) * STEP_TOKENS), DEFAULT_EVIDENCE_TOKENS)
+    editable = sum(len(artifact.parameters[n]) for n in artifact.editable) / 4 * 1.1  # JSON-escaped code grows a little
+    prompt, completion = skeleton + evidence, min(editable + REASONING_TOKENS, endpoint.max_tokens)
+    return UpdateSize(1.0, prompt, completion, prompt / PREFILL_TOKENS_PER_S + completion / DECODE_TOKENS_PER_S + EVALUATION_S)
+
+
+def planned_runs(plan: StudyPlan, space: SearchSpace, budget: Budget, update: UpdateSize, prices: StudyPrices, parallel: int) -> int:
+    """Runs the budget pays for: the smallest count any of its limits allows, within what the strategy runs at most."""
+    best_arm = resolve_strategy(plan.sampler, space) in RULES
+    final = 0 if best_arm else plan.top_k * plan.final_seeds
+    most = space.size * (MAX_SEEDS if best_arm else plan.seeds) + final
+    per_run = {
+        "iterations": plan.iterations,
+        "tokens": plan.iterations * (update.prompt + update.completion),
+        "seconds": plan.iterations * update.seconds / parallel,
+        "dollars": plan.iterations * (_per_iteration(prices, update) or 0.0),
+    }
+    allowed = [most]
+    for name, cost in per_run.items():
+        limit = getattr(budget, name)
+        if limit is not None and cost > 0:
+            allowed.append(int(limit // cost))
+    runs = min(allowed)
+    if best_arm:
+        return max(runs, 1)
+    trials = max(1, min((runs - final) // plan.seeds, space.size))
+    return trials * plan.seeds + final
+
+
+def executor_calls(plan: StudyPlan, space: SearchSpace, task: Task, runs: int) -> int:
+    """Executor calls of ``runs`` runs: train batches, validations and each run's test."""
+    batch = sum(s.get("batch_size", 1) for s in space.grid()) / space.size
+    val, test = len(task.split("val")), len(task.split("test"))
+    per_run = plan.iterations * batch + (plan.iterations // plan.val_interval) * val + test
+    return round(runs * per_run)
+
+
+def calibrated(estimate: PlanEstimate, measured: UpdateSize, template_update: UpdateSize) -> PlanEstimate:
+    """``estimate`` with its per-update figures scaled by one real update's against the template's for that setting."""
+    ratio = {f: (getattr(measured, f) / getattr(template_update, f)) if getattr(template_update, f) else 1.0
+             for f in ("prompt", "completion", "seconds")}
+    update = replace(estimate.update, **{f: getattr(estimate.update, f) * r for f, r in ratio.items()})
+    calibration = {
+        "measured": {"prompt_tokens": measured.prompt, "completion_tokens": measured.completion, "seconds": round(measured.seconds, 2)},
+        "template": {"prompt_tokens": round(template_update.prompt), "completion_tokens": round(template_update.completion),
+                     "seconds": round(template_update.seconds, 2)},
+        "ratio": {f: round(r, 3) for f, r in ratio.items()},
+    }
+    note = "per-update tokens and seconds scaled by one real update of the first setting (see calibration)"
+    return replace(estimate, update=update, calibration=calibration, assumptions=(*estimate.assumptions, note))
+
+
+def _per_iteration(prices: StudyPrices, update: UpdateSize) -> float | None:
+    return None if prices.optimizer is None else prices.optimizer.dollars(round(update.prompt), round(update.completion))
