@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Annotated, Any
 
-from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi import Depends, FastAPI, HTTPException, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
@@ -15,7 +15,8 @@ from autoloop.errors import AutoloopError
 from autoloop.service import _limits
 from autoloop.service._admission import admit
 from autoloop.service._auth import check_token
-from autoloop.service._models import ErrorBody, Health, StudyCreate, StudyList, StudyView, TaskEntry
+from autoloop.service._estimate import dry_run as estimate_request
+from autoloop.service._models import ErrorBody, Health, StudyCreate, StudyEstimate, StudyList, StudyView, TaskEntry
 from autoloop.service._records import StudyRecords
 from autoloop.tasks import task_catalog
 
@@ -87,9 +88,13 @@ def create_app(client: redis.Redis, runner: StudyRunner | None = None) -> FastAP
     async def autoloop_error(_request: Request, exc: AutoloopError) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status_code=exc.status)
 
-    @app.post("/v1/studies", status_code=201, response_model=StudyView, responses=_ERRORS)
-    def create_study(body: StudyCreate, who: Owner) -> StudyView:
-        """Submit a tuning job; its controller starts right away."""
+    @app.post("/v1/studies", status_code=201, response_model=StudyView | StudyEstimate, responses={**_ERRORS, 200: {"model": StudyEstimate}})
+    def create_study(body: StudyCreate, who: Owner, response: Response, dry_run: bool = False) -> StudyView | StudyEstimate:
+        """Submit a tuning job; its controller starts right away. With ``dry_run=true``: only the plan's
+        estimate (runs, iterations, LLM calls, tokens, dollars, seconds, assumptions), 200, nothing stored."""
+        if dry_run:
+            response.status_code = 200
+            return estimate_request(body)
         # Without a runner (API only) the study is stored and stays queued.
         study_id = runner.create(who, body) if runner is not None else records.create(who, body, admit(body))
         logger.info("study %s created for task %s", study_id, body.task)

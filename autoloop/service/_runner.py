@@ -18,10 +18,11 @@ import redis
 
 from autoloop.controller import Controller, SearchSpace, StudyStatus
 from autoloop.errors import AutoloopError
-from autoloop.executors import ExecutorDetached, RQExecutor, StudyCancelled
+from autoloop.executors import ExecutorDetached, RQExecutor, RunTemplate, StudyCancelled
 from autoloop.llm import SECRET_SCHEME, register_secret_lookup
 from autoloop.redisdb import StudySecrets
 from autoloop.service._admission import admit, check_data
+from autoloop.service._estimate import request_prices, study_prices
 from autoloop.service._models import StudyCreate
 from autoloop.service._optuna import study_storage
 from autoloop.service._records import StudyRecords, new_study_id
@@ -69,7 +70,12 @@ class StudyRunner:
         """
         admission = admit(request)
         study_id = new_study_id()
-        template = study_template(request, study_id, self.secrets, check=check_data)
+
+        def check(template: RunTemplate) -> None:
+            check_data(template)
+            request_prices(request, template)  # a dollar budget needs every model priced
+
+        template = study_template(request, study_id, self.secrets, check=check)
         # A CSV task's metric comes with its options, resolved in the template.
         admission = replace(admission, info=describe_task(request.task, template.task_options))
         return self.records.create(owner, request, admission, study_id=study_id, template=template)
@@ -112,7 +118,9 @@ class StudyRunner:
         request = self.records.request(study_id)
 
         def on_status(status: StudyStatus) -> None:
-            self.records.set_stage(study_id, status.stage, status.trials, settings=[s.to_dict() for s in status.settings])
+            self.records.set_stage(
+                study_id, status.stage, status.trials, settings=[s.to_dict() for s in status.settings], dollars=status.dollars
+            )
 
         template = self.records.template(study_id)
         info = describe_task(request.task, template.task_options)
@@ -121,13 +129,14 @@ class StudyRunner:
             template,
             info=info,
             executor=executor,
-            budget=plan.budget(iterations=request.budget.iterations, tokens=request.budget.tokens),
+            budget=request.budget.limits(plan),
             space=SearchSpace.from_task(info, request.space),
             parallel=request.parallel,
             storage=self._storage(study_id),
             study_name=study_id,
             seed=request.seed,
             on_status=on_status,
+            prices=study_prices(request, template, plan),
         )
 
     def _run(self, study_id: str) -> None:

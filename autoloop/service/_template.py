@@ -65,11 +65,7 @@ def study_template(
     """
     tenant_key = request.llm.api_key.get_secret_value() if request.llm.api_key else None
     tenant_ref = secret_ref(SECRET_SCHEME, StudySecrets.secret_id(study_id, TENANT_KEY)) if tenant_key else None
-    endpoint = tenant_endpoint(request.llm, Endpoint.from_env(), tenant_ref)
-    _check_optimizer(request.optimizer, endpoint)
-    template = resolve_template(
-        request.task, data_dir=request.data_dir, options=request.task_options, optimizer=request.optimizer, endpoint=endpoint
-    )
+    template = request_template(request, tenant_ref)
     if check is not None:
         check(template)
     # Stored only once the template resolved and passed its checks: a rejected request leaves no secret behind.
@@ -84,6 +80,19 @@ def study_template(
         return secret_ref(SECRET_SCHEME, secrets.put(study_id, name, value or ""))
 
     return template.with_key_refs(stored)
+
+
+def request_template(request: StudyCreate, tenant_ref: str | None = None) -> RunTemplate:
+    """The template ``request`` resolves to, its keys still unstored references (a dry run stores nothing).
+
+    Raises:
+        ConfigError: As ``study_template``.
+    """
+    endpoint = tenant_endpoint(request.llm, Endpoint.from_env(), tenant_ref)
+    _check_optimizer(request.optimizer, endpoint)
+    return resolve_template(
+        request.task, data_dir=request.data_dir, options=request.task_options, optimizer=request.optimizer, endpoint=endpoint
+    )
 
 
 def _check_optimizer(name: str | None, endpoint: Endpoint) -> None:

@@ -1,0 +1,38 @@
+"""The API's money: ``POST /v1/studies?dry_run=true`` estimates without storing or running; ``budget.dollars``
+needs every model priced (``prices``) and is refused by field otherwise."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.service.test_admission import service  # noqa: F401 - fixture
+
+pytestmark = pytest.mark.integration
+
+
+def test_a_dry_run_returns_the_estimate_and_stores_nothing(service, shared_data: Path):
+    http, auth = service
+    body = {
+        "task": "mlpipeline:spaceship-titanic", "data_dir": str(shared_data / "mlagentbench"),
+        "llm": {"base_url": "https://llm.example.com/v1", "model": "gpt-4o-mini", "api_key": "k"},
+        "prices": {"gpt-4o-mini": [0.15, 0.6]}, "budget": {"dollars": 5},
+    }
+    response = http.post("/v1/studies", params={"dry_run": "true"}, json=body, headers=auth)
+    assert response.status_code == 200, response.text
+    estimate = response.json()["estimate"]
+    assert {"runs", "iterations", "llm_calls", "tokens", "dollars", "seconds"} <= set(estimate)
+    assert estimate["prices"]["optimizer"]["source"] == "prices" and 0 < estimate["dollars"] <= 5 + estimate["dollars"] / estimate["runs"]
+    assert response.json()["plan"]["preset"] == "standard"
+    assert not http.get("/v1/studies", headers=auth).json()["studies"]
+    assert not http.app.state.redis.keys("*secret*")  # type: ignore[attr-defined]
+
+
+def test_a_dollar_budget_with_an_unpriced_model_is_refused_naming_prices(service):
+    http, auth = service
+    body = {"task": "toy:linear", "llm": {"base_url": "https://llm.example.com/v1", "model": "no-such-model"}, "budget": {"dollars": 1}}
+    for params in ({"dry_run": "true"}, {}):
+        response = http.post("/v1/studies", params=params, json=body, headers=auth)
+        assert response.status_code == 422, response.text
+        assert '"prices": {"no-such-model": [IN, OUT]}' in response.json()["detail"]
