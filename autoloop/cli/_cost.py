@@ -7,8 +7,8 @@ import tempfile
 from typing import TYPE_CHECKING
 
 from autoloop.cli._output import print_json
-from autoloop.controller import PlanEstimate, StudyPrices, UpdateSize, calibrated, dollars_text, estimate_plan, update_tokens
-from autoloop.llm import Price, parse_price
+from autoloop.controller import PlanEstimate, StudyPrices, UpdateSize, calibrated, estimate_plan, update_tokens
+from autoloop.llm import Price, dollars_text, parse_price
 
 if TYPE_CHECKING:
     from autoloop.controller import Budget, SearchSpace, StudyPlan

@@ -10,10 +10,9 @@ import uuid
 from autoloop.checkpoints import FileCheckpointStore
 from autoloop.cli._cost import add_price_argument, study_prices
 from autoloop.cli._output import print_json, print_table, progress_bar, show_progress
-from autoloop.controller import dollars_text
 from autoloop.errors import ConfigError
 from autoloop.executors import RunTemplate, resolve_template, run_job
-from autoloop.llm import ANSWER_FORMATS, Endpoint, read_context_window
+from autoloop.llm import ANSWER_FORMATS, Endpoint, dollars_text, read_context_window
 from autoloop.loop import Progress
 from autoloop.tasks import TaskInfo, describe_task
 

@@ -26,7 +26,6 @@ from autoloop.controller import (
     StudyPrices,
     StudyStatus,
     SuiteResult,
-    dollars_text,
     pruner_names,
     run_suite,
     share_budget,
@@ -35,6 +34,7 @@ from autoloop.controller import (
 )
 from autoloop.errors import ConfigError
 from autoloop.executors import LocalExecutor, RunTemplate
+from autoloop.llm import dollars_text
 from autoloop.tasks import Metric, describe_task
 
 

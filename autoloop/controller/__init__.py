@@ -9,7 +9,7 @@ from autoloop.controller._controller import (
     Controller,
     LoopPlan,
 )
-from autoloop.controller._cost import StudyPrices, dollars_text, spend
+from autoloop.controller._cost import StudyPrices, spend
 from autoloop.controller._estimates import Estimates
 from autoloop.controller._plan import API_NAMES, CLI_NAMES, DEFAULT_PRESET, PRESETS, FieldNames, StudyPlan
 from autoloop.controller._plan_estimate import PlanEstimate, UpdateSize, calibrated, estimate_plan, update_tokens
@@ -98,7 +98,6 @@ __all__ = [
     "allocation_rule",
     "calibrated",
     "create_study",
-    "dollars_text",
     "estimate_plan",
     "make_pruner",
     "make_sampler",

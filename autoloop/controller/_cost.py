@@ -107,10 +107,5 @@ def spend(records: Iterable[RunRecord], prices: StudyPrices, knobs: Iterable[str
     return {"dollars": total, "per_setting": rows, "prices": prices.to_dict()}
 
 
-def dollars_text(dollars: float | None) -> str:
-    """``$0.0123``, or ``$?`` when unknown."""
-    return "$?" if dollars is None else f"${dollars:.4f}"
-
-
 def _priced(model: str, price: Price | None) -> dict[str, Any]:
     return {"model": model, **(price.to_dict() if price else {"prompt_per_million": None, "completion_per_million": None, "source": None})}

@@ -49,6 +49,11 @@ class Price:
         return {"prompt_per_million": self.prompt, "completion_per_million": self.completion, "source": self.source}
 
 
+def dollars_text(dollars: float | None) -> str:
+    """``$0.0123``, or ``$?`` when unknown (a model without a price)."""
+    return "$?" if dollars is None else f"${dollars:.4f}"
+
+
 def parse_price(text: str, *, flag: str = "--price") -> tuple[str, Price]:
     """``MODEL=IN,OUT`` (dollars per million prompt and completion tokens) as ``(model, Price)``.
 

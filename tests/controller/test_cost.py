@@ -11,6 +11,7 @@ import pytest
 from autoloop.cli import main
 from autoloop.controller import Budget, Meter, StudyPrices
 from autoloop.llm import Price
+from autoloop.report import render_report
 from tests.fake_openai import Reply, fake_openai  # noqa: F401 - fixture
 
 ESTIMATE_KEYS = {"runs", "iterations", "llm_calls", "tokens", "dollars", "seconds"}
@@ -88,3 +89,7 @@ def test_a_study_stops_on_its_dollar_budget_and_says_so(capsys, fake_openai, sam
     assert spent["dollars"] == pytest.approx(sum(row["dollars"] for row in spent["per_setting"]))
     assert spent["prices"]["optimizer"] == {"model": "fake", "prompt_per_million": 1000.0, "completion_per_million": 1000.0, "source": "--price"}
     assert data["estimate"]["dollars"] > 0 and len(server.requests) == spent["iterations"]
+    page = render_report(data)  # the report: spend per setting and in total, next to the estimate
+    assert f"${spent['dollars']:.4f}" in page and "estimated before the first run" in page
+    assert "spent / estimated tokens per iteration" in page
+    assert all(f"${row['dollars']:.4f}" in page for row in spent["per_setting"])
