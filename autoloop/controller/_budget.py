@@ -91,7 +91,7 @@ class Meter:
             return None
         return sum(self._dollars.values())
 
-    def charge(self, run_id: str, iteration: int, run_tokens: int, prompt_tokens: int = 0) -> None:
+    def charge(self, run_id: str, iteration: int, run_tokens: int, prompt_tokens: int) -> None:
         """``run_id`` has completed ``iteration`` iterations and spent ``run_tokens`` in total, ``prompt_tokens`` of them prompt."""
         self._iterations[run_id] = max(self._iterations.get(run_id, 0), iteration)
         self._tokens[run_id] = max(self._tokens.get(run_id, 0), run_tokens)
