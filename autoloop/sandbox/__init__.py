@@ -4,7 +4,9 @@ A ``Sandbox`` starts one server process that imports the heavy modules once and 
 fresh child per ``call``. Each child gets, in layers:
 
 - kernel (``_confine``): its own pid, mount, network, IPC and UTS namespaces; a root
-  showing only the Python installation and ``sys.path`` read-only, a few devices, its
+  showing only an allow-list read-only (``_view``: the Python installation, system
+  libraries, autoloop and the packages of its entry modules; never ``sys.path`` or the
+  working directory), a few devices, its
   own /proc and a private scratch tmpfs of ``Limits.disk_mb``; a uid of its own per
   server (slot); no capabilities, ``no_new_privs`` and a seccomp filter refusing
   ``execve``, ``socket``, mounts and namespaces; wall-clock timeout (SIGKILL), and

@@ -27,9 +27,10 @@ from dataclasses import dataclass
 from typing import IO, Any
 
 from autoloop.sandbox._child import ChildFds, Confinement, serve_one
-from autoloop.sandbox._confine import claim_slot, fork_confined, probe, visible_paths
+from autoloop.sandbox._confine import claim_slot, fork_confined, probe
 from autoloop.sandbox._guard import become_subreaper
 from autoloop.sandbox._limits import Limits
+from autoloop.sandbox._view import child_view
 from autoloop.sandbox._wire import (
     BASE_ENV,
     CHANNEL_ENV,
@@ -137,10 +138,11 @@ class Server:
                 self.refusal = str(exc)
             if self.refusal is None:
                 self._slot = slot  # held (locked) for the server's life
-                hidden = tuple(os.environ.get(HIDDEN_ENV, "").split(os.pathsep))
-                self.confinement = Confinement(slot.uid, visible_paths(hidden))
+                self.confinement = Confinement(slot.uid, ())
         self._disk_mb = Limits().disk_mb
         self._entries: dict[str, Callable[..., Any]] = {}
+        self._hidden = tuple(os.environ.get(HIDDEN_ENV, "").split(os.pathsep))
+        self._update_view()
         self._spare: _Spare | None = None
         self._used: list[_Spare] = []
         self._dying: set[int] = set()  # killed, not yet reaped: the kernel is tearing them down
@@ -214,7 +216,14 @@ class Server:
         if entry not in self._entries:
             module, _, name = entry.partition(":")
             self._entries[entry] = getattr(importlib.import_module(module), name)
+            self._update_view()
         return self._entries[entry]
+
+    def _update_view(self) -> None:
+        """Show children the allow-listed view, with the packages of every module imported for callers."""
+        if self.confinement is not None:
+            modules = [*_preloads(), *(entry.partition(":")[0] for entry in self._entries)]
+            self.confinement = Confinement(self.confinement.uid, child_view(modules=modules, hidden=self._hidden))
 
     def _fork(self) -> _Spare:
         scratch = tempfile.mkdtemp(prefix="call-", dir=self.base)
@@ -354,6 +363,10 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
 
 
+def _preloads() -> list[str]:
+    return list(filter(None, os.environ.get(PRELOAD_ENV, "").split(",")))
+
+
 def main() -> int:
     """Serve requests on stdin/stdout until stdin closes."""
     proto_in, proto_out = os.dup(0), os.dup(1)
@@ -363,7 +376,7 @@ def main() -> int:
     extra = [p for p in os.environ.get(SYSPATH_ENV, "").split(os.pathsep) if p and p not in sys.path]
     sys.path[:0] = extra
     try:
-        for module in filter(None, os.environ.get(PRELOAD_ENV, "").split(",")):
+        for module in _preloads():
             importlib.import_module(module)
     except Exception:  # noqa: BLE001 - the parent turns this into a SandboxError
         send(proto_out, {"fatal": traceback.format_exc()})
