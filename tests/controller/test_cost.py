@@ -93,3 +93,20 @@ def test_a_study_stops_on_its_dollar_budget_and_says_so(capsys, fake_openai, sam
     assert f"${spent['dollars']:.4f}" in page and "estimated before the first run" in page
     assert "spent / estimated tokens per iteration" in page
     assert all(f"${row['dollars']:.4f}" in page for row in spent["per_setting"])
+
+
+@pytest.mark.integration
+def test_a_calibrated_dry_run_makes_one_real_update_and_scales_the_estimate_by_it(capsys, fake_openai):
+    server = fake_openai(_update)
+    code = main([
+        "tune", "counting:linear", "--jobs", "0", "--optimizer", "llm", "--base-url", server.base_url, "--model", "fake",
+        "--budget-iterations", "60", "--iterations", "2", "--dry-run", "--calibrate", "--json",
+    ])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    estimate = json.loads(captured.out)["estimate"]
+    calibration = estimate["calibration"]
+    assert len(server.requests) == 1 and calibration["measured"]["prompt_tokens"] > 0  # one update, nothing else
+    ratio = calibration["ratio"]["prompt"]
+    assert ratio == pytest.approx(calibration["measured"]["prompt_tokens"] / calibration["template"]["prompt_tokens"], rel=1e-2)
+    assert any("one real update" in a for a in estimate["assumptions"])
