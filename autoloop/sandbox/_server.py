@@ -26,9 +26,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import IO, Any
 
+from autoloop.sandbox._cgroup import EvaluationGroup, create_group, server_footprint
 from autoloop.sandbox._child import ChildFds, Confinement, serve_one
 from autoloop.sandbox._confine import claim_slot, fork_confined, probe
-from autoloop.sandbox._guard import become_subreaper
+from autoloop.sandbox._guard import NPROC_PER_SLOT, become_subreaper
 from autoloop.sandbox._limits import Limits
 from autoloop.sandbox._view import child_view
 from autoloop.sandbox._wire import (
@@ -124,6 +125,9 @@ class Server:
         self.base = base
         self.channel = channel
         self.confinement: Confinement | None = None
+        self._group: EvaluationGroup | None = None  # caps an evaluation's processes together, where the kernel can
+        self._capped: tuple[int, int] | None = None  # (memory_mb, disk_mb) the group is capped for
+        self._oom_kills = 0  # the group's out-of-memory kills when a crash was last looked at
         self.refusal: str | None = "the unsafe development mode was asked for" if not confine else None
         if confine and os.geteuid() != 0:
             self.refusal = (
@@ -139,6 +143,8 @@ class Server:
             if self.refusal is None:
                 self._slot = slot  # held (locked) for the server's life
                 self.confinement = Confinement(slot.uid, ())
+                self._group = create_group(f"slot-{slot.uid}")
+                self._oom_kills = self._group.oom_kills() if self._group is not None else 0
         self._disk_mb = Limits().disk_mb
         self._entries: dict[str, Callable[..., Any]] = {}
         self._hidden = tuple(os.environ.get(HIDDEN_ENV, "").split(os.pathsep))
@@ -166,10 +172,16 @@ class Server:
             self._discard(child)  # gone, forked before the entry was imported, or wrong scratch size
             child = self._fork()
         self._used.append(child)
+        self._cap(limits)
         start = time.monotonic()
         with contextlib.suppress(WireClosed, WireTimeout):  # gone or stuck: _collect says how it ended
             send(child.request_fd, request, start + limits.timeout_s)
         payload, reason = _collect(child.pid, child.result_fd, start + limits.timeout_s, limits)
+        if reason is not None and self._out_of_memory():
+            reason = (
+                f"out of memory: the evaluation's processes together exceeded {limits.memory_mb + limits.disk_mb} MiB "
+                "(Limits.memory_mb plus the scratch disk, Limits.disk_mb)"
+            )
         reply = {"duration_s": time.monotonic() - start, "output": _tail(child.output)}
         tag, body = payload[:1], payload[1:]
         if tag == b"V":
@@ -200,6 +212,25 @@ class Server:
         for pid in self._dying:
             os.waitpid(pid, 0)
         self._dying.clear()
+        if self._group is not None:
+            self._group.remove()
+
+    def _cap(self, limits: Limits) -> None:
+        """Cap the evaluation's processes together (written only when the limits change: no cost per call)."""
+        wanted = (limits.memory_mb, limits.disk_mb)
+        if self._group is None or self._capped == wanted:
+            return
+        # What the child may copy of the preloaded image, plus its own allocations and its scratch tmpfs.
+        memory = server_footprint() + ((limits.memory_mb + limits.disk_mb) << 20)
+        self._group.cap(memory_bytes=memory, processes=NPROC_PER_SLOT)
+        self._capped = wanted
+
+    def _out_of_memory(self) -> bool:
+        """Whether the kernel killed a process of the group for memory since the last crash looked at."""
+        if self._group is None:
+            return False
+        kills, self._oom_kills = self._oom_kills, self._group.oom_kills()
+        return self._oom_kills > kills
 
     def _release_used(self) -> None:
         for child in self._used:
@@ -217,6 +248,7 @@ class Server:
             module, _, name = entry.partition(":")
             self._entries[entry] = getattr(importlib.import_module(module), name)
             self._update_view()
+            self._capped = None  # the image grew: cap again from its new size
         return self._entries[entry]
 
     def _update_view(self) -> None:
@@ -246,6 +278,8 @@ class Server:
         # exists before anyone can try to kill it.
         with contextlib.suppress(ProcessLookupError):
             os.setpgid(pid, pid)
+            if self._group is not None:  # before its request arrives, so all it starts is capped too
+                self._group.add(pid)
         os.close(result_write)
         os.close(request_read)
         child_socket.close()

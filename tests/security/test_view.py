@@ -169,6 +169,7 @@ def view_cluster(starting_points) -> Iterator[Cluster]:
     home = Path(tempfile.mkdtemp(prefix="al-view-"))
     cluster = Cluster(home)
     cluster.env["AUTOLOOP_DATA_ROOTS"] = os.pathsep.join(str(holder / "data") for _, holder in starting_points.values())
+    cluster.env["AUTOLOOP_LLM_ALLOW"] = "127.0.0.1"  # the scripted LLM server on loopback
     try:
         cluster.start_service()
         yield cluster
@@ -212,3 +213,14 @@ def test_a_worker_started_next_to_the_data_shows_the_candidate_none_of_it(start,
         view_cluster.workers.remove(worker)
         worker.terminate()
         worker.wait(30)
+
+
+def test_a_sandbox_started_from_the_root_directory_runs_candidates(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 24 row 12: a service manager starts workers in ``/``; ``/`` on sys.path made every evaluation fail."""
+    _require_root()
+    monkeypatch.chdir("/")
+    monkeypatch.syspath_prepend("/")
+    with Sandbox(limits=Limits(timeout_s=20)) as sandbox:
+        out = sandbox.call(RUN, MOUNTS)
+    assert out.ok, out.error
+    assert "/" not in out.value[0][1:]  # the host's root is not shown (only the child's own tmpfs root is "/")
