@@ -195,7 +195,8 @@ def run(args: argparse.Namespace) -> int:
     data["best_val"] = metric.display(result.best_val)
     data["test"] = metric.display(result.test) if result.test is not None else None
     data["curve"] = [[i, metric.display(v)] for i, v in result.curve]
-    data["dollars"], data["prices"] = prices.run_dollars(result.tokens, result.prompt_tokens), prices.to_dict()
+    data["dollars"] = prices.run_dollars(result.tokens, result.prompt_tokens, result.executor_tokens, result.executor_prompt_tokens)
+    data["prices"] = prices.to_dict()
     if args.json:
         print_json(data)
         return 0

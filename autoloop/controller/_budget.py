@@ -10,6 +10,7 @@ from autoloop.errors import ConfigError
 
 if TYPE_CHECKING:
     from autoloop.controller._cost import StudyPrices
+    from autoloop.controller._recommendation import RunRecord
 
 
 @dataclass(frozen=True)
@@ -66,8 +67,8 @@ class Meter:
     _dollars: dict[str, float] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        if self.budget.dollars is not None and (self.prices is None or self.prices.optimizer is None):
-            raise ConfigError("a dollar budget needs the optimizer's price: give it with --price MODEL=IN,OUT")
+        if self.budget.dollars is not None and (self.prices is None or not self.prices.known):
+            raise ConfigError("a dollar budget needs every model's price: give it with --price MODEL=IN,OUT")
 
     @property
     def iterations(self) -> int:
@@ -84,18 +85,26 @@ class Meter:
         """Wall time since the study started."""
         return time.time() - self.started
 
+    def charge_record(self, record: RunRecord) -> None:
+        """A finished run, charged with everything it spent."""
+        dollars = self.prices.record_dollars(record) if self.prices is not None else None
+        self.charge(record.run_id, record.iterations, record.tokens, record.prompt_tokens, dollars)
+
     @property
     def dollars(self) -> float | None:
-        """Dollars over all runs (``None`` when the optimizer's tokens have no price)."""
-        if self.prices is None or self.prices.optimizer is None:
+        """Dollars over all runs (``None`` when a model of the study has no price)."""
+        if self.prices is None or not self.prices.known:
             return None
         return sum(self._dollars.values())
 
-    def charge(self, run_id: str, iteration: int, run_tokens: int, prompt_tokens: int) -> None:
-        """``run_id`` has completed ``iteration`` iterations and spent ``run_tokens`` in total, ``prompt_tokens`` of them prompt."""
+    def charge(self, run_id: str, iteration: int, run_tokens: int, prompt_tokens: int, dollars: float | None = None) -> None:
+        """``run_id`` has completed ``iteration`` iterations and spent ``run_tokens`` optimizer tokens in
+        total, ``prompt_tokens`` of them prompt; ``dollars``, when given, is the run's whole cost
+        (a finished run's, executor included), else its optimizer tokens are priced."""
         self._iterations[run_id] = max(self._iterations.get(run_id, 0), iteration)
         self._tokens[run_id] = max(self._tokens.get(run_id, 0), run_tokens)
-        dollars = self.prices.run_dollars(run_tokens, prompt_tokens) if self.prices is not None else None
+        if dollars is None and self.prices is not None:
+            dollars = self.prices.run_dollars(run_tokens, prompt_tokens)
         if dollars is not None:
             self._dollars[run_id] = max(self._dollars.get(run_id, 0.0), dollars)
 

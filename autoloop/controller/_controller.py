@@ -251,7 +251,7 @@ class Controller:
     @staticmethod
     def _charge_records(group: TrialRuns, meter: Meter) -> None:
         for record in group.records.values():
-            meter.charge(record.run_id, record.iterations, record.tokens, record.prompt_tokens)
+            meter.charge_record(record)
 
     def _check_budget(self, meter: Meter) -> None:
         limit = meter.search_iterations

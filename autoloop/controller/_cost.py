@@ -2,7 +2,8 @@
 
 The optimizer LLM and the prompt tasks' executor LLM are priced apart (``find_price``: the
 caller's ``--price``, $0 on loopback, else the ``genai-prices`` table). A run's dollars are its
-optimizer tokens at the optimizer's price; the ``local`` optimizer calls no LLM and costs $0.
+optimizer tokens at the optimizer's price plus its executor tokens at the executor's; the
+``local`` optimizer calls no LLM and costs $0. Runs report executor tokens when they end.
 """
 
 from __future__ import annotations
@@ -53,6 +54,11 @@ class StudyPrices:
             find_price(executor.model, executor.base_url, overrides) if executor else None,
         )
 
+    @property
+    def known(self) -> bool:
+        """Every model of the study has a price (the optimizer's, and the executor's if there is one)."""
+        return self.optimizer is not None and (self.executor_model is None or self.executor is not None)
+
     def require(self, *, api: bool = False) -> StudyPrices:
         """Self, or an error naming the price to give for each unpriced model (a dollar budget needs them).
 
@@ -64,11 +70,18 @@ class StudyPrices:
             require_price(self.executor_model, self.executor, role="executor", api=api)
         return self
 
-    def run_dollars(self, tokens: int, prompt_tokens: int) -> float | None:
-        """What a run's optimizer tokens cost (``None`` = the optimizer has no price)."""
-        if self.optimizer is None:
+    def run_dollars(self, tokens: int, prompt_tokens: int, executor_tokens: int = 0, executor_prompt_tokens: int = 0) -> float | None:
+        """What a run's optimizer and executor tokens cost (``None`` = a model that spent tokens has no price)."""
+        if self.optimizer is None or (executor_tokens and self.executor is None):
             return None
-        return self.optimizer.dollars(prompt_tokens, tokens - prompt_tokens)
+        spent = self.optimizer.dollars(prompt_tokens, tokens - prompt_tokens)
+        if executor_tokens and self.executor is not None:
+            spent += self.executor.dollars(executor_prompt_tokens, executor_tokens - executor_prompt_tokens)
+        return spent
+
+    def record_dollars(self, record: RunRecord) -> float | None:
+        """What a recorded run cost."""
+        return self.run_dollars(record.tokens, record.prompt_tokens, record.executor_tokens, record.executor_prompt_tokens)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: each model with its price per million tokens (``null`` = unknown)."""
@@ -89,22 +102,22 @@ def executor_endpoint(template: RunTemplate) -> Endpoint | None:
 def spend(records: Iterable[RunRecord], prices: StudyPrices, knobs: Iterable[str]) -> dict[str, Any]:
     """Dollars spent in total and per setting of the ``knobs`` searched (``null`` when the optimizer has no price).
 
-    Only the optimizer's tokens are in a run's record: a prompt task's executor calls are in
-    the estimate, not in the spend.
+    Tokens are the optimizer's, ``executor_tokens`` a prompt task's executor's.
     """
     per: dict[tuple, dict[str, Any]] = {}
     knobs = set(knobs)
+    counts = ("tokens", "prompt_tokens", "executor_tokens", "executor_prompt_tokens")
     for record in records:
         settings = {k: v for k, v in record.settings.items() if k in knobs}
-        row = per.setdefault(tuple(sorted(settings.items())), {"settings": settings, "runs": 0, "tokens": 0, "prompt_tokens": 0})
+        row = per.setdefault(tuple(sorted(settings.items())), {"settings": settings, "runs": 0, **dict.fromkeys(counts, 0)})
         row["runs"] += 1
-        row["tokens"] += record.tokens
-        row["prompt_tokens"] += record.prompt_tokens
+        for count in counts:
+            row[count] += getattr(record, count)
     for row in per.values():
-        row["dollars"] = prices.run_dollars(row["tokens"], row["prompt_tokens"])
+        row["dollars"] = prices.run_dollars(*(row[c] for c in counts))
     rows = list(per.values())
-    total = None if prices.optimizer is None else sum(r["dollars"] for r in rows)
-    return {"dollars": total, "per_setting": rows, "prices": prices.to_dict()}
+    dollars = [r["dollars"] for r in rows]
+    return {"dollars": None if None in dollars else sum(dollars), "per_setting": rows, "prices": prices.to_dict()}
 
 
 def _priced(model: str, price: Price | None) -> dict[str, Any]:

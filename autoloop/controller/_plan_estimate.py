@@ -42,12 +42,15 @@ MAX_SEEDS = 100  # a best-arm search gives one setting at most this many seeds (
 
 @dataclass(frozen=True)
 class UpdateSize:
-    """One optimizer update: LLM calls, prompt and completion tokens, wall seconds (LLM and evaluation)."""
+    """One optimizer update (or, for the executor, one run): LLM calls, prompt and completion tokens, wall seconds."""
 
     calls: float
     prompt: float
     completion: float
-    seconds: float
+    seconds: float = 0.0
+
+
+NOTHING = UpdateSize(0, 0, 0)
 
 
 @dataclass(frozen=True)
@@ -56,9 +59,9 @@ class PlanEstimate:
 
     Args:
         runs: Loop runs the plan and budget allow (search and final stage).
-        iterations: Optimizer updates over those runs (each run to its end).
-        update: The mean update over the space's settings.
-        executor_calls: Executor LLM calls (prompt tasks), with ``executor_tokens`` (prompt, completion).
+        run_iterations: Optimizer updates per run (each run to its end).
+        update: The mean optimizer update over the space's settings.
+        executor: One run's executor calls and tokens (prompt tasks; ``NOTHING`` for others).
         prices: The study's prices.
         parallel: Runs in flight at once.
         assumptions: What the figures assume, in plain words.
@@ -66,52 +69,58 @@ class PlanEstimate:
     """
 
     runs: int
-    iterations: int
+    run_iterations: int
     update: UpdateSize
-    executor_calls: int
-    executor_tokens: tuple[int, int]
+    executor: UpdateSize
     prices: StudyPrices
     parallel: int
     assumptions: tuple[str, ...]
     calibration: dict[str, Any] | None = None
 
     @property
-    def dollars(self) -> float | None:
-        """Optimizer and executor tokens at their prices (``None`` if either has none)."""
-        optimizer = self.prices.optimizer
-        if optimizer is None or (self.executor_calls and self.prices.executor is None):
-            return None
-        spent = optimizer.dollars(round(self.iterations * self.update.prompt), round(self.iterations * self.update.completion))
-        if self.executor_calls and self.prices.executor is not None:
-            spent += self.prices.executor.dollars(*self.executor_tokens)
-        return spent
+    def iterations(self) -> int:
+        """Optimizer updates over every run."""
+        return self.runs * self.run_iterations
 
     @property
     def dollars_per_iteration(self) -> float | None:
-        """The optimizer's dollars per iteration (what the dollar budget assumes before any run)."""
-        return _per_iteration(self.prices, self.update)
+        """One iteration's optimizer update and share of its run's executor calls (what the dollar budget
+        assumes before any run; ``None`` if a model has no price)."""
+        return _per_iteration(self.prices, self.update, self.executor, self.run_iterations)
+
+    @property
+    def dollars(self) -> float | None:
+        """Every run's optimizer and executor tokens at their prices (``None`` if a model has no price)."""
+        optimizer, executor = self._totals()
+        if not self.prices.known or self.prices.optimizer is None:
+            return None
+        spent = self.prices.optimizer.dollars(optimizer["prompt"], optimizer["completion"])
+        return spent + (self.prices.executor.dollars(executor["prompt"], executor["completion"]) if self.prices.executor else 0.0)
 
     def to_dict(self) -> dict[str, Any]:
         """``{runs, iterations, llm_calls, tokens, dollars, seconds, ...}``: the ``estimate`` object."""
-        calls = round(self.iterations * self.update.calls)
-        prompt, completion = round(self.iterations * self.update.prompt), round(self.iterations * self.update.completion)
+        optimizer, executor = self._totals()
         return {
             "runs": self.runs,
             "iterations": self.iterations,
-            "llm_calls": calls + self.executor_calls,
+            "llm_calls": optimizer["calls"] + executor["calls"],
             "tokens": {
-                "prompt": prompt + self.executor_tokens[0], "completion": completion + self.executor_tokens[1],
-                "optimizer": {"calls": calls, "prompt": prompt, "completion": completion},
-                "executor": {"calls": self.executor_calls, "prompt": self.executor_tokens[0], "completion": self.executor_tokens[1]},
+                "prompt": optimizer["prompt"] + executor["prompt"], "completion": optimizer["completion"] + executor["completion"],
+                "optimizer": optimizer, "executor": executor,
             },
             "dollars": self.dollars,
-            "seconds": round(math.ceil(self.runs / self.parallel) * self.iterations / max(self.runs, 1) * self.update.seconds, 1),
+            "seconds": round(math.ceil(self.runs / self.parallel) * self.run_iterations * self.update.seconds, 1),
             "per_update": {"calls": self.update.calls, "prompt_tokens": round(self.update.prompt),
                            "completion_tokens": round(self.update.completion), "seconds": round(self.update.seconds, 2)},
             "prices": self.prices.to_dict(),
             "assumptions": list(self.assumptions),
             "calibration": self.calibration,
         }
+
+    def _totals(self) -> tuple[dict[str, int], dict[str, int]]:
+        """The optimizer's and the executor's calls, prompt and completion tokens over every run."""
+        optimizer = {f: round(self.iterations * getattr(self.update, f)) for f in ("calls", "prompt", "completion")}
+        return optimizer, {f: round(self.runs * getattr(self.executor, f)) for f in ("calls", "prompt", "completion")}
 
 
 def estimate_plan(
@@ -122,10 +131,9 @@ def estimate_plan(
     space = prompt_feasibility(space, template)  # settings too large for the context window never run
     sizes = [update_tokens(task, template, s, plan.memory) if llm else UpdateSize(0, 0, 0, EVALUATION_S) for s in space.grid()]
     update = UpdateSize(*(sum(getattr(u, f) for u in sizes) / len(sizes) for f in ("calls", "prompt", "completion", "seconds")))
-    runs = planned_runs(plan, space, budget, update, prices, parallel)
-    executor = executor_endpoint(template)
-    calls = executor_calls(plan, space, task, runs) if executor else 0
-    executor_tokens = (calls * EXECUTOR_PROMPT_TOKENS, calls * executor.max_tokens // 2) if executor else (0, 0)
+    endpoint = executor_endpoint(template)
+    executor = executor_run(plan, space, task, endpoint.max_tokens) if endpoint else NOTHING
+    runs = planned_runs(plan, space, budget, update, _per_iteration(prices, update, executor, plan.iterations), parallel)
     assumptions = [
         f"every run takes all {plan.iterations} iterations (no early stop on patience or skips); "
         f"a best-arm search uses its whole budget (a --confidence stop may end it sooner)",
@@ -140,13 +148,13 @@ def estimate_plan(
             f"the reply rewrites every editable parameter plus {REASONING_TOKENS} tokens of reasoning, at most max_tokens",
             f"the server reads {PREFILL_TOKENS_PER_S:g} prompt tokens/s and writes {DECODE_TOKENS_PER_S:g} completion tokens/s",
         ]
-    if executor:
+    if endpoint:
         assumptions.append(
             f"executor: one call per train instance of each update, per validation instance at each validation and per test "
             f"instance of each run's end, none served from its cache; {EXECUTOR_PROMPT_TOKENS} prompt tokens and half of "
-            f"max_tokens ({executor.max_tokens}) completion tokens each"
+            f"max_tokens ({endpoint.max_tokens}) completion tokens each"
         )
-    return PlanEstimate(runs, runs * plan.iterations, update, calls, executor_tokens, prices, parallel, tuple(assumptions))
+    return PlanEstimate(runs, plan.iterations, update, executor, prices, parallel, tuple(assumptions))
 
 
 def update_tokens(task: Task, template: RunTemplate, settings: dict[str, Any], memory: int) -> UpdateSize:
@@ -165,7 +173,9 @@ def update_tokens(task: Task, template: RunTemplate, settings: dict[str, Any], m
     return UpdateSize(1.0, prompt, completion, prompt / PREFILL_TOKENS_PER_S + completion / DECODE_TOKENS_PER_S + EVALUATION_S)
 
 
-def planned_runs(plan: StudyPlan, space: SearchSpace, budget: Budget, update: UpdateSize, prices: StudyPrices, parallel: int) -> int:
+def planned_runs(
+    plan: StudyPlan, space: SearchSpace, budget: Budget, update: UpdateSize, dollars_per_iteration: float | None, parallel: int
+) -> int:
     """Runs the budget pays for: the smallest count any of its limits allows, within what the strategy runs at most."""
     best_arm = resolve_strategy(plan.sampler, space) in RULES
     final = 0 if best_arm else plan.top_k * plan.final_seeds
@@ -174,7 +184,7 @@ def planned_runs(plan: StudyPlan, space: SearchSpace, budget: Budget, update: Up
         "iterations": plan.iterations,
         "tokens": plan.iterations * (update.prompt + update.completion),
         "seconds": plan.iterations * update.seconds / parallel,
-        "dollars": plan.iterations * (_per_iteration(prices, update) or 0.0),
+        "dollars": plan.iterations * (dollars_per_iteration or 0.0),
     }
     allowed = [most]
     for name, cost in per_run.items():
@@ -188,12 +198,12 @@ def planned_runs(plan: StudyPlan, space: SearchSpace, budget: Budget, update: Up
     return trials * plan.seeds + final
 
 
-def executor_calls(plan: StudyPlan, space: SearchSpace, task: Task, runs: int) -> int:
-    """Executor calls of ``runs`` runs: train batches, validations and each run's test."""
+def executor_run(plan: StudyPlan, space: SearchSpace, task: Task, max_tokens: int) -> UpdateSize:
+    """One run's executor calls and tokens: its train batches, validations and test (see the assumptions)."""
     batch = sum(s.get("batch_size", 1) for s in space.grid()) / space.size
     val, test = len(task.split("val")), len(task.split("test"))
-    per_run = plan.iterations * batch + (plan.iterations // plan.val_interval) * val + test
-    return round(runs * per_run)
+    calls = plan.iterations * batch + (plan.iterations // plan.val_interval) * val + test
+    return UpdateSize(calls, calls * EXECUTOR_PROMPT_TOKENS, calls * max_tokens / 2)
 
 
 def calibrated(estimate: PlanEstimate, measured: UpdateSize, template_update: UpdateSize) -> PlanEstimate:
@@ -211,5 +221,10 @@ def calibrated(estimate: PlanEstimate, measured: UpdateSize, template_update: Up
     return replace(estimate, update=update, calibration=calibration, assumptions=(*estimate.assumptions, note))
 
 
-def _per_iteration(prices: StudyPrices, update: UpdateSize) -> float | None:
-    return None if prices.optimizer is None else prices.optimizer.dollars(round(update.prompt), round(update.completion))
+def _per_iteration(prices: StudyPrices, update: UpdateSize, executor: UpdateSize, run_iterations: int) -> float | None:
+    if not prices.known or prices.optimizer is None:
+        return None
+    spent = prices.optimizer.dollars(round(update.prompt), round(update.completion))
+    if executor.calls and prices.executor is not None:
+        spent += prices.executor.dollars(round(executor.prompt), round(executor.completion)) / run_iterations
+    return spent

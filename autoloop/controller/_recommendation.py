@@ -68,6 +68,7 @@ class RunRecord:
         artifact: Its best artifact (``Artifact.to_dict()``), if it produced one.
         start_artifact: The starting artifact it revised (``Artifact.to_dict()``).
         prompt_tokens: The prompt's share of ``tokens`` (the rest are completion tokens).
+        executor_tokens: Tokens of the task's own LLM (a prompt task's executor); executor_prompt_tokens: their prompt share.
     """
 
     run_id: str
@@ -88,6 +89,8 @@ class RunRecord:
     artifact: dict[str, Any] | None = field(default=None, repr=False)
     start_artifact: dict[str, Any] | None = field(default=None, repr=False)
     prompt_tokens: int = 0
+    executor_tokens: int = 0
+    executor_prompt_tokens: int = 0
 
     def to_state(self) -> dict[str, Any]:
         """Every field, JSON-ready, for the study's records (``from_state`` reads it back)."""
@@ -129,7 +132,8 @@ class RunRecord:
         return {
             "run_id": self.run_id, "stage": self.stage, "settings": self.settings,
             "best_val": self.best_val, "test": self.test, "gap": self.gap, "display": shown,
-            "iterations": self.iterations, "tokens": self.tokens, "prompt_tokens": self.prompt_tokens, "stopped": self.stopped,
+            "iterations": self.iterations, "tokens": self.tokens, "prompt_tokens": self.prompt_tokens,
+            "executor_tokens": self.executor_tokens, "executor_prompt_tokens": self.executor_prompt_tokens, "stopped": self.stopped,
             "error": self.error,
             "optimizer": self.optimizer, "curve": [list(p) for p in self.curve],
             "seconds": self.seconds, "failures": self.failures.to_dict(), "ended_at": self.ended_at,

@@ -118,7 +118,7 @@ class RunBook:
                 if self.study is not None:
                     state.save_record(self.study, group, record)
                 if meter is not None:
-                    meter.charge(record.run_id, record.iterations, record.tokens, record.prompt_tokens)
+                    meter.charge_record(record)
                 points = group.finish(record)
             self._report(group, points)
         if meter is not None:

@@ -151,7 +151,7 @@ def run_record(event: RunEvent, group: TrialRuns) -> RunRecord:
         event.run_id, stage, r.settings, r.best_val, r.test, r.iterations, r.tokens, r.stopped,
         test_curve=r.test_curve, optimizer=r.optimizer, curve=r.curve, seconds=r.wall_time_s, failures=r.failures,
         ended_at=time.time(), artifact=r.best_artifact or None, start_artifact=r.start_artifact or None,
-        prompt_tokens=r.prompt_tokens,
+        prompt_tokens=r.prompt_tokens, executor_tokens=r.executor_tokens, executor_prompt_tokens=r.executor_prompt_tokens,
     )
 
 

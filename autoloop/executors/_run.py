@@ -17,6 +17,7 @@ from autoloop.executors._job import LoopJob
 from autoloop.executors._pool import TaskPool
 from autoloop.executors._result import RunResult
 from autoloop.executors._template import public_options
+from autoloop.llm import Usage
 from autoloop.loop import LoopResult, LoopRun, Progress, ProgressCallback
 from autoloop.optimizers import create_optimizer
 from autoloop.tasks import Task
@@ -77,10 +78,12 @@ def run_job(
     loop = LoopRun(task, settings, optimizer, store=history, run_id=job.run_id, callback=callback, score_test=job.score_test)
     result = loop.run()
     test_curve = score_test_curve(task, history, result.test) if result.test is not None and history.changes else ()
-    return _run_result(job, result, test_curve, task.starting_artifact(settings.starting_artifact))
+    return _run_result(job, result, test_curve, task.starting_artifact(settings.starting_artifact), task.llm_usage() or Usage())
 
 
-def _run_result(job: LoopJob, result: LoopResult, test_curve: tuple[tuple[int, float, float], ...], start: Artifact) -> RunResult:
+def _run_result(
+    job: LoopJob, result: LoopResult, test_curve: tuple[tuple[int, float, float], ...], start: Artifact, executor: Usage
+) -> RunResult:
     return RunResult(
         run_id=job.run_id, seed=result.settings.seed, settings=result.settings.to_dict(), optimizer=result.optimizer,
         task_options=public_options(job.task_options), best_val=result.best_val, test=result.test, curve=result.curve, test_curve=test_curve,
@@ -88,6 +91,7 @@ def _run_result(job: LoopJob, result: LoopResult, test_curve: tuple[tuple[int, f
         skipped_updates=result.skipped_updates, skip_reasons=result.skip_reasons,
         wall_time_s=result.wall_time_s, stopped=result.stopped, best_artifact=result.best_artifact.to_dict(),
         start_artifact=start.to_dict(), prompt_tokens=result.prompt_tokens,
+        executor_tokens=executor.total_tokens, executor_prompt_tokens=executor.prompt_tokens,
     )
 
 

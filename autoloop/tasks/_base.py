@@ -9,6 +9,7 @@ from pathlib import Path
 
 from autoloop.artifact import Artifact
 from autoloop.errors import ConfigError, UnknownNameError
+from autoloop.llm import Usage
 from autoloop.policies import load_artifact, load_policy
 from autoloop.trace import Instance, Split, Trace
 
@@ -118,6 +119,14 @@ class Task(abc.ABC):
                 "(or override starting_artifact)"
             )
         return load_policy(self.policy_family, name)
+
+    def llm_usage(self) -> Usage | None:
+        """LLM calls the task itself made since it was built or last ``reset`` (a prompt task's executor).
+
+        ``None`` (the default): the task calls no LLM. Runs report these tokens apart from the
+        optimizer's, and the study prices them at the executor's price.
+        """
+        return None
 
     def reset(self) -> None:  # noqa: B027 - optional hook, most tasks keep nothing per run
         """Forget whatever a run left behind, so the next run sees a freshly built task.

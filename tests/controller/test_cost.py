@@ -13,6 +13,8 @@ from autoloop.controller import Budget, Meter, StudyPrices
 from autoloop.llm import Price
 from autoloop.report import render_report
 from tests.fake_openai import Reply, fake_openai  # noqa: F401 - fixture
+from tests.scripted_prompt_llm import EXECUTOR_MODEL, OPTIMIZER_MODEL
+from tests.tasks.test_prompt_loop import _cli, _write, prompt_llm
 
 ESTIMATE_KEYS = {"runs", "iterations", "llm_calls", "tokens", "dollars", "seconds"}
 
@@ -110,3 +112,22 @@ def test_a_calibrated_dry_run_makes_one_real_update_and_scales_the_estimate_by_i
     ratio = calibration["ratio"]["prompt"]
     assert ratio == pytest.approx(calibration["measured"]["prompt_tokens"] / calibration["template"]["prompt_tokens"], rel=1e-2)
     assert any("one real update" in a for a in estimate["assumptions"])
+
+
+@pytest.mark.integration
+def test_a_prompt_tasks_run_is_charged_for_its_executor_at_the_executors_price(tmp_path):
+    server = prompt_llm()
+    try:
+        done = _cli(
+            server, tmp_path, "run", "prompt:arith", "--data", str(_write(tmp_path, "jsonl")), "--iterations", "1", "--json",
+            "--price", f"{OPTIMIZER_MODEL}=1000,2000", "--price", f"{EXECUTOR_MODEL}=100,200",
+        )
+    finally:
+        server.close()
+    out = json.loads(done.stdout)
+    executor_calls = len(server.requests(EXECUTOR_MODEL))
+    assert out["executor_tokens"] > executor_calls > 0 and 0 < out["executor_prompt_tokens"] < out["executor_tokens"]
+    optimizer = (1000 * out["prompt_tokens"] + 2000 * (out["tokens"] - out["prompt_tokens"])) / 1e6
+    executor = (100 * out["executor_prompt_tokens"] + 200 * (out["executor_tokens"] - out["executor_prompt_tokens"])) / 1e6
+    assert out["dollars"] == pytest.approx(optimizer + executor)
+    assert out["prices"]["executor"]["model"] == EXECUTOR_MODEL

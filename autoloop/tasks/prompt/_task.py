@@ -14,6 +14,7 @@ from autoloop.tasks.prompt._match import DESCRIPTIONS, MatchMode, check_match, m
 from autoloop.trace import SPLITS, Instance, Split, Step, Trace, failed_trace
 
 if TYPE_CHECKING:
+    from autoloop.llm import Usage
     from autoloop.sandbox import Outcome, Sandbox
 
 RUNNER = "autoloop.tasks.prompt._runner"
@@ -126,6 +127,10 @@ class PromptTask(Task):
 
             self._sandbox = Sandbox(limits=Limits(timeout_s=SANDBOX_TIMEOUT_S, memory_mb=SANDBOX_MEMORY_MB))
         return self._sandbox.call(f"{RUNNER}:{entry}", *args)
+
+    def llm_usage(self) -> Usage:
+        """The executor's requests since the last ``reset`` (cache hits cost nothing and are not counted)."""
+        return self.executor.usage
 
     def reset(self) -> None:
         """Forget rendered prompts and the executor's counts (its reply cache is on disk, shared on purpose)."""
