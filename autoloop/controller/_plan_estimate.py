@@ -109,6 +109,7 @@ class PlanEstimate:
                 "optimizer": optimizer, "executor": executor,
             },
             "dollars": self.dollars,
+            "dollars_per_iteration": self.dollars_per_iteration,
             "seconds": round(math.ceil(self.runs / self.parallel) * self.run_iterations * self.update.seconds, 1),
             "per_update": {"calls": self.update.calls, "prompt_tokens": round(self.update.prompt),
                            "completion_tokens": round(self.update.completion), "seconds": round(self.update.seconds, 2)},

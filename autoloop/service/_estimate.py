@@ -8,7 +8,7 @@ storing anything or contacting any endpoint.
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from autoloop.controller import PlanEstimate, SearchSpace, StudyPlan, StudyPrices, estimate_plan
 from autoloop.llm import Price
@@ -21,17 +21,27 @@ if TYPE_CHECKING:
     from autoloop.executors import RunTemplate
 
 
-def study_prices(request: StudyCreate, template: RunTemplate, plan: StudyPlan) -> StudyPrices:
-    """The study's prices; with ``budget.dollars``, with the estimate's cost per iteration, which
-    the budget uses until runs report their own.
+def estimate_request(request: StudyCreate, template: RunTemplate, plan: StudyPlan) -> PlanEstimate:
+    """The estimate of ``request``'s study (the task is built here, never run).
 
     Raises:
         ConfigError: ``budget.dollars`` with a model that has no price; the message names ``prices``.
     """
-    prices = request_prices(request, template)
-    if request.budget.dollars is None:
-        return prices
-    return replace(prices, dollars_per_iteration=_estimate(request, template, plan, prices).dollars_per_iteration)
+    space = SearchSpace.from_task(describe_task(request.task, template.task_options), request.space)
+    task = template.build_task()
+    try:
+        return estimate_plan(
+            plan, space, request.budget.limits(plan), template, task, prices=request_prices(request, template), parallel=request.parallel
+        )
+    finally:
+        task.close()
+
+
+def study_prices(request: StudyCreate, template: RunTemplate, estimate: dict[str, Any] | None) -> StudyPrices:
+    """The study's prices, with the cost per iteration of its ``estimate`` (kept when it was created),
+    which the dollar budget uses until runs report their own."""
+    per_iteration = estimate.get("dollars_per_iteration") if estimate else None
+    return replace(request_prices(request, template), dollars_per_iteration=per_iteration)
 
 
 def dry_run(request: StudyCreate) -> StudyEstimate:
@@ -43,21 +53,15 @@ def dry_run(request: StudyCreate) -> StudyEstimate:
     admission = admit(request)
     template = request_template(request)
     check_data(template)
-    estimate = _estimate(request, template, admission.plan, request_prices(request, template))
-    return StudyEstimate(estimate=estimate.to_dict(), plan=admission.plan.to_dict())
+    return StudyEstimate(estimate=estimate_request(request, template, admission.plan).to_dict(), plan=admission.plan.to_dict())
 
 
 def request_prices(request: StudyCreate, template: RunTemplate) -> StudyPrices:
-    """``prices`` over the table; every model priced when ``budget.dollars`` is given."""
+    """``prices`` over the table; every model priced when ``budget.dollars`` is given.
+
+    Raises:
+        ConfigError: ``budget.dollars`` with a model that has no price.
+    """
     overrides = {model: Price(prompt, completion, "prices") for model, (prompt, completion) in request.prices.items()}
     prices = StudyPrices.of(template, overrides)
     return prices.require(api=True) if request.budget.dollars is not None else prices
-
-
-def _estimate(request: StudyCreate, template: RunTemplate, plan: StudyPlan, prices: StudyPrices) -> PlanEstimate:
-    space = SearchSpace.from_task(describe_task(request.task, template.task_options), request.space)
-    task = template.build_task()
-    try:
-        return estimate_plan(plan, space, request.budget.limits(plan), template, task, prices=prices, parallel=request.parallel)
-    finally:
-        task.close()

@@ -199,6 +199,7 @@ class StudyView(BaseModel):
     error: str | None = None
     request: dict[str, Any]
     plan: dict[str, Any] | None = Field(default=None, description="the resolved study plan (preset and every value it runs with)")
+    estimate: dict[str, Any] | None = Field(default=None, description="what the study was estimated to spend when it was created")
     progress: StudyProgress
 
 

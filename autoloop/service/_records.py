@@ -151,6 +151,15 @@ class StudyRecords:
         """True once ``cancel`` was called."""
         return bool(self.client.exists(keys.study_stop(study_id)))
 
+    def set_estimate(self, study_id: str, estimate: dict[str, Any]) -> None:
+        """Keep what the study was estimated to spend when it was created (``PlanEstimate.to_dict()``)."""
+        self.client.hset(keys.study(study_id), "estimate", json.dumps(estimate))
+
+    def estimate(self, study_id: str) -> dict[str, Any] | None:
+        """The estimate ``set_estimate`` kept, if any."""
+        raw = self.client.hget(keys.study(study_id), "estimate")
+        return json.loads(raw) if raw is not None else None
+
     def recommendation(self, study_id: str) -> dict[str, Any] | None:
         """The stored recommendation, once the study finished."""
         raw = self.client.hget(keys.study(study_id), "recommendation")
@@ -176,6 +185,7 @@ class StudyRecords:
             error=raw.get("error"),
             request=json.loads(raw["request"]),
             plan=json.loads(raw["plan"]) if "plan" in raw else None,
+            estimate=json.loads(raw["estimate"]) if "estimate" in raw else None,
             progress=self.progress(study_id, raw),
         )
 

@@ -16,13 +16,13 @@ from typing import Any
 
 import redis
 
-from autoloop.controller import Controller, SearchSpace, StudyStatus
+from autoloop.controller import Controller, PlanEstimate, SearchSpace, StudyStatus
 from autoloop.errors import AutoloopError
 from autoloop.executors import ExecutorDetached, RQExecutor, RunTemplate, StudyCancelled
 from autoloop.llm import SECRET_SCHEME, register_secret_lookup
 from autoloop.redisdb import StudySecrets
 from autoloop.service._admission import admit, check_data
-from autoloop.service._estimate import request_prices, study_prices
+from autoloop.service._estimate import estimate_request, study_prices
 from autoloop.service._models import StudyCreate
 from autoloop.service._optuna import study_storage
 from autoloop.service._records import StudyRecords, new_study_id
@@ -71,14 +71,18 @@ class StudyRunner:
         admission = admit(request)
         study_id = new_study_id()
 
+        estimates: list[PlanEstimate] = []
+
         def check(template: RunTemplate) -> None:
             check_data(template)
-            request_prices(request, template)  # a dollar budget needs every model priced
+            estimates.append(estimate_request(request, template, admission.plan))  # a dollar budget needs every model priced
 
         template = study_template(request, study_id, self.secrets, check=check)
         # A CSV task's metric comes with its options, resolved in the template.
         admission = replace(admission, info=describe_task(request.task, template.task_options))
-        return self.records.create(owner, request, admission, study_id=study_id, template=template)
+        self.records.create(owner, request, admission, study_id=study_id, template=template)
+        self.records.set_estimate(study_id, estimates[0].to_dict())
+        return study_id
 
     def start(self, study_id: str) -> None:
         """Start (or resume) the controller of ``study_id`` in a thread."""
@@ -136,7 +140,7 @@ class StudyRunner:
             study_name=study_id,
             seed=request.seed,
             on_status=on_status,
-            prices=study_prices(request, template, plan),
+            prices=study_prices(request, template, self.records.estimate(study_id)),
         )
 
     def _run(self, study_id: str) -> None:
@@ -196,6 +200,6 @@ class StudyRunner:
         finally:
             with self._lock:
                 self._executors.pop(study_id, None)
-        self.records.finish(study_id, recommendation.to_dict())
+        self.records.finish(study_id, {**recommendation.to_dict(), "estimate": self.records.estimate(study_id)})
         executor.close()
         logger.info("study %s finished", study_id)

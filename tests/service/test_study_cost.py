@@ -36,3 +36,12 @@ def test_a_dollar_budget_with_an_unpriced_model_is_refused_naming_prices(service
         response = http.post("/v1/studies", params=params, json=body, headers=auth)
         assert response.status_code == 422, response.text
         assert '"prices": {"no-such-model": [IN, OUT]}' in response.json()["detail"]
+
+
+def test_a_created_study_keeps_its_estimate_in_its_status(service):
+    http, auth = service
+    response = http.post("/v1/studies", json={"task": "toy:linear", "optimizer": "local", "budget": {"iterations": 60}}, headers=auth)
+    assert response.status_code == 201, response.text
+    status = http.get(f"/v1/studies/{response.json()['id']}", headers=auth).json()
+    assert status["estimate"]["iterations"] <= 60 and status["estimate"]["dollars"] == 0.0  # the local optimizer calls no LLM
+    assert status["estimate"]["prices"]["optimizer"]["source"] == "no LLM (local optimizer)"
