@@ -10,7 +10,7 @@ from autoloop.errors import ConfigError
 
 if TYPE_CHECKING:
     from autoloop.controller._cost import StudyPrices
-    from autoloop.controller._recommendation import RunRecord
+    from autoloop.controller._record import RunRecord
 
 
 @dataclass(frozen=True)
@@ -130,8 +130,13 @@ class Meter:
             return None
         return self.budget.iterations - self.reserved_iterations
 
+    def affords(self, committed: int) -> bool:
+        """Whether ``committed`` more iterations fit the search's iteration budget."""
+        limit = self.search_iterations
+        return limit is None or self.iterations + committed <= limit
+
     def can_start(self, committed: int) -> bool:
-        """Whether runs planned to take ``committed`` more iterations fit the search budget."""
+        """Whether runs planned to take ``committed`` more iterations may start: no limit reached, and they fit."""
         return self.blocked(committed) is None
 
     def blocked(self, committed: int) -> str | None:
@@ -141,14 +146,12 @@ class Meter:
         and the run to start) at ``dollars_per_iteration`` must fit ``search_dollars``; a run
         that could overrun the budget is not started.
         """
-        limit, dollars = self.search_iterations, self.search_dollars
         if reached := self.exhausted():
             return reached
+        dollars = self.search_dollars
         if dollars is not None and (self.dollars or 0.0) + committed * self.dollars_per_iteration > dollars:
             return "dollars"
-        if limit is not None and self.iterations + committed > limit:
-            return "iterations"
-        return None
+        return None if self.affords(committed) else "iterations"
 
     def exhausted(self) -> str | None:
         """Which limit the search has reached (``iterations``, ``tokens``, ``seconds``, ``dollars``), if any."""

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from autoloop.llm import Endpoint, Price, find_price, require_price
 
 if TYPE_CHECKING:
-    from autoloop.controller._recommendation import RunRecord
+    from autoloop.controller._record import RunRecord
     from autoloop.executors import RunTemplate
 
 # Optimizers that call no LLM: their runs cost nothing whatever the endpoint says.

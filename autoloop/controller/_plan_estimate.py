@@ -15,10 +15,10 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from autoloop.context import Attempt, LearningContext
-from autoloop.controller._arms import RULES
+from autoloop.controller._controller import MAX_SEEDS
 from autoloop.controller._cost import NO_LLM_OPTIMIZERS, StudyPrices, executor_endpoint
 from autoloop.controller._feasibility import prompt_feasibility
-from autoloop.controller._samplers import resolve_strategy
+from autoloop.controller._strategy import make_strategy
 from autoloop.optimizers import DEFAULT_EVIDENCE_TOKENS, build_messages, estimate_tokens
 from autoloop.trace import Step, Trace
 
@@ -37,7 +37,6 @@ PREFILL_TOKENS_PER_S = 2000.0  # prompt tokens a hosted server reads per second
 DECODE_TOKENS_PER_S = 60.0  # completion tokens it writes per second
 EVALUATION_S = 2.0  # one iteration's rollouts and validation, besides the LLM call
 EXECUTOR_PROMPT_TOKENS = 300  # one executor call: the candidate prompt plus one input
-MAX_SEEDS = 100  # a best-arm search gives one setting at most this many seeds (the Controller's default)
 
 
 @dataclass(frozen=True)
@@ -136,8 +135,8 @@ def estimate_plan(
     executor = executor_run(plan, space, task, endpoint.max_tokens) if endpoint else NOTHING
     runs = planned_runs(plan, space, budget, update, _per_iteration(prices, update, executor, plan.iterations), parallel)
     assumptions = [
-        f"every run takes all {plan.iterations} iterations (no early stop on patience or skips); "
-        f"a best-arm search uses its whole budget (a --confidence stop may end it sooner)",
+        f"every run takes all {plan.iterations} iterations (no early stop on patience or skips); the search spends its "
+        "whole budget (a strategy that has tried every setting, or is confident of its pick, ends sooner)",
         f"{parallel} run(s) in flight at once; {EVALUATION_S:g} s of rollouts and validation per iteration",
     ]
     if llm:
@@ -177,26 +176,23 @@ def update_tokens(task: Task, template: RunTemplate, settings: dict[str, Any], m
 def planned_runs(
     plan: StudyPlan, space: SearchSpace, budget: Budget, update: UpdateSize, dollars_per_iteration: float | None, parallel: int
 ) -> int:
-    """Runs the budget pays for: the smallest count any of its limits allows, within what the strategy runs at most."""
-    best_arm = resolve_strategy(plan.sampler, space) in RULES
-    final = 0 if best_arm else plan.top_k * plan.final_seeds
-    most = space.size * (MAX_SEEDS if best_arm else plan.seeds) + final
+    """Runs the budget pays for: the smallest count any of its limits allows (at most ``MAX_SEEDS`` a
+    setting), in whole proposals of the plan's strategy plus the runs it sets aside for its re-check."""
+    strategy = make_strategy(plan.strategy, plan.context(space, planned_runs=None, seed=0, study_name="estimate", max_seeds=MAX_SEEDS))
+    reserve = strategy.reserve()
     per_run = {
         "iterations": plan.iterations,
         "tokens": plan.iterations * (update.prompt + update.completion),
         "seconds": plan.iterations * update.seconds / parallel,
         "dollars": plan.iterations * (dollars_per_iteration or 0.0),
     }
-    allowed = [most]
+    allowed = [space.size * MAX_SEEDS + reserve]
     for name, cost in per_run.items():
         limit = getattr(budget, name)
         if limit is not None and cost > 0:
             allowed.append(int(limit // cost))
-    runs = min(allowed)
-    if best_arm:
-        return max(runs, 1)
-    trials = max(1, min((runs - final) // plan.seeds, space.size))
-    return trials * plan.seeds + final
+    proposals = max(1, (min(allowed) - reserve) // strategy.cost)  # the first proposal always starts
+    return proposals * strategy.cost + reserve
 
 
 def executor_run(plan: StudyPlan, space: SearchSpace, task: Task, max_tokens: int) -> UpdateSize:

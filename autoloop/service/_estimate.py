@@ -1,8 +1,7 @@
-"""A study request's prices and plan estimate: ``POST /v1/studies?dry_run=true`` and the dollar budget.
+"""A study request's prices and plan estimate (``POST /v1/studies?dry_run=true``, the dollar budget).
 
-A dry run checks the request as a submission would (``admit``, the template, the data), then
-estimates the plan from the task's declared sizes and the optimizer's prompt template, without
-storing anything or contacting any endpoint.
+The estimate comes from the task's declared sizes and the optimizer's prompt template; the task
+is built where the request is checked, never run, and no endpoint is contacted.
 """
 
 from __future__ import annotations
@@ -12,9 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from autoloop.controller import PlanEstimate, SearchSpace, StudyPlan, StudyPrices, estimate_plan
 from autoloop.llm import Price
-from autoloop.service._admission import admit, check_data
-from autoloop.service._models import StudyCreate, StudyEstimate
-from autoloop.service._template import request_template
+from autoloop.service._models import StudyCreate
 from autoloop.tasks import describe_task
 
 if TYPE_CHECKING:
@@ -42,18 +39,6 @@ def study_prices(request: StudyCreate, template: RunTemplate, estimate: dict[str
     which the dollar budget uses until runs report their own."""
     per_iteration = estimate.get("dollars_per_iteration") if estimate else None
     return replace(request_prices(request, template), dollars_per_iteration=per_iteration)
-
-
-def dry_run(request: StudyCreate) -> StudyEstimate:
-    """What ``request`` would spend, checked as a submission is; nothing is stored or run.
-
-    Raises:
-        ConfigError: A field of the request cannot work (as at submission).
-    """
-    admission = admit(request)
-    template = request_template(request)
-    check_data(template)
-    return StudyEstimate(estimate=estimate_request(request, template, admission.plan).to_dict(), plan=admission.plan.to_dict())
 
 
 def request_prices(request: StudyCreate, template: RunTemplate) -> StudyPrices:

@@ -8,7 +8,7 @@ from statistics import mean
 
 import numpy as np
 
-from autoloop.controller import RULES, Budget, Controller, LoopPlan, SearchSpace, make_sampler
+from autoloop.controller import Budget, Controller, SearchSpace, StudyPlan, make_sampler
 from autoloop.executors import RunTemplate
 from autoloop.llm import Endpoint, LLMConfig
 from autoloop.tasks import Metric, TaskInfo
@@ -96,7 +96,7 @@ class ControllerConfig:
     @property
     def best_arm(self) -> bool:
         """A best-arm rule rather than an Optuna sampler."""
-        return self.sampler in RULES
+        return self.sampler in ("halving", "racing", "ttts")
 
     def minimum_budget(self, iterations: int) -> int:
         """Iterations below which the controller refuses to run (one run; with an Optuna sampler,
@@ -134,11 +134,13 @@ def controller(
     space = table.space()
     # The recorded grid is the space; scores are the table's internal, higher-is-better values.
     info = TaskInfo(*(tuple(space[k]) for k in KNOBS), Metric("score"))
+    plan = StudyPlan.resolve(
+        iterations=table.iterations, seeds=config.seeds, top_k=config.top_k, final_seeds=config.final_seeds,
+        strategy=config.sampler, pruner=config.pruner, confidence=config.confidence,
+    )
     ctl = Controller(
-        template, info=info, executor=executor, budget=Budget(iterations=budget), space=SearchSpace(space),
-        plan=LoopPlan(iterations=table.iterations), seeds=config.seeds, top_k=config.top_k,
-        final_seeds=config.final_seeds, parallel=2, sampler=config.sampler, pruner=config.pruner, seed=sampler_seed,
-        confidence=config.confidence, max_seeds=min(config.seeds, len(order)),
+        template, info=info, executor=executor, budget=Budget(iterations=budget), space=SearchSpace(space), plan=plan,
+        parallel=2, seed=sampler_seed, max_seeds=min(config.seeds, len(order)),
         study_name=f"replay-{sampler_seed}",  # Optuna's hyperband buckets trials by study name: fixed, so replays repeat
     )
     rec = ctl.run()
