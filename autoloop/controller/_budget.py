@@ -27,7 +27,7 @@ class Budget:
         tokens: LLM tokens over all runs.
         seconds: Wall time of the search.
         dollars: US dollars of LLM tokens over all runs: a run starts only when it and the runs in
-            flight, at the cost per iteration seen so far, fit what is left (see ``Meter.can_start``).
+            flight, at the cost per iteration seen so far, fit what is left (see ``Meter.blocked``).
     """
 
     iterations: int | None = None
@@ -134,10 +134,6 @@ class Meter:
         """Whether ``committed`` more iterations fit the search's iteration budget."""
         limit = self.search_iterations
         return limit is None or self.iterations + committed <= limit
-
-    def can_start(self, committed: int) -> bool:
-        """Whether runs planned to take ``committed`` more iterations may start: no limit reached, and they fit."""
-        return self.blocked(committed) is None
 
     def blocked(self, committed: int) -> str | None:
         """The limit that runs planned to take ``committed`` more iterations would break, if any.

@@ -63,11 +63,11 @@ def test_a_dry_run_on_loopback_costs_nothing_and_an_unknown_model_names_the_pric
 def test_the_meter_refuses_a_run_that_could_overrun_the_dollars_left():
     prices = StudyPrices("m", Price(1000.0, 1000.0, "--price"), dollars_per_iteration=0.5)
     meter = Meter(Budget(dollars=3.0), prices=prices)
-    assert meter.can_start(4)  # before any iteration: the estimate's 0.5 a iteration, 4 x 0.5 = 2 <= 3
+    assert meter.blocked(4) is None  # before any iteration: the estimate's 0.5 a iteration, 4 x 0.5 = 2 <= 3
     assert meter.blocked(7) == "dollars"
     meter.charge("r1", 2, 2000, 1500)  # 2 iterations for $2: the observed $1 an iteration replaces the estimate
     assert meter.dollars == pytest.approx(2.0) and meter.dollars_per_iteration == pytest.approx(1.0)
-    assert meter.can_start(1) and meter.blocked(2) == "dollars"
+    assert meter.blocked(1) is None and meter.blocked(2) == "dollars"
     meter.charge("r1", 3, 3000, 2000)
     assert meter.exhausted() == "dollars" and meter.to_dict()["limits"]["dollars"] == 3.0
 

@@ -12,11 +12,11 @@ from tests.service.test_admission import service  # noqa: F401 - fixture
 pytestmark = pytest.mark.integration
 
 
-def test_a_dry_run_returns_the_estimate_and_stores_nothing(service, shared_data: Path):
+def test_a_dry_run_returns_the_estimate_and_stores_nothing(service, shared_data: Path, monkeypatch):
     http, auth = service
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")  # the operator's endpoint: never called by a dry run
     body = {
-        "task": "mlpipeline:spaceship-titanic", "data_dir": str(shared_data / "mlagentbench"),
-        "llm": {"base_url": "https://llm.example.com/v1", "model": "gpt-4o-mini", "api_key": "k"},
+        "task": "mlpipeline:spaceship-titanic", "data_dir": str(shared_data / "mlagentbench"), "llm": {"model": "gpt-4o-mini"},
         "prices": {"gpt-4o-mini": [0.15, 0.6]}, "budget": {"dollars": 5},
     }
     response = http.post("/v1/studies", params={"dry_run": "true"}, json=body, headers=auth)
@@ -29,9 +29,10 @@ def test_a_dry_run_returns_the_estimate_and_stores_nothing(service, shared_data:
     assert not http.app.state.redis.keys("*secret*")  # type: ignore[attr-defined]
 
 
-def test_a_dollar_budget_with_an_unpriced_model_is_refused_naming_prices(service):
+def test_a_dollar_budget_with_an_unpriced_model_is_refused_naming_prices(service, monkeypatch):
     http, auth = service
-    body = {"task": "toy:linear", "llm": {"base_url": "https://llm.example.com/v1", "model": "no-such-model"}, "budget": {"dollars": 1}}
+    monkeypatch.setenv("OPENAI_BASE_URL", "https://llm.example.com/v1")  # the operator's endpoint: not checked, never called
+    body = {"task": "toy:linear", "llm": {"model": "no-such-model"}, "budget": {"dollars": 1}}
     for params in ({"dry_run": "true"}, {}):
         response = http.post("/v1/studies", params=params, json=body, headers=auth)
         assert response.status_code == 422, response.text
