@@ -151,13 +151,14 @@ class Controller:
         the reports of the settings indistinguishable from the pick, pick first."""
         groups = {_key(g.settings): g for g in book.groups.values() if _tested(g)}
         settings = [g.settings for g in groups.values()] if compared is None else compared
-        # Confirmation seeds confirm, they do not choose: the verdict reads the search seeds only,
-        # so a re-checked setting's estimate from them stays unbiased.
-        values = {i: _search_values(groups[_key(s)]) for i, s in enumerate(settings) if _key(s) in groups}
+        values = {i: groups[_key(s)].seed_values() for i, s in enumerate(settings) if _key(s) in groups}
+        # The verdict reads every seed of the settings it compares, re-checks included: they
+        # choose among several finalists, so only a lone finalist's re-check stays fresh.
+        fresh = sum(1 for g in groups.values() if any(s >= FINAL_SEED_BASE for s in g.seeds.values())) <= 1
         verdict = Verdict.of(settings, values, self.level, seed=self.seed)
         if verdict is None:
             raise ConfigError("no run produced a validation score; raise the budget or check the failed runs' errors")
-        reports = [r for r in (_report(groups[_key(s)]) for s in verdict.indistinguishable if _key(s) in groups) if r is not None]
+        reports = [r for r in (_report(groups[_key(s)], fresh) for s in verdict.indistinguishable if _key(s) in groups) if r]
         if not reports or reports[0].settings != verdict.pick:
             raise ConfigError("the pick's runs have no test score; see `--verbose` and the runs' errors")
         runs = tuple(rec for g in book.groups.values() for rec in g.records.values())
@@ -198,12 +199,14 @@ def _search_values(group: TrialRuns) -> dict[int, float]:
     return {s: v for s, v in group.seed_values().items() if s < FINAL_SEED_BASE}
 
 
-def _report(group: TrialRuns) -> SettingReport | None:
-    """The setting's report over its runs that scored test (``None`` when none did)."""
+def _report(group: TrialRuns, fresh: bool = True) -> SettingReport | None:
+    """The setting's report over its runs that scored test (``None`` when none did); ``fresh``:
+    its confirmation runs were not read to choose."""
     if not _tested(group):
         return None
     search = list(_search_values(group).values())
-    return SettingReport.of(group.settings, sum(search) / len(search) if search else None, list(group.records.values()))
+    mean = sum(search) / len(search) if search else None
+    return SettingReport.of(group.settings, mean, list(group.records.values()), confirmed=fresh)
 
 
 def _key(settings: dict[str, Any]) -> tuple:

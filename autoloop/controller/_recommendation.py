@@ -42,9 +42,12 @@ class SettingReport:
         return FailureTally.total(r.failures for r in self.runs)
 
     @classmethod
-    def of(cls, settings: dict[str, Any], search_value: float | None, runs: Sequence[RunRecord]) -> SettingReport:
+    def of(
+        cls, settings: dict[str, Any], search_value: float | None, runs: Sequence[RunRecord], *, confirmed: bool = True
+    ) -> SettingReport:
         """Summarize ``runs`` of ``settings``: over the confirmation runs when there are, else
-        over every run that scored test.
+        over every run that scored test (``confirmed=False``: the confirmation runs were read to
+        choose, so their estimate is optimistic too).
 
         Raises:
             ValueError: No run of the setting scored test.
@@ -61,7 +64,7 @@ class SettingReport:
             Interval.of([r.gap for r in ok]),  # type: ignore[misc]
             search_value,
             tuple(runs),
-            CONFIRMED if fresh else OPTIMISTIC,
+            CONFIRMED if fresh and confirmed else OPTIMISTIC,
         )
 
     def to_dict(self, metric: Metric) -> dict[str, Any]:

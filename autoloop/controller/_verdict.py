@@ -29,9 +29,9 @@ class Verdict:
         pick: The recommended setting (``Estimates.pick``): highest seed-adjusted, shrunk mean
             validation; when the data cannot rank the settings, the one with the most seeds,
             then the first in the search order.
-        p_best: Posterior probability that the pick is the best tried setting, settings whose
-            runs equal the pick's seed for seed sharing it (``None`` until some setting has
-            two seeds: no noise estimate yet).
+        p_best: Posterior probability that the pick is the best tried setting (``Estimates.p_best``:
+            each mean around its shrunk estimate; equal shares when the settings spread no
+            more than their noise; ``None`` until there is a noise estimate).
         indistinguishable: Settings not worse than the pick at ``confidence``, pick first
             (settings never tried count as indistinguishable: nothing is known about them).
         seeds: Seeds of the pick.
@@ -63,12 +63,13 @@ class Verdict:
         leader = comparison.leader
         worse = comparison.worse(confidence)
         tied = [leader, *(a for a in range(len(settings)) if a != leader and a not in worse)]
-        p_best = comparison.p_best(np.random.default_rng(seed))
+        p_best = estimates.p_best(leader, np.random.default_rng(seed))
         n = len(values[leader])
         names = [label(settings[a]) for a in tied]
         level = f"{confidence:.0%}"
         if len(tied) == 1:
-            text = f"{names[0]} is the best at {level}: every other setting is worse on paired seeds (P(best) = {p_best:.2f})"
+            chance = "" if p_best is None else f" (P(best) = {p_best:.2f})"
+            text = f"{names[0]} is the best at {level}: every other setting is worse on paired seeds{chance}"
         else:
             shown = ", ".join(names[:6]) + (f" and {len(names) - 6} more" if len(names) > 6 else "")
             untried = sum(1 for a in tied if not values.get(a))

@@ -98,6 +98,9 @@ class ChatClient:
             api_key=config.api_key or PLACEHOLDER_KEY,
             timeout=config.timeout_s,
             max_retries=0,  # retries are ours: bounded, logged, with a clear final error
+            # A redirect is an error, not a second request: an endpoint the operator allowed
+            # must not send the call on to a host nobody checked (an internal one, say).
+            http_client=openai.DefaultHttpxClient(follow_redirects=False, timeout=config.timeout_s),
         )
         self.endpoint = str(self._client.base_url).rstrip("/")
 
