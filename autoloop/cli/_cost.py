@@ -7,7 +7,7 @@ import tempfile
 from typing import TYPE_CHECKING
 
 from autoloop.cli._output import print_json
-from autoloop.controller import PlanEstimate, StudyPrices, UpdateSize, calibrated, estimate_plan, update_tokens
+from autoloop.controller import PlanEstimate, StudyPrices, UpdateSize, estimate_plan, update_tokens
 from autoloop.llm import Price, dollars_text, parse_price
 
 if TYPE_CHECKING:
@@ -59,13 +59,11 @@ def plan_estimate(
     """The study's estimate, made from one build of the task (and one real update with ``--calibrate``)."""
     task = template.build_task()
     try:
-        estimate = estimate_plan(plan, space, budget, template, task, prices=prices, parallel=max(args.jobs, 1))
-        if args.calibrate:
-            settings = space.grid()[0]
-            estimate = calibrated(estimate, _one_update(template, task, settings, plan), update_tokens(task, template, settings, plan.memory))
+        settings = space.grid()[0]
+        measured = (_one_update(template, task, settings, plan), update_tokens(task, template, settings, plan.memory)) if args.calibrate else None
+        return estimate_plan(plan, space, budget, template, task, prices=prices, parallel=max(args.jobs, 1), measured=measured)
     finally:
         task.close()
-    return estimate
 
 
 def show_estimate(estimate: PlanEstimate, plan: StudyPlan, *, as_json: bool) -> None:

@@ -12,7 +12,7 @@ from autoloop.controller._interval import Interval
 from autoloop.controller._optuna_search import OptunaStrategy, register_sampler
 from autoloop.controller._plan import API_NAMES, CLI_NAMES, DEFAULT_PRESET, PRESETS, FieldNames, LoopPlan, StudyPlan
 from autoloop.controller._plan import RANGES as PLAN_RANGES
-from autoloop.controller._plan_estimate import PlanEstimate, UpdateSize, calibrated, estimate_plan, update_tokens
+from autoloop.controller._plan_estimate import PlanEstimate, UpdateSize, estimate_plan, update_tokens
 from autoloop.controller._progress import SettingProgress
 from autoloop.controller._pruners import (
     DEFAULT_PRUNER,
@@ -106,7 +106,6 @@ __all__ = [
     "UpdateSize",
     "Verdict",
     "aggregate_scores",
-    "calibrated",
     "create_study",
     "estimate_plan",
     "make_pruner",

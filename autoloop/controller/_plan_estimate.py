@@ -4,7 +4,7 @@ Sizes come from what is known without calling anything: the plan and the budget 
 runs (``planned_runs``), the task's starting artifacts and background and the optimizer's own
 prompt template give each update's prompt (``update_tokens``). What cannot be known offline
 (the evidence a rollout writes, the reply's length, the server's speed, the evaluation time)
-is assumed, each assumption printed with the estimate; ``calibrate`` replaces the per-update
+is assumed, each assumption printed with the estimate; ``measured`` scales the per-update
 figures by one real update against the endpoint.
 """
 
@@ -125,12 +125,19 @@ class PlanEstimate:
 
 def estimate_plan(
     plan: StudyPlan, space: SearchSpace, budget: Budget, template: RunTemplate, task: Task, *, prices: StudyPrices, parallel: int = 1,
+    measured: tuple[UpdateSize, UpdateSize] | None = None,
 ) -> PlanEstimate:
-    """Estimate the study ``plan`` runs on ``space`` within ``budget`` (``task`` is built, never run)."""
+    """Estimate the study ``plan`` runs on ``space`` within ``budget`` (``task`` is built, never run).
+
+    Args:
+        measured: One real update and the template's estimate of the same update (``calibration``):
+            every per-update figure is scaled by their ratio before the runs the budget pays for are counted.
+    """
     llm = template.optimizer not in NO_LLM_OPTIMIZERS
     space = prompt_feasibility(space, template)  # settings too large for the context window never run
     sizes = [update_tokens(task, template, s, plan.memory) if llm else UpdateSize(0, 0, 0, EVALUATION_S) for s in space.grid()]
     update = UpdateSize(*(sum(getattr(u, f) for u in sizes) / len(sizes) for f in ("calls", "prompt", "completion", "seconds")))
+    update, calibration = _calibrated(update, *measured) if measured else (update, None)
     endpoint = executor_endpoint(template)
     executor = executor_run(plan, space, task, endpoint.max_tokens) if endpoint else NOTHING
     runs = planned_runs(plan, space, budget, update, _per_iteration(prices, update, executor, plan.iterations), parallel)
@@ -154,7 +161,9 @@ def estimate_plan(
             f"instance of each run's end, none served from its cache; {EXECUTOR_PROMPT_TOKENS} prompt tokens and half of "
             f"max_tokens ({endpoint.max_tokens}) completion tokens each"
         )
-    return PlanEstimate(runs, plan.iterations, update, executor, prices, parallel, tuple(assumptions))
+    if calibration:
+        assumptions.append("per-update tokens and seconds scaled by one real update of the first setting (see calibration)")
+    return PlanEstimate(runs, plan.iterations, update, executor, prices, parallel, tuple(assumptions), calibration)
 
 
 def update_tokens(task: Task, template: RunTemplate, settings: dict[str, Any], memory: int) -> UpdateSize:
@@ -203,19 +212,17 @@ def executor_run(plan: StudyPlan, space: SearchSpace, task: Task, max_tokens: in
     return UpdateSize(calls, calls * EXECUTOR_PROMPT_TOKENS, calls * max_tokens / 2)
 
 
-def calibrated(estimate: PlanEstimate, measured: UpdateSize, template_update: UpdateSize) -> PlanEstimate:
-    """``estimate`` with its per-update figures scaled by one real update's against the template's for that setting."""
+def _calibrated(update: UpdateSize, measured: UpdateSize, template_update: UpdateSize) -> tuple[UpdateSize, dict[str, Any]]:
+    """``update`` scaled by one real update's figures against the template's for the same setting, and the record of it."""
     ratio = {f: (getattr(measured, f) / getattr(template_update, f)) if getattr(template_update, f) else 1.0
              for f in ("prompt", "completion", "seconds")}
-    update = replace(estimate.update, **{f: getattr(estimate.update, f) * r for f, r in ratio.items()})
     calibration = {
         "measured": {"prompt_tokens": measured.prompt, "completion_tokens": measured.completion, "seconds": round(measured.seconds, 2)},
         "template": {"prompt_tokens": round(template_update.prompt), "completion_tokens": round(template_update.completion),
                      "seconds": round(template_update.seconds, 2)},
         "ratio": {f: round(r, 3) for f, r in ratio.items()},
     }
-    note = "per-update tokens and seconds scaled by one real update of the first setting (see calibration)"
-    return replace(estimate, update=update, calibration=calibration, assumptions=(*estimate.assumptions, note))
+    return replace(update, **{f: getattr(update, f) * r for f, r in ratio.items()}), calibration
 
 
 def _per_iteration(prices: StudyPrices, update: UpdateSize, executor: UpdateSize, run_iterations: int) -> float | None:
