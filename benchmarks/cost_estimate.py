@@ -44,7 +44,16 @@ def measured(task: str, settings: dict[str, Any], args: argparse.Namespace) -> d
     return json.loads(out.getvalue())
 
 
-def table(args: argparse.Namespace) -> list[list[str]]:
+HEADERS = ["setting", "est prompt", "prompt", "ratio", "est completion", "completion", "ratio", "est s", "s", "ratio"]
+WIDTHS = [20, 10, 7, 5, 14, 10, 5, 6, 6, 5]
+
+
+def show(cells: list[str]) -> None:
+    """One line of the table, printed as soon as it is measured (a slow server takes minutes a row)."""
+    print("  ".join(c.rjust(w) for c, w in zip(cells, WIDTHS, strict=True)), flush=True)
+
+
+def table(args: argparse.Namespace) -> None:
     endpoint = Endpoint.from_env(model=args.model, base_url=args.base_url).tuned({"max_tokens": args.max_tokens})
     template = resolve_template(args.task, data_dir=args.data, options={}, optimizer="llm", endpoint=endpoint)
     task = template.build_task()
@@ -53,18 +62,17 @@ def table(args: argparse.Namespace) -> list[list[str]]:
         estimates = [update_tokens(task, template, s, memory=3) for s in grid]
     finally:
         task.close()
-    rows = []
+    show(HEADERS)
     for settings, estimate in zip(grid, estimates, strict=True):
         r = measured(args.task, settings, args)
         n = max(r["iterations"], 1)
         prompt, completion = r["prompt_tokens"] / n, (r["tokens"] - r["prompt_tokens"]) / n
-        rows.append([
+        show([
             f"{settings['starting_artifact']}/h{settings['credit_horizon']}/b{settings['batch_size']}",
             f"{estimate.prompt:.0f}", f"{prompt:.0f}", f"{prompt / estimate.prompt:.2f}",
             f"{estimate.completion:.0f}", f"{completion:.0f}", f"{completion / estimate.completion:.2f}",
             f"{estimate.seconds:.1f}", f"{r['wall_time_s'] / n:.1f}", f"{r['wall_time_s'] / n / estimate.seconds:.2f}",
         ])
-    return rows
 
 
 def main() -> int:
@@ -86,11 +94,7 @@ def main() -> int:
             args.base_url = stack.enter_context(FakeOpenAI(_no_change)).base_url
         if not args.base_url:
             parser.error("give --base-url (e.g. from scripts/local-llm.sh start qwen2.5-coder-0.5b) or --fake")
-        rows = table(args)
-    headers = ["setting", "est prompt", "prompt", "ratio", "est completion", "completion", "ratio", "est s", "s", "ratio"]
-    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
-    for line in [headers, *rows]:
-        print("  ".join(c.rjust(w) for c, w in zip(line, widths, strict=True)))
+        table(args)
     return 0
 
 
