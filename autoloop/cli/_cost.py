@@ -93,4 +93,4 @@ def _one_update(template: RunTemplate, task: Task, settings: dict, plan: StudyPl
     job = template.job("calibration", {**settings, "iterations": 1, "memory": plan.memory, "seed": 0}, score_test=False)
     with tempfile.TemporaryDirectory() as scratch:
         result = run_job(job, task, store=FileCheckpointStore(scratch))
-    return UpdateSize(1.0, result.prompt_tokens, result.tokens - result.prompt_tokens, result.wall_time_s)
+    return UpdateSize(1.0, result.prompt_tokens, result.completion_tokens, result.wall_time_s)

@@ -6,11 +6,13 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from autoloop.controller._strategy import StopReason
 from autoloop.errors import ConfigError
 
 if TYPE_CHECKING:
     from autoloop.controller._cost import StudyPrices
     from autoloop.controller._record import RunRecord
+    from autoloop.loop import Progress
 
 
 @dataclass(frozen=True)
@@ -88,7 +90,7 @@ class Meter:
     def charge_record(self, record: RunRecord) -> None:
         """A finished run, charged with everything it spent."""
         dollars = self.prices.record_dollars(record) if self.prices is not None else None
-        self.charge(record.run_id, record.iterations, record.tokens, record.prompt_tokens, dollars)
+        self._charge(record.run_id, record.iterations, record.tokens, dollars)
 
     @property
     def dollars(self) -> float | None:
@@ -97,14 +99,14 @@ class Meter:
             return None
         return sum(self._dollars.values())
 
-    def charge(self, run_id: str, iteration: int, run_tokens: int, prompt_tokens: int, dollars: float | None = None) -> None:
-        """``run_id`` has completed ``iteration`` iterations and spent ``run_tokens`` optimizer tokens in
-        total, ``prompt_tokens`` of them prompt; ``dollars``, when given, is the run's whole cost
-        (a finished run's, executor included), else its optimizer tokens are priced."""
+    def charge(self, run_id: str, progress: Progress) -> None:
+        """``run_id`` reported ``progress`` (its running totals)."""
+        dollars = self.prices.run_dollars(progress.tokens, progress.prompt_tokens, progress.completion_tokens) if self.prices else None
+        self._charge(run_id, progress.iteration, progress.tokens, dollars)
+
+    def _charge(self, run_id: str, iteration: int, run_tokens: int, dollars: float | None) -> None:
         self._iterations[run_id] = max(self._iterations.get(run_id, 0), iteration)
         self._tokens[run_id] = max(self._tokens.get(run_id, 0), run_tokens)
-        if dollars is None and self.prices is not None:
-            dollars = self.prices.run_dollars(run_tokens, prompt_tokens)
         if dollars is not None:
             self._dollars[run_id] = max(self._dollars.get(run_id, 0.0), dollars)
 
@@ -135,7 +137,7 @@ class Meter:
         limit = self.search_iterations
         return limit is None or self.iterations + committed <= limit
 
-    def blocked(self, committed: int) -> str | None:
+    def blocked(self, committed: int) -> StopReason | None:
         """The limit that runs planned to take ``committed`` more iterations would break, if any.
 
         Dollars: the spend so far plus ``committed`` iterations (the rest of the runs in flight
@@ -146,21 +148,21 @@ class Meter:
             return reached
         dollars = self.search_dollars
         if dollars is not None and (self.dollars or 0.0) + committed * self.dollars_per_iteration > dollars:
-            return "dollars"
-        return None if self.affords(committed) else "iterations"
+            return StopReason.DOLLARS
+        return None if self.affords(committed) else StopReason.ITERATIONS
 
-    def exhausted(self) -> str | None:
-        """Which limit the search has reached (``iterations``, ``tokens``, ``seconds``, ``dollars``), if any."""
+    def exhausted(self) -> StopReason | None:
+        """Which limit the search has reached (``ITERATIONS``, ``TOKENS``, ``SECONDS``, ``DOLLARS``), if any."""
         limit = self.search_iterations
         if limit is not None and self.iterations >= limit:
-            return "iterations"
+            return StopReason.ITERATIONS
         if self.budget.tokens is not None and self.tokens >= self.budget.tokens:
-            return "tokens"
+            return StopReason.TOKENS
         if self.budget.seconds is not None and self.seconds >= self.budget.seconds:
-            return "seconds"
+            return StopReason.SECONDS
         dollars = self.search_dollars
         if dollars is not None and (self.dollars or 0.0) >= dollars:
-            return "dollars"
+            return StopReason.DOLLARS
         return None
 
     def to_dict(self) -> dict[str, object]:

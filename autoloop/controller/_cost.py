@@ -2,8 +2,9 @@
 
 The optimizer LLM and the prompt tasks' executor LLM are priced apart (``find_price``: the
 caller's ``--price``, $0 on loopback, else the ``genai-prices`` table). A run's dollars are its
-optimizer tokens at the optimizer's price plus its executor tokens at the executor's; the
-``local`` optimizer calls no LLM and costs $0. Runs report executor tokens when they end.
+optimizer tokens at the optimizer's price plus its task's own tokens (an executor's, reported
+without their prompt/completion split) at the executor's completion price, an upper bound; the
+``local`` optimizer calls no LLM and costs $0.
 """
 
 from __future__ import annotations
@@ -70,18 +71,19 @@ class StudyPrices:
             require_price(self.executor_model, self.executor, role="executor", api=api)
         return self
 
-    def run_dollars(self, tokens: int, prompt_tokens: int, executor_tokens: int = 0, executor_prompt_tokens: int = 0) -> float | None:
-        """What a run's optimizer and executor tokens cost (``None`` = a model that spent tokens has no price)."""
-        if self.optimizer is None or (executor_tokens and self.executor is None):
+    def run_dollars(self, tokens: int, prompt_tokens: int, completion_tokens: int) -> float | None:
+        """What a run's ``tokens`` cost: the optimizer's prompt and completion tokens at its price, the
+        rest (the task's own, an executor's, whose split runs do not report) at the executor's
+        completion price, an upper bound (``None`` = a model that spent tokens has no price)."""
+        task = tokens - prompt_tokens - completion_tokens
+        if self.optimizer is None or (task > 0 and self.executor is None):
             return None
-        spent = self.optimizer.dollars(prompt_tokens, tokens - prompt_tokens)
-        if executor_tokens and self.executor is not None:
-            spent += self.executor.dollars(executor_prompt_tokens, executor_tokens - executor_prompt_tokens)
-        return spent
+        spent = self.optimizer.dollars(prompt_tokens, completion_tokens)
+        return spent + (self.executor.dollars(0, task) if task > 0 and self.executor is not None else 0.0)
 
     def record_dollars(self, record: RunRecord) -> float | None:
         """What a recorded run cost."""
-        return self.run_dollars(record.tokens, record.prompt_tokens, record.executor_tokens, record.executor_prompt_tokens)
+        return self.run_dollars(record.tokens, record.prompt_tokens, record.completion_tokens)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: each model with its price per million tokens (``null`` = unknown)."""
@@ -102,11 +104,11 @@ def executor_endpoint(template: RunTemplate) -> Endpoint | None:
 def spend(records: Iterable[RunRecord], prices: StudyPrices, knobs: Iterable[str]) -> dict[str, Any]:
     """Dollars spent in total and per setting of the ``knobs`` searched (``null`` when the optimizer has no price).
 
-    Tokens are the optimizer's, ``executor_tokens`` a prompt task's executor's.
+    ``tokens`` are every token of the runs, ``prompt_tokens`` and ``completion_tokens`` the optimizer's.
     """
     per: dict[tuple, dict[str, Any]] = {}
     knobs = set(knobs)
-    counts = ("tokens", "prompt_tokens", "executor_tokens", "executor_prompt_tokens")
+    counts = ("tokens", "prompt_tokens", "completion_tokens")
     for record in records:
         settings = {k: v for k, v in record.settings.items() if k in knobs}
         row = per.setdefault(tuple(sorted(settings.items())), {"settings": settings, "runs": 0, **dict.fromkeys(counts, 0)})

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from autoloop.client import RecommendationData
 from autoloop.controller._interval import Interval
 from autoloop.controller._record import RunRecord
 from autoloop.controller._strategy import FINAL_SEED_BASE
@@ -71,7 +72,7 @@ class SettingReport:
         """JSON-ready."""
         return {
             "settings": self.settings,
-            "search_validation": self.search_value,
+            "search_validation": None if self.search_value is None else metric.display(self.search_value),
             "validation": self.validation.to_dict(metric),
             "test": {**self.test.to_dict(metric), "source": self.source},
             "gap": self.gap.to_dict(),
@@ -128,8 +129,8 @@ class MetaOverfitting:
 class Recommendation:
     """The outcome of a study.
 
-    Scores are internal (higher is better); ``to_dict`` adds each in the metric's own units
-    under ``display`` (e.g. RMSE positive again).
+    Scores are internal (higher is better); ``to_dict`` gives each in the metric's own units
+    (RMSE positive again, lower is better) and states the direction once, under ``metric``.
 
     Args:
         task: Task name.
@@ -194,12 +195,11 @@ class Recommendation:
         return Interval.of(run.test_scores or [run.test], unit="test instances")  # type: ignore[list-item]
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready: every field, scores both internal and in metric units."""
+        """JSON-ready: every field, every score in the metric's own units (direction under ``metric``)."""
         m = self.metric
         return {
             "task": self.task,
-            "metric": {"name": m.name, "higher_is_better": m.higher_is_better},
-            "scores": "internal values are higher-is-better; 'display' holds the metric's own units",
+            "metric": m.to_dict(),
             "settings": self.settings,
             "validation": self.validation.to_dict(m),
             "test": {**self.test.to_dict(m), "source": self.winner.source},
@@ -216,7 +216,27 @@ class Recommendation:
             "failures": {**self.failures.to_dict(), "summary": self.failures.summary()},
             "artifact": self.best_artifact(),
             "infeasible": [{"settings": settings, "reason": reason} for settings, reason in self.infeasible],
+            "warnings": list(self.warnings),
         }
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """What makes the verdict meaningless, in words: every run's validation flat at one value
+        from its starting artifact on (a task at its ceiling, or one no change can move)."""
+        points = {v for r in self.runs for _, v in r.curve}
+        settings = {tuple(sorted((k, v) for k, v in r.settings.items() if k != "seed")) for r in self.runs if r.curve}
+        if len(points) != 1 or len(settings) < 2:
+            return ()
+        shown = f"{self.metric.name} {self.metric.display(points.pop()):.4g}"
+        return (
+            f"every run of every setting scored {shown} on validation from its starting artifact on and never moved: "
+            "this task cannot tell the settings apart (it is at its ceiling, or nothing the optimizer changes matters); "
+            "use a harder task, another split or another metric",
+        )
+
+    def __str__(self) -> str:
+        """A short summary: settings, validation and test in the metric's units, the verdict."""
+        return str(RecommendationData(self.to_dict()))
 
     @property
     def failures(self) -> FailureTally:

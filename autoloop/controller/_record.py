@@ -39,8 +39,8 @@ class RunRecord:
             instances, internal), when the run finished and the task has that split.
         revalidation_scores: The same per re-validation instance.
         test_scores: Its returned artifact's test score per test instance (when test was scored).
-        prompt_tokens: The prompt's share of ``tokens`` (the rest are completion tokens).
-        executor_tokens: Tokens of the task's own LLM (a prompt task's executor); executor_prompt_tokens: their prompt share.
+        prompt_tokens: The optimizer's prompt tokens; completion_tokens: its completion tokens (``tokens``
+            less both is the task's own, an executor's).
     """
 
     run_id: str
@@ -64,8 +64,7 @@ class RunRecord:
     revalidation_scores: tuple[float, ...] = field(default=(), repr=False)
     test_scores: tuple[float, ...] = field(default=(), repr=False)
     prompt_tokens: int = 0
-    executor_tokens: int = 0
-    executor_prompt_tokens: int = 0
+    completion_tokens: int = 0
 
     @property
     def score(self) -> float | None:
@@ -109,15 +108,19 @@ class RunRecord:
         return self.test_curve[-1][2] < peak - FALL_TOLERANCE * max(abs(peak), 1e-12)
 
     def to_dict(self, metric: Metric) -> dict[str, Any]:
-        """JSON-ready; scores internal, ``display`` in the metric's units (gap stays internal)."""
-        shown = {k: None if v is None else metric.display(v) for k, v in (("best_val", self.best_val), ("test", self.test))}
+        """JSON-ready, every score in the metric's own units; ``gap`` and ``excess_gap`` say how
+        much worse test is than validation, in those units."""
+        def shown(value: float | None) -> float | None:
+            return None if value is None else metric.display(value)
+
         return {
             "run_id": self.run_id, "stage": self.stage, "settings": self.settings,
-            "best_val": self.best_val, "test": self.test, "gap": self.gap, "display": shown, "revalidation": self.revalidation,
+            "best_val": shown(self.best_val), "test": shown(self.test), "gap": self.gap, "revalidation": shown(self.revalidation),
             "iterations": self.iterations, "tokens": self.tokens, "prompt_tokens": self.prompt_tokens,
-            "executor_tokens": self.executor_tokens, "executor_prompt_tokens": self.executor_prompt_tokens,
+            "completion_tokens": self.completion_tokens,
             "stopped": self.stopped, "error": self.error,
-            "optimizer": self.optimizer, "curve": [list(p) for p in self.curve],
+            "optimizer": self.optimizer, "curve": [[i, shown(v)] for i, v in self.curve],
             "seconds": self.seconds, "failures": self.failures.to_dict(), "ended_at": self.ended_at,
-            "excess_gap": self.excess_gap, "test_curve": [list(p) for p in self.test_curve], "test_falls": self.test_falls,
+            "excess_gap": self.excess_gap, "test_curve": [[i, shown(v), shown(t)] for i, v, t in self.test_curve],
+            "test_falls": self.test_falls,
         }

@@ -157,7 +157,7 @@ class RunBook:
                 continue  # another study's run, or an outcome already recorded
             if event.progress is not None:
                 if meter is not None:
-                    meter.charge(event.run_id, event.progress.iteration, event.progress.tokens, event.progress.prompt_tokens)
+                    meter.charge(event.run_id, event.progress)
                 steps = group.record(event.run_id, event.progress)
             else:
                 record = run_record(event, group)

@@ -30,7 +30,7 @@ def search(strategy: SearchStrategy, book: RunBook, meter: Meter, *, parallel: i
     """
     reason: StopReason | None = None
     while True:
-        reason = reason or (_exhausted(meter) if book.groups else None) or strategy.stop_reason()
+        reason = reason or (meter.exhausted() if book.groups else None) or strategy.stop_reason()
         if reason is None:
             reason = _start(strategy, book, meter, parallel=parallel, iterations=iterations)
         for settings in strategy.eliminated():
@@ -58,7 +58,7 @@ def _start(strategy: SearchStrategy, book: RunBook, meter: Meter, *, parallel: i
             )
         blocked = None if first else meter.blocked(needed)
         if blocked is not None:
-            return None if book.in_flight else StopReason(blocked)
+            return None if book.in_flight else blocked
         proposal = strategy.ask()
         if proposal is None:
             return None if book.in_flight else strategy.stop_reason() or StopReason.SEEDS
@@ -74,7 +74,3 @@ def confirm(strategy: SearchStrategy, book: RunBook, meter: Meter) -> None:
     while book.in_flight:
         book.pump(meter)
 
-
-def _exhausted(meter: Meter) -> StopReason | None:
-    reason = meter.exhausted()
-    return None if reason is None else StopReason(reason)

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from autoloop.llm._config import ANSWER_FORMATS, DEFAULT_MAX_TOKENS, DEFAULT_MODEL, AnswerFormat, LLMConfig
 from autoloop.llm._endpoint import Endpoint, settings_from_env
+from autoloop.llm._outbound import OutboundPolicy
 from autoloop.llm._prices import Price, dollars_text, find_price, is_loopback, parse_price, require_price
 from autoloop.llm._secrets import SECRET_SCHEME, register_secret_lookup, resolve_secret, secret_ref
 from autoloop.llm._usage import Usage
@@ -28,6 +29,7 @@ __all__ = [
     "ChatClient",
     "Endpoint",
     "LLMConfig",
+    "OutboundPolicy",
     "Price",
     "Usage",
     "dollars_text",

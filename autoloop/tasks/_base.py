@@ -9,7 +9,6 @@ from pathlib import Path
 
 from autoloop.artifact import Artifact
 from autoloop.errors import ConfigError, UnknownNameError
-from autoloop.llm import Usage
 from autoloop.policies import load_artifact, load_policy
 from autoloop.trace import Instance, Split, Trace
 
@@ -29,6 +28,15 @@ class Metric:
     def display(self, score: float) -> float:
         """The metric value a person expects (RMSE positive again)."""
         return score if self.higher_is_better else -score
+
+    @property
+    def direction(self) -> str:
+        """The metric and which way is better, e.g. ``rmse, lower is better``."""
+        return f"{self.name}, {'higher' if self.higher_is_better else 'lower'} is better"
+
+    def to_dict(self) -> dict[str, object]:
+        """JSON-ready: name, direction flag and the direction in words."""
+        return {"name": self.name, "higher_is_better": self.higher_is_better, "direction": self.direction}
 
 
 class Task(abc.ABC):
@@ -119,14 +127,6 @@ class Task(abc.ABC):
                 "(or override starting_artifact)"
             )
         return load_policy(self.policy_family, name)
-
-    def llm_usage(self) -> Usage | None:
-        """LLM calls the task itself made since it was built or last ``reset`` (a prompt task's executor).
-
-        ``None`` (the default): the task calls no LLM. Runs report these tokens apart from the
-        optimizer's, and the study prices them at the executor's price.
-        """
-        return None
 
     def reset(self) -> None:  # noqa: B027 - optional hook, most tasks keep nothing per run
         """Forget whatever a run left behind, so the next run sees a freshly built task.

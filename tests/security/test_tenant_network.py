@@ -112,3 +112,24 @@ class _Redirecting:
     def close(self) -> None:
         self._server.shutdown()
         self._server.server_close()
+
+
+def test_row5_the_worker_checks_every_connection_against_the_allow_list() -> None:
+    """The submission check resolved the name once; a name that resolves elsewhere when the run calls
+    it (DNS rebinding) is refused by the client itself, which connects to the address it checked."""
+    with FakeOpenAI(lambda body: Reply.text("hello")) as server:
+        by_name = server.base_url.replace("127.0.0.1", "localhost")  # a name that resolves to loopback
+        refused = ChatClient(LLMConfig(base_url=by_name, max_retries=0, quote_errors=False, outbound_allow=()))
+        with pytest.raises(OptimizerError, match=r"was not called: llm\.base_url: its host resolves to a loopback address"):
+            refused.complete([{"role": "user", "content": "hi"}])
+        assert server.requests == []
+        allowed = ChatClient(LLMConfig(base_url=by_name, max_retries=0, quote_errors=False, outbound_allow=("127.0.0.0/8",)))
+        assert allowed.complete([{"role": "user", "content": "hi"}]).content == "hello"
+        assert server.headers[0]["host"] == by_name.split("/")[2]  # the request still names the host
+
+
+def test_row5_a_study_on_its_own_endpoint_carries_the_allow_list_to_its_jobs() -> None:
+    with tenant_service(llm_allow=("127.0.0.1",)) as t:
+        own = t.submit(t.a, task="toy:linear", optimizer="llm", llm={"base_url": "http://127.0.0.1:9/v1"}).json()["id"]
+        endpoint = t.http.app.state.records.template(own).endpoint  # type: ignore[attr-defined]
+        assert endpoint.outbound_allow == ("127.0.0.1",) and endpoint.quote_errors is False

@@ -11,10 +11,9 @@ from autoloop.tasks._base import Metric, Task
 from autoloop.tasks.prompt._data import Example
 from autoloop.tasks.prompt._executor import Completion, ExecutorLLM
 from autoloop.tasks.prompt._match import DESCRIPTIONS, MatchMode, check_match, matches, parse_number
-from autoloop.trace import SPLITS, Instance, Split, Step, Trace, failed_trace
+from autoloop.trace import SPLITS, TASK_TOKENS, Instance, Split, Step, Trace, failed_trace
 
 if TYPE_CHECKING:
-    from autoloop.llm import Usage
     from autoloop.sandbox import Outcome, Sandbox
 
 RUNNER = "autoloop.tasks.prompt._runner"
@@ -110,6 +109,7 @@ class PromptTask(Task):
             "executor_prompt_tokens": float(completion.prompt_tokens),
             "executor_completion_tokens": float(completion.completion_tokens),
             "executor_cached": float(completion.cached),
+            TASK_TOKENS: 0.0 if completion.cached else float(completion.prompt_tokens + completion.completion_tokens),
         }
         step = Step(example.input, completion.text, feedback, float(correct))
         # A per-response extract_answer failure keeps its step, so the optimizer sees the reply.
@@ -127,10 +127,6 @@ class PromptTask(Task):
 
             self._sandbox = Sandbox(limits=Limits(timeout_s=SANDBOX_TIMEOUT_S, memory_mb=SANDBOX_MEMORY_MB))
         return self._sandbox.call(f"{RUNNER}:{entry}", *args)
-
-    def llm_usage(self) -> Usage:
-        """The executor's requests since the last ``reset`` (cache hits cost nothing and are not counted)."""
-        return self.executor.usage
 
     def reset(self) -> None:
         """Forget rendered prompts and the executor's counts (its reply cache is on disk, shared on purpose)."""
