@@ -66,7 +66,7 @@ def table(args: argparse.Namespace) -> None:
     for settings, estimate in zip(grid, estimates, strict=True):
         r = measured(args.task, settings, args)
         n = max(r["iterations"], 1)
-        prompt, completion = r["prompt_tokens"] / n, (r["tokens"] - r["prompt_tokens"]) / n
+        prompt, completion = r["prompt_tokens"] / n, r["completion_tokens"] / n
         show([
             f"{settings['starting_artifact']}/h{settings['credit_horizon']}/b{settings['batch_size']}",
             f"{estimate.prompt:.0f}", f"{prompt:.0f}", f"{prompt / estimate.prompt:.2f}",
