@@ -207,6 +207,8 @@ class Client:
         space: str | None = None,
         budget_iterations: int | None = None,
         budget_tokens: int | None = None,
+        budget_dollars: float | None = None,
+        prices: dict[str, tuple[float, float]] | None = None,
         iterations: int | None = None,
         seeds: int | None = None,
         top_k: int | None = None,
@@ -234,6 +236,8 @@ class Client:
         (``iterations`` to ``memory``, ``strategy``, ``pruner``, ``confidence``); ``None`` takes
         the preset's value. The resolved plan is echoed in the study's status (``plan``). Without
         ``budget_iterations`` or ``budget_tokens`` the preset's iteration budget applies.
+        ``budget_dollars`` caps the LLM spend; ``prices`` maps a model to its US dollars per
+        million prompt and completion tokens, over the service's price table.
 
         ``data_dir`` is a directory or a file (a CSV for ``csv:<name>``) as the service sees it;
         ``task_options`` are the task's own (``{"target": "species"}`` for a CSV), checked
@@ -252,7 +256,8 @@ class Client:
             "val_interval": val_interval, "patience": patience, "memory": memory, "strategy": strategy, "pruner": pruner,
         }
         body = {
-            "task": task, "space": space, "budget": {"iterations": budget_iterations, "tokens": budget_tokens},
+            "task": task, "space": space, "budget": {"iterations": budget_iterations, "tokens": budget_tokens, "dollars": budget_dollars},
+            "prices": {model: list(price) for model, price in (prices or {}).items()},
             "parallel": parallel, "optimizer": optimizer, "seed": seed, "confidence": confidence,
             "data_dir": data_dir, "task_options": task_options or {},
             "llm": {"model": llm_model, "base_url": llm_base_url, "api_key": llm_api_key},

@@ -30,6 +30,8 @@ class Progress:
         best_val: Best validation score so far.
         tokens: LLM tokens spent so far.
         failures: Candidate evaluations so far, how many failed and why.
+        prompt_tokens: The optimizer's prompt tokens so far; completion_tokens: its completion tokens
+            (``tokens`` less both is the task's own, an executor's; each is priced apart).
     """
 
     iteration: int
@@ -38,6 +40,8 @@ class Progress:
     best_val: float
     tokens: int
     failures: FailureTally = field(default_factory=FailureTally)
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready form; ``from_dict`` reads it back."""
@@ -176,8 +180,11 @@ class LoopRun:
                 state.stopped = "patience"
             if s.max_skips and state.skips_in_a_row >= s.max_skips:
                 state.stopped = "skips"
-            tokens = self.optimizer.usage.total_tokens + state.task_tokens
-            progress = Progress(state.iteration, s.iterations, val, state.best_val, tokens, state.failures)
+            usage = self.optimizer.usage
+            tokens = usage.total_tokens + state.task_tokens
+            progress = Progress(
+                state.iteration, s.iterations, val, state.best_val, tokens, state.failures, usage.prompt_tokens, usage.completion_tokens
+            )
             if self.callback is not None and self.callback(progress) and state.iteration < s.iterations:
                 state.stopped = state.stopped or "stopped"
             self._save(state)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Iterable
+from dataclasses import replace
 
+from autoloop.cli._cost import add_cost_arguments, plan_estimate, show_estimate, study_prices
 from autoloop.cli._output import print_json, print_table, progress_bar, show_progress
 from autoloop.cli._plan import add_plan_overrides, strategy_of
 from autoloop.cli._run import add_loop_arguments, check_data_flag, loop_template
@@ -16,9 +18,11 @@ from autoloop.controller import (
     PRESETS,
     Budget,
     Controller,
+    PlanEstimate,
     Recommendation,
     SearchSpace,
     StudyPlan,
+    StudyPrices,
     StudyStatus,
     SuiteResult,
     pruner_names,
@@ -29,6 +33,7 @@ from autoloop.controller import (
 )
 from autoloop.errors import ConfigError
 from autoloop.executors import LocalExecutor, RunTemplate
+from autoloop.llm import dollars_text
 from autoloop.tasks import Metric, describe_task, load_plugins
 
 
@@ -54,6 +59,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--budget-iterations", type=int, help="loop iterations over all runs (default: the preset's unless another limit is given)")
     parser.add_argument("--budget-tokens", type=int, help="LLM tokens over all runs")
     parser.add_argument("--budget-seconds", type=float, help="wall time of the search")
+    add_cost_arguments(parser)
     plan = add_plan_overrides(parser, shown_by="`--json`", strategies=(
         f"{', '.join(strategy_names())} or a plug-in's; {DEFAULT_STRATEGY} = halving up to {BEST_ARM_MAX_SETTINGS} settings, tpe beyond"
     ))
@@ -73,32 +79,46 @@ def run(args: argparse.Namespace) -> int:
     tasks = args.suite.split(",") if args.suite else [args.task] if args.task else []
     if not tasks or (args.suite and args.task):
         raise ConfigError("name one TASK or pass --suite TASK,TASK (not both)")
+    if args.suite and (args.dry_run or args.budget_dollars is not None):
+        raise ConfigError("--dry-run and --budget-dollars take one TASK, not --suite")
+    if args.calibrate and not args.dry_run:
+        raise ConfigError("--calibrate goes with --dry-run")
     load_plugins()  # a plug-in module may register strategies, pruners and samplers as well as tasks
     plan = study_plan(args)
-    budget = plan.budget(iterations=args.budget_iterations, tokens=args.budget_tokens, seconds=args.budget_seconds)
+    budget = plan.budget(
+        iterations=args.budget_iterations, tokens=args.budget_tokens, seconds=args.budget_seconds, dollars=args.budget_dollars
+    )
     for task in tasks:
         check_data_flag(task, describe_task(task), args.data)
     templates = {task: loop_template(task, args) for task in tasks}
     infos = {task: describe_task(task, templates[task].task_options) for task in tasks}  # a CSV task's metric comes with its options
     spaces = {task: SearchSpace.from_task(info, args.space) for task, info in infos.items()}
+    prices: StudyPrices | None = None  # a suite's tasks are priced each by its controller
     if args.suite:
         plan.check_budget(share_budget(budget, len(tasks)), shared_space(list(spaces.values())))
     else:
         plan.check_budget(budget, spaces[tasks[0]])
-    _check_data(templates.values())
+        prices = study_prices(args, templates[tasks[0]])
+        estimate = plan_estimate(args, plan, spaces[tasks[0]], budget, templates[tasks[0]], prices)  # builds the task: data checked
+        if args.dry_run:
+            show_estimate(estimate, plan, as_json=args.json)
+            return 0
+        prices = replace(prices, dollars_per_iteration=estimate.dollars_per_iteration)
+    if args.suite:
+        _check_data(templates.values())
     with LocalExecutor(jobs=args.jobs) as executor:
         def controller(task: str, space: SearchSpace, task_budget: Budget) -> Controller:
             return Controller(
                 templates[task], info=infos[task], executor=executor, budget=task_budget, space=space, plan=plan, parallel=max(args.jobs, 1),
                 storage=args.storage, study_name=_study_name(args.study_name, task, suite=bool(args.suite)), seed=args.seed,
-                on_status=_Bar(task, task_budget, infos[task].metric, enabled=show_progress(args)),
+                on_status=_Bar(task, task_budget, infos[task].metric, enabled=show_progress(args)), prices=prices,
             )
 
         if args.suite:
             result = run_suite(tasks, spaces, budget, controller, aggregate=args.aggregate)
             return _show_suite(result, plan, as_json=args.json)
         recommendation = controller(tasks[0], spaces[tasks[0]], budget).run()
-    _show(recommendation, plan, as_json=args.json)
+    _show(recommendation, plan, estimate, as_json=args.json)
     return 0
 
 
@@ -133,7 +153,8 @@ class _Bar:
     def __call__(self, status: StudyStatus) -> None:
         self.bar.update(status.iterations - self.bar.n)
         best = "-" if status.best_value is None else f"{self.metric.display(status.best_value):.4f} {self.metric.name}"
-        self.bar.set_postfix(stage=status.stage, best=best, **status.trials, refresh=False)
+        spent = {} if status.dollars is None else {"spent": dollars_text(status.dollars)}
+        self.bar.set_postfix(stage=status.stage, best=best, **spent, **status.trials, refresh=False)
         if status.stage == "done":
             self.bar.close()
 
@@ -154,9 +175,9 @@ def _shown(interval: object, metric: Metric) -> str:
     return f"{d['mean']:.4f} ({d['note']})" if d["ci95"] is None else f"{d['mean']:.4f} [{d['ci95'][0]:.4f}, {d['ci95'][1]:.4f}]"
 
 
-def _show(rec: Recommendation, plan: StudyPlan, *, as_json: bool) -> None:
+def _show(rec: Recommendation, plan: StudyPlan, estimate: PlanEstimate, *, as_json: bool) -> None:
     if as_json:
-        print_json({**rec.to_dict(), "plan": plan.to_dict()})
+        print_json({**rec.to_dict(), "plan": plan.to_dict(), "estimate": estimate.to_dict()})
         return
     m = rec.metric
     headers = [
@@ -166,8 +187,10 @@ def _show(rec: Recommendation, plan: StudyPlan, *, as_json: bool) -> None:
     print(f"scores: {m.direction}; runners-up by validation, best first")
     print_table(headers, rows)
     spent = rec.spent
-    print(f"\nspent {spent['iterations']} iterations, {spent['tokens']} tokens, {spent['seconds']} s; "
+    print(f"\nspent {spent['iterations']} iterations, {spent['tokens']} tokens, {dollars_text(spent['dollars'])}, {spent['seconds']} s; "
           f"search ended by: {rec.stop_reason}; trials: {rec.trials}")
+    print(f"estimated {estimate.iterations} iterations, {dollars_text(estimate.dollars)}; spent per setting: "
+          + "; ".join(f"{_compact(row['settings'])} {dollars_text(row['dollars'])}" for row in spent["per_setting"]))
     if rec.failures.failed:
         print(f"failures: {rec.failures.summary()}")
     flag = "; ".join(rec.meta_overfitting.reasons) if rec.meta_overfitting.flagged else "none seen"

@@ -6,11 +6,13 @@ from autoloop.controller._arms import AllocationRule, Comparison, Racing, Sequen
 from autoloop.controller._best_arm import BestArmStrategy
 from autoloop.controller._budget import Budget, Meter
 from autoloop.controller._controller import MAX_SEEDS, Controller
+from autoloop.controller._cost import StudyPrices, spend
 from autoloop.controller._estimates import Estimates
 from autoloop.controller._interval import Interval
 from autoloop.controller._optuna_search import OptunaStrategy, register_sampler
 from autoloop.controller._plan import API_NAMES, CLI_NAMES, DEFAULT_PRESET, PRESETS, FieldNames, LoopPlan, StudyPlan
 from autoloop.controller._plan import RANGES as PLAN_RANGES
+from autoloop.controller._plan_estimate import PlanEstimate, UpdateSize, estimate_plan, update_tokens
 from autoloop.controller._progress import SettingProgress
 from autoloop.controller._pruners import (
     DEFAULT_PRUNER,
@@ -79,6 +81,7 @@ __all__ = [
     "Meter",
     "OptunaStrategy",
     "Outcome",
+    "PlanEstimate",
     "Proposal",
     "PrunerFactory",
     "Racing",
@@ -95,13 +98,16 @@ __all__ = [
     "StrategyContext",
     "StrategyFactory",
     "StudyPlan",
+    "StudyPrices",
     "StudyStatus",
     "SuiteResult",
     "SuiteTask",
     "TopTwoThompson",
+    "UpdateSize",
     "Verdict",
     "aggregate_scores",
     "create_study",
+    "estimate_plan",
     "make_pruner",
     "make_sampler",
     "make_strategy",
@@ -116,5 +122,7 @@ __all__ = [
     "setting_label",
     "share_budget",
     "shared_space",
+    "spend",
     "strategy_names",
+    "update_tokens",
 ]

@@ -10,6 +10,7 @@ from typing import Any
 from autoloop.controller import _scheduler as scheduler
 from autoloop.controller import _state as state
 from autoloop.controller._budget import Budget, Meter
+from autoloop.controller._cost import StudyPrices, spend
 from autoloop.controller._feasibility import prompt_feasibility
 from autoloop.controller._plan import DEFAULT_PRESET, PRESETS, StudyPlan
 from autoloop.controller._recommendation import MetaOverfitting, Recommendation, SettingReport
@@ -61,6 +62,8 @@ class Controller:
         storage: Optuna storage URL (``None`` = in memory); study_name: its name there.
         seed: Seeds the strategy.
         on_status: Called with a ``StudyStatus`` as the study progresses.
+        prices: What the runs' tokens cost (default: ``StudyPrices.of(template)``); a dollar
+            budget needs every model's price.
 
     Raises:
         ConfigError: ``parallel`` or ``max_seeds`` below 1.
@@ -82,6 +85,7 @@ class Controller:
         study_name: str | None = None,
         seed: int = 0,
         on_status: Callable[[StudyStatus], None] | None = None,
+        prices: StudyPrices | None = None,
     ) -> None:
         for name, value in (("parallel", parallel), ("max_seeds", max_seeds)):
             if value < 1:
@@ -94,6 +98,9 @@ class Controller:
         self.task, self.template, self.executor, self.budget, self.plan = template.task, template, executor, budget, plan
         self.parallel, self.max_seeds, self.storage, self.study_name, self.seed = parallel, max_seeds, storage, study_name, seed
         self.on_status = on_status or (lambda status: None)
+        self.prices = prices or StudyPrices.of(template)
+        if budget.dollars is not None:
+            self.prices.require()
         self.status = StudyStatus(iteration_budget=budget.iterations)
         # Run ids derive from the study name when given: unique per study, readable in Redis.
         self._id = study_name or uuid.uuid4().hex[:8]
@@ -148,9 +155,9 @@ class Controller:
             self.template, self.executor, study, self.space, saved.trials, iterations=iterations, fixed=self._fixed(),
             prefix=self._id, status=self.status, on_status=self.on_status,
         )
-        meter = Meter(self.budget, started=saved.started_at)
+        meter = Meter(self.budget, started=saved.started_at, prices=self.prices)
         for outcome in book.outcomes():
-            meter.charge(outcome.record.run_id, outcome.record.iterations, outcome.record.tokens)
+            meter.charge_record(outcome.record)
         return study, saved, book, meter
 
     def _recommend(
@@ -175,7 +182,7 @@ class Controller:
         return Recommendation(
             task=self.task, metric=self.metric, settings={**self._fixed(), **reports[0].settings},
             winner=reports[0], runners_up=tuple(sorted(reports[1:], key=lambda r: r.validation.mean, reverse=True)), runs=runs,
-            meta_overfitting=MetaOverfitting.of(reports[0]), spent=meter.to_dict(),
+            meta_overfitting=MetaOverfitting.of(reports[0]), spent={**meter.to_dict(), **spend(runs, self.prices, self.space.choices)},
             trials=dict(self.status.trials), stop_reason=stop_reason, strategy=self.strategy, verdict=verdict,
             infeasible=tuple(self.space.infeasible_settings()),
         )

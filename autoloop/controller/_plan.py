@@ -156,11 +156,13 @@ class StudyPlan:
         """The loop settings every run shares."""
         return LoopPlan(iterations=self.iterations, val_interval=self.val_interval, patience=self.patience, memory=self.memory)
 
-    def budget(self, *, iterations: int | None = None, tokens: int | None = None, seconds: float | None = None) -> Budget:
+    def budget(
+        self, *, iterations: int | None = None, tokens: int | None = None, seconds: float | None = None, dollars: float | None = None
+    ) -> Budget:
         """The study's limits: the caller's, or the plan's iteration budget when none is given."""
-        if iterations is None and tokens is None and seconds is None:
+        if iterations is None and tokens is None and seconds is None and dollars is None:
             iterations = self.budget_iterations
-        return Budget(iterations=iterations, tokens=tokens, seconds=seconds)
+        return Budget(iterations=iterations, tokens=tokens, seconds=seconds, dollars=dollars)
 
     def context(self, space: SearchSpace, *, planned_runs: int | None, seed: int, study_name: str, max_seeds: int) -> StrategyContext:
         """What this plan hands its strategy's factory."""

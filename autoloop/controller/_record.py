@@ -39,6 +39,8 @@ class RunRecord:
             instances, internal), when the run finished and the task has that split.
         revalidation_scores: The same per re-validation instance.
         test_scores: Its returned artifact's test score per test instance (when test was scored).
+        prompt_tokens: The optimizer's prompt tokens; completion_tokens: its completion tokens (``tokens``
+            less both is the task's own, an executor's).
     """
 
     run_id: str
@@ -61,6 +63,8 @@ class RunRecord:
     revalidation: float | None = None
     revalidation_scores: tuple[float, ...] = field(default=(), repr=False)
     test_scores: tuple[float, ...] = field(default=(), repr=False)
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
 
     @property
     def score(self) -> float | None:
@@ -112,7 +116,9 @@ class RunRecord:
         return {
             "run_id": self.run_id, "stage": self.stage, "settings": self.settings,
             "best_val": shown(self.best_val), "test": shown(self.test), "gap": self.gap, "revalidation": shown(self.revalidation),
-            "iterations": self.iterations, "tokens": self.tokens, "stopped": self.stopped, "error": self.error,
+            "iterations": self.iterations, "tokens": self.tokens, "prompt_tokens": self.prompt_tokens,
+            "completion_tokens": self.completion_tokens,
+            "stopped": self.stopped, "error": self.error,
             "optimizer": self.optimizer, "curve": [[i, shown(v)] for i, v in self.curve],
             "seconds": self.seconds, "failures": self.failures.to_dict(), "ended_at": self.ended_at,
             "excess_gap": self.excess_gap, "test_curve": [[i, shown(v), shown(t)] for i, v, t in self.test_curve],

@@ -42,6 +42,7 @@ class StopReason(StrEnum):
     ITERATIONS = "iterations"  # the iteration budget
     TOKENS = "tokens"  # the token budget
     SECONDS = "seconds"  # the time budget
+    DOLLARS = "dollars"  # the dollar budget: the next run could have overrun it
     SPACE = "space"  # every setting of the space was tried
     CONFIDENT = "confident"  # the pick is certain at the study's confidence
     SEEDS = "seeds"  # no setting may get another seed

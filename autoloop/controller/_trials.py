@@ -154,6 +154,7 @@ def run_record(event: RunEvent, group: TrialRuns) -> RunRecord:
         ended_at=time.time(), artifact=r.best_artifact or None, start_artifact=r.start_artifact or None,
         # Re-validation fields arrive with the re-validation split (autoloop/tasks); absent before.
         revalidation=getattr(r, "revalidation", None), revalidation_scores=tuple(getattr(r, "revalidation_scores", ())),
-        test_scores=tuple(getattr(r, "test_scores", ())),
+        test_scores=tuple(getattr(r, "test_scores", ())), prompt_tokens=r.prompt_tokens,
+        completion_tokens=r.completion_tokens,
     )
 

@@ -95,7 +95,7 @@ def _run_result(
         iterations=result.iterations, tokens=result.tokens + curve_tokens, failures=result.failures,
         skipped_updates=result.skipped_updates, skip_reasons=result.skip_reasons,
         wall_time_s=result.wall_time_s, stopped=result.stopped, best_artifact=result.best_artifact.to_dict(),
-        start_artifact=start.to_dict(),
+        start_artifact=start.to_dict(), prompt_tokens=result.prompt_tokens, completion_tokens=result.completion_tokens,
     )
 
 

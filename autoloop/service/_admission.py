@@ -62,7 +62,7 @@ def admit(request: StudyCreate, settings: OperatorSettings) -> Admission:
     except ConfigError as exc:
         raise ConfigError(f"space: {exc}") from None
     plan = request.plan()
-    budget = plan.budget(iterations=request.budget.iterations, tokens=request.budget.tokens)
+    budget = request.budget.limits(plan)
     plan.check_budget(budget, space, API_NAMES)
     return Admission(info, space, plan, budget)
 
