@@ -9,6 +9,7 @@ from autoloop.controller._controller import (
     Controller,
     LoopPlan,
 )
+from autoloop.controller._defaults import DEFAULT_TOLERANCE, Cell, HeldOut, RobustDefaults, Standing, setting_key
 from autoloop.controller._estimates import Estimates
 from autoloop.controller._plan import API_NAMES, CLI_NAMES, DEFAULT_PRESET, PRESETS, FieldNames, StudyPlan
 from autoloop.controller._progress import SettingProgress
@@ -37,6 +38,7 @@ from autoloop.controller._samplers import (
     sampler_names,
     strategy_names,
 )
+from autoloop.controller._scores import Evidence, evidence, evidence_of_runs
 from autoloop.controller._space import KNOBS, SearchSpace, parse_spec
 from autoloop.controller._study import create_study
 from autoloop.controller._suite import (
@@ -63,27 +65,33 @@ __all__ = [
     "DEFAULT_RULE",
     "DEFAULT_SAMPLER",
     "DEFAULT_STRATEGY",
+    "DEFAULT_TOLERANCE",
     "FINAL_SEED_BASE",
     "KNOBS",
     "PRESETS",
     "RULES",
     "Budget",
+    "Cell",
     "Comparison",
     "Controller",
     "Estimates",
+    "Evidence",
     "FieldNames",
+    "HeldOut",
     "Interval",
     "LoopPlan",
     "MetaOverfitting",
     "Meter",
     "PrunerFactory",
     "Recommendation",
+    "RobustDefaults",
     "RunBook",
     "RunRecord",
     "SamplerFactory",
     "SearchSpace",
     "SettingProgress",
     "SettingReport",
+    "Standing",
     "StudyPlan",
     "StudyStatus",
     "SuiteResult",
@@ -92,6 +100,8 @@ __all__ = [
     "aggregate_scores",
     "allocation_rule",
     "create_study",
+    "evidence",
+    "evidence_of_runs",
     "make_pruner",
     "make_sampler",
     "parse_spec",
@@ -101,6 +111,7 @@ __all__ = [
     "resolve_strategy",
     "run_suite",
     "sampler_names",
+    "setting_key",
     "setting_label",
     "share_budget",
     "shared_space",

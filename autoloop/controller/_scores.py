@@ -1,0 +1,134 @@
+"""Score tables for robust defaults: each setting's score on each task, read from finished runs.
+
+A run counts when it ended on its own (not failed, not stopped early on a partial curve).
+Its score is its re-validation score when it carries one (the returned artifact scored on
+data the loop never saw), else its best validation. A setting's score on a task is its
+seed-adjusted mean over the runs of every study of that task (``Estimates``: seeds are
+common random numbers, so a setting tried only on a hard seed is not ranked below one that
+also got an easy one), with the standard error the fit's residual noise gives it.
+
+Settings are compared on the search knobs (``KNOBS``: artifact, credit horizon, batch size,
+memory, validation interval, patience; not iterations or seed). Tasks of different families
+declare different values (``many_functions`` vs ``modular``, batch sizes 1,3,5 vs 1,2,4):
+a knob whose declared values differ between the suite's tasks is compared by position in each task's own list (``#1`` = the task's first value: its
+structured artifact, its smallest batch), which ``positions`` spells out per task.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from autoloop.controller._defaults import Cell, SettingKey, setting_key
+from autoloop.controller._estimates import Estimates
+from autoloop.controller._space import KNOBS
+from autoloop.tasks import TaskInfo
+
+# Knobs whose values a task declares (the others are the same for every task).
+TASK_KNOBS = KNOBS[:3]
+
+
+def run_score(run: Mapping[str, Any]) -> float | None:
+    """The score a finished run (``RunRecord.to_dict()``) counts with, or ``None`` when it does not count."""
+    if run.get("error") or run.get("stopped") or run.get("best_val") is None:
+        return None
+    revalidation = run.get("revalidation")
+    if isinstance(revalidation, Mapping):  # a result may carry the score with its cost
+        revalidation = revalidation.get("score")
+    return float(revalidation) if revalidation is not None else float(run["best_val"])
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """A score table and what it rests on.
+
+    Args:
+        table: Task -> setting key -> its score.
+        studies: Task -> studies read.
+        runs: Task -> runs that counted.
+        positions: Task -> knob -> its declared values, for knobs compared by position.
+    """
+
+    table: dict[str, dict[SettingKey, Cell]]
+    studies: dict[str, int]
+    runs: dict[str, int]
+    positions: dict[str, dict[str, list[Any]]]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: how many studies and runs each task contributed, and the positional knobs."""
+        return {
+            "studies": sum(self.studies.values()), "runs": sum(self.runs.values()),
+            "per_task": {t: {"studies": self.studies[t], "runs": self.runs[t]} for t in sorted(self.table)},
+            "positions": self.positions,
+        }
+
+
+def evidence(recommendations: Iterable[Mapping[str, Any]], infos: Mapping[str, TaskInfo] | None = None) -> Evidence:
+    """Score tables from recommendations (``Recommendation.to_dict()``), one or more per task.
+
+    Args:
+        recommendations: Finished studies' recommendations (each names its ``task`` and lists its ``runs``).
+        infos: What each task declares, to compare knobs by position where the tasks' values
+            differ (``None``: values are compared as they are).
+    """
+    runs: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
+    studies: dict[str, int] = defaultdict(int)
+    for rec in recommendations:
+        studies[rec["task"]] += 1
+        runs[rec["task"]].extend(rec["runs"])
+    return evidence_of_runs(runs, infos, studies=studies)
+
+
+def evidence_of_runs(
+    runs: Mapping[str, Sequence[Mapping[str, Any]]], infos: Mapping[str, TaskInfo] | None = None, *,
+    studies: Mapping[str, int] | None = None,
+) -> Evidence:
+    """Score tables from each task's finished runs (``RunRecord.to_dict()``); ``infos`` as for ``evidence``."""
+    positional = _positional_knobs([infos[t] for t in runs]) if infos else ()
+    table, counted = {}, {}
+    for task, task_runs in runs.items():
+        values: dict[SettingKey, dict[int, list[float]]] = defaultdict(lambda: defaultdict(list))
+        for run in task_runs:
+            score = run_score(run)
+            if score is not None:
+                values[portable_key(run["settings"], infos[task] if infos else None, positional)][int(run["settings"].get("seed", 0))].append(score)
+        if values:
+            table[task] = cells(values)
+            counted[task] = sum(len(v) for seeds in values.values() for v in seeds.values())
+    positions = {t: {k: list(_declared(infos[t], k)) for k in positional} for t in table} if infos and positional else {}
+    return Evidence(table, {t: (studies or {}).get(t, 1) for t in table}, counted, positions)
+
+
+def cells(values: Mapping[SettingKey, Mapping[int, Sequence[float]]]) -> dict[SettingKey, Cell]:
+    """Each setting's seed-adjusted mean and standard error (repeated seeds are averaged first)."""
+    keys = list(values)
+    arms = {i: {seed: sum(v) / len(v) for seed, v in values[k].items()} for i, k in enumerate(keys)}
+    est = Estimates.of(arms)
+    if est is None:
+        return {}
+    out = {}
+    for i, k in enumerate(keys):
+        se = None if est.sigma is None else est.sigma / est.seeds[i] ** 0.5
+        out[k] = Cell(est.adjusted[i], se, sum(len(v) for v in values[k].values()))
+    return out
+
+
+def portable_key(settings: Mapping[str, Any], info: TaskInfo | None = None, positional: Sequence[str] = ()) -> SettingKey:
+    """The search knobs of ``settings``, each knob of ``positional`` as its position in ``info`` (``#1``, ...)."""
+    key = {}
+    for knob in (k for k in KNOBS if k in settings):
+        value = settings[knob]
+        declared = _declared(info, knob) if info is not None and knob in positional else ()
+        key[knob] = f"#{declared.index(value) + 1}" if value in declared else value
+    return setting_key(key)
+
+
+def _positional_knobs(infos: Sequence[TaskInfo]) -> tuple[str, ...]:
+    """Knobs whose declared values differ between the tasks."""
+    return tuple(k for k in TASK_KNOBS if len({_declared(i, k) for i in infos}) > 1)
+
+
+def _declared(info: TaskInfo, knob: str) -> tuple[Any, ...]:
+    return {"starting_artifact": info.artifacts, "credit_horizon": info.horizons, "batch_size": info.batch_sizes}[knob]
