@@ -214,6 +214,32 @@ class Client:
         """Statuses of this token's studies, newest first."""
         return self._request("GET", "/v1/studies")["studies"]
 
+    def defaults(
+        self,
+        *,
+        family: str | None = None,
+        tasks: list[str] | None = None,
+        aggregate: str | None = None,
+        tolerance: float | None = None,
+    ) -> dict[str, Any]:
+        """The robust default over this token's finished studies (``GET /v1/defaults``).
+
+        Args:
+            family: Only tasks of this family (e.g. ``atari``).
+            tasks: Only these tasks (each needs a finished study).
+            aggregate: ``normalized`` (mean normalized regret, the default) or ``rank``.
+            tolerance: Normalized regret beyond which a task left out counts against transfer.
+
+        Returns:
+            ``pick``, ``aggregate``, ``leave_one_task_out`` (``{task, default, regret, own_pick, ...}``
+            per task), ``does_not_transfer`` and the ``evidence`` (studies and runs per task).
+
+        Raises:
+            ConfigError: Fewer than two tasks with finished studies, or a named task has none (HTTP 422).
+        """
+        query = {"family": family, "tasks": ",".join(tasks) if tasks else None, "aggregate": aggregate, "tolerance": tolerance}
+        return self._request("GET", "/v1/defaults", params={k: v for k, v in query.items() if v is not None})
+
     def tasks(self) -> list[dict[str, Any]]:
         """The tasks the service knows."""
         return self._request("GET", "/v1/tasks")

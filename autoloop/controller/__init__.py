@@ -38,7 +38,7 @@ from autoloop.controller._samplers import (
     sampler_names,
     strategy_names,
 )
-from autoloop.controller._scores import Evidence, evidence, evidence_of_runs
+from autoloop.controller._scores import Evidence, evidence, evidence_of_runs, robust_defaults
 from autoloop.controller._space import KNOBS, SearchSpace, parse_spec
 from autoloop.controller._study import create_study
 from autoloop.controller._suite import (
@@ -109,6 +109,7 @@ __all__ = [
     "register_pruner",
     "register_sampler",
     "resolve_strategy",
+    "robust_defaults",
     "run_suite",
     "sampler_names",
     "setting_key",

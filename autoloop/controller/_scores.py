@@ -21,10 +21,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from autoloop.controller._defaults import Cell, SettingKey, setting_key
+from autoloop.controller._defaults import DEFAULT_AGGREGATE, DEFAULT_TOLERANCE, Cell, RobustDefaults, SettingKey, setting_key
 from autoloop.controller._estimates import Estimates
 from autoloop.controller._space import KNOBS
-from autoloop.tasks import TaskInfo
+from autoloop.errors import ConfigError
+from autoloop.tasks import TaskInfo, describe_task
 
 # Knobs whose values a task declares (the others are the same for every task).
 TASK_KNOBS = KNOBS[:3]
@@ -63,6 +64,44 @@ class Evidence:
             "per_task": {t: {"studies": self.studies[t], "runs": self.runs[t]} for t in sorted(self.table)},
             "positions": self.positions,
         }
+
+
+def robust_defaults(
+    recommendations: Iterable[Mapping[str, Any]],
+    *,
+    tasks: Sequence[str] | None = None,
+    family: str | None = None,
+    aggregate: str = DEFAULT_AGGREGATE,
+    tolerance: float = DEFAULT_TOLERANCE,
+) -> dict[str, Any]:
+    """The robust default over finished studies, JSON-ready: ``RobustDefaults.to_dict()`` with the
+    ``evidence`` it rests on (studies and runs per task) and the ``tasks`` it covers.
+
+    Args:
+        recommendations: Finished studies' recommendations (``Recommendation.to_dict()``).
+        tasks: Only these tasks (each needs a finished study).
+        family: Only tasks of this family (the part of the name before ``:``).
+        aggregate: ``normalized`` or ``rank`` (see ``RobustDefaults.of``).
+        tolerance: Normalized regret beyond which a held-out task counts against transfer.
+
+    Raises:
+        ConfigError: A named task has no finished study, or fewer than two tasks remain.
+    """
+    chosen = [r for r in recommendations if _selected(r["task"], tasks, family)]
+    found = sorted({r["task"] for r in chosen})
+    missing = sorted(set(tasks or ()) - set(found))
+    if missing:
+        raise ConfigError(f"no finished study of {', '.join(missing)}; finish a study of each task first, or leave it out")
+    if len(found) < 2:
+        scope = f"family {family!r}" if family else "these tasks" if tasks else "the studies given"
+        raise ConfigError(f"robust defaults need finished studies of at least two tasks; {scope} has {found or 'none'}")
+    ev = evidence(chosen, {t: describe_task(t) for t in found})
+    robust = RobustDefaults.of(ev.table, aggregate=aggregate, tolerance=tolerance)
+    return {"tasks": found, **robust.to_dict(), "evidence": ev.to_dict()}
+
+
+def _selected(task: str, tasks: Sequence[str] | None, family: str | None) -> bool:
+    return (tasks is None or task in tasks) and (family is None or task.partition(":")[0] == family)
 
 
 def evidence(recommendations: Iterable[Mapping[str, Any]], infos: Mapping[str, TaskInfo] | None = None) -> Evidence:

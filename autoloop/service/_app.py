@@ -15,6 +15,7 @@ from autoloop.errors import AutoloopError
 from autoloop.service import _limits
 from autoloop.service._admission import admit
 from autoloop.service._auth import check_token
+from autoloop.service._defaults import install as install_defaults
 from autoloop.service._models import ErrorBody, Health, StudyCreate, StudyList, StudyView, TaskEntry
 from autoloop.service._records import StudyRecords
 from autoloop.tasks import task_catalog
@@ -138,6 +139,8 @@ def create_app(client: redis.Redis, runner: StudyRunner | None = None) -> FastAP
         """Cancel: queued runs are dropped, running ones stop at their next iteration."""
         records.cancel(study_id)
         return records.status(study_id)
+
+    install_defaults(app, owner)
 
     @app.get("/v1/tasks", response_model=list[TaskEntry])
     def list_tasks() -> list[TaskEntry]:

@@ -1,0 +1,38 @@
+"""``GET /v1/defaults``: the robust default over the caller's own finished studies."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Any, Literal
+
+from fastapi import Depends, FastAPI, Query
+
+from autoloop.controller import AGGREGATES, DEFAULT_TOLERANCE, robust_defaults
+from autoloop.service._models import ErrorBody
+from autoloop.service._records import StudyRecords
+from autoloop.tasks import TASK_NAME_PATTERN
+
+_TASK_LIST = TASK_NAME_PATTERN.removesuffix("$") + r"(," + TASK_NAME_PATTERN.removeprefix("^").removesuffix("$") + r")*$"
+
+
+def install(app: FastAPI, owner: Callable[..., str]) -> None:
+    """Add the route to ``app``; ``owner`` is the dependency that resolves the caller's token."""
+    records: StudyRecords = app.state.records
+
+    @app.get("/v1/defaults", responses={s: {"model": ErrorBody} for s in (401, 422, 503)})
+    def get_defaults(
+        who: str = Depends(owner),  # a default, not an annotation: ``owner`` is local, annotations are strings here
+        *,
+        family: Annotated[str | None, Query(pattern=r"^[a-z0-9_]+$", max_length=64, description="only tasks of this family")] = None,
+        tasks: Annotated[str | None, Query(pattern=_TASK_LIST, max_length=4096, description="only these tasks, comma-separated")] = None,
+        aggregate: Literal[AGGREGATES] = AGGREGATES[0],  # type: ignore[valid-type]
+        tolerance: Annotated[float, Query(ge=0, le=1, description="normalized regret beyond which a task left out does not transfer")] = (
+            DEFAULT_TOLERANCE
+        ),
+    ) -> dict[str, Any]:
+        """The setting with the best aggregate over the caller's finished studies (of a family, or of the
+        tasks named), each task's leave-one-out regret, the tasks it does not transfer to, and the studies
+        and runs it rests on. Only the caller's own studies count (422 with fewer than two tasks)."""
+        finished = (records.recommendation(s) for s in records.of_owner(who) if records.state(s) == "finished")
+        recs = [r for r in finished if r is not None]
+        return robust_defaults(recs, tasks=tasks.split(",") if tasks else None, family=family, aggregate=aggregate, tolerance=tolerance)
