@@ -114,6 +114,7 @@ class RobustDefaults:
     held_out: tuple[HeldOut, ...]
     tolerance: float
     left_out_settings: int
+    pick_regrets: dict[str, float]
 
     @classmethod
     def of(cls, table: ScoreTable, *, aggregate: str = DEFAULT_AGGREGATE, tolerance: float = DEFAULT_TOLERANCE) -> RobustDefaults:
@@ -141,7 +142,9 @@ class RobustDefaults:
         standings = _standings(table, tasks, common)
         held_out = tuple(_held_out(table, task, [t for t in tasks if t != task], common, aggregate, tolerance) for task in tasks)
         left_out = len(set.union(*every)) - len(common)
-        return cls(_best(standings, aggregate).settings, aggregate, tuple(standings), held_out, tolerance, left_out)
+        pick = _best(standings, aggregate).settings
+        regrets = {t: normalized_regrets(table[t], common)[pick] for t in tasks}
+        return cls(pick, aggregate, tuple(standings), held_out, tolerance, left_out, regrets)
 
     @property
     def not_transferring(self) -> tuple[HeldOut, ...]:
@@ -154,7 +157,8 @@ class RobustDefaults:
         return next(s for s in self.standings if s.settings == self.pick)
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready: ``pick``, ``aggregate``, ``leave_one_task_out`` and the tasks it does not transfer to."""
+        """JSON-ready: ``pick``, ``aggregate``, the pick's ``regret_per_task`` (chosen with every task),
+        ``leave_one_task_out`` and the tasks it does not transfer to."""
         regrets = [h.regret for h in self.held_out]
         return {
             "pick": dict(self.pick),
@@ -162,6 +166,7 @@ class RobustDefaults:
                 "method": self.method, **{k: v for k, v in self.standing.to_dict().items() if k != "settings"},
                 "settings": [s.to_dict() for s in self.standings],
             },
+            "regret_per_task": self.pick_regrets,
             "leave_one_task_out": [h.to_dict() for h in self.held_out],
             "loto_mean_regret": sum(regrets) / len(regrets),
             "loto_worst_regret": max(regrets),
