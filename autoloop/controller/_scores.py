@@ -32,8 +32,8 @@ TASK_KNOBS = KNOBS[:3]
 
 
 def run_score(run: Mapping[str, Any]) -> float | None:
-    """The score a finished run (``RunRecord.to_dict()``) counts with, or ``None`` when it does not count."""
-    if run.get("error") or run.get("stopped") or run.get("best_val") is None:
+    """The score a finished run (``RunRecord.to_dict()``) counts with; ``None`` for a failed run or one the study stopped on a partial curve."""
+    if run.get("error") or run.get("stopped") == "stopped" or run.get("best_val") is None:  # cut short by the study, not ended by patience
         return None
     revalidation = run.get("revalidation")
     if isinstance(revalidation, Mapping):  # a result may carry the score with its cost
@@ -104,35 +104,43 @@ def _selected(task: str, tasks: Sequence[str] | None, family: str | None) -> boo
     return (tasks is None or task in tasks) and (family is None or task.partition(":")[0] == family)
 
 
-def evidence(recommendations: Iterable[Mapping[str, Any]], infos: Mapping[str, TaskInfo] | None = None) -> Evidence:
+def evidence(
+    recommendations: Iterable[Mapping[str, Any]], infos: Mapping[str, TaskInfo] | None = None, *,
+    positional: Sequence[str] | None = None, knobs: Sequence[str] = KNOBS,
+) -> Evidence:
     """Score tables from recommendations (``Recommendation.to_dict()``), one or more per task.
 
     Args:
         recommendations: Finished studies' recommendations (each names its ``task`` and lists its ``runs``).
         infos: What each task declares, to compare knobs by position where the tasks' values
             differ (``None``: values are compared as they are).
+        positional: The knobs compared by position (default: those whose declared values
+            differ between the tasks of ``infos``).
+        knobs: The knobs a setting is keyed by.
     """
     runs: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
     studies: dict[str, int] = defaultdict(int)
     for rec in recommendations:
         studies[rec["task"]] += 1
         runs[rec["task"]].extend(rec["runs"])
-    return evidence_of_runs(runs, infos, studies=studies)
+    return evidence_of_runs(runs, infos, studies=studies, positional=positional, knobs=knobs)
 
 
 def evidence_of_runs(
     runs: Mapping[str, Sequence[Mapping[str, Any]]], infos: Mapping[str, TaskInfo] | None = None, *,
-    studies: Mapping[str, int] | None = None,
+    studies: Mapping[str, int] | None = None, positional: Sequence[str] | None = None, knobs: Sequence[str] = KNOBS,
 ) -> Evidence:
-    """Score tables from each task's finished runs (``RunRecord.to_dict()``); ``infos`` as for ``evidence``."""
-    positional = _positional_knobs([infos[t] for t in runs]) if infos else ()
+    """Score tables from each task's finished runs (``RunRecord.to_dict()``); the rest as for ``evidence``."""
+    if positional is None:
+        positional = positional_knobs(list(infos.values())) if infos else ()
     table, counted = {}, {}
     for task, task_runs in runs.items():
         values: dict[SettingKey, dict[int, list[float]]] = defaultdict(lambda: defaultdict(list))
         for run in task_runs:
             score = run_score(run)
             if score is not None:
-                values[portable_key(run["settings"], infos[task] if infos else None, positional)][int(run["settings"].get("seed", 0))].append(score)
+                key = portable_key(run["settings"], infos[task] if infos else None, positional, knobs)
+                values[key][int(run["settings"].get("seed", 0))].append(score)
         if values:
             table[task] = cells(values)
             counted[task] = sum(len(v) for seeds in values.values() for v in seeds.values())
@@ -154,18 +162,20 @@ def cells(values: Mapping[SettingKey, Mapping[int, Sequence[float]]]) -> dict[Se
     return out
 
 
-def portable_key(settings: Mapping[str, Any], info: TaskInfo | None = None, positional: Sequence[str] = ()) -> SettingKey:
-    """The search knobs of ``settings``, each knob of ``positional`` as its position in ``info`` (``#1``, ...)."""
+def portable_key(
+    settings: Mapping[str, Any], info: TaskInfo | None = None, positional: Sequence[str] = (), knobs: Sequence[str] = KNOBS
+) -> SettingKey:
+    """The ``knobs`` of ``settings``, each knob of ``positional`` as its position in ``info`` (``#1``, ...)."""
     key = {}
-    for knob in (k for k in KNOBS if k in settings):
+    for knob in (k for k in knobs if k in settings):
         value = settings[knob]
         declared = _declared(info, knob) if info is not None and knob in positional else ()
         key[knob] = f"#{declared.index(value) + 1}" if value in declared else value
     return setting_key(key)
 
 
-def _positional_knobs(infos: Sequence[TaskInfo]) -> tuple[str, ...]:
-    """Knobs whose declared values differ between the tasks."""
+def positional_knobs(infos: Sequence[TaskInfo]) -> tuple[str, ...]:
+    """Knobs whose declared values differ between the tasks (compared by position)."""
     return tuple(k for k in TASK_KNOBS if len({_declared(i, k) for i in infos}) > 1)
 
 
