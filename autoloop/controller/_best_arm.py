@@ -26,11 +26,12 @@ import numpy as np
 from autoloop.controller import _state as state
 from autoloop.controller._arms import BEST_ARM_MAX_SETTINGS, AllocationRule, Comparison
 from autoloop.controller._estimates import Estimates
+from autoloop.controller._prior import blend
 from autoloop.controller._trials import TrialRuns
 
 if TYPE_CHECKING:
-
     from autoloop.controller._budget import Meter
+    from autoloop.controller._prior import Prior
     from autoloop.controller._runs import RunBook
     from autoloop.controller._space import SearchSpace
 
@@ -50,11 +51,13 @@ class BestArmSearch:
         parallel: Runs kept in flight.
         max_seeds: Seeds one setting may get.
         seed: Seeds the search order and the rule's draws.
+        prior: A warm start: its favorites get the first seeds and it is blended into the
+            estimates that choose the leader (``_prior``).
     """
 
     def __init__(
         self, runs: RunBook, space: SearchSpace, rule: AllocationRule, restored: list[TrialRuns], *, level: float,
-        iterations: int, parallel: int, max_seeds: int, seed: int,
+        iterations: int, parallel: int, max_seeds: int, seed: int, prior: Prior | None = None,
     ) -> None:
         if runs.study is None:
             raise ValueError("a best-arm search records its runs in the study: set runs.study first")
@@ -64,6 +67,9 @@ class BestArmSearch:
         grid = space.grid()
         # A seeded order: which setting is tried first must not favor the grid's first corner.
         self.settings = [grid[i] for i in self.rng.permutation(len(grid))]
+        if prior is not None:
+            self.settings = prior.order(self.settings)
+        self.prior_arms = {} if prior is None else prior.arms(self.settings)
         self._index = {_key(s): i for i, s in enumerate(self.settings)}
         self.groups: dict[int, TrialRuns] = {self._index[_key(g.settings)]: g for g in restored}
         self._out = self._compare()
@@ -123,6 +129,8 @@ class BestArmSearch:
         every batch of events)."""
         values = self.values()
         estimates = Estimates.of(values)
+        if estimates is not None and self.prior_arms:
+            estimates = blend(estimates, self.prior_arms)
         comparison = None if estimates is None else Comparison.of(values, leader=estimates.pick)
         return set() if comparison is None else comparison.worse(self.level)
 

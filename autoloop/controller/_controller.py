@@ -13,6 +13,7 @@ from autoloop.controller._arms import RULES, allocation_rule
 from autoloop.controller._best_arm import BestArmSearch
 from autoloop.controller._budget import Budget, Meter
 from autoloop.controller._feasibility import prompt_feasibility
+from autoloop.controller._prior import Prior
 from autoloop.controller._pruners import DEFAULT_PRUNER
 from autoloop.controller._recommendation import (
     MetaOverfitting,
@@ -111,6 +112,7 @@ class Controller:
         study_name: str | None = None,
         seed: int = 0,
         on_status: Callable[[StudyStatus], None] | None = None,
+        prior: Prior | None = None,
     ) -> None:
         for name, value in (("seeds", seeds), ("top_k", top_k), ("parallel", parallel), ("max_seeds", max_seeds)):
             if not 1 <= value <= 1000:
@@ -121,6 +123,9 @@ class Controller:
         # Settings whose prompt cannot fit the LLM's context window are left out before any run.
         self.metric, self.space = info.metric, prompt_feasibility(space or SearchSpace.from_task(info), template)
         self.strategy = resolve_strategy(sampler, self.space)
+        if prior is not None and self.strategy not in RULES:
+            raise ConfigError(f"warm start needs a best-arm strategy ({', '.join(RULES)}, or auto up to 64 settings), not {self.strategy!r}")
+        self.prior = prior
         self.confidence, self.level, self.max_seeds = confidence, confidence or DEFAULT_CONFIDENCE, max_seeds
         self.task, self.template = template.task, template
         self.executor, self.budget, self.plan = executor, budget, plan
@@ -193,14 +198,14 @@ class Controller:
         self._check_budget(meter)
         search = BestArmSearch(
             self.runs, self.space, allocation_rule(self.strategy), saved.trials, level=self.level,
-            iterations=self.plan.iterations, parallel=self.parallel, max_seeds=self.max_seeds, seed=self.seed,
+            iterations=self.plan.iterations, parallel=self.parallel, max_seeds=self.max_seeds, seed=self.seed, prior=self.prior,
         )
         stop_reason = saved.stop_reason
         if stop_reason is None:
             stop_reason = search.run(meter)
             state.save_stop_reason(study, stop_reason)
         search.tell()
-        verdict = Verdict.of(search.settings, search.values(), self.level, seed=self.seed)
+        verdict = Verdict.of(search.settings, search.values(), self.level, seed=self.seed, prior=search.prior_arms)
         if verdict is None:
             raise ConfigError("no run produced a validation score; raise the budget or check the failed runs' errors")
         groups = {_key(g.settings): g for g in search.groups.values()}
@@ -221,7 +226,7 @@ class Controller:
             winner=reports[0], runners_up=tuple(reports[1:]), runs=tuple(runs),
             meta_overfitting=MetaOverfitting.of(reports[0]), spent=meter.to_dict(),
             trials=dict(self.status.trials), stop_reason=stop_reason, strategy=self.strategy, verdict=verdict,
-            infeasible=tuple(self.space.infeasible_settings()),
+            infeasible=tuple(self.space.infeasible_settings()), warm_start=None if self.prior is None else self.prior.to_dict(),
         )
 
     def recheck(
