@@ -175,6 +175,7 @@ class Client:
         seed: int = 0,
         data_dir: str | None = None,
         task_options: dict[str, str | int | float | bool] | None = None,
+        warm_start: bool = False,
     ) -> Study:
         """Submit a tuning job (``POST /v1/studies``); see the service's OpenAPI spec for each field.
 
@@ -183,6 +184,9 @@ class Client:
         (``iterations`` to ``memory``, ``sampler``, ``pruner``, ``confidence``); ``None`` takes
         the preset's value. The resolved plan is echoed in the study's status (``plan``). Without
         ``budget_iterations`` or ``budget_tokens`` the preset's iteration budget applies.
+
+        ``warm_start=True`` starts the study from this token's finished studies of the same task
+        or family (best-arm strategies); the recommendation says how many (``warm_start``).
 
         ``data_dir`` is a directory or a file (a CSV for ``csv:<name>``) as the service sees it;
         ``task_options`` are the task's own (``{"target": "species"}`` for a CSV), checked
@@ -198,7 +202,7 @@ class Client:
         body = {
             "task": task, "space": space, "budget": {"iterations": budget_iterations, "tokens": budget_tokens},
             "parallel": parallel, "optimizer": optimizer, "seed": seed, "confidence": confidence,
-            "data_dir": data_dir, "task_options": task_options or {},
+            "data_dir": data_dir, "task_options": task_options or {}, "warm_start": warm_start,
             "llm": {"model": llm_model, "base_url": llm_base_url, "api_key": llm_api_key},
             **{k: v for k, v in plan.items() if v is not None},  # the service resolves the rest from the preset
         }

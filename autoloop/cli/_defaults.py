@@ -42,7 +42,7 @@ def _defaults(args: argparse.Namespace) -> int:
     if args.files:
         from autoloop.controller import robust_defaults
 
-        result = robust_defaults(_recommendations(args.files), tasks=tasks, family=args.family, aggregate=args.aggregate, tolerance=args.tolerance)
+        result = robust_defaults(recommendations(args.files), tasks=tasks, family=args.family, aggregate=args.aggregate, tolerance=args.tolerance)
     else:
         with service_client(args) as client:
             result = client.defaults(tasks=tasks, family=args.family, aggregate=args.aggregate, tolerance=args.tolerance)
@@ -53,7 +53,7 @@ def _defaults(args: argparse.Namespace) -> int:
     return 0
 
 
-def _recommendations(files: list[Path]) -> Iterator[dict[str, Any]]:
+def recommendations(files: list[Path]) -> Iterator[dict[str, Any]]:
     """Each file's recommendation; a suite's file gives one per task."""
     for path in files:
         try:

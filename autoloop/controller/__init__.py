@@ -12,7 +12,7 @@ from autoloop.controller._controller import (
 from autoloop.controller._defaults import DEFAULT_TOLERANCE, Cell, HeldOut, RobustDefaults, Standing, setting_key
 from autoloop.controller._estimates import Estimates
 from autoloop.controller._plan import API_NAMES, CLI_NAMES, DEFAULT_PRESET, PRESETS, FieldNames, StudyPlan
-from autoloop.controller._prior import Prior
+from autoloop.controller._prior import Prior, warm_prior
 from autoloop.controller._progress import SettingProgress
 from autoloop.controller._pruners import (
     DEFAULT_PRUNER,
@@ -119,4 +119,5 @@ __all__ = [
     "share_budget",
     "shared_space",
     "strategy_names",
+    "warm_prior",
 ]

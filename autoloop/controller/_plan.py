@@ -22,6 +22,7 @@ from autoloop.errors import ConfigError, UnknownNameError
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from autoloop.controller._prior import Prior
     from autoloop.executors import Executor, RunTemplate
     from autoloop.tasks import TaskInfo
 
@@ -198,12 +199,13 @@ class StudyPlan:
         study_name: str | None = None,
         seed: int = 0,
         on_status: Callable[[StudyStatus], None] | None = None,
+        prior: Prior | None = None,
     ) -> Controller:
         """The controller that runs this plan (see ``Controller`` for the other arguments)."""
         return Controller(
             template, info=info, executor=executor, budget=budget, space=space, plan=self.loop, seeds=self.seeds,
             top_k=self.top_k, final_seeds=self.final_seeds, parallel=parallel, sampler=self.sampler, pruner=self.pruner,
-            confidence=self.confidence, storage=storage, study_name=study_name, seed=seed, on_status=on_status,
+            confidence=self.confidence, storage=storage, study_name=study_name, seed=seed, on_status=on_status, prior=prior,
         )
 
     def _as(self, preset: str) -> StudyPlan:

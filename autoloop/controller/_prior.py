@@ -33,7 +33,7 @@ from typing import Any
 from autoloop.controller._defaults import SettingKey, normalized_regrets
 from autoloop.controller._estimates import Estimates
 from autoloop.controller._scores import TASK_KNOBS, evidence, portable_key, positional_knobs
-from autoloop.tasks import TaskInfo
+from autoloop.tasks import TaskInfo, describe_task
 
 SAME_TASK_WEIGHT = 0.5
 FAMILY_WEIGHT = 0.25
@@ -110,6 +110,13 @@ class Prior:
             f"{FAMILY_WEIGHT}; at most {MAX_WEIGHT} run per setting in all",
             "text": f"started from {self.studies} past stud{'y' if self.studies == 1 else 'ies'} ({self.same_task} of this task)",
         }
+
+
+def warm_prior(past: Sequence[Mapping[str, Any]], task: str, info: TaskInfo) -> Prior:
+    """``Prior.of`` with every past task's declarations looked up (``info``: the new study's task's)."""
+    family = task.partition(":")[0]
+    infos = {r["task"]: describe_task(r["task"]) for r in past if r["task"] != task and r["task"].partition(":")[0] == family}
+    return Prior.of(past, task, {**infos, task: info})
 
 
 def blend(estimates: Estimates, arm_priors: Mapping[int, tuple[float, float]]) -> Estimates:

@@ -33,6 +33,5 @@ def install(app: FastAPI, owner: Callable[..., str]) -> None:
         """The setting with the best aggregate over the caller's finished studies (of a family, or of the
         tasks named), each task's leave-one-out regret, the tasks it does not transfer to, and the studies
         and runs it rests on. Only the caller's own studies count (422 with fewer than two tasks)."""
-        finished = (records.recommendation(s) for s in records.of_owner(who) if records.state(s) == "finished")
-        recs = [r for r in finished if r is not None]
-        return robust_defaults(recs, tasks=tasks.split(",") if tasks else None, family=family, aggregate=aggregate, tolerance=tolerance)
+        chosen = tasks.split(",") if tasks else None
+        return robust_defaults(records.finished_recommendations(who), tasks=chosen, family=family, aggregate=aggregate, tolerance=tolerance)

@@ -156,6 +156,11 @@ class StudyRecords:
         raw = self.client.hget(keys.study(study_id), "recommendation")
         return json.loads(raw) if raw is not None else None
 
+    def finished_recommendations(self, owner: str, *, excluding: str | None = None) -> list[dict[str, Any]]:
+        """The recommendations of ``owner``'s finished studies (never another owner's), but ``excluding``'s."""
+        finished = (s for s in self.of_owner(owner) if s != excluding and self.state(s) == "finished")
+        return [r for r in (self.recommendation(s) for s in finished) if r is not None]
+
     def active(self) -> list[str]:
         """Ids of studies whose controller has not finished."""
         return sorted(_text(s) or "" for s in self.client.smembers(keys.active_studies()))

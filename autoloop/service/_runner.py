@@ -16,7 +16,7 @@ from typing import Any
 
 import redis
 
-from autoloop.controller import Controller, SearchSpace, StudyStatus
+from autoloop.controller import Controller, SearchSpace, StudyStatus, warm_prior
 from autoloop.errors import AutoloopError
 from autoloop.executors import ExecutorDetached, RQExecutor, StudyCancelled
 from autoloop.llm import SECRET_SCHEME, register_secret_lookup
@@ -128,6 +128,9 @@ class StudyRunner:
             study_name=study_id,
             seed=request.seed,
             on_status=on_status,
+            # the owner's own finished studies only: one tenant's prior never reads another's
+            prior=warm_prior(self.records.finished_recommendations(self.records.owner(study_id), excluding=study_id), request.task, info)
+            if request.warm_start else None,
         )
 
     def _run(self, study_id: str) -> None:

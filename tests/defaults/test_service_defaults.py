@@ -1,4 +1,4 @@
-"""``GET /v1/defaults``, ``Client.defaults`` and ``autoloop defaults``: a tenant's own finished studies, never another's."""
+"""``GET /v1/defaults``, ``Client.defaults``, ``autoloop defaults`` and warm starts: a tenant's own finished studies, never another's."""
 
 from __future__ import annotations
 
@@ -30,7 +30,9 @@ def _runs(recs: list[dict]) -> int:
     return sum(1 for rec in recs for run in rec["runs"] if run["best_val"] is not None and not run["stopped"] and not run["error"])
 
 
-def test_a_tenants_defaults_rest_on_its_own_finished_studies_only(cluster: Cluster, tmp_path) -> None:
+# About 50 s on a quiet machine (longer under load): six real studies on a real service and workers, one
+# cluster for the whole tenant story rather than one per check.
+def test_a_tenants_defaults_rest_on_its_own_finished_studies_only(cluster: Cluster) -> None:
     a_token, b_token = cluster.token("a"), cluster.token("b")
     cluster.start_worker(processes=2)
     with autoloop.Client(cluster.url, a_token) as a, autoloop.Client(cluster.url, b_token) as b:
@@ -46,10 +48,14 @@ def test_a_tenants_defaults_rest_on_its_own_finished_studies_only(cluster: Clust
         assert b_view["evidence"]["studies"] == 2 and b_view["evidence"]["runs"] == _runs(b_recs)
         with pytest.raises(ConfigError, match="HTTP 422: no finished study of atari:Pong"):
             b.defaults(tasks=["toy:linear", "atari:Pong"])
+        # warm start reads the owner's own studies of the family: B's one toy study, never A's two
+        warm = b.submit("toy:linear", **STUDY, warm_start=True)
+        assert warm.wait(progress=False, timeout_s=240)["state"] == "finished"
+        assert warm.recommendation()["warm_start"]["text"] == "started from 1 past study (1 of this task)"
     bad = httpx.get(f"{cluster.url}/v1/defaults", params={"tasks": "not a task"}, headers={"Authorization": f"Bearer {b_token}"})
     assert bad.status_code == 422 and "tasks" in bad.text
     assert httpx.get(f"{cluster.url}/v1/defaults").status_code == 401
     env = {**cluster.env, "AUTOLOOP_URL": cluster.url, "AUTOLOOP_TOKEN": b_token}
     shown = subprocess.run([sys.executable, "-c", CLI, "defaults", "--json"], env=env, capture_output=True, text=True, timeout=60)
     assert shown.returncode == 0, shown.stderr
-    assert json.loads(shown.stdout)["evidence"]["studies"] == 2
+    assert json.loads(shown.stdout)["evidence"]["studies"] == 3  # B's warm-started study finished too
