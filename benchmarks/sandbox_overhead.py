@@ -35,7 +35,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the server imports this module
 
 from autoloop.sandbox import Limits, Sandbox
-from autoloop.sandbox._confine import visible_paths
+from autoloop.sandbox._view import child_view
 from autoloop.sandbox._wire import UNSAFE_ENV
 
 ENTRY = "benchmarks.sandbox_overhead:trivial"
@@ -93,7 +93,7 @@ def _fresh_interpreter(preload: tuple[str, ...], calls: int, *, bwrap: bool = Fa
     root = str(Path(__file__).resolve().parents[1])
     command = [sys.executable, "-c", code]
     if bwrap:
-        binds = [arg for path in (*visible_paths(), root) for arg in ("--ro-bind", path, path)]
+        binds = [arg for path in (*child_view(), root) for arg in ("--ro-bind", path, path)]
         links = [arg for name in ("lib", "lib64", "bin") if os.path.islink(f"/{name}") for arg in
                  ("--symlink", os.readlink(f"/{name}"), f"/{name}")]  # fmt: skip
         jail = ["bwrap", "--unshare-all", "--die-with-parent", "--cap-drop", "ALL", *binds, *links]

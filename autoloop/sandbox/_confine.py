@@ -3,7 +3,7 @@
 Done with direct system calls in the forked child (no helper binary), so a warm call
 still costs one fork. The server, running as root, forks each child straight into new
 pid, mount, network, IPC and UTS namespaces (``clone``); the child then builds a root
-holding only the Python installation read-only and its private scratch tmpfs, pivots
+holding only what ``_view`` allows, read-only, and its private scratch tmpfs, pivots
 into it, empties its capability bounding set, becomes its slot's uid, sets
 ``no_new_privs`` and installs a seccomp filter refusing ``execve``, ``socket`` and the
 namespace/mount calls. Each server holds one slot (a uid of its own, locked with
@@ -18,10 +18,10 @@ import fcntl
 import os
 import platform
 import signal
-import sys
 from dataclasses import dataclass
 
 from autoloop.sandbox._seccomp import install_filter
+from autoloop.sandbox._view import child_view
 
 _CLONE_NEWNS = 0x00020000
 _CLONE_NEWUTS = 0x04000000
@@ -46,8 +46,6 @@ _PR_SET_NO_NEW_PRIVS = 38
 _PR_CAP_AMBIENT = 47
 _PR_CAP_AMBIENT_CLEAR_ALL = 4
 _DEVICES = ("null", "zero", "random", "urandom")
-# Files the dynamic loader and Python read from /etc; nothing else of /etc is shown.
-_ETC_FILES = ("/etc/ld.so.cache",)
 SLOT_UID_BASE = 1_200_000_000
 _SLOTS = 4096
 _SLOT_DIR = "/run/autoloop-sandbox"
@@ -82,35 +80,6 @@ def claim_slot() -> Slot:
             continue
         return Slot(SLOT_UID_BASE + index, fd)
     raise OSError(f"all {_SLOTS} sandbox slots under {_SLOT_DIR} are in use")
-
-
-def visible_paths(hidden: tuple[str, ...] = ()) -> tuple[str, ...]:
-    """What a child's root shows read-only: the Python installation and ``sys.path``.
-
-    Args:
-        hidden: Directories never shown (service state, task data): a ``sys.path`` entry
-            inside one of them, or holding one, is left out.
-
-    Returns absolute, existing paths, none inside another (the outer one is enough).
-    """
-    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # the autoloop package
-    required = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix, "/usr", package, *_ETC_FILES}
-    secret = [os.path.realpath(h) for h in hidden if h]
-    optional = {
-        path
-        for path in (os.path.realpath(p) for p in sys.path if p and os.path.isabs(p))
-        if not any(_within(path, s) or _within(s, path) for s in secret)
-    }
-    found = sorted(p for p in {os.path.realpath(p) for p in required} | optional if os.path.exists(p))
-    kept: list[str] = []
-    for path in found:
-        if not any(_within(path, k) for k in kept):
-            kept.append(path)
-    return tuple(kept)
-
-
-def _within(path: str, directory: str) -> bool:
-    return path == directory or path.startswith(directory.rstrip("/") + "/")
 
 
 def fork_confined() -> int:
@@ -211,7 +180,7 @@ def probe(base: str, slot: Slot) -> str | None:
     if pid == 0:
         os.close(read_fd)
         try:
-            build_root(new_root, scratch="/scratch", disk_mb=1, uid=slot.uid, paths=visible_paths())
+            build_root(new_root, scratch="/scratch", disk_mb=1, uid=slot.uid, paths=child_view())
             drop_privileges(slot.uid)
         except Exception as exc:  # noqa: BLE001 - any failure means no confinement: report it
             os.write(write_fd, repr(exc).encode()[:1000])

@@ -23,7 +23,7 @@ _PR_SET_PDEATHSIG = 1
 _PR_SET_NO_NEW_PRIVS = 38
 _PR_SET_CHILD_SUBREAPER = 36
 # Per slot uid (see ``_confine``): a fork bomb exhausts its own slot, never another's.
-_NPROC_PER_SLOT = 64
+NPROC_PER_SLOT = 64
 
 _libc = ctypes.CDLL(None, use_errno=True)
 
@@ -52,7 +52,7 @@ def apply_limits(limits: Limits, *, confined: bool) -> None:
     resource.setrlimit(resource.RLIMIT_FSIZE, (limits.file_mb << 20,) * 2)
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     if confined:
-        resource.setrlimit(resource.RLIMIT_NPROC, (_NPROC_PER_SLOT,) * 2)
+        resource.setrlimit(resource.RLIMIT_NPROC, (NPROC_PER_SLOT,) * 2)
 
 
 def _address_space() -> int:

@@ -49,7 +49,7 @@ _SERVER_ENV = {
     "MKL_NUM_THREADS": "1",
     "JOBLIB_MULTIPROCESSING": "0",
 }
-# Service state and task data: never shown to a child, whatever sys.path holds.
+# Service state and task data: never shown to a child, even where an allow-listed path holds them.
 _HIDDEN_DEFAULTS = ("AUTOLOOP_HOME", "AUTOLOOP_SHARED_DATA")
 # The server needs this long on top of the candidate's timeout to import an entry module.
 _GRACE_S = 60.0

@@ -26,10 +26,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import IO, Any
 
+from autoloop.sandbox._cgroup import EvaluationGroup, create_group, server_footprint
 from autoloop.sandbox._child import ChildFds, Confinement, serve_one
-from autoloop.sandbox._confine import claim_slot, fork_confined, probe, visible_paths
-from autoloop.sandbox._guard import become_subreaper
+from autoloop.sandbox._confine import claim_slot, fork_confined, probe
+from autoloop.sandbox._guard import NPROC_PER_SLOT, become_subreaper
 from autoloop.sandbox._limits import Limits
+from autoloop.sandbox._view import child_view
 from autoloop.sandbox._wire import (
     BASE_ENV,
     CHANNEL_ENV,
@@ -123,6 +125,7 @@ class Server:
         self.base = base
         self.channel = channel
         self.confinement: Confinement | None = None
+        self._group: EvaluationGroup | None = None  # caps an evaluation's processes together, where the kernel can
         self.refusal: str | None = "the unsafe development mode was asked for" if not confine else None
         if confine and os.geteuid() != 0:
             self.refusal = (
@@ -137,10 +140,12 @@ class Server:
                 self.refusal = str(exc)
             if self.refusal is None:
                 self._slot = slot  # held (locked) for the server's life
-                hidden = tuple(os.environ.get(HIDDEN_ENV, "").split(os.pathsep))
-                self.confinement = Confinement(slot.uid, visible_paths(hidden))
+                self.confinement = Confinement(slot.uid, ())
+                self._group = create_group(f"slot-{slot.uid}")
         self._disk_mb = Limits().disk_mb
         self._entries: dict[str, Callable[..., Any]] = {}
+        self._hidden = tuple(os.environ.get(HIDDEN_ENV, "").split(os.pathsep))
+        self._update_view()
         self._spare: _Spare | None = None
         self._used: list[_Spare] = []
         self._dying: set[int] = set()  # killed, not yet reaped: the kernel is tearing them down
@@ -164,10 +169,16 @@ class Server:
             self._discard(child)  # gone, forked before the entry was imported, or wrong scratch size
             child = self._fork()
         self._used.append(child)
+        oom_kills = self._cap(limits)
         start = time.monotonic()
         with contextlib.suppress(WireClosed, WireTimeout):  # gone or stuck: _collect says how it ended
             send(child.request_fd, request, start + limits.timeout_s)
         payload, reason = _collect(child.pid, child.result_fd, start + limits.timeout_s, limits)
+        if reason is not None and self._group is not None and self._group.oom_kills() > oom_kills:
+            reason = (
+                f"out of memory: the evaluation's processes together exceeded {limits.memory_mb + limits.disk_mb} MiB "
+                "(Limits.memory_mb plus the scratch disk, Limits.disk_mb)"
+            )
         reply = {"duration_s": time.monotonic() - start, "output": _tail(child.output)}
         tag, body = payload[:1], payload[1:]
         if tag == b"V":
@@ -198,6 +209,17 @@ class Server:
         for pid in self._dying:
             os.waitpid(pid, 0)
         self._dying.clear()
+        if self._group is not None:
+            self._group.remove()
+
+    def _cap(self, limits: Limits) -> int:
+        """Cap the evaluation's processes together; the group's out-of-memory kills so far."""
+        if self._group is None:
+            return 0
+        # What the child may copy of the preloaded image, plus its own allocations and its scratch tmpfs.
+        memory = server_footprint() + ((limits.memory_mb + limits.disk_mb) << 20)
+        self._group.cap(memory_bytes=memory, processes=NPROC_PER_SLOT)
+        return self._group.oom_kills()
 
     def _release_used(self) -> None:
         for child in self._used:
@@ -214,7 +236,14 @@ class Server:
         if entry not in self._entries:
             module, _, name = entry.partition(":")
             self._entries[entry] = getattr(importlib.import_module(module), name)
+            self._update_view()
         return self._entries[entry]
+
+    def _update_view(self) -> None:
+        """Show children the allow-listed view, with the packages of every module imported for callers."""
+        if self.confinement is not None:
+            modules = [*_preloads(), *(entry.partition(":")[0] for entry in self._entries)]
+            self.confinement = Confinement(self.confinement.uid, child_view(modules=modules, hidden=self._hidden))
 
     def _fork(self) -> _Spare:
         scratch = tempfile.mkdtemp(prefix="call-", dir=self.base)
@@ -237,6 +266,8 @@ class Server:
         # exists before anyone can try to kill it.
         with contextlib.suppress(ProcessLookupError):
             os.setpgid(pid, pid)
+            if self._group is not None:  # before its request arrives, so all it starts is capped too
+                self._group.add(pid)
         os.close(result_write)
         os.close(request_read)
         child_socket.close()
@@ -354,6 +385,10 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
 
 
+def _preloads() -> list[str]:
+    return list(filter(None, os.environ.get(PRELOAD_ENV, "").split(",")))
+
+
 def main() -> int:
     """Serve requests on stdin/stdout until stdin closes."""
     proto_in, proto_out = os.dup(0), os.dup(1)
@@ -363,7 +398,7 @@ def main() -> int:
     extra = [p for p in os.environ.get(SYSPATH_ENV, "").split(os.pathsep) if p and p not in sys.path]
     sys.path[:0] = extra
     try:
-        for module in filter(None, os.environ.get(PRELOAD_ENV, "").split(",")):
+        for module in _preloads():
             importlib.import_module(module)
     except Exception:  # noqa: BLE001 - the parent turns this into a SandboxError
         send(proto_out, {"fatal": traceback.format_exc()})

@@ -12,6 +12,7 @@ from types import FrameType
 
 from autoloop.errors import ConfigError
 from autoloop.redisdb import connect, keys
+from autoloop.sandbox import containment
 
 logger = logging.getLogger(__name__)
 
@@ -86,6 +87,8 @@ def run_workers(options: WorkerOptions) -> int:
     from autoloop.tasks import task_families
 
     task_families()  # task modules too, instead of once in each worker process
+    capped, how = containment()
+    (logger.info if capped else logger.warning)(how)
     ctx = multiprocessing.get_context("fork")
     stopping = False
 

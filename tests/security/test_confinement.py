@@ -288,3 +288,50 @@ def test_output_lives_on_the_childs_scratch_tmpfs_and_counts_against_its_size() 
         assert out.error is not None and out.error.startswith("OSError: [Errno 28] No space left on device"), out.error
         assert out.error.endswith("(the 8 MiB scratch disk is full: files and printed output count against Limits.disk_mb)"), out.error
         assert_still_works(sb)
+
+
+# Each forked process allocates and touches this much, then waits; the parent counts how many held it at once.
+MEMORY_FORKS = """
+import os
+import select
+def main(count, mib):
+    unhook()
+    ready_read, ready_write = os.pipe()
+    for _ in range(count):
+        if os.fork() == 0:
+            try:
+                block = bytearray(mib << 20)
+                for i in range(0, len(block), 4096):
+                    block[i] = 1
+                os.write(ready_write, b"x")
+                os.read(os.pipe()[0], 1)  # hold the memory until the evaluation ends
+            finally:
+                os._exit(0)
+    os.close(ready_write)
+    held = 0
+    while held < count:
+        if not select.select([ready_read], [], [], 5)[0]:
+            break
+        held += len(os.read(ready_read, count))
+    return held
+"""
+
+
+def test_an_evaluations_processes_share_one_memory_cap() -> None:
+    """Issue 24 row 6: six forks of 1 GiB each took 6.6 GiB of host memory; RLIMIT_AS caps one process only."""
+    from autoloop.sandbox._cgroup import create_group
+
+    probe = create_group("test-probe")
+    if probe is None:
+        pytest.skip("no writable cgroup here: per-process limits only (the worker says so at start)")
+    probe.remove()
+    limits = Limits(timeout_s=30, memory_mb=300, disk_mb=16)
+    with Sandbox(limits=limits) as sb:
+        _require_confinement(sb)
+        out = sb.call(RUN, UNHOOK + MEMORY_FORKS, 12, 100, limits=limits)
+        assert_still_works(sb)
+    if out.ok:
+        # Each fits its own 300 MiB cap; together they must fit one cap of 300 + 16 MiB plus the server's image.
+        assert out.value <= 5, f"{out.value} processes held 100 MiB each at once"
+    else:
+        assert "out of memory" in out.error, out.error
