@@ -19,9 +19,15 @@ score (best first; settings the prior does not know keep the study's seeded orde
 them), which matters when a round does not fit the budget. (2) The estimates: a tried
 setting's estimate becomes ``(n x + w y) / (n + w)``, its ``n`` seeds' estimate ``x``
 blended with its prior ``y`` of weight ``w``, where ``y`` maps the prior score onto this
-study's own scale (its worst tried setting's estimate at 0, its best at 1). A study that has
-seen no spread yet (one setting tried, or all equal) keeps its estimates: the prior never
-invents a scale, it only orders.
+study's own scale: the grand mean plus the spread between settings beyond noise (``tau``,
+the shrinkage's own) times the score's distance from the prior's mean score, so the prior's
+favorite and its worst setting are one ``tau`` apart. A
+study that has measured no spread beyond noise yet (one seed per setting, or settings that
+differ no more than their noise) keeps its estimates: the prior never invents a scale; it
+then only orders (and settings whose runs tie exactly fall to the first in that order).
+Simulated (``tests/defaults/test_prior.py``): a prior that ranks every setting backwards, at
+the largest weight, costs at most 0.1 of the probability of picking the best setting; the
+right one gains about as much.
 """
 
 from __future__ import annotations
@@ -121,13 +127,14 @@ def warm_prior(past: Sequence[Mapping[str, Any]], task: str, info: TaskInfo) -> 
 
 def blend(estimates: Estimates, arm_priors: Mapping[int, tuple[float, float]]) -> Estimates:
     """``estimates`` with each tried arm's shrunk mean blended with its prior (see the module docstring)."""
-    # the scale is the spread this study observed (before shrinkage: a flat study still has one)
-    lo, hi = min(estimates.adjusted.values()), max(estimates.adjusted.values())
-    if hi <= lo or not arm_priors:
-        return estimates
+    if estimates.tau is None or estimates.grand is None or not estimates.tau or not arm_priors:
+        return estimates  # no spread between settings beyond noise measured yet: the prior invents no scale
+    known = [score for score, _ in arm_priors.values()]
+    center = sum(known) / len(known)
     shrunk = dict(estimates.shrunk)
     for arm, (score, weight) in arm_priors.items():
         if arm in shrunk:
             n = estimates.seeds[arm]
-            shrunk[arm] = (n * shrunk[arm] + weight * (lo + score * (hi - lo))) / (n + weight)
+            prior_mean = estimates.grand + estimates.tau * (score - center)
+            shrunk[arm] = (n * shrunk[arm] + weight * prior_mean) / (n + weight)
     return replace(estimates, shrunk=shrunk)
