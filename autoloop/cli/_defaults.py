@@ -85,10 +85,13 @@ def show(result: dict[str, Any]) -> None:
     for task, knobs in ev["positions"].items():
         print(f"  {task}: " + "; ".join(f"{k} #1.. = {', '.join(map(str, v))}" for k, v in knobs.items()))
     rows = [
-        [e["task"], _named(e["default"]), _named(e["own_pick"]), f"{e['regret']:.3f}", "yes" if e["transfers"] else "NO"]
+        [
+            e["task"], _named(e["default"]), _named(e["own_pick"]), f"{e['regret']:.3f}",
+            f"{e['gap']:.4g}" + ("" if e["noise"] is None else f" (noise {e['noise']:.2g})"), "yes" if e["transfers"] else "NO",
+        ]
         for e in result["leave_one_task_out"]
     ]
-    print_table(["task left out", "default chosen without it", "its own pick", "regret (normalized)", "transfers"], rows)
+    print_table(["task left out", "default chosen without it", "its own pick", "regret (normalized)", "gap (noise: 2 SE)", "transfers"], rows)
     print(f"leave-one-task-out regret: mean {result['loto_mean_regret']:.3f}, worst {result['loto_worst_regret']:.3f}")
     off = result["does_not_transfer"]
     if off:

@@ -31,6 +31,9 @@ DEFAULT_AGGREGATE = "normalized"
 AGGREGATES = ("normalized", "rank")
 # Normalized regret above which a held-out task counts as one the default does not transfer to.
 DEFAULT_TOLERANCE = 0.1
+# Relative difference under which two scores are equal: runs that repeat each other give means
+# that differ in the last bits only, and normalizing that would turn rounding into regret.
+_EQUAL = 1e-9
 
 SettingKey = tuple[tuple[str, Any], ...]
 
@@ -86,7 +89,8 @@ class HeldOut:
         own_pick: The task's own best setting.
         regret: Normalized regret of ``default`` on ``task`` (0 = its own pick).
         gap: The same regret in internal score units (own pick minus default).
-        transfers: False when the regret is beyond the tolerance and beyond noise.
+        noise: Twice the standard error of that gap (``None`` when the scores have none).
+        transfers: False when the regret is beyond the tolerance and the gap beyond ``noise``.
     """
 
     task: str
@@ -94,13 +98,14 @@ class HeldOut:
     own_pick: SettingKey
     regret: float
     gap: float
+    noise: float | None
     transfers: bool
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready."""
         return {
             "task": self.task, "default": dict(self.default), "regret": self.regret, "own_pick": dict(self.own_pick),
-            "gap": self.gap, "transfers": self.transfers,
+            "gap": self.gap, "noise": self.noise, "transfers": self.transfers,
         }
 
 
@@ -180,13 +185,21 @@ def normalized_regrets(row: Mapping[SettingKey, Cell], keys: Sequence[SettingKey
     """``(best - value) / (best - worst)`` of each of ``keys`` on one task (all 0 when they tie)."""
     values = [row[k].mean for k in keys]
     hi, lo = max(values), min(values)
-    return {k: (hi - row[k].mean) / (hi - lo) if hi > lo else 0.0 for k in keys}
+    if hi - lo <= _EQUAL * max(1.0, abs(hi), abs(lo)):
+        return dict.fromkeys(keys, 0.0)
+    return {k: (hi - row[k].mean) / (hi - lo) for k in keys}
 
 
 def ranks(row: Mapping[SettingKey, Cell], keys: Sequence[SettingKey]) -> dict[SettingKey, float]:
-    """Rank of each of ``keys`` on one task: 1 = best, ties share their mean rank."""
+    """Rank of each of ``keys`` on one task: 1 = best, ties (equal within rounding) share their mean rank."""
     values = [row[k].mean for k in keys]
-    return {k: sum(v > row[k].mean for v in values) + (sum(v == row[k].mean for v in values) + 1) / 2 for k in keys}
+    scale = _EQUAL * max(1.0, *(abs(v) for v in values))
+
+    def rank(x: float) -> float:
+        above = sum(v - x > scale for v in values)
+        return above + (sum(abs(v - x) <= scale for v in values) + 1) / 2
+
+    return {k: rank(row[k].mean) for k in keys}
 
 
 def _standings(table: ScoreTable, tasks: Sequence[str], keys: Sequence[SettingKey]) -> list[Standing]:
@@ -212,9 +225,11 @@ def _held_out(
 ) -> HeldOut:
     default = _best(_standings(table, others, keys), aggregate).settings
     row = table[task]
-    own = min(keys, key=lambda k: (-row[k].mean, keys.index(k)))
-    regret = normalized_regrets(row, keys)[default]
+    regrets = normalized_regrets(row, keys)
+    regret = regrets[default]
+    # the task's own pick is its best setting; the default itself when it ties for best (within rounding)
+    own = default if regret == 0 else min(keys, key=lambda k: (regrets[k], -row[k].mean, keys.index(k)))
     gap = row[own].mean - row[default].mean
     ses = (row[own].se, row[default].se)
-    noise = 2 * (ses[0] ** 2 + ses[1] ** 2) ** 0.5 if None not in ses and default != own else 0.0
-    return HeldOut(task, default, own, regret, gap, transfers=regret <= tolerance or gap <= noise)
+    noise = None if None in ses else 0.0 if default == own else 2 * (ses[0] ** 2 + ses[1] ** 2) ** 0.5  # type: ignore[operator]
+    return HeldOut(task, default, own, regret, gap, noise, transfers=regret <= tolerance or gap <= (noise or 0.0))

@@ -99,3 +99,10 @@ def test_false_alarms_are_rare_and_a_real_outlier_is_named():
     assert np.mean(flagged) / 6 <= 0.05
     named = [any(h.task == "t5" for h in RobustDefaults.of(_simulated(rng, 0.6, 0.1)).not_transferring) for _ in range(400)]
     assert np.mean(named) >= 0.95
+
+
+def test_scores_equal_but_for_rounding_are_ties_not_regret():
+    table = _table({"t1": (0.5, 0.5 + 2e-14, 0.5 - 1e-14), "t2": (1.0, 0.0, 0.5)})
+    robust = RobustDefaults.of(table)
+    assert robust.pick == A and robust.pick_regrets["t1"] == 0
+    assert {s.settings: s.mean_rank for s in robust.standings}[A] == pytest.approx((2 + 1) / 2)
