@@ -126,6 +126,8 @@ class Server:
         self.channel = channel
         self.confinement: Confinement | None = None
         self._group: EvaluationGroup | None = None  # caps an evaluation's processes together, where the kernel can
+        self._capped: tuple[int, int] | None = None  # (memory_mb, disk_mb) the group is capped for
+        self._oom_kills = 0  # the group's out-of-memory kills when a crash was last looked at
         self.refusal: str | None = "the unsafe development mode was asked for" if not confine else None
         if confine and os.geteuid() != 0:
             self.refusal = (
@@ -142,6 +144,7 @@ class Server:
                 self._slot = slot  # held (locked) for the server's life
                 self.confinement = Confinement(slot.uid, ())
                 self._group = create_group(f"slot-{slot.uid}")
+                self._oom_kills = self._group.oom_kills() if self._group is not None else 0
         self._disk_mb = Limits().disk_mb
         self._entries: dict[str, Callable[..., Any]] = {}
         self._hidden = tuple(os.environ.get(HIDDEN_ENV, "").split(os.pathsep))
@@ -169,12 +172,12 @@ class Server:
             self._discard(child)  # gone, forked before the entry was imported, or wrong scratch size
             child = self._fork()
         self._used.append(child)
-        oom_kills = self._cap(limits)
+        self._cap(limits)
         start = time.monotonic()
         with contextlib.suppress(WireClosed, WireTimeout):  # gone or stuck: _collect says how it ended
             send(child.request_fd, request, start + limits.timeout_s)
         payload, reason = _collect(child.pid, child.result_fd, start + limits.timeout_s, limits)
-        if reason is not None and self._group is not None and self._group.oom_kills() > oom_kills:
+        if reason is not None and self._out_of_memory():
             reason = (
                 f"out of memory: the evaluation's processes together exceeded {limits.memory_mb + limits.disk_mb} MiB "
                 "(Limits.memory_mb plus the scratch disk, Limits.disk_mb)"
@@ -212,14 +215,22 @@ class Server:
         if self._group is not None:
             self._group.remove()
 
-    def _cap(self, limits: Limits) -> int:
-        """Cap the evaluation's processes together; the group's out-of-memory kills so far."""
-        if self._group is None:
-            return 0
+    def _cap(self, limits: Limits) -> None:
+        """Cap the evaluation's processes together (written only when the limits change: no cost per call)."""
+        wanted = (limits.memory_mb, limits.disk_mb)
+        if self._group is None or self._capped == wanted:
+            return
         # What the child may copy of the preloaded image, plus its own allocations and its scratch tmpfs.
         memory = server_footprint() + ((limits.memory_mb + limits.disk_mb) << 20)
         self._group.cap(memory_bytes=memory, processes=NPROC_PER_SLOT)
-        return self._group.oom_kills()
+        self._capped = wanted
+
+    def _out_of_memory(self) -> bool:
+        """Whether the kernel killed a process of the group for memory since the last crash looked at."""
+        if self._group is None:
+            return False
+        kills, self._oom_kills = self._oom_kills, self._group.oom_kills()
+        return self._oom_kills > kills
 
     def _release_used(self) -> None:
         for child in self._used:
@@ -237,6 +248,7 @@ class Server:
             module, _, name = entry.partition(":")
             self._entries[entry] = getattr(importlib.import_module(module), name)
             self._update_view()
+            self._capped = None  # the image grew: cap again from its new size
         return self._entries[entry]
 
     def _update_view(self) -> None:

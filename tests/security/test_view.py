@@ -169,6 +169,7 @@ def view_cluster(starting_points) -> Iterator[Cluster]:
     home = Path(tempfile.mkdtemp(prefix="al-view-"))
     cluster = Cluster(home)
     cluster.env["AUTOLOOP_DATA_ROOTS"] = os.pathsep.join(str(holder / "data") for _, holder in starting_points.values())
+    cluster.env["AUTOLOOP_LLM_ALLOW"] = "127.0.0.1"  # the scripted LLM server on loopback
     try:
         cluster.start_service()
         yield cluster
