@@ -188,6 +188,8 @@ def _show_recommendation(recommendation: dict, as_json: bool) -> int:
         print(f"{split} {metric}: {shown['mean']:.4f} (95% CI {low:.4f}..{high:.4f}, n={recommendation[split]['n']})")
     if recommendation["failures"]["summary"]:
         print(f"failures: {recommendation['failures']['summary']}")
+    if recommendation.get("warm_start"):
+        print(f"warm start: {recommendation['warm_start']['text']}")
     return 0
 
 
