@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import sys
 import time
+import warnings
+from pathlib import Path
 from types import TracebackType
 from typing import Any
 
@@ -112,7 +114,7 @@ class Study:
         return self.client._send("GET", f"/v1/studies/{self.id}/report").text
 
     def cancel(self) -> dict[str, Any]:
-        """Cancel: queued runs are dropped, running ones stop at their next iteration."""
+        """Cancel: queued runs are dropped at once, running ones abandoned within a second."""
         return self.client._request("DELETE", f"/v1/studies/{self.id}")
 
 
@@ -169,19 +171,20 @@ class Client:
         llm_model: str | None = None,
         llm_base_url: str | None = None,
         llm_api_key: str | None = None,
-        sampler: str | None = None,
+        strategy: str | None = None,
         pruner: str | None = None,
         confidence: float | None = None,
         seed: int = 0,
         data_dir: str | None = None,
         task_options: dict[str, str | int | float | bool] | None = None,
+        sampler: str | None = None,
         warm_start: bool = False,
     ) -> Study:
         """Submit a tuning job (``POST /v1/studies``); see the service's OpenAPI spec for each field.
 
         The study plan is ``preset``'s (``quick``, ``standard`` or ``thorough``; ``None`` = the
         service's default, as ``autoloop tune``) with the plan arguments given on top
-        (``iterations`` to ``memory``, ``sampler``, ``pruner``, ``confidence``); ``None`` takes
+        (``iterations`` to ``memory``, ``strategy``, ``pruner``, ``confidence``); ``None`` takes
         the preset's value. The resolved plan is echoed in the study's status (``plan``). Without
         ``budget_iterations`` or ``budget_tokens`` the preset's iteration budget applies.
 
@@ -190,14 +193,19 @@ class Client:
 
         ``data_dir`` is a directory or a file (a CSV for ``csv:<name>``) as the service sees it;
         ``task_options`` are the task's own (``{"target": "species"}`` for a CSV), checked
-        against the data when the study is created.
+        against the data when the study is created. ``sampler`` is the old name of ``strategy``
+        (deprecated: accepted for one release, with a ``DeprecationWarning``).
 
         Raises:
             ConfigError: The service refused the request; the message names the field (HTTP 422).
         """
+        if sampler is not None:
+            warnings.warn("Client.submit(sampler=...) is now strategy=...; sampler goes away in the next release",
+                          DeprecationWarning, stacklevel=2)
+            strategy = strategy or sampler
         plan = {
             "preset": preset, "iterations": iterations, "seeds": seeds, "top_k": top_k, "final_seeds": final_seeds,
-            "val_interval": val_interval, "patience": patience, "memory": memory, "sampler": sampler, "pruner": pruner,
+            "val_interval": val_interval, "patience": patience, "memory": memory, "strategy": strategy, "pruner": pruner,
         }
         body = {
             "task": task, "space": space, "budget": {"iterations": budget_iterations, "tokens": budget_tokens},
@@ -207,6 +215,20 @@ class Client:
             **{k: v for k, v in plan.items() if v is not None},  # the service resolves the rest from the preset
         }
         return Study(self, self._request("POST", "/v1/studies", json=body)["id"])
+
+    def upload(self, path: str | os.PathLike[str], name: str | None = None) -> str:
+        """Upload a local file (e.g. a CSV) into this tenant's own data folder on the service.
+
+        Args:
+            path: The file to send.
+            name: Its name on the service (default: the file's name).
+
+        Returns:
+            The name to pass as ``data_dir`` to ``submit``.
+        """
+        local = Path(path)
+        reply = self._request("PUT", f"/v1/datasets/{name or local.name}", content=local.read_bytes())
+        return str(reply["name"])
 
     def study(self, study_id: str) -> Study:
         """A handle on an existing study of this token (checked on the service)."""

@@ -70,6 +70,12 @@ class StoreError(AutoloopError):
     """A checkpoint store could not be read or written."""
 
 
+class QuotaError(AutoloopError):
+    """A tenant is at one of the service's limits for now (e.g. studies running at once); retry later."""
+
+    status = 429
+
+
 class RunFailedError(AutoloopError):
     """A loop run failed for a reason outside the candidate (endpoint down, Redis, sandbox
     server, missing data) and retrying did not help; the study fails with its message."""

@@ -18,9 +18,8 @@ from __future__ import annotations
 
 import re
 import uuid
-from typing import Any
 
-from autoloop.controller import Budget, Controller, LoopPlan, Recommendation, SearchSpace
+from autoloop.controller import Controller, Recommendation, SearchSpace, StudyPlan
 from autoloop.errors import ConfigError
 from autoloop.executors import LocalExecutor, RunResult, RunTemplate, resolve_template, run_job
 from autoloop.llm import Endpoint
@@ -112,9 +111,10 @@ def tune(
     seeds: int | None = None,
     top_k: int | None = None,
     final_seeds: int | None = None,
-    sampler: str | None = None,
+    strategy: str | None = None,
     pruner: str | None = None,
     confidence: float | None = None,
+    preset: str | None = None,
     seed: int = 0,
     optimizer: str | None = None,
     endpoint: Endpoint | None = None,
@@ -122,11 +122,12 @@ def tune(
     """Search starting artifact, credit horizon and batch size for ``task``; recommend one.
 
     The same study as ``autoloop tune`` runs, with every loop run in this process, one at a
-    time. Arguments left ``None`` take the controller's defaults.
+    time. Plan arguments left ``None`` take the preset's values (``StudyPlan.resolve``), and a
+    budget that cannot pay for one round is refused before any run, as ``autoloop tune`` does.
 
     Args:
         task: The task object.
-        budget_iterations: Loop iterations over all runs (at least one budget is needed).
+        budget_iterations: Loop iterations over all runs (default: the preset's unless another limit is given).
         budget_tokens: LLM tokens over all runs.
         budget_seconds: Wall time of the search.
         space: Restrict or extend the space, e.g. ``"artifact=linear;batch_size=1,2"``.
@@ -134,9 +135,10 @@ def tune(
         seeds: Loop runs per setting tried.
         top_k: Settings re-checked on test.
         final_seeds: Fresh seeds per re-checked setting.
-        sampler: Search strategy (see ``autoloop.controller.strategy_names``).
+        strategy: Search strategy (see ``autoloop.controller.strategy_names``).
         pruner: Optuna pruner (see ``autoloop.controller.pruner_names``).
         confidence: Stop once the pick is certain at this level (default: fixed budget).
+        preset: The study plan preset (default ``standard``).
         seed: Sampler seed.
         optimizer: ``llm``, ``local`` or a plug-in's (default: ``llm`` when an endpoint is configured).
         endpoint: The LLM endpoint (default: ``Endpoint.from_env()``).
@@ -149,14 +151,13 @@ def tune(
     """
     template = _template(task, optimizer, endpoint)
     info = TaskInfo.of(task)
-    budget = Budget(budget_iterations, budget_tokens, budget_seconds)
-    chosen: dict[str, Any] = {
-        "seeds": seeds, "top_k": top_k, "final_seeds": final_seeds, "sampler": sampler, "pruner": pruner,
-    }
-    plan = LoopPlan() if iterations is None else LoopPlan(iterations=iterations)
+    plan = StudyPlan.resolve(
+        preset, iterations=iterations, seeds=seeds, top_k=top_k, final_seeds=final_seeds, strategy=strategy, pruner=pruner,
+        confidence=confidence,
+    )
+    budget = plan.budget(iterations=budget_iterations, tokens=budget_tokens, seconds=budget_seconds)
+    search_space = SearchSpace.from_task(info, space)
+    plan.check_budget(budget, search_space)
     with LocalExecutor(jobs=0) as executor:
-        controller = Controller(
-            template, info=info, executor=executor, budget=budget, space=SearchSpace.from_task(info, space), plan=plan,
-            confidence=confidence, seed=seed, **{k: v for k, v in chosen.items() if v is not None},
-        )
+        controller = Controller(template, info=info, executor=executor, budget=budget, space=search_space, plan=plan, seed=seed)
         return controller.run()

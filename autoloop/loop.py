@@ -6,40 +6,17 @@ import random
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, fields
-from typing import Any, Protocol
+from typing import Any
 
 from autoloop.artifact import Artifact
 from autoloop.checkpoints import Checkpoint, CheckpointStore
-from autoloop.context import Attempt, LearningContext, build_context
+from autoloop.context import Attempt, build_context
 from autoloop.errors import SkippedUpdateError
 from autoloop.failures import FailureTally
-from autoloop.llm import Usage
+from autoloop.optimizer import Optimizer
 from autoloop.settings import LoopSettings
 from autoloop.tasks._base import Task
 from autoloop.trace import Instance, Split
-
-
-class Proposer(Protocol):
-    """What a loop run needs from its optimizer; every ``autoloop.optimizers.Optimizer`` is one.
-
-    Optimizers sit above the loop (they never import it, nor it them): the loop only proposes,
-    counts usage and checkpoints state through these members.
-    """
-
-    name: str
-    usage: Usage
-
-    def propose(self, context: LearningContext) -> Artifact:
-        """The next revision of ``context.artifact``."""
-        ...
-
-    def state(self) -> dict[str, Any]:
-        """JSON-ready state for checkpoints."""
-        ...
-
-    def load_state(self, state: dict[str, Any]) -> None:
-        """Restore what ``state`` returned."""
-        ...
 
 
 @dataclass(frozen=True)
@@ -149,7 +126,7 @@ class LoopRun:
         self,
         task: Task,
         settings: LoopSettings,
-        optimizer: Proposer,
+        optimizer: Optimizer,
         *,
         store: CheckpointStore | None = None,
         run_id: str = "run",

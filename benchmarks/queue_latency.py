@@ -120,11 +120,12 @@ def main() -> int:
 
     from rq import Worker
 
-    from autoloop.executors import RQExecutor
+    from autoloop.executors import RQExecutor, RunSlots
     from autoloop.redisdb import EmbeddedRedis
 
     with tempfile.TemporaryDirectory(prefix="al-bench-") as home, EmbeddedRedis(Path(home)) as server:
         client = server.client()
+        RunSlots(client).set_cap(2)  # one tenant on both workers (the service's default would leave one to other tenants)
         env = {**os.environ, "AUTOLOOP_HOME": home, "AUTOLOOP_PLUGINS": "benchmarks.queue_latency", "PYTHONPATH": str(ROOT)}
         env.pop("REDIS_URL", None)
         cli = "from autoloop.cli import main; raise SystemExit(main())"

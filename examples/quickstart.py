@@ -111,6 +111,8 @@ def main() -> int:
     home = Path(tempfile.mkdtemp(prefix="autoloop-quickstart-"))
     env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}  # the embedded Redis, whatever the shell says
     env.update(AUTOLOOP_HOME=str(home), PYTHONPATH=os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")])))
+    # The service reads only the data its operator shares; one tenant here, so it may use both workers.
+    env.update(AUTOLOOP_DATA_ROOTS=str(data), AUTOLOOP_MAX_RUNS="2")
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     procs: list[tuple[str, subprocess.Popen[bytes]]] = []

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from autoloop.cli._connection import add_connection, service_client
 from autoloop.cli._output import print_json, print_table, show_progress
-from autoloop.cli._plan import add_plan_overrides
+from autoloop.cli._plan import add_plan_overrides, strategy_of
 from autoloop.cli._run import add_task_option_arguments, given_task_options
 from autoloop.errors import ConfigError
 
@@ -54,7 +54,16 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     create = token_sub.add_parser("create", help="create a token and print it once")
     add_data_dir(create)
     create.add_argument("--name", default="default", help="a label for the token")
+    create.add_argument("--owner", help="give this existing owner (tenant) another token, e.g. before revoking its old one")
     create.set_defaults(func=_token_create)
+    listing = token_sub.add_parser("list", help="list tokens: id, owner, name, created (never the token itself)")
+    add_data_dir(listing)
+    listing.add_argument("--json", action="store_true", help="print JSON")
+    listing.set_defaults(func=_token_list)
+    revoke = token_sub.add_parser("revoke", help="revoke a token by its id; it stops working at once")
+    add_data_dir(revoke)
+    revoke.add_argument("token_id", metavar="ID", help="the token's id (see `autoloop token list`)")
+    revoke.set_defaults(func=_token_revoke)
 
     p = subparsers.add_parser("submit", help="submit a tuning study to the service")
     p.add_argument("task", metavar="TASK", help="task name (see `autoloop tasks`)")
@@ -62,15 +71,17 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--preset", help="study plan preset: quick, standard or thorough (default: the service's, as `autoloop tune`)")
     p.add_argument("--budget-iterations", type=int, help="loop iterations over all runs (default: the preset's unless --budget-tokens)")
     p.add_argument("--budget-tokens", type=int, help="LLM tokens over all runs")
-    plan = add_plan_overrides(p, shown_by="`autoloop status STUDY --json`")
-    plan.add_argument("--sampler", "--strategy", dest="sampler", help="search strategy (see the service's /openapi.json)")
+    plan = add_plan_overrides(p, shown_by="`autoloop status STUDY --json`", strategies="see the service's /openapi.json")
     plan.add_argument("--pruner", help="Optuna pruner (see the service's /openapi.json)")
     plan.add_argument("--confidence", type=float, help="fixed confidence, e.g. 0.95 (default: fixed budget)")
     p.add_argument("--parallel", type=int, default=4, help="loop runs in flight (default 4)")
     p.add_argument("--optimizer", help="'llm' or 'local' (default: llm when an endpoint is set)")
     p.add_argument("--model", help="LLM model")
     p.add_argument("--base-url", help="OpenAI-compatible endpoint")
-    p.add_argument("--data", metavar="PATH", help="task data directory or file (e.g. a CSV) as the service and workers see it")
+    p.add_argument(
+        "--data", metavar="PATH",
+        help="task data: an absolute path in a folder the service shares, or the name of a dataset you uploaded (`autoloop upload`)",
+    )
     add_task_option_arguments(p)
     p.add_argument(
         "--warm-start", action="store_true", help="start from your finished studies of this task or its family (best-arm strategies)"
@@ -78,6 +89,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--wait", action="store_true", help="wait with a progress bar and print the recommendation")
     _add_client(p)
     p.set_defaults(func=_submit)
+
+    p = subparsers.add_parser("upload", help="upload a data file (e.g. a CSV) into your own data folder on the service")
+    p.add_argument("file", metavar="FILE", help="the file to upload")
+    p.add_argument("--name", help="its name on the service (default: the file's name); pass it to submit --data")
+    _add_client(p)
+    p.set_defaults(func=_upload)
 
     for name, help_text, func in (
         ("status", "show a study's state and progress", _status),
@@ -115,7 +132,31 @@ def _token_create(args: argparse.Namespace) -> int:
     from autoloop.redisdb import connect
     from autoloop.service import create_token
 
-    print(create_token(connect(data_dir=data_dir(args)), args.name))
+    print(create_token(connect(data_dir=data_dir(args)), args.name, owner=args.owner))
+    return 0
+
+
+def _token_list(args: argparse.Namespace) -> int:
+    import time
+
+    from autoloop.redisdb import connect
+    from autoloop.service import list_tokens
+
+    tokens = list_tokens(connect(data_dir=data_dir(args)))
+    if args.json:
+        print_json([info.to_dict() for info in tokens])
+        return 0
+    rows = [[t.id, t.owner, t.name, time.strftime("%Y-%m-%d %H:%M", time.localtime(t.created_at))] for t in tokens]
+    print_table(["id", "owner", "name", "created"], rows)
+    return 0
+
+
+def _token_revoke(args: argparse.Namespace) -> int:
+    from autoloop.redisdb import connect
+    from autoloop.service import revoke_token
+
+    info = revoke_token(connect(data_dir=data_dir(args)), args.token_id)
+    print(f"revoked token {info.id} ({info.name}, owner {info.owner})")
     return 0
 
 
@@ -124,7 +165,7 @@ def _submit(args: argparse.Namespace) -> int:
         study = client.submit(
             args.task, preset=args.preset, space=args.space, budget_iterations=args.budget_iterations, budget_tokens=args.budget_tokens,
             iterations=args.iterations, seeds=args.seeds, top_k=args.top_k, final_seeds=args.final_seeds,
-            val_interval=args.val_interval, patience=args.patience, memory=args.memory, sampler=args.sampler,
+            val_interval=args.val_interval, patience=args.patience, memory=args.memory, strategy=strategy_of(args),
             pruner=args.pruner, confidence=args.confidence, parallel=args.parallel, optimizer=args.optimizer, llm_model=args.model,
             llm_base_url=args.base_url,
             llm_api_key=os.environ.get("AUTOLOOP_LLM_API_KEY") or os.environ.get("OPENAI_API_KEY"), data_dir=args.data,
@@ -138,6 +179,13 @@ def _submit(args: argparse.Namespace) -> int:
             print_json(status) if args.json else print(f"study {study.id} {status['state']}")
             return 1
         return _show_recommendation(study.recommendation(), args.json)
+
+
+def _upload(args: argparse.Namespace) -> int:
+    with service_client(args) as client:
+        name = client.upload(args.file, args.name)
+    print_json({"data": name}) if args.json else print(name)
+    return 0
 
 
 def _status(args: argparse.Namespace) -> int:
@@ -183,9 +231,9 @@ def _show_recommendation(recommendation: dict, as_json: bool) -> int:
     print_table(["setting", "value"], sorted(recommendation["settings"].items()))
     metric = recommendation["metric"]["name"]
     for split in ("validation", "test"):
-        shown = recommendation[split]["display"]
-        low, high = shown["ci95"]
-        print(f"{split} {metric}: {shown['mean']:.4f} (95% CI {low:.4f}..{high:.4f}, n={recommendation[split]['n']})")
+        shown, n = recommendation[split]["display"], recommendation[split]["n"]
+        ci = recommendation[split]["note"] if shown["ci95"] is None else "95% CI {:.4f}..{:.4f}".format(*shown["ci95"])
+        print(f"{split} {metric}: {shown['mean']:.4f} ({ci}, n={n})")
     if recommendation["failures"]["summary"]:
         print(f"failures: {recommendation['failures']['summary']}")
     if recommendation.get("warm_start"):

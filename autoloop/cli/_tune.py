@@ -8,13 +8,12 @@ from pathlib import Path
 
 from autoloop.cli._defaults import recommendations
 from autoloop.cli._output import print_json, print_table, progress_bar, show_progress
-from autoloop.cli._plan import add_plan_overrides
+from autoloop.cli._plan import add_plan_overrides, strategy_of
 from autoloop.cli._run import add_loop_arguments, check_data_flag, loop_template
 from autoloop.controller import (
     AGGREGATES,
     BEST_ARM_MAX_SETTINGS,
     DEFAULT_PRESET,
-    DEFAULT_RULE,
     DEFAULT_STRATEGY,
     PRESETS,
     Budget,
@@ -33,7 +32,7 @@ from autoloop.controller import (
 )
 from autoloop.errors import ConfigError
 from autoloop.executors import LocalExecutor, RunTemplate
-from autoloop.tasks import Metric, describe_task
+from autoloop.tasks import Metric, describe_task, load_plugins
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -56,14 +55,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--budget-iterations", type=int, help="loop iterations over all runs (default: the preset's unless another limit is given)")
     parser.add_argument("--budget-tokens", type=int, help="LLM tokens over all runs")
     parser.add_argument("--budget-seconds", type=float, help="wall time of the search")
-    plan = add_plan_overrides(parser, shown_by="`--json`")
-    plan.add_argument(
-        "--sampler", "--strategy", dest="sampler", choices=strategy_names(),
-        help=(
-            "search strategy: a best-arm rule over seeds or an Optuna sampler "
-            f"({DEFAULT_STRATEGY} = {DEFAULT_RULE} up to {BEST_ARM_MAX_SETTINGS} settings, tpe beyond)"
-        ),
-    )
+    plan = add_plan_overrides(parser, shown_by="`--json`", strategies=(
+        f"{', '.join(strategy_names())} or a plug-in's; {DEFAULT_STRATEGY} = halving up to {BEST_ARM_MAX_SETTINGS} settings, tpe beyond"
+    ))
     plan.add_argument(
         "--confidence", type=float, help="fixed confidence: stop once the pick is certain at this level, e.g. 0.95 (default: fixed budget)"
     )
@@ -85,6 +79,7 @@ def run(args: argparse.Namespace) -> int:
     tasks = args.suite.split(",") if args.suite else [args.task] if args.task else []
     if not tasks or (args.suite and args.task):
         raise ConfigError("name one TASK or pass --suite TASK,TASK (not both)")
+    load_plugins()  # a plug-in module may register strategies, pruners and samplers as well as tasks
     plan = study_plan(args)
     budget = plan.budget(iterations=args.budget_iterations, tokens=args.budget_tokens, seconds=args.budget_seconds)
     for task in tasks:
@@ -102,8 +97,8 @@ def run(args: argparse.Namespace) -> int:
     prior = warm_prior(list(recommendations(args.warm_start)), tasks[0], infos[tasks[0]]) if args.warm_start else None
     with LocalExecutor(jobs=args.jobs) as executor:
         def controller(task: str, space: SearchSpace, task_budget: Budget) -> Controller:
-            return plan.controller(
-                templates[task], info=infos[task], executor=executor, budget=task_budget, space=space, parallel=max(args.jobs, 1),
+            return Controller(
+                templates[task], info=infos[task], executor=executor, budget=task_budget, space=space, plan=plan, parallel=max(args.jobs, 1),
                 storage=args.storage, study_name=_study_name(args.study_name, task, suite=bool(args.suite)), seed=args.seed,
                 on_status=_Bar(task, task_budget, enabled=show_progress(args)), prior=prior,
             )
@@ -120,7 +115,7 @@ def study_plan(args: argparse.Namespace) -> StudyPlan:
     """The plan of ``--preset`` with the plan options given on top (as the service resolves it)."""
     return StudyPlan.resolve(
         args.preset, iterations=args.iterations, seeds=args.seeds, top_k=args.top_k, final_seeds=args.final_seeds,
-        sampler=args.sampler, pruner=args.pruner, confidence=args.confidence, val_interval=args.val_interval,
+        strategy=strategy_of(args), pruner=args.pruner, confidence=args.confidence, val_interval=args.val_interval,
         patience=args.patience, memory=args.memory,
     )
 
@@ -163,8 +158,9 @@ def _row(rank: str, report: object, metric: Metric) -> list[object]:
 
 
 def _shown(interval: object, metric: Metric) -> str:
-    d = interval.to_dict(metric)["display"]  # type: ignore[attr-defined]
-    return f"{d['mean']:.4f} [{d['ci95'][0]:.4f}, {d['ci95'][1]:.4f}]"
+    data = interval.to_dict(metric)  # type: ignore[attr-defined]
+    d = data["display"]
+    return f"{d['mean']:.4f} ({data['note']})" if d["ci95"] is None else f"{d['mean']:.4f} [{d['ci95'][0]:.4f}, {d['ci95'][1]:.4f}]"
 
 
 def _show(rec: Recommendation, plan: StudyPlan, *, as_json: bool) -> None:

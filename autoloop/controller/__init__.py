@@ -1,17 +1,17 @@
-"""The outer controller: search over loop settings (best-arm identification over seeds, or
-Optuna with pruning and a re-check on test), recommend one with a verdict."""
+"""The outer controller: any search strategy over loop settings (best-arm identification over
+seeds, Optuna with pruning and a re-check, or a plug-in) through one scheduler loop, and a
+recommendation with a verdict."""
 
-from autoloop.controller._arms import BEST_ARM_MAX_SETTINGS, DEFAULT_RULE, RULES, Comparison, allocation_rule
+from autoloop.controller._arms import AllocationRule, Comparison, Racing, SequentialHalving, TopTwoThompson
+from autoloop.controller._best_arm import BestArmStrategy
 from autoloop.controller._budget import Budget, Meter
-from autoloop.controller._controller import (
-    DEFAULT_ITERATIONS,
-    FINAL_SEED_BASE,
-    Controller,
-    LoopPlan,
-)
+from autoloop.controller._controller import MAX_SEEDS, Controller
 from autoloop.controller._defaults import DEFAULT_TOLERANCE, Cell, HeldOut, RobustDefaults, Standing, setting_key
 from autoloop.controller._estimates import Estimates
-from autoloop.controller._plan import API_NAMES, CLI_NAMES, DEFAULT_PRESET, PRESETS, FieldNames, StudyPlan
+from autoloop.controller._interval import Interval
+from autoloop.controller._optuna_search import OptunaStrategy, register_sampler
+from autoloop.controller._plan import API_NAMES, CLI_NAMES, DEFAULT_PRESET, PRESETS, FieldNames, LoopPlan, StudyPlan
+from autoloop.controller._plan import RANGES as PLAN_RANGES
 from autoloop.controller._prior import Prior, warm_prior
 from autoloop.controller._progress import SettingProgress
 from autoloop.controller._pruners import (
@@ -21,26 +21,27 @@ from autoloop.controller._pruners import (
     pruner_names,
     register_pruner,
 )
-from autoloop.controller._recommendation import (
-    Interval,
-    MetaOverfitting,
-    Recommendation,
-    RunRecord,
-    SettingReport,
-)
+from autoloop.controller._recommendation import MetaOverfitting, Recommendation, SettingReport
+from autoloop.controller._record import RunRecord
 from autoloop.controller._runs import RunBook, StudyStatus
-from autoloop.controller._samplers import (
-    DEFAULT_SAMPLER,
-    DEFAULT_STRATEGY,
-    SamplerFactory,
-    make_sampler,
-    register_sampler,
-    resolve_strategy,
-    sampler_names,
-    strategy_names,
-)
+from autoloop.controller._samplers import SamplerFactory, make_sampler, sampler_names
 from autoloop.controller._scores import Evidence, evidence, evidence_of_runs, robust_defaults
 from autoloop.controller._space import KNOBS, SearchSpace, parse_spec
+from autoloop.controller._strategy import (
+    BEST_ARM_MAX_SETTINGS,
+    DEFAULT_STRATEGY,
+    FINAL_SEED_BASE,
+    Outcome,
+    Proposal,
+    SearchStrategy,
+    StopReason,
+    StrategyContext,
+    StrategyFactory,
+    make_strategy,
+    register_strategy,
+    resolve_strategy,
+    strategy_names,
+)
 from autoloop.controller._study import create_study
 from autoloop.controller._suite import (
     AGGREGATES,
@@ -60,17 +61,17 @@ __all__ = [
     "BEST_ARM_MAX_SETTINGS",
     "CLI_NAMES",
     "DEFAULT_CONFIDENCE",
-    "DEFAULT_ITERATIONS",
     "DEFAULT_PRESET",
     "DEFAULT_PRUNER",
-    "DEFAULT_RULE",
-    "DEFAULT_SAMPLER",
     "DEFAULT_STRATEGY",
     "DEFAULT_TOLERANCE",
     "FINAL_SEED_BASE",
     "KNOBS",
+    "MAX_SEEDS",
+    "PLAN_RANGES",
     "PRESETS",
-    "RULES",
+    "AllocationRule",
+    "BestArmStrategy",
     "Budget",
     "Cell",
     "Comparison",
@@ -83,33 +84,44 @@ __all__ = [
     "LoopPlan",
     "MetaOverfitting",
     "Meter",
+    "OptunaStrategy",
+    "Outcome",
     "Prior",
+    "Proposal",
     "PrunerFactory",
+    "Racing",
     "Recommendation",
     "RobustDefaults",
     "RunBook",
     "RunRecord",
     "SamplerFactory",
     "SearchSpace",
+    "SearchStrategy",
+    "SequentialHalving",
     "SettingProgress",
     "SettingReport",
     "Standing",
+    "StopReason",
+    "StrategyContext",
+    "StrategyFactory",
     "StudyPlan",
     "StudyStatus",
     "SuiteResult",
     "SuiteTask",
+    "TopTwoThompson",
     "Verdict",
     "aggregate_scores",
-    "allocation_rule",
     "create_study",
     "evidence",
     "evidence_of_runs",
     "make_pruner",
     "make_sampler",
+    "make_strategy",
     "parse_spec",
     "pruner_names",
     "register_pruner",
     "register_sampler",
+    "register_strategy",
     "resolve_strategy",
     "robust_defaults",
     "run_suite",

@@ -8,7 +8,8 @@ noise that decides a comparison is the spread of those paired differences, poole
 every arm compared with the leader (one noise scale for the study, with its degrees of
 freedom), not the spread of the raw scores.
 
-Everything here is a pure function of ``values``: arm index -> {seed: best validation}.
+Everything here is a pure function of ``values``: arm index -> {seed: the run's score} (its
+re-validation score when it has one, else its best validation: ``Outcome.value``).
 Test scores never enter.
 """
 
@@ -23,13 +24,8 @@ from statistics import NormalDist
 import numpy as np
 
 from autoloop.controller._estimates import Estimates
-from autoloop.errors import UnknownNameError
 
 Values = Mapping[int, Mapping[int, float]]
-# Spaces up to this many settings are searched as best-arm problems by default (``auto``):
-# the first round gives every setting one seed, which must stay a small share of a budget.
-BEST_ARM_MAX_SETTINGS = 64
-DEFAULT_RULE = "halving"
 _DRAWS = 4000
 
 
@@ -139,7 +135,7 @@ class AllocationRule(ABC):
         """The arm to pull next.
 
         Args:
-            values: Finished runs' best validation per arm and seed.
+            values: Finished runs' scores (``Outcome.value``) per arm and seed.
             assigned: Seeds given to each arm so far (finished or in flight), by arm index
                 (arms are indexed in the search order).
             alive: Arms that may still get seeds (not eliminated, under the seed cap).
@@ -245,17 +241,3 @@ class SequentialHalving(AllocationRule):
 def _centered(seeds: Mapping[int, float]) -> list[float]:
     mean = sum(seeds.values()) / len(seeds)
     return [v - mean for v in seeds.values()]
-
-
-RULES: dict[str, AllocationRule] = {"halving": SequentialHalving(), "racing": Racing(), "ttts": TopTwoThompson()}
-
-
-def allocation_rule(name: str) -> AllocationRule:
-    """The built-in rule registered as ``name``.
-
-    Raises:
-        UnknownNameError: No such rule.
-    """
-    if name not in RULES:
-        raise UnknownNameError(f"unknown best-arm rule {name!r}; choose one of {', '.join(RULES)}")
-    return RULES[name]

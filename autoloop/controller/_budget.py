@@ -82,10 +82,14 @@ class Meter:
             return None
         return self.budget.iterations - self.reserved_iterations
 
-    def can_start(self, committed: int) -> bool:
-        """Whether runs planned to take ``committed`` more iterations fit the search budget."""
+    def affords(self, committed: int) -> bool:
+        """Whether ``committed`` more iterations fit the search's iteration budget."""
         limit = self.search_iterations
-        return self.exhausted() is None and (limit is None or self.iterations + committed <= limit)
+        return limit is None or self.iterations + committed <= limit
+
+    def can_start(self, committed: int) -> bool:
+        """Whether runs planned to take ``committed`` more iterations may start: no limit reached, and they fit."""
+        return self.exhausted() is None and self.affords(committed)
 
     def exhausted(self) -> str | None:
         """Which limit the search has reached (``iterations``, ``tokens``, ``seconds``), if any."""

@@ -8,32 +8,39 @@ any run starts, a budget that cannot pay for one round of the plan, and names wh
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import asdict, dataclass, fields, replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from autoloop.controller._arms import RULES
 from autoloop.controller._budget import Budget
-from autoloop.controller._controller import Controller, LoopPlan, StudyStatus
+from autoloop.controller._prior import Prior
 from autoloop.controller._pruners import DEFAULT_PRUNER, pruner_names
-from autoloop.controller._samplers import DEFAULT_STRATEGY, resolve_strategy, strategy_names
 from autoloop.controller._space import SearchSpace
+from autoloop.controller._strategy import DEFAULT_STRATEGY, StrategyContext, make_strategy, resolve_strategy, strategy_names
+from autoloop.controller._verdict import DEFAULT_CONFIDENCE
 from autoloop.errors import ConfigError, UnknownNameError
-
-if TYPE_CHECKING:
-    from collections.abc import Callable
-
-    from autoloop.controller._prior import Prior
-    from autoloop.executors import Executor, RunTemplate
-    from autoloop.tasks import TaskInfo
 
 DEFAULT_PRESET = "standard"
 # Fields a caller may override on top of a preset (everything but the preset's name).
-OVERRIDABLE = ("iterations", "seeds", "top_k", "final_seeds", "budget_iterations", "sampler", "pruner", "confidence",
+OVERRIDABLE = ("iterations", "seeds", "top_k", "final_seeds", "budget_iterations", "strategy", "pruner", "confidence",
                "val_interval", "patience", "memory")
+# The field's name before `strategy` (accepted for one release, with a DeprecationWarning).
+DEPRECATED = {"sampler": "strategy"}
 # The overrides a round's cost grows with.
 _COSTS = ("iterations", "seeds", "top_k", "final_seeds")
-_RANGES = {"iterations": (1, 1000), "seeds": (1, 100), "top_k": (1, 100), "final_seeds": (1, 100),
+# The one place plan values are bounded: the API's schema, the CLI and the client read these too.
+RANGES = {"iterations": (1, 1000), "seeds": (1, 100), "top_k": (1, 100), "final_seeds": (1, 100),
            "budget_iterations": (1, 10**6), "val_interval": (1, 1000), "patience": (0, 1000), "memory": (0, 100)}
+
+
+@dataclass(frozen=True)
+class LoopPlan:
+    """Loop settings every run of a study shares (knobs in the space override them)."""
+
+    iterations: int
+    val_interval: int = 1
+    patience: int = 0
+    memory: int = 3
 
 
 @dataclass(frozen=True)
@@ -74,7 +81,7 @@ class StudyPlan:
         top_k: Settings re-checked on test in the final stage (Optuna samplers).
         final_seeds: Fresh seeds per re-checked setting (Optuna samplers).
         budget_iterations: The iteration budget when the caller gives no limit at all.
-        sampler: Search strategy (``auto``, a best-arm rule, or an Optuna sampler).
+        strategy: Search strategy: ``auto`` or a name from ``strategy_names()``.
         pruner: Optuna pruner.
         confidence: Fixed-confidence stopping level (``None`` = fixed budget).
         val_interval: Validate every N iterations.
@@ -89,7 +96,7 @@ class StudyPlan:
     top_k: int
     final_seeds: int
     budget_iterations: int
-    sampler: str = DEFAULT_STRATEGY
+    strategy: str = DEFAULT_STRATEGY
     pruner: str = DEFAULT_PRUNER
     confidence: float | None = None
     val_interval: int = 1
@@ -108,7 +115,8 @@ class StudyPlan:
         Args:
             preset: A name from ``PRESETS`` (``None`` = ``DEFAULT_PRESET``).
             names: How the caller spells the fields in errors (default ``CLI_NAMES``).
-            **overrides: Fields from ``OVERRIDABLE``; a misspelt one is an error.
+            **overrides: Fields from ``OVERRIDABLE``; a misspelt one is an error (``sampler``, the old
+                name of ``strategy``, is accepted with a ``DeprecationWarning``).
 
         Example:
             >>> StudyPlan.resolve("quick", seeds=2).seeds
@@ -121,6 +129,7 @@ class StudyPlan:
         name = preset or DEFAULT_PRESET
         if name not in PRESETS:
             raise UnknownNameError(f"unknown preset {name!r}; choose one of {', '.join(PRESETS)}")
+        overrides = _renamed(overrides)
         unknown = sorted(set(overrides) - set(OVERRIDABLE))
         if unknown:
             raise ConfigError(f"unknown plan field(s) {unknown}; a plan sets {', '.join(OVERRIDABLE)}")
@@ -133,7 +142,9 @@ class StudyPlan:
     def from_dict(cls, data: dict[str, Any]) -> StudyPlan:
         """The plan ``to_dict`` wrote (as stored with a service study)."""
         known = {f.name for f in fields(cls)}
-        return cls(**{k: tuple(v) if k == "overrides" else v for k, v in data.items() if k in known})
+        data = {DEPRECATED.get(k, k): v for k, v in data.items()}  # plans stored before the rename
+        overrides = tuple(DEPRECATED.get(k, k) for k in data.get("overrides", ()))
+        return cls(**{**{k: v for k, v in data.items() if k in known}, "overrides": overrides})
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready, every field resolved: what a study record and ``tune --json`` echo."""
@@ -152,18 +163,22 @@ class StudyPlan:
             iterations = self.budget_iterations
         return Budget(iterations=iterations, tokens=tokens, seconds=seconds)
 
-    def round_cost(self, space: SearchSpace) -> tuple[int, str]:
-        """Iterations one round of this plan costs on ``space``, and how that adds up.
+    def context(
+        self, space: SearchSpace, *, planned_runs: int | None, seed: int, study_name: str, max_seeds: int, prior: Prior | None = None
+    ) -> StrategyContext:
+        """What this plan hands its strategy's factory."""
+        return StrategyContext(
+            space, self.iterations, self.val_interval, self.seeds, self.top_k, self.final_seeds, self.pruner,
+            self.confidence or DEFAULT_CONFIDENCE, max_seeds, planned_runs, seed, study_name, prior,
+        )
 
-        A best-arm search's round gives every setting one seed; an Optuna search's round is one
-        trial plus the final stage, which is set aside from the start.
-        """
-        if resolve_strategy(self.sampler, space) in RULES:
-            return space.size * self.iterations, f"{space.size} settings x {self.iterations} iterations"
-        trial, final = self.seeds * self.iterations, self.top_k * self.final_seeds * self.iterations
-        why = (f"one trial of {self.seeds} seeds x {self.iterations} iterations plus the final stage of "
-               f"{self.top_k} settings x {self.final_seeds} seeds x {self.iterations}")
-        return trial + final, why
+    def round_cost(self, space: SearchSpace) -> tuple[int, str]:
+        """Iterations one round of this plan's strategy costs on ``space`` (``SearchStrategy.round_runs``:
+        a best-arm round gives every setting one seed; an Optuna round is one trial plus the final
+        stage, set aside from the start), and how that adds up."""
+        strategy = make_strategy(self.strategy, self.context(space, planned_runs=None, seed=0, study_name="round", max_seeds=1))
+        runs = strategy.round_runs
+        return runs * self.iterations, f"one round of {resolve_strategy(self.strategy, space)} is {runs} runs x {self.iterations} iterations"
 
     def check_budget(self, budget: Budget, space: SearchSpace, names: FieldNames = CLI_NAMES) -> None:
         """Refuse an iteration budget that cannot pay for one round; say which preset or budget fits.
@@ -186,28 +201,6 @@ class StudyPlan:
             f"(needs >= {need}: {why}); use {' or '.join(fixes)}"
         )
 
-    def controller(
-        self,
-        template: RunTemplate,
-        *,
-        info: TaskInfo,
-        executor: Executor,
-        budget: Budget,
-        space: SearchSpace,
-        parallel: int,
-        storage: Any = None,
-        study_name: str | None = None,
-        seed: int = 0,
-        on_status: Callable[[StudyStatus], None] | None = None,
-        prior: Prior | None = None,
-    ) -> Controller:
-        """The controller that runs this plan (see ``Controller`` for the other arguments)."""
-        return Controller(
-            template, info=info, executor=executor, budget=budget, space=space, plan=self.loop, seeds=self.seeds,
-            top_k=self.top_k, final_seeds=self.final_seeds, parallel=parallel, sampler=self.sampler, pruner=self.pruner,
-            confidence=self.confidence, storage=storage, study_name=study_name, seed=seed, on_status=on_status, prior=prior,
-        )
-
     def _as(self, preset: str) -> StudyPlan:
         """This plan's overrides on another preset."""
         return StudyPlan.resolve(preset, **{k: getattr(self, k) for k in self.overrides})
@@ -217,16 +210,29 @@ def _problems(values: dict[str, Any]) -> list[tuple[str, str]]:
     """(field, what is wrong) for each plan value in ``values`` that cannot work."""
     out = [
         (name, f"must be an integer in [{low}, {high}], got {values[name]!r}")
-        for name, (low, high) in _RANGES.items()
+        for name, (low, high) in RANGES.items()
         if name in values and (isinstance(values[name], bool) or not isinstance(values[name], int) or not low <= values[name] <= high)
     ]
-    if "sampler" in values and values["sampler"] not in strategy_names():
-        out.append(("sampler", f"names no search strategy; choose one of {', '.join(strategy_names())}"))
+    if "strategy" in values and values["strategy"] not in strategy_names():
+        out.append(("strategy", f"names no search strategy; choose one of {', '.join(strategy_names())}"))
     if "pruner" in values and values["pruner"] not in pruner_names():
         out.append(("pruner", f"names no pruner; choose one of {', '.join(pruner_names())}"))
     confidence = values.get("confidence")
     if confidence is not None and not (isinstance(confidence, int | float) and 0.5 <= confidence < 1):
         out.append(("confidence", "must be in [0.5, 1), e.g. 0.95"))
+    return out
+
+
+def _renamed(overrides: dict[str, Any]) -> dict[str, Any]:
+    """``overrides`` with deprecated field names replaced (a warning each; the new name wins)."""
+    out = dict(overrides)
+    for old, new in DEPRECATED.items():
+        if old in out:
+            value = out.pop(old)
+            if value is not None:
+                warnings.warn(f"the plan field {old!r} is now {new!r}; {old!r} goes away in the next release",
+                              DeprecationWarning, stacklevel=3)
+                out[new] = value if out.get(new) is None else out[new]
     return out
 
 

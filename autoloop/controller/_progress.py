@@ -17,7 +17,7 @@ class SettingProgress:
         settings: Its knob values (no seed).
         runs: Runs started for it.
         runs_done: Runs that ended.
-        mean_val: Mean best validation of its runs that ended with a score (internal: higher is better).
+        mean_val: Mean score (``Outcome.value``) of its runs that ran to their end (internal: higher is better).
         allocation: Its share of every run started in the study so far.
     """
 
@@ -40,7 +40,7 @@ def setting_progress(groups: Iterable[TrialRuns]) -> list[SettingProgress]:
     total = sum(len(g.run_ids) for same in merged.values() for g in same)
     out = []
     for same in merged.values():
-        values = [r.best_val for g in same for r in g.successful]
+        values = [v for g in same for v in g.seed_values().values()]
         runs = sum(len(g.run_ids) for g in same)
         out.append(SettingProgress(
             dict(same[0].settings), runs, sum(len(g.records) for g in same),

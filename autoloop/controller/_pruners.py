@@ -5,7 +5,7 @@ from __future__ import annotations
 import warnings
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
-from autoloop.errors import ConfigError, UnknownNameError
+from autoloop.controller._registry import Registry
 
 if TYPE_CHECKING:
     import optuna
@@ -32,7 +32,13 @@ class PrunerFactory(Protocol):
     def __call__(self, *, iterations: int, min_resource: int) -> optuna.pruners.BasePruner: ...
 
 
-_FACTORIES: dict[str, PrunerFactory] = {}
+def _pruner_type() -> type:
+    import optuna
+
+    return optuna.pruners.BasePruner
+
+
+PRUNERS: Registry[PrunerFactory] = Registry("pruner", "factory(iterations=..., min_resource=...)", _pruner_type)
 
 
 def register_pruner(name: str, factory: PrunerFactory) -> None:
@@ -48,18 +54,12 @@ def register_pruner(name: str, factory: PrunerFactory) -> None:
     Raises:
         ConfigError: ``name`` is empty or ``factory`` is not callable.
     """
-    if not name or not name.strip():
-        raise ConfigError(f"a pruner needs a non-empty name, got {name!r}")
-    if not isinstance(factory, PrunerFactory):
-        raise ConfigError(
-            f"pruner {name!r}: the factory must be callable as factory(iterations=..., min_resource=...), got {factory!r}"
-        )
-    _FACTORIES[name] = factory
+    PRUNERS.add(name, factory)
 
 
 def pruner_names() -> tuple[str, ...]:
     """Registered pruner names, built-ins first."""
-    return tuple(_FACTORIES)
+    return PRUNERS.names()
 
 
 def make_pruner(name: str, *, iterations: int, min_resource: int) -> optuna.pruners.BasePruner:
@@ -74,15 +74,7 @@ def make_pruner(name: str, *, iterations: int, min_resource: int) -> optuna.prun
         UnknownNameError: No pruner of that name; the message lists the registered ones.
         ConfigError: The factory returned something other than an Optuna pruner.
     """
-    import optuna
-
-    factory = _FACTORIES.get(name)
-    if factory is None:
-        raise UnknownNameError(f"unknown pruner {name!r}; choose one of {', '.join(pruner_names())}")
-    pruner = factory(iterations=iterations, min_resource=min_resource)
-    if not isinstance(pruner, optuna.pruners.BasePruner):
-        raise ConfigError(f"pruner {name!r}: its factory returned {type(pruner).__name__}, not an optuna.pruners.BasePruner")
-    return pruner
+    return PRUNERS.build(name, iterations=iterations, min_resource=min_resource)
 
 
 def _successive_halving(*, iterations: int, min_resource: int) -> optuna.pruners.BasePruner:

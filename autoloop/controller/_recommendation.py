@@ -3,140 +3,30 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
-from typing import Any, Literal
+from dataclasses import dataclass, field
+from typing import Any
 
-import numpy as np
-
+from autoloop.controller._interval import Interval
+from autoloop.controller._record import RunRecord
+from autoloop.controller._strategy import FINAL_SEED_BASE
 from autoloop.controller._verdict import Verdict
 from autoloop.failures import FailureTally
 from autoloop.tasks import Metric
 
-BOOTSTRAP_RESAMPLES = 2000
-# A run's test "falls" when its final test is this fraction (of the peak's size) below its peak.
-FALL_TOLERANCE = 0.005
-
-
-@dataclass(frozen=True)
-class Interval:
-    """A mean with a 95% percentile-bootstrap interval over ``n`` values (internal scores)."""
-
-    mean: float
-    low: float
-    high: float
-    n: int
-
-    @classmethod
-    def bootstrap(cls, values: Sequence[float], *, seed: int = 0) -> Interval:
-        """Resample ``values`` with replacement; one value gives a zero-width interval."""
-        x = np.asarray(values, dtype=float)
-        if x.size == 0:
-            raise ValueError("cannot bootstrap an empty sample")
-        means = x[np.random.default_rng(seed).integers(0, x.size, (BOOTSTRAP_RESAMPLES, x.size))].mean(axis=1)
-        low, high = np.quantile(means, [0.025, 0.975])
-        return cls(float(x.mean()), float(low), float(high), int(x.size))
-
-    def to_dict(self, metric: Metric | None = None) -> dict[str, Any]:
-        """Internal values, plus ``display`` in the metric's units when ``metric`` is given."""
-        data: dict[str, Any] = {"mean": self.mean, "ci95": [self.low, self.high], "n": self.n}
-        if metric is not None:
-            ends = sorted((metric.display(self.low), metric.display(self.high)))
-            data["display"] = {"mean": metric.display(self.mean), "ci95": ends}
-        return data
-
-
-@dataclass(frozen=True)
-class RunRecord:
-    """One finished (or failed) loop run of a study.
-
-    Args:
-        run_id: Its job id.
-        stage: ``search`` (test locked) or ``final`` (fresh seed, scored on test).
-        settings: Its ``LoopSettings`` fields, seed included.
-        best_val: Best validation score, or ``None`` if the run failed.
-        test: Test score of its best artifact (final stage only).
-        iterations: Iterations it ran.
-        tokens: LLM tokens it spent.
-        stopped: Why it ended early (``stopped`` = pruned or out of budget), if it did.
-        error: Why it failed, if it did.
-        test_curve: ``[iteration, validation, test]`` of the best artifact along the run (final stage).
-        optimizer: The optimizer that ran it.
-        curve: ``[iteration, validation]`` points of the run.
-        seconds: Wall time of its loop.
-        failures: Its candidate evaluations, how many failed and why.
-        ended_at: When the controller recorded its end (Unix time; orders the study's allocation).
-        artifact: Its best artifact (``Artifact.to_dict()``), if it produced one.
-        start_artifact: The starting artifact it revised (``Artifact.to_dict()``).
-    """
-
-    run_id: str
-    stage: Literal["search", "final"]
-    settings: dict[str, Any]
-    best_val: float | None
-    test: float | None = None
-    iterations: int = 0
-    tokens: int = 0
-    stopped: str | None = None
-    error: str | None = None
-    test_curve: tuple[tuple[float, ...], ...] = ()
-    optimizer: str | None = None
-    curve: tuple[tuple[int, float], ...] = ()
-    seconds: float = 0.0
-    failures: FailureTally = field(default_factory=FailureTally)
-    ended_at: float | None = None
-    artifact: dict[str, Any] | None = field(default=None, repr=False)
-    start_artifact: dict[str, Any] | None = field(default=None, repr=False)
-
-    def to_state(self) -> dict[str, Any]:
-        """Every field, JSON-ready, for the study's records (``from_state`` reads it back)."""
-        return {**asdict(self), "failures": self.failures.to_dict()}
-
-    @classmethod
-    def from_state(cls, data: dict[str, Any]) -> RunRecord:
-        """The record ``to_state`` wrote."""
-        curves = {"test_curve": tuple(tuple(p) for p in data["test_curve"]), "curve": tuple(tuple(p) for p in data["curve"])}
-        return cls(**{**data, **curves, "failures": FailureTally.from_dict(data["failures"])})
-
-    @property
-    def gap(self) -> float | None:
-        """Validation minus test (positive = test below validation)."""
-        return None if self.best_val is None or self.test is None else self.best_val - self.test
-
-    @property
-    def excess_gap(self) -> float | None:
-        """The gap minus the starting artifact's own val-to-test gap: what the loop added.
-
-        Splits differ, so some gap exists before any update; only its growth is overfitting.
-        """
-        if self.gap is None or not self.test_curve or self.test_curve[0][0] != 0:
-            return None
-        _, val0, test0 = self.test_curve[0]
-        return self.gap - (val0 - test0)
-
-    @property
-    def test_falls(self) -> bool:
-        """Test dropped below an earlier best while validation kept rising along this run."""
-        if len(self.test_curve) < 2:
-            return False
-        peak = max(point[2] for point in self.test_curve[:-1])
-        return self.test_curve[-1][2] < peak - FALL_TOLERANCE * max(abs(peak), 1e-12)
-
-    def to_dict(self, metric: Metric) -> dict[str, Any]:
-        """JSON-ready; scores internal, ``display`` in the metric's units (gap stays internal)."""
-        shown = {k: None if v is None else metric.display(v) for k, v in (("best_val", self.best_val), ("test", self.test))}
-        return {
-            "run_id": self.run_id, "stage": self.stage, "settings": self.settings,
-            "best_val": self.best_val, "test": self.test, "gap": self.gap, "display": shown,
-            "iterations": self.iterations, "tokens": self.tokens, "stopped": self.stopped, "error": self.error,
-            "optimizer": self.optimizer, "curve": [list(p) for p in self.curve],
-            "seconds": self.seconds, "failures": self.failures.to_dict(), "ended_at": self.ended_at,
-            "excess_gap": self.excess_gap, "test_curve": [list(p) for p in self.test_curve], "test_falls": self.test_falls,
-        }
+# Where a setting's numbers come from (SettingReport.source).
+CONFIRMED = "fresh confirmation seeds"
+OPTIMISTIC = "selected on these runs (optimistic)"
 
 
 @dataclass(frozen=True)
 class SettingReport:
-    """A re-checked setting: its validation and test over the final stage's fresh seeds."""
+    """A setting's validation and test over its runs that scored test, and where they come from.
+
+    ``source`` says how far the numbers can be trusted: ``fresh confirmation seeds`` when the
+    setting was re-run on seeds no choice read (an Optuna strategy's re-check: the estimate is
+    unbiased), else ``selected on these runs (optimistic)``: the runs that chose the setting
+    also estimate it, and a setting chosen for its luck scores lower on a fresh run.
+    """
 
     settings: dict[str, Any]
     validation: Interval
@@ -144,6 +34,7 @@ class SettingReport:
     gap: Interval
     search_value: float | None
     runs: tuple[RunRecord, ...] = field(repr=False)
+    source: str = OPTIMISTIC
 
     @property
     def failures(self) -> FailureTally:
@@ -152,17 +43,25 @@ class SettingReport:
 
     @classmethod
     def of(cls, settings: dict[str, Any], search_value: float | None, runs: Sequence[RunRecord]) -> SettingReport:
-        """Summarize the successful final-stage ``runs`` of ``settings``."""
-        ok = [r for r in runs if r.test is not None and r.best_val is not None]
+        """Summarize ``runs`` of ``settings``: over the confirmation runs when there are, else
+        over every run that scored test.
+
+        Raises:
+            ValueError: No run of the setting scored test.
+        """
+        tested = [r for r in runs if r.test is not None and r.best_val is not None]
+        fresh = [r for r in tested if r.settings.get("seed", 0) >= FINAL_SEED_BASE]
+        ok = fresh or tested
         if not ok:
-            raise ValueError(f"no final-stage run of {settings} finished; see their errors")
+            raise ValueError(f"no run of {settings} scored test; see their errors")
         return cls(
             settings,
-            Interval.bootstrap([r.best_val for r in ok]),  # type: ignore[misc]
-            Interval.bootstrap([r.test for r in ok]),  # type: ignore[misc]
-            Interval.bootstrap([r.gap for r in ok]),  # type: ignore[misc]
+            Interval.of([r.best_val for r in ok]),  # type: ignore[misc]
+            Interval.of([r.test for r in ok]),  # type: ignore[misc]
+            Interval.of([r.gap for r in ok]),  # type: ignore[misc]
             search_value,
             tuple(runs),
+            CONFIRMED if fresh else OPTIMISTIC,
         )
 
     def to_dict(self, metric: Metric) -> dict[str, Any]:
@@ -171,7 +70,7 @@ class SettingReport:
             "settings": self.settings,
             "search_validation": self.search_value,
             "validation": self.validation.to_dict(metric),
-            "test": self.test.to_dict(metric),
+            "test": {**self.test.to_dict(metric), "source": self.source},
             "gap": self.gap.to_dict(),
             "failures": {**self.failures.to_dict(), "summary": self.failures.summary()},
         }
@@ -186,7 +85,7 @@ class MetaOverfitting:
         falling_test_runs: Winner's final runs whose test fell while validation rose.
         runs_checked: Winner's final runs with a test curve.
         test_below_validation: The winner's val-to-test gap grew beyond the starting
-            artifact's own gap, at 95% (bootstrap over its final runs).
+            artifact's own gap, at 95% (t-interval over its runs).
         reasons: Human-readable findings.
     """
 
@@ -202,8 +101,8 @@ class MetaOverfitting:
         curves = [r for r in winner.runs if len(r.test_curve) >= 2]
         falling = sum(r.test_falls for r in curves)
         excess = [r.excess_gap for r in winner.runs if r.excess_gap is not None]
-        grown = Interval.bootstrap(excess) if len(excess) >= 2 else None
-        below = grown is not None and grown.low > 0
+        grown = Interval.of(excess) if len(excess) >= 2 else None
+        below = grown is not None and grown.low is not None and grown.low > 0
         reasons = []
         if curves and 2 * falling >= len(curves) and falling:
             reasons.append(f"test fell while validation rose in {falling} of {len(curves)} runs")
@@ -233,9 +132,9 @@ class Recommendation:
         task: Task name.
         metric: How its scores read.
         settings: The chosen loop settings (without seed).
-        winner: The chosen setting's validation and test: over fresh seeds in the final stage
-            (Optuna samplers), or over its own seeds (best-arm rules: each run's test is
-            scored once at its end and read only here, never for choosing).
+        winner: The chosen setting's validation and test: over fresh confirmation seeds when
+            the strategy re-checks (Optuna samplers), else over its own seeds, labelled
+            optimistic (``SettingReport.source``; test is read only here, never for choosing).
         runners_up: The other re-checked settings, best validation first (best-arm rules: the
             settings indistinguishable from the pick).
         runs: Every run of the study, search and final stage.
@@ -276,8 +175,23 @@ class Recommendation:
 
     @property
     def test(self) -> Interval:
-        """The winner's test over fresh seeds."""
+        """The winner's setting-level test (see ``SettingReport.source`` for how far to trust it)."""
         return self.winner.test
+
+    def returned_run(self) -> RunRecord | None:
+        """The pick's run whose artifact the study returns: of its runs that scored test, the
+        highest score (re-validation when present, else best validation; test never chooses)."""
+        runs = [r for r in self.winner.runs if r.test is not None and r.score is not None]
+        return max(runs, key=lambda r: r.score, default=None)  # type: ignore[arg-type, return-value]
+
+    @property
+    def returned_test(self) -> Interval | None:
+        """The returned artifact's test score with a 95% t-interval over test instances (its
+        per-instance scores; one value without them), ``None`` when no run of the pick scored test."""
+        run = self.returned_run()
+        if run is None:
+            return None
+        return Interval.of(run.test_scores or [run.test], unit="test instances")  # type: ignore[list-item]
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: every field, scores both internal and in metric units."""
@@ -288,7 +202,8 @@ class Recommendation:
             "scores": "internal values are higher-is-better; 'display' holds the metric's own units",
             "settings": self.settings,
             "validation": self.validation.to_dict(m),
-            "test": self.test.to_dict(m),
+            "test": {**self.test.to_dict(m), "source": self.winner.source},
+            "returned_test": self._returned_test(),
             "gap": self.winner.gap.to_dict(),
             "runners_up": [r.to_dict(m) for r in self.runners_up],
             "meta_overfitting": self.meta_overfitting.to_dict(),
@@ -310,10 +225,13 @@ class Recommendation:
         return FailureTally.total(r.failures for r in self.runs)
 
     def best_artifact(self) -> dict[str, Any] | None:
-        """The pick's best artifact (from its run with the highest validation) and the starting
-        artifact it revised, or ``None`` when no run of the pick recorded one."""
-        runs = [r for r in self.winner.runs if r.artifact and r.best_val is not None]
-        if not runs:
+        """The returned artifact (``returned_run``'s best) and the starting artifact it revised,
+        or ``None`` when that run recorded none."""
+        run = self.returned_run()
+        if run is None or not run.artifact:
             return None
-        best = max(runs, key=lambda r: r.best_val)  # type: ignore[arg-type, return-value]
-        return {"run_id": best.run_id, "best": best.artifact, "start": best.start_artifact}
+        return {"run_id": run.run_id, "best": run.artifact, "start": run.start_artifact}
+
+    def _returned_test(self) -> dict[str, Any] | None:
+        interval, run = self.returned_test, self.returned_run()
+        return None if interval is None or run is None else {**interval.to_dict(self.metric), "run_id": run.run_id}

@@ -1,21 +1,16 @@
-"""Sampler registry: name -> factory of the Optuna sampler a study proposes settings with."""
+"""Sampler factories: name -> factory of an Optuna sampler (``register_sampler``, in
+``_optuna_search``, adds one to ``SAMPLERS`` together with the search strategy that runs it)."""
 
 from __future__ import annotations
 
 import warnings
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
-from autoloop.controller._arms import BEST_ARM_MAX_SETTINGS, DEFAULT_RULE, RULES
+from autoloop.controller._registry import Registry
 from autoloop.controller._space import SearchSpace
-from autoloop.errors import ConfigError, UnknownNameError
 
 if TYPE_CHECKING:
     import optuna
-
-DEFAULT_SAMPLER = "tpe"
-# The default search strategy everywhere (CLI, client, API): a best-arm rule for spaces up to
-# BEST_ARM_MAX_SETTINGS settings, the default Optuna sampler beyond.
-DEFAULT_STRATEGY = "auto"
 
 
 @runtime_checkable
@@ -34,49 +29,18 @@ class SamplerFactory(Protocol):
     def __call__(self, space: SearchSpace, *, seed: int | None) -> optuna.samplers.BaseSampler: ...
 
 
-_FACTORIES: dict[str, SamplerFactory] = {}
+def _sampler_type() -> type:
+    import optuna
+
+    return optuna.samplers.BaseSampler
 
 
-def register_sampler(name: str, factory: SamplerFactory) -> None:
-    """Register ``factory(space, *, seed) -> BaseSampler`` under ``name`` (a later one replaces it).
-
-    Example:
-        >>> import optuna
-        >>> register_sampler("qmc", lambda space, *, seed: optuna.samplers.QMCSampler(seed=seed))
-        >>> "qmc" in sampler_names()
-        True
-
-    Raises:
-        ConfigError: ``name`` is empty or ``factory`` is not callable.
-    """
-    if not name or not name.strip():
-        raise ConfigError(f"a sampler needs a non-empty name, got {name!r}")
-    if not isinstance(factory, SamplerFactory):
-        raise ConfigError(f"sampler {name!r}: the factory must be callable as factory(space, seed=...), got {factory!r}")
-    _FACTORIES[name] = factory
+SAMPLERS: Registry[SamplerFactory] = Registry("sampler", "factory(space, seed=...)", _sampler_type)
 
 
 def sampler_names() -> tuple[str, ...]:
     """Registered sampler names, built-ins first."""
-    return tuple(_FACTORIES)
-
-
-def strategy_names() -> tuple[str, ...]:
-    """Every search strategy: ``auto``, the best-arm rules, then the registered Optuna samplers."""
-    return (DEFAULT_STRATEGY, *RULES, *sampler_names())
-
-
-def resolve_strategy(name: str, space: SearchSpace) -> str:
-    """The strategy ``name`` stands for on ``space`` (``auto``: a best-arm rule on small spaces).
-
-    Raises:
-        UnknownNameError: Neither a best-arm rule nor a registered sampler.
-    """
-    if name == DEFAULT_STRATEGY:
-        return DEFAULT_RULE if space.size <= BEST_ARM_MAX_SETTINGS else DEFAULT_SAMPLER
-    if name not in strategy_names():
-        raise UnknownNameError(f"unknown strategy {name!r}; choose one of {', '.join(strategy_names())}")
-    return name
+    return SAMPLERS.names()
 
 
 def make_sampler(name: str, space: SearchSpace, *, seed: int | None = None) -> optuna.samplers.BaseSampler:
@@ -86,15 +50,7 @@ def make_sampler(name: str, space: SearchSpace, *, seed: int | None = None) -> o
         UnknownNameError: No sampler of that name; the message lists the registered ones.
         ConfigError: The factory returned something other than an Optuna sampler.
     """
-    import optuna
-
-    factory = _FACTORIES.get(name)
-    if factory is None:
-        raise UnknownNameError(f"unknown sampler {name!r}; choose one of {', '.join(sampler_names())}")
-    sampler = factory(space, seed=seed)
-    if not isinstance(sampler, optuna.samplers.BaseSampler):
-        raise ConfigError(f"sampler {name!r}: its factory returned {type(sampler).__name__}, not an optuna.samplers.BaseSampler")
-    return sampler
+    return SAMPLERS.build(name, space, seed=seed)
 
 
 def _tpe(space: SearchSpace, *, seed: int | None) -> optuna.samplers.BaseSampler:
@@ -124,6 +80,4 @@ def _grid(space: SearchSpace, *, seed: int | None) -> optuna.samplers.BaseSample
     return AskTellGridSampler({k: list(v) for k, v in space.choices.items()}, seed=seed)
 
 
-register_sampler("tpe", _tpe)
-register_sampler("random", _random)
-register_sampler("grid", _grid)
+BUILTIN_SAMPLERS: dict[str, SamplerFactory] = {"tpe": _tpe, "random": _random, "grid": _grid}

@@ -35,9 +35,7 @@ def run_score(run: Mapping[str, Any]) -> float | None:
     """The score a finished run (``RunRecord.to_dict()``) counts with; ``None`` for a failed run or one the study stopped on a partial curve."""
     if run.get("error") or run.get("stopped") == "stopped" or run.get("best_val") is None:  # cut short by the study, not ended by patience
         return None
-    revalidation = run.get("revalidation")
-    if isinstance(revalidation, Mapping):  # a result may carry the score with its cost
-        revalidation = revalidation.get("score")
+    revalidation = run.get("revalidation")  # the returned artifact re-scored on data the loop never saw
     return float(revalidation) if revalidation is not None else float(run["best_val"])
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -65,16 +66,21 @@ class SearchSpace:
         Raises:
             ConfigError: Unknown knob, undeclared artifact, or a malformed value.
         """
-        choices: dict[str, tuple[Any, ...]] = {
-            "starting_artifact": tuple(info.artifacts),
-            "credit_horizon": tuple(info.horizons),
-            "batch_size": tuple(info.batch_sizes),
-        }
-        choices.update(parse_spec(spec or ""))
+        choices = _task_choices(info, spec)
         undeclared = set(choices["starting_artifact"]) - set(info.artifacts)
         if undeclared:
             raise ConfigError(f"artifact(s) {sorted(undeclared)} not declared by the task; choose from {list(info.artifacts)}")
         return cls(choices)
+
+    @staticmethod
+    def count(info: TaskInfo, spec: str | None = None) -> int:
+        """How many settings ``from_task(info, spec)`` would hold, without building them (a service
+        checks this against its limit before any combination is made).
+
+        Raises:
+            ConfigError: A malformed ``spec``.
+        """
+        return math.prod(len(set(values)) for values in _task_choices(info, spec).values())
 
     @property
     def knobs(self) -> tuple[str, ...]:
@@ -121,6 +127,17 @@ class SearchSpace:
     def to_dict(self) -> dict[str, list[Any]]:
         """A JSON-ready form."""
         return {k: list(self.choices[k]) for k in self.knobs}
+
+
+def _task_choices(info: TaskInfo, spec: str | None) -> dict[str, tuple[Any, ...]]:
+    """The task's declared knob values, replaced knob by knob by those ``spec`` gives."""
+    choices: dict[str, tuple[Any, ...]] = {
+        "starting_artifact": tuple(info.artifacts),
+        "credit_horizon": tuple(info.horizons),
+        "batch_size": tuple(info.batch_sizes),
+    }
+    choices.update(parse_spec(spec or ""))
+    return choices
 
 
 def key_of(settings: Mapping[str, Any]) -> tuple[tuple[str, Any], ...]:

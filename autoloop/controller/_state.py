@@ -1,22 +1,23 @@
 """The controller's state, kept in the Optuna study itself so a restarted controller resumes.
 
-Nothing is replayed: a trial carries its settings and its runs (run id -> seed) as user
-attributes from the moment it is asked, and every run's outcome is added as it arrives
-(``record:<run id>``); when the trial is told, ``seed_values`` (seed -> best validation, internal
-scores) joins them, so Optuna's own tools read one trial per setting with its per-seed values.
-Final-stage groups, the search's stop reason and the study's start time are study user
-attributes. ``load`` rebuilds the trial groups from the study; runs without a recorded outcome
-are re-submitted, and an executor that recorded the outcome meanwhile (``RQExecutor``) reports
-it instead of running the run again.
+One trial per setting, whatever the strategy: it carries its settings, its runs (run id ->
+seed) and the runs that score test as user attributes from the moment a run is added, and
+every run's outcome as it arrives (``record:<run id>``); when the trial is told at the study's
+end, ``seed_values`` (seed -> score, internal) joins them, so Optuna's own tools read one trial
+per setting with its per-seed values. The search's stop reason and the study's start time are
+study user attributes. ``load`` rebuilds the groups from the study; the strategy is handed
+them (``SearchStrategy.resume``), runs without a recorded outcome are re-submitted, and an
+executor that recorded the outcome meanwhile (``RQExecutor``) reports it instead of running
+the run again.
 """
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from autoloop.controller._recommendation import RunRecord
+from autoloop.controller._record import RunRecord
 from autoloop.controller._trials import TrialRuns
 
 if TYPE_CHECKING:
@@ -25,8 +26,8 @@ if TYPE_CHECKING:
 SETTINGS = "settings"
 RUNS = "runs"
 SEED_VALUES = "seed_values"
+TESTED = "tested"
 RECORD = "record:"
-FINAL = "final:"
 STOP_REASON = "stop_reason"
 STARTED_AT = "started_at"
 
@@ -37,12 +38,11 @@ class SavedState:
 
     started_at: float
     trials: list[TrialRuns] = field(default_factory=list)
-    finals: list[TrialRuns] = field(default_factory=list)
     stop_reason: str | None = None
 
 
 def load(study: optuna.Study, iterations: int) -> SavedState:
-    """Rebuild the trial groups and final groups of ``study``; a new study gets its start time."""
+    """Rebuild the trial groups of ``study``; a new study gets its start time."""
     import optuna
 
     attrs = study.user_attrs
@@ -51,60 +51,38 @@ def load(study: optuna.Study, iterations: int) -> SavedState:
         return SavedState(started_at=study.user_attrs[STARTED_AT])
     saved = SavedState(started_at=attrs[STARTED_AT], stop_reason=attrs.get(STOP_REASON))
     for frozen in study.get_trials(deepcopy=False):
-        if SETTINGS not in frozen.user_attrs:  # a duplicate told at once, or asked just before a crash
+        if SETTINGS not in frozen.user_attrs:  # asked just before a crash
             if frozen.state == optuna.trial.TrialState.RUNNING:
                 study.tell(frozen.number, state=optuna.trial.TrialState.FAIL)
             continue
         live = frozen.state == optuna.trial.TrialState.RUNNING
         trial = optuna.trial.Trial(study, frozen._trial_id) if live else frozen
-        reported = max(frozen.intermediate_values, default=0)
-        group = TrialRuns(trial, frozen.user_attrs[SETTINGS], frozen.user_attrs[RUNS], iterations, reported=reported)
-        _restore_records(group, frozen.user_attrs)
+        user = frozen.user_attrs
+        group = TrialRuns(trial, user[SETTINGS], user[RUNS], iterations, tested=set(user.get(TESTED, ())))
+        for run_id in group.run_ids:
+            data = user.get(f"{RECORD}{run_id}")
+            if data is not None:
+                group.finish(RunRecord.from_state(data))
         group.told = not live
-        group.pruned = frozen.state == optuna.trial.TrialState.PRUNED
         saved.trials.append(group)
-    for index in range(1, _final_count(attrs) + 1):
-        entry = attrs[f"{FINAL}{index}"]
-        group = TrialRuns(None, entry[SETTINGS], entry[RUNS], iterations, final_index=index)
-        _restore_records(group, attrs, prefix=f"{FINAL}{index}:")
-        saved.finals.append(group)
     return saved
 
 
-def _final_count(attrs: dict[str, Any]) -> int:
-    return sum(1 for key in attrs if key.startswith(FINAL) and key.count(":") == 1)
+def save_group(group: TrialRuns) -> None:
+    """Write a group's settings and runs onto its trial, before a new run of it is submitted."""
+    group.trial.set_user_attr(SETTINGS, group.settings)
+    group.trial.set_user_attr(RUNS, group.seeds)
+    group.trial.set_user_attr(TESTED, sorted(group.tested))
 
 
-def _restore_records(group: TrialRuns, attrs: dict[str, Any], *, prefix: str = "") -> None:
-    for run_id in group.run_ids:
-        data = attrs.get(f"{prefix}{RECORD}{run_id}")
-        if data is not None:
-            group.finish(RunRecord.from_state(data))
-
-
-def save_group(study: optuna.Study, group: TrialRuns) -> None:
-    """Write a new group's settings and runs (onto its trial, or the study for a final-stage
-    group), before any of its runs is submitted."""
-    if group.trial is not None:
-        group.trial.set_user_attr(SETTINGS, group.settings)
-        group.trial.set_user_attr(RUNS, group.seeds)
-    else:
-        study.set_user_attr(f"{FINAL}{group.final_index}", {SETTINGS: group.settings, RUNS: group.seeds})
-
-
-def save_record(study: optuna.Study, group: TrialRuns, record: RunRecord) -> None:
-    """Write a run's outcome next to its trial (or its final-stage group); trials are told
-    only once every run has ended, so the trial is still open here."""
-    if group.trial is not None:
-        group.trial.set_user_attr(f"{RECORD}{record.run_id}", record.to_state())
-    else:
-        study.set_user_attr(f"{FINAL}{group.final_index}:{RECORD}{record.run_id}", record.to_state())
+def save_record(group: TrialRuns, record: RunRecord) -> None:
+    """Write a run's outcome next to its trial (told only at the study's end: still open here)."""
+    group.trial.set_user_attr(f"{RECORD}{record.run_id}", record.to_state())
 
 
 def save_seed_values(group: TrialRuns) -> None:
-    """Write the trial's per-seed best validation (seed -> value, JSON keys), just before it is told."""
-    if group.trial is not None:
-        group.trial.set_user_attr(SEED_VALUES, {str(seed): value for seed, value in sorted(group.seed_values().items())})
+    """Write the trial's per-seed scores (seed -> value, JSON keys), just before it is told."""
+    group.trial.set_user_attr(SEED_VALUES, {str(seed): value for seed, value in sorted(group.seed_values().items())})
 
 
 def save_stop_reason(study: optuna.Study, reason: str) -> None:

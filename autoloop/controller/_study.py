@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from autoloop.controller._pruners import DEFAULT_PRUNER, make_pruner
-from autoloop.controller._samplers import DEFAULT_SAMPLER, make_sampler
+from autoloop.controller._samplers import make_sampler
 from autoloop.controller._space import SearchSpace
 
 if TYPE_CHECKING:
@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 def create_study(
     space: SearchSpace,
     *,
-    sampler: str = DEFAULT_SAMPLER,
+    sampler: str,
     pruner: str = DEFAULT_PRUNER,
     iterations: int,
     min_resource: int,

@@ -1,11 +1,12 @@
-"""TrialRuns: the seed runs of one trial, turned into the trial's mean validation curve."""
+"""TrialRuns: the seed runs of one setting (one trial of the study), and its mean validation curve."""
 
 from __future__ import annotations
 
 import time
 from typing import TYPE_CHECKING, Any
 
-from autoloop.controller._recommendation import RunRecord, SettingReport
+from autoloop.controller._record import RunRecord
+from autoloop.controller._strategy import FINAL_SEED_BASE, Outcome
 from autoloop.errors import RunFailedError
 from autoloop.executors import RunEvent
 from autoloop.loop import Progress
@@ -15,23 +16,22 @@ if TYPE_CHECKING:
 
 
 class TrialRuns:
-    """One Optuna trial = the same settings run with several seeds.
+    """One setting run with several seeds: one trial of the study the controller records in.
 
-    The intermediate value at a validation step is the mean over seeds of each run's best
-    validation so far; a run that ended early (patience) holds its final best.
+    The value at a validation step is the mean over seeds of each run's best validation so
+    far (what pruners read); a run that ended early (patience) holds its final best.
 
     Args:
-        trial: The Optuna trial (``None`` for final-stage groups).
+        trial: The study's trial of this setting.
         settings: The knob values (no seed).
         seeds: Run id -> seed, one run per seed.
         iterations: Iterations each run is planned to take.
-        reported: Steps already reported to the trial (a trial resumed after a restart).
-        final_index: Position of a final-stage group in the final stage (1-based).
+        tested: Runs that score their returned artifact on test at their end.
     """
 
     def __init__(
-        self, trial: optuna.Trial | None, settings: dict[str, Any], seeds: dict[str, int], iterations: int, *, reported: int = 0,
-        final_index: int | None = None,
+        self, trial: optuna.Trial | Any, settings: dict[str, Any], seeds: dict[str, int], iterations: int, *,
+        tested: set[str] | None = None,
     ) -> None:
         self.trial = trial
         self.settings = settings
@@ -44,21 +44,32 @@ class TrialRuns:
         self._done_iterations: dict[str, int] = dict.fromkeys(self.run_ids, 0)
         self.records: dict[str, RunRecord] = {}
         self.told = False
-        self.final_index = final_index
-        self._reported = reported
+        self.tested = set(tested or ())
+        self._reported = 0
 
-    def add_run(self, run_id: str, seed: int) -> None:
-        """One more seed for this setting (best-arm search: a tried setting gets more seeds)."""
+    def add_run(self, run_id: str, seed: int, *, score_test: bool) -> None:
+        """One more seed for this setting."""
         self.seeds[run_id] = seed
+        if score_test:
+            self.tested.add(run_id)
         self.run_ids.append(run_id)
         self._best[run_id] = {}
         self._done_iterations[run_id] = 0
 
+    def outcome(self, run_id: str) -> Outcome:
+        """The recorded end of ``run_id``."""
+        return Outcome(self.settings, self.seeds[run_id], self.records[run_id])
+
     def seed_values(self) -> dict[int, float]:
-        """Seed -> best validation of the runs that ran to their end (stopped runs excluded)."""
-        return {
-            self.seeds[r.run_id]: r.best_val for r in self.records.values() if r.best_val is not None and r.stopped != "stopped"
-        }
+        """Seed -> score (``Outcome.value``) of the runs that ran to their end (stopped runs excluded)."""
+        outcomes = (self.outcome(r) for r in self.records)
+        return {o.seed: o.value for o in outcomes if o.value is not None}
+
+    @property
+    def value(self) -> float | None:
+        """Mean score over the seeds that ran to their end."""
+        values = self.seed_values()
+        return sum(values.values()) / len(values) if values else None
 
     @property
     def done(self) -> bool:
@@ -74,6 +85,11 @@ class TrialRuns:
     def running(self) -> list[str]:
         """Runs that have not ended."""
         return [r for r in self.run_ids if r not in self.records]
+
+    @property
+    def iterating(self) -> list[str]:
+        """Runs that have not ended nor reported their last iteration."""
+        return [r for r in self.running if self._done_iterations[r] < self.iterations]
 
     def record(self, run_id: str, progress: Progress) -> list[tuple[int, float]]:
         """Take one progress event; return the newly complete ``(step, mean best validation)`` points."""
@@ -118,31 +134,16 @@ class TrialRuns:
             self._reported = step
         return out
 
-    @property
-    def successful(self) -> list[RunRecord]:
-        """Ended runs with a validation score."""
-        return [r for r in self.records.values() if r.best_val is not None]
-
-    @property
-    def tested(self) -> bool:
-        """Some run was scored on test (final stage)."""
-        return any(r.test is not None for r in self.records.values())
-
-    def value(self) -> float | None:
-        """Mean best validation over the successful seeds."""
-        ok = self.successful
-        return sum(r.best_val for r in ok) / len(ok) if ok else None  # type: ignore[misc]
-
 
 def run_record(event: RunEvent, group: TrialRuns) -> RunRecord:
-    """A ``RunRecord`` from a run's terminal event (search runs belong to a trial, final ones do not).
+    """A ``RunRecord`` from a run's terminal event (runs on seeds from ``FINAL_SEED_BASE`` are re-checks: ``final``).
 
     Raises:
         RunFailedError: The run failed for a reason outside the candidate (``failed`` event).
     """
     if event.kind == "failed":
         raise RunFailedError(f"loop run {event.run_id} failed: {event.error}")
-    stage = "search" if group.trial is not None else "final"
+    stage = "final" if group.seeds[event.run_id] >= FINAL_SEED_BASE else "search"
     r = event.result
     if r is None:  # stopped before it produced a result
         settings = {**group.settings, "seed": group.seeds[event.run_id]}
@@ -151,20 +152,8 @@ def run_record(event: RunEvent, group: TrialRuns) -> RunRecord:
         event.run_id, stage, r.settings, r.best_val, r.test, r.iterations, r.tokens, r.stopped,
         test_curve=r.test_curve, optimizer=r.optimizer, curve=r.curve, seconds=r.wall_time_s, failures=r.failures,
         ended_at=time.time(), artifact=r.best_artifact or None, start_artifact=r.start_artifact or None,
+        # Re-validation fields arrive with the re-validation split (autoloop/tasks); absent before.
+        revalidation=getattr(r, "revalidation", None), revalidation_scores=tuple(getattr(r, "revalidation_scores", ())),
+        test_scores=tuple(getattr(r, "test_scores", ())),
     )
 
-
-def finalists(groups: list[TrialRuns], k: int) -> list[tuple[dict[str, Any], float]]:
-    """Top-k settings by search validation: completed trials first, then pruned ones by their last mean."""
-    ranked = sorted(
-        ((not g.pruned, g.value(), g.settings) for g in groups if g.value() is not None),
-        key=lambda t: (t[0], t[1]), reverse=True,
-    )
-    return [(settings, value) for _, value, settings in ranked[:k]]
-
-
-def combined_validation(report: SettingReport, searched: list[TrialRuns]) -> float:
-    """Mean validation over the setting's search seeds and fresh seeds (test never selects)."""
-    search = next(g for g in searched if g.settings == report.settings)
-    values = [r.best_val for r in search.successful] + [r.best_val for r in report.runs if r.best_val is not None]
-    return sum(values) / len(values)  # type: ignore[arg-type]

@@ -9,9 +9,10 @@ from autoloop.executors._base import EventKind, Executor, RunEvent
 from autoloop.executors._job import LoopJob
 from autoloop.executors._local import LocalExecutor, plugin_modules
 from autoloop.executors._result import RunResult
-from autoloop.executors._rq import ExecutorDetached, RQExecutor, StudyCancelled, rq_job_id
-from autoloop.executors._rq_job import JOB_FUNCTION, QueueEntry, execute
+from autoloop.executors._rq import ExecutorDetached, RQExecutor, StudyCancelled, cancel_queued, rq_job_id
+from autoloop.executors._rq_job import JOB_FUNCTION, QueueEntry, RunAbandoned, abandon_current_run, execute
 from autoloop.executors._rq_queues import owner_queue, queue_names, register_queue
+from autoloop.executors._rq_slots import RunSlots
 from autoloop.executors._run import execute_job, run_job
 from autoloop.executors._template import RunTemplate, public_options, resolve_template
 
@@ -24,10 +25,14 @@ __all__ = [
     "LoopJob",
     "QueueEntry",
     "RQExecutor",
+    "RunAbandoned",
     "RunEvent",
     "RunResult",
+    "RunSlots",
     "RunTemplate",
     "StudyCancelled",
+    "abandon_current_run",
+    "cancel_queued",
     "execute",
     "execute_job",
     "owner_queue",

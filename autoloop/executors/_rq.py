@@ -60,6 +60,23 @@ def rq_job_id(study_id: str, run_id: str) -> str:
     return f"{_UNSAFE.sub('_', run_id)[:80]}-{digest}"
 
 
+def cancel_queued(client: redis.Redis, study_id: str, owner: str) -> int:
+    """Drop the study's runs still waiting on its owner's queue, each recorded ``stopped`` (quietly: no
+    worker ever starts them, nothing fails); returns how many. Runs already started are the workers'
+    to abandon (they watch the study's stop flag)."""
+    queue = owner_queue(client, owner)
+    run_ids = sorted(_text(r) for r in client.hkeys(keys.study_live(study_id)))
+    jobs = Job.fetch_many([rq_job_id(study_id, r) for r in run_ids], connection=client, serializer=JSONSerializer)
+    publisher = EventPublisher(client, study_id)
+    dropped = 0
+    for run_id, job in zip(run_ids, jobs, strict=True):
+        if job is not None and job.get_status(refresh=False) == JobStatus.QUEUED and job.origin == queue.name:
+            job.cancel()
+            publisher.emit(RunEvent(run_id, "stopped", error="stopped before it started"))
+            dropped += 1
+    return dropped
+
+
 class RQExecutor(Executor):
     """Loop runs as jobs on the RQ queue of the study's owner; events come back through a Redis
     stream per study. Workers serve the owners' queues round-robin (see ``owner_queue``).

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import threading
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -35,6 +36,27 @@ RUN_KEYS_TTL_S = 7 * 24 * 3600
 # The tasks kept between the jobs of this process, while ``reusing_tasks`` is active; a
 # forking worker's work horse has none and builds every task afresh.
 _tasks: TaskPool | None = None
+# Set while a run's own work is in progress in ``execute``: only then may it be abandoned.
+_abandonable = threading.Event()
+
+
+class RunAbandoned(BaseException):
+    """Unwinds the run in progress in this process: its study was cancelled while it ran (for example
+    while it waited on an LLM endpoint that never answers). Raised in the thread running the job by
+    ``abandon_current_run`` (a worker's signal handler); a ``BaseException``, so no ``except Exception``
+    on the way (a retry loop, a candidate-failure handler) keeps the run going."""
+
+
+def abandon_current_run() -> None:
+    """Abandon the run this thread is executing, if one is in progress (else do nothing).
+
+    Raises:
+        RunAbandoned: A run was in progress; ``execute`` records it as stopped. Its task is
+            closed on the way out (its sandbox server stopped), so nothing half-done is reused.
+    """
+    if _abandonable.is_set():
+        _abandonable.clear()
+        raise RunAbandoned
 
 
 class QueueEntry(BaseModel):
@@ -136,6 +158,14 @@ def execute(payload: dict[str, Any]) -> str:
         elif event.terminal:
             logger.info("run %s already recorded its outcome; this re-run does not count again", run_id)
 
-    execute_job(run.job, emit, should_stop, store=RedisCheckpointStore(client, ttl_s=RUN_KEYS_TTL_S), tasks=_tasks)
+    try:
+        _abandonable.set()
+        try:
+            execute_job(run.job, emit, should_stop, store=RedisCheckpointStore(client, ttl_s=RUN_KEYS_TTL_S), tasks=_tasks)
+        finally:
+            _abandonable.clear()
+    except RunAbandoned:
+        publisher.emit(RunEvent(run_id, "stopped", error="its study was cancelled while it ran; the run was abandoned"))
+        return "stopped"
     client.hset(keys.run_state(run_id), mapping={"finished_at": time.time()})
     return outcome[0] if outcome else "duplicate"

@@ -32,6 +32,8 @@ logger = logging.getLogger(__name__)
 # A key is required by the openai client even for local servers that ignore it.
 PLACEHOLDER_KEY = "not-needed"
 MAX_ERROR_CHARS = 300
+# What an error says instead of the server's message when the config says not to quote it.
+WITHHELD = "the server's reply is not shown here"
 
 # Transient failures worth retrying: rate limits, server errors, timeouts, refused connections.
 RETRYABLE = (openai.RateLimitError, openai.InternalServerError, openai.APIConnectionError)
@@ -213,7 +215,7 @@ class ChatClient:
             if exc.status_code == 404:
                 message += "; check the base URL (it usually ends in /v1) and the model name"
         else:
-            message = f"{where} failed {tries}: {self._redact(str(exc))}"
+            message = f"{where} failed {tries}: {self._redact(str(exc)) if self.config.quote_errors else type(exc).__name__}"
         return OptimizerError(message, retry_after=_retry_after(exc))
 
     def _context_failure(self, exc: openai.APIStatusError) -> ContextLengthError:
@@ -224,6 +226,8 @@ class ChatClient:
         )
 
     def _server_message(self, exc: openai.APIStatusError) -> str:
+        if not self.config.quote_errors:
+            return WITHHELD
         body = exc.body
         text = str(body["message"]) if isinstance(body, dict) and "message" in body else exc.message
         return self._redact(text)[:MAX_ERROR_CHARS]

@@ -33,6 +33,9 @@ class LLMConfig:
             ``fenced`` (reasoning as text, one fenced code block per changed parameter).
         context_window: Tokens the model's context holds, prompt and reply together (``None``
             = unknown: prompts are not fitted to it, and no setting is judged infeasible).
+        quote_errors: Errors quote what the server answered (its error message, cut short).
+            The service turns this off: an endpoint's reply, possibly an internal service's
+            page, never reaches a study's error text, only the status and a fixed reason.
     """
 
     model: str = DEFAULT_MODEL
@@ -45,6 +48,7 @@ class LLMConfig:
     max_tokens: int = DEFAULT_MAX_TOKENS
     answer_format: AnswerFormat = "json"
     context_window: int | None = None
+    quote_errors: bool = True
 
     def __post_init__(self) -> None:
         if self.timeout_s <= 0:

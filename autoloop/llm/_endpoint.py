@@ -38,6 +38,7 @@ class Endpoint(BaseModel):
         max_tokens: Completion tokens at most, sent with every request.
         answer_format: ``json`` or ``fenced`` (see ``LLMConfig``).
         context_window: Tokens the model's context holds (``None`` = unknown; see ``LLMConfig``).
+        quote_errors: Errors quote the server's error message (see ``LLMConfig``).
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -52,6 +53,7 @@ class Endpoint(BaseModel):
     max_tokens: int
     answer_format: AnswerFormat
     context_window: int | None = None
+    quote_errors: bool = True
 
     @property
     def configured(self) -> bool:

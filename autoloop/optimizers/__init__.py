@@ -1,6 +1,6 @@
 """Optimizers: ``propose(context) -> Artifact``; ``local`` (offline) and ``llm`` (OpenAI-compatible)."""
 
-from autoloop.optimizers._base import Optimizer
+from autoloop.optimizer import Optimizer
 from autoloop.optimizers._llm import LLMOptimizer
 from autoloop.optimizers._llm_window import fit_messages, smallest_prompt_tokens
 from autoloop.optimizers._local import LocalOptimizer

@@ -20,7 +20,7 @@ from autoloop.artifact import Artifact
 from autoloop.context import LearningContext
 from autoloop.errors import ConfigError, SkippedUpdateError
 from autoloop.llm import ChatClient, LLMConfig
-from autoloop.optimizers._base import Optimizer
+from autoloop.optimizer import Optimizer
 from autoloop.optimizers._llm_window import fit_messages
 from autoloop.optimizers._prompt import DEFAULT_EVIDENCE_TOKENS, build_messages, retry_message, update_schema
 from autoloop.optimizers._registry import register_optimizer

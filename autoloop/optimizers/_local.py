@@ -17,7 +17,7 @@ from typing import Any
 from autoloop.artifact import Artifact
 from autoloop.context import LearningContext
 from autoloop.llm import LLMConfig
-from autoloop.optimizers._base import Optimizer
+from autoloop.optimizer import Optimizer
 from autoloop.optimizers._registry import register_optimizer
 
 # Keyword arguments whose values are identifiers, not tunable quantities.

@@ -7,7 +7,7 @@ from importlib import metadata
 
 from autoloop.errors import UnknownNameError
 from autoloop.llm import Endpoint, LLMConfig
-from autoloop.optimizers._base import Optimizer
+from autoloop.optimizer import Optimizer
 
 ENTRY_POINT_GROUP = "autoloop.optimizers"
 

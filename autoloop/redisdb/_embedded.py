@@ -3,7 +3,9 @@
 It listens on no TCP port (only ``<data_dir>/redis.sock``, mode 700), requires a password
 (random per data directory, kept in ``redis.password``, mode 600; the published URL carries
 it, so ``redis.url`` is mode 600 too), persists with an append-only file in the data
-directory, and lives exactly as long as its owner: started by ``start()``, shut down (data
+directory, and lives exactly as long as its owner. The data directory is mode 700 and everything
+in it 600 (700 for folders): the server runs with umask 077, so its append-only file and log
+are private from the first byte, and files an older autoloop left readable are made private at start: started by ``start()``, shut down (data
 flushed) by ``stop()``.
 """
 
@@ -30,6 +32,8 @@ logger = logging.getLogger(__name__)
 SOCKET_FILE = "redis.sock"
 PASSWORD_FILE = "redis.password"
 START_TIMEOUT_S = 20.0
+# Files the server makes (append-only file, log, pid file) are readable by their owner only.
+PRIVATE_UMASK = 0o077
 RESTART_DELAY_S = 1.0
 MAX_RESTART_DELAY_S = 30.0
 
@@ -97,7 +101,7 @@ class EmbeddedRedis:
 
     def start(self) -> EmbeddedRedis:
         """Start the server and wait until it answers; publishes its URL in ``<data_dir>/redis.url``."""
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+        make_private(self.data_dir)
         self._shut_down_orphan()
         _write_private(self.data_dir / "redis.conf", self._config())
         self._launch()
@@ -139,7 +143,9 @@ class EmbeddedRedis:
         config = self.data_dir / "redis.conf"
         self.socket.unlink(missing_ok=True)  # a killed server leaves its socket file behind
         # Own session: a Ctrl-C meant for the service must not stop Redis before the service is done with it.
-        self._process = subprocess.Popen([str(redis_server_binary()), str(config)], stdin=subprocess.DEVNULL, start_new_session=True)
+        self._process = subprocess.Popen(
+            [str(redis_server_binary()), str(config)], stdin=subprocess.DEVNULL, start_new_session=True, umask=PRIVATE_UMASK
+        )
         deadline = time.monotonic() + START_TIMEOUT_S
         while True:
             if self._process.poll() is not None:
@@ -193,6 +199,19 @@ class EmbeddedRedis:
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
         self.stop()
+
+
+def make_private(folder: Path) -> None:
+    """Create ``folder`` (mode 700) and make everything already in it private: 700 folders, 600 files."""
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    folder.chmod(0o700)
+    for top, dirs, files in os.walk(folder):
+        for name in dirs:
+            (Path(top) / name).chmod(0o700)
+        for name in files:
+            path = Path(top) / name
+            if not path.is_symlink() and (path.is_file() or path.is_socket()):
+                path.chmod(0o600 if path.is_file() else 0o700)
 
 
 def _write_private(path: Path, text: str) -> None:

@@ -14,6 +14,8 @@ The key layout (``autoloop:`` prefix):
 - ``run:<id>:stop`` string: set to stop one run (pruned or cancelled).
 - ``run:<id>:state`` hash: worker pid, queued/started timestamps, last progress.
 - ``run-queues`` set: names of the owners' RQ queues (``autoloop-runs:<owner>``) workers serve.
+- ``owner:<owner>:running`` sorted set: RQ job ids holding one of the owner's run slots, scored by expiry.
+- ``limits`` hash: what the service tells the workers (``max_runs``: runs of one owner at once).
 - ``optuna`` journal: the Optuna studies (``JournalRedisBackend`` prefix); a study's trials carry
   their settings, runs and run outcomes as user attributes (see ``autoloop.controller``).
 """
@@ -41,6 +43,21 @@ def run_queues() -> str:
 def worker_wakeup(worker_name: str) -> str:
     """Name of the RQ queue whose entries wake one worker to look for new run queues."""
     return f"{WAKEUP_QUEUE_PREFIX}{worker_name}"
+
+
+def owner_of_queue(queue_name: str) -> str | None:
+    """The owner whose run queue ``queue_name`` is, or ``None`` for any other queue."""
+    return queue_name.removeprefix(RUN_QUEUE_PREFIX) if queue_name.startswith(RUN_QUEUE_PREFIX) else None
+
+
+def running_runs(owner: str) -> str:
+    """Sorted set of the RQ job ids holding one of ``owner``'s run slots (score: expiry time)."""
+    return f"{PREFIX}:owner:{owner}:running"
+
+
+def tenant_limits() -> str:
+    """Hash of the limits the service publishes for the workers."""
+    return f"{PREFIX}:limits"
 
 
 def token(digest: str) -> str:

@@ -122,8 +122,8 @@ class StudyData:
 
 
 def interval(values: Sequence[float]) -> Interval | None:
-    """Mean and 95% bootstrap interval of ``values`` (``None`` when there are none)."""
-    return Interval.bootstrap(values) if values else None
+    """Mean and 95% t-interval of ``values`` (``None`` when there are none)."""
+    return Interval.of(values) if values else None
 
 
 def _searched_knobs(settings: list[dict[str, Any]]) -> tuple[str, ...]:

@@ -41,7 +41,7 @@ def validation_curves(data: StudyData) -> go.Figure:
             continue
         xs = [s for s, _ in points]
         fig.add_trace(go.Scatter(
-            x=xs + xs[::-1], y=[ci.high for _, ci in points] + [ci.low for _, ci in points][::-1], fill="toself",
+            x=xs + xs[::-1], y=[ci.bounds[1] for _, ci in points] + [ci.bounds[0] for _, ci in points][::-1], fill="toself",
             fillcolor=_rgba(color, 0.15), line={"width": 0}, legendgroup=name, showlegend=False, hoverinfo="skip",
         ))
         fig.add_trace(go.Scatter(
@@ -87,9 +87,10 @@ def validation_vs_test(data: StudyData) -> go.Figure:
                 continue
             xs.append(name)
             ys.append(ci.mean)
-            lows.append(ci.mean - ci.low)
-            highs.append(ci.high - ci.mean)
-            ends += [ci.low, ci.high]
+            low, high = ci.bounds
+            lows.append(ci.mean - low)
+            highs.append(high - ci.mean)
+            ends += [low, high]
         fig.add_trace(go.Scatter(
             x=xs, y=ys, mode="markers", marker={"symbol": symbol, "size": 12}, name=split,
             error_y={"type": "data", "array": highs, "arrayminus": lows, "symmetric": False},

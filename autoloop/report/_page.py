@@ -72,8 +72,8 @@ def _figure(fig_id: str, fig: go.Figure, *, first: bool) -> str:
 
 def _shown(interval: dict[str, Any]) -> str:
     shown = interval.get("display", {"mean": interval["mean"], "ci95": interval["ci95"]})
-    low, high = shown["ci95"]
-    return f"{shown['mean']:.4f} (95% CI {low:.4f}..{high:.4f}, n={interval['n']})"
+    ci = interval.get("note") if shown["ci95"] is None else "95% CI {:.4f}..{:.4f}".format(*shown["ci95"])
+    return f"{shown['mean']:.4f} ({ci}, n={interval['n']})"
 
 
 def _verdict(data: StudyData) -> str:

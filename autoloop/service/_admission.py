@@ -5,26 +5,22 @@ A study that cannot run is refused with 422 and a message that names the request
 API's vocabulary, never echoing the value sent. What only a worker can know (its own data
 mounts, an endpoint that is down) still fails the study later, with the reason in ``error``.
 
-A tenant's ``data_dir`` is a path on the service and its workers: with ``AUTOLOOP_DATA_ROOTS``
-set (folders, ``os.pathsep``-separated) the service takes only paths inside them, before anything
-is read, so a tenant cannot point a task at a file the operator did not mean to serve.
+Which data a tenant may name is ``DataAccess``'s decision and the per-tenant quotas are
+``_quotas``'; both run before anything here reads data.
 """
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
-from pathlib import Path
 
 from autoloop.controller import API_NAMES, Budget, SearchSpace, StudyPlan
 from autoloop.errors import ConfigError, DataError, UnknownNameError
 from autoloop.executors import RunTemplate
 from autoloop.service._models import StudyCreate
+from autoloop.service._operator import OperatorSettings
 from autoloop.service._plugins import restart_advice
+from autoloop.service._quotas import check_space_size
 from autoloop.tasks import TaskInfo, describe_task, task_names
-
-# The folders tenants' data may come from (unset: any path the service and workers can read).
-DATA_ROOTS_ENV = "AUTOLOOP_DATA_ROOTS"
 
 
 @dataclass(frozen=True)
@@ -44,8 +40,8 @@ class Admission:
     budget: Budget
 
 
-def admit(request: StudyCreate) -> Admission:
-    """Check the task, space, plan and budget of ``request``.
+def admit(request: StudyCreate, settings: OperatorSettings) -> Admission:
+    """Check the task, space (within ``settings.max_settings``), plan and budget of ``request``.
 
     Raises:
         ConfigError: The first field that cannot work, by name (HTTP 422).
@@ -60,8 +56,7 @@ def admit(request: StudyCreate) -> Admission:
         raise ConfigError(f"task: {exc}") from None
     if request.data_dir is not None and info.reads_data is False:
         raise ConfigError("data_dir: this task reads no data; leave data_dir out")
-    if request.data_dir is not None:
-        _check_data_root(request.data_dir)
+    check_space_size(info, request.space, settings)
     try:
         space = SearchSpace.from_task(info, request.space)
     except ConfigError as exc:
@@ -70,16 +65,6 @@ def admit(request: StudyCreate) -> Admission:
     budget = plan.budget(iterations=request.budget.iterations, tokens=request.budget.tokens)
     plan.check_budget(budget, space, API_NAMES)
     return Admission(info, space, plan, budget)
-
-
-def _check_data_root(data_dir: str) -> None:
-    """Refuse a ``data_dir`` outside the operator's data folders (``..`` and symlinks resolved)."""
-    roots = [Path(r).expanduser().resolve() for r in os.environ.get(DATA_ROOTS_ENV, "").split(os.pathsep) if r]
-    if roots and not any(Path(data_dir).expanduser().resolve().is_relative_to(root) for root in roots):
-        raise ConfigError(
-            f"data_dir: not inside a data folder this service serves (the operator lists them in {DATA_ROOTS_ENV}); "
-            "put the data there and name it by its path inside"
-        )
 
 
 def check_data(template: RunTemplate) -> None:

@@ -9,15 +9,20 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from autoloop.errors import AutoloopError
 from autoloop.service import _limits
 from autoloop.service._admission import admit
-from autoloop.service._auth import check_token
-from autoloop.service._defaults import install as install_defaults
+from autoloop.service._auth import Owner
+from autoloop.service._csp import report_headers
+from autoloop.service._data_access import DataAccess
+from autoloop.service._datasets import Datasets
+from autoloop.service._defaults import router as defaults_router
+from autoloop.service._models import API_ERRORS as _ERRORS
 from autoloop.service._models import ErrorBody, Health, StudyCreate, StudyList, StudyView, TaskEntry
+from autoloop.service._operator import OperatorSettings
 from autoloop.service._records import StudyRecords
+from autoloop.service._tenant_routes import router as tenant_router
 from autoloop.tasks import task_catalog
 
 if TYPE_CHECKING:
@@ -26,25 +31,6 @@ if TYPE_CHECKING:
     from autoloop.service._runner import StudyRunner
 
 logger = logging.getLogger(__name__)
-
-_bearer = HTTPBearer(auto_error=False, description="a token from `autoloop token create`")
-_ERRORS: dict[int | str, dict[str, Any]] = {
-    status: {"model": ErrorBody} for status in (401, 404, 413, 422, 503)  # 413: body too large, 503: Redis down
-}
-
-
-def owner(request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> str:
-    """The owner id of the Bearer token; 401 without a known token."""
-    if credentials is None:
-        raise HTTPException(401, "missing Bearer token; create one with `autoloop token create`", {"WWW-Authenticate": "Bearer"})
-    info = check_token(request.app.state.records.client, credentials.credentials)
-    if info is None:
-        raise HTTPException(401, "unknown token; create one with `autoloop token create`", {"WWW-Authenticate": "Bearer"})
-    return info.owner
-
-
-Owner = Annotated[str, Depends(owner)]
-
 
 def own_study(request: Request, study_id: str, who: Owner) -> str:
     """The path's study id when the caller owns it; anyone else's study reads as missing (404)."""
@@ -56,15 +42,17 @@ def own_study(request: Request, study_id: str, who: Owner) -> str:
 StudyId = Annotated[str, Depends(own_study)]
 
 
-def create_app(client: redis.Redis, runner: StudyRunner | None = None) -> FastAPI:
+def create_app(client: redis.Redis, runner: StudyRunner | None = None, *, settings: OperatorSettings | None = None) -> FastAPI:
     """The service app.
 
     Args:
         client: Redis client holding tokens, studies and the queue.
         runner: Runs the controllers of studies; started and resumed with the app
             (``None`` = API only, studies stay queued).
+        settings: The operator's settings (default: the runner's, else from the environment).
     """
     records = StudyRecords(client)
+    settings = runner.settings if runner is not None else settings or OperatorSettings.from_env()
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -82,17 +70,21 @@ def create_app(client: redis.Redis, runner: StudyRunner | None = None) -> FastAP
     )
 
     app.state.records = records
-    _limits.install(app)
+    app.state.datasets = Datasets(DataAccess(settings))
+    _limits.install(app, upload_limit=app.state.datasets.max_bytes)
+    app.include_router(tenant_router)
+    app.include_router(defaults_router)
 
     @app.exception_handler(AutoloopError)
     async def autoloop_error(_request: Request, exc: AutoloopError) -> JSONResponse:
-        return JSONResponse({"detail": str(exc)}, status_code=exc.status)
+        headers = {"Retry-After": f"{exc.retry_after:.0f}"} if exc.retry_after is not None else None
+        return JSONResponse({"detail": str(exc)}, status_code=exc.status, headers=headers)
 
-    @app.post("/v1/studies", status_code=201, response_model=StudyView, responses=_ERRORS)
+    @app.post("/v1/studies", status_code=201, response_model=StudyView, responses={**_ERRORS, 429: {"model": ErrorBody}})
     def create_study(body: StudyCreate, who: Owner) -> StudyView:
         """Submit a tuning job; its controller starts right away."""
         # Without a runner (API only) the study is stored and stays queued.
-        study_id = runner.create(who, body) if runner is not None else records.create(who, body, admit(body))
+        study_id = runner.create(who, body) if runner is not None else records.create(who, body, admit(body, settings))
         logger.info("study %s created for task %s", study_id, body.task)
         if runner is not None:
             runner.start(study_id)
@@ -132,15 +124,14 @@ def create_app(client: redis.Redis, runner: StudyRunner | None = None) -> FastAP
         recommendation = records.recommendation(study_id)
         if recommendation is None:
             raise HTTPException(409, f"study {study_id} is {records.state(study_id)}; no report yet")
-        return HTMLResponse(render_report(recommendation))
+        html = render_report(recommendation)
+        return HTMLResponse(html, headers=report_headers(html))
 
     @app.delete("/v1/studies/{study_id}", response_model=StudyView, responses=_ERRORS)
     def cancel_study(study_id: StudyId) -> StudyView:
-        """Cancel: queued runs are dropped, running ones stop at their next iteration."""
+        """Cancel: queued runs are dropped at once, running ones abandoned within a second (a hanging LLM request included)."""
         records.cancel(study_id)
         return records.status(study_id)
-
-    install_defaults(app, owner)
 
     @app.get("/v1/tasks", response_model=list[TaskEntry])
     def list_tasks() -> list[TaskEntry]:

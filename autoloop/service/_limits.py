@@ -1,7 +1,7 @@
 """What the HTTP API accepts at most, and how it says no without echoing the input.
 
-A request body is read up to ``MAX_BODY_BYTES`` and refused beyond (413, without reading the
-rest); a body that fails validation gets a 422 naming each bad field and what it expects,
+A request body is read up to ``MAX_BODY_BYTES`` (a dataset upload: up to the operator's data
+limit) and refused beyond (413, without reading the rest); a body that fails validation gets a 422 naming each bad field and what it expects,
 never the value sent (which could be huge, non-finite or a secret); an unreachable Redis is a
 503 on every endpoint.
 """
@@ -17,6 +17,7 @@ from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 MAX_BODY_BYTES = 64 * 1024
+UPLOAD_PATH = "/v1/datasets/"
 _MAX_ERRORS = 10
 
 
@@ -26,19 +27,23 @@ class BodyLimit:
     Args:
         app: The wrapped application.
         limit: Largest body accepted, in bytes.
+        upload_limit: Largest body of a dataset upload (``PUT /v1/datasets/...``).
     """
 
-    def __init__(self, app: ASGIApp, limit: int = MAX_BODY_BYTES) -> None:
+    def __init__(self, app: ASGIApp, limit: int = MAX_BODY_BYTES, upload_limit: int = MAX_BODY_BYTES) -> None:
         self.app = app
         self.limit = limit
+        self.upload_limit = upload_limit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        upload = scope.get("method") == "PUT" and str(scope.get("path", "")).startswith(UPLOAD_PATH)
+        limit = self.upload_limit if upload else self.limit
         declared = dict(scope.get("headers") or ()).get(b"content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > self.limit):
-            await _too_large(self.limit, send)
+        if declared is not None and (not declared.isdigit() or int(declared) > limit):
+            await _too_large(limit, send)
             return
         # No length up front (chunked): read the body here, at most one byte past the limit,
         # then hand the application exactly what was read.
@@ -50,8 +55,8 @@ class BodyLimit:
             chunks.append(message.get("body", b""))
             size += len(chunks[-1])
             more = message.get("more_body", False)
-            if size > self.limit:
-                await _too_large(self.limit, send)
+            if size > limit:
+                await _too_large(limit, send)
                 return
         replayed = False
 
@@ -66,7 +71,7 @@ class BodyLimit:
 
 
 async def _too_large(limit: int, send: Send) -> None:
-    response = JSONResponse({"detail": f"request body larger than {limit} bytes; send a smaller study request"}, status_code=413)
+    response = JSONResponse({"detail": f"request body larger than {limit} bytes; send a smaller request"}, status_code=413)
     await response({"type": "http"}, _nothing, send)
 
 
@@ -85,11 +90,11 @@ def describe_errors(errors: Sequence[dict[str, Any]]) -> str:
     return "; ".join(parts) + " (see /openapi.json for every field's type and range)"
 
 
-def install(app: FastAPI) -> None:
+def install(app: FastAPI, *, upload_limit: int = MAX_BODY_BYTES) -> None:
     """Add the body limit, the validation-error handler and the Redis-down handler to ``app``."""
     import redis
 
-    app.add_middleware(BodyLimit)
+    app.add_middleware(BodyLimit, upload_limit=upload_limit)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_request: Request, exc: RequestValidationError) -> JSONResponse:

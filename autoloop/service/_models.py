@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, StringConstraints, field_validator
 
-from autoloop.controller import API_NAMES, DEFAULT_PRESET, PRESETS, StudyPlan, pruner_names, strategy_names
+from autoloop.controller import API_NAMES, DEFAULT_PRESET, PLAN_RANGES, PRESETS, StudyPlan, pruner_names, strategy_names
 from autoloop.tasks import TASK_NAME_PATTERN
 
 TaskOptionKey = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", max_length=64)]
@@ -56,6 +56,12 @@ class StudyBudget(BaseModel):
     tokens: int | None = Field(default=None, ge=1, le=10**12, description="LLM tokens over all runs")
 
 
+def _plan_field(name: str, description: str) -> Any:
+    """An optional plan field bounded as ``StudyPlan`` bounds it (``PLAN_RANGES``: one source of ranges)."""
+    low, high = PLAN_RANGES[name]
+    return Field(default=None, ge=low, le=high, description=description)
+
+
 class StudyCreate(BaseModel):
     """``POST /v1/studies``: a task, a search space, a budget, a study plan and the optimizer.
 
@@ -66,7 +72,11 @@ class StudyCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     task: str = Field(pattern=TASK_NAME_PATTERN, max_length=200, examples=["mlpipeline:spaceship-titanic"])
-    data_dir: str | None = Field(default=None, max_length=1000, description="task data directory or file (e.g. a CSV) on the service and workers")
+    data_dir: str | None = Field(
+        default=None, max_length=1000,
+        description="task data directory or file (e.g. a CSV): an absolute path in a folder the operator shares, or a relative one "
+        "inside the tenant's own folder (e.g. the name of an uploaded dataset)",
+    )
     task_options: dict[TaskOptionKey, TaskOptionValue] = Field(
         default_factory=dict, max_length=32, examples=[{"target": "species", "metric": "accuracy"}],
         description="the task's own options (e.g. a CSV task's target and metric), checked against the data at submission",
@@ -76,19 +86,24 @@ class StudyCreate(BaseModel):
     preset: str | None = Field(
         default=None, description=f"study plan preset (default: {DEFAULT_PRESET})", json_schema_extra={"enum": list(PRESETS)},
     )
-    iterations: int | None = Field(default=None, ge=1, le=1000, description="optimizer updates per loop run (default: the preset's)")
-    seeds: int | None = Field(default=None, ge=1, le=10, description="seeds per trial (default: the preset's)")
+    iterations: int | None = _plan_field("iterations", "optimizer updates per loop run (default: the preset's)")
+    seeds: int | None = _plan_field("seeds", "seeds per trial (default: the preset's)")
     parallel: int = Field(default=4, ge=1, le=256, description="loop runs in flight (about the number of workers)")
-    top_k: int | None = Field(default=None, ge=1, le=10, description="settings re-checked on test (default: the preset's)")
-    final_seeds: int | None = Field(default=None, ge=1, le=10, description="fresh seeds per re-checked setting (default: the preset's)")
-    val_interval: int | None = Field(default=None, ge=1, le=1000, description="validate every N iterations (default: the preset's)")
-    patience: int | None = Field(default=None, ge=0, le=1000, description="stop a run after N validations without gain (default: the preset's)")
-    memory: int | None = Field(default=None, ge=0, le=100, description="past attempts shown to the optimizer (default: the preset's)")
+    top_k: int | None = _plan_field("top_k", "settings re-checked on test (default: the preset's)")
+    final_seeds: int | None = _plan_field("final_seeds", "fresh seeds per re-checked setting (default: the preset's)")
+    val_interval: int | None = _plan_field("val_interval", "validate every N iterations (default: the preset's)")
+    patience: int | None = _plan_field("patience", "stop a run after N validations without gain (default: the preset's)")
+    memory: int | None = _plan_field("memory", "past attempts shown to the optimizer (default: the preset's)")
     optimizer: str | None = Field(default=None, max_length=50, description="'llm' or 'local' (default: llm if an endpoint is set, fixed at creation)")
     llm: LLMOptions = Field(default_factory=LLMOptions)
     # The allowed names are the registries' at schema time (plug-ins included), not a fixed Literal.
+    strategy: str | None = Field(
+        default=None, description="search strategy: 'auto' or a registered strategy (best-arm rules over seeds, Optuna samplers, "
+        "plug-ins; default: the preset's)",
+        json_schema_extra=lambda schema: schema.update(enum=list(strategy_names())),
+    )
     sampler: str | None = Field(
-        default=None, description="search strategy: 'auto', a best-arm rule over seeds, or a registered Optuna sampler (default: the preset's)",
+        default=None, deprecated=True, description="the old name of 'strategy', accepted for one release",
         json_schema_extra=lambda schema: schema.update(enum=list(strategy_names())),
     )
     pruner: str | None = Field(
@@ -112,11 +127,11 @@ class StudyCreate(BaseModel):
             raise ValueError(f"unknown preset; choose one of {', '.join(PRESETS)}")
         return name
 
-    @field_validator("sampler")
+    @field_validator("strategy", "sampler")
     @classmethod
-    def _registered_sampler(cls, name: str | None) -> str | None:
+    def _registered_strategy(cls, name: str | None) -> str | None:
         if name is not None and name not in strategy_names():
-            raise ValueError(f"unknown sampler {name!r}; choose one of {', '.join(strategy_names())}")
+            raise ValueError(f"unknown strategy {name!r}; choose one of {', '.join(strategy_names())}")
         return name
 
     @field_validator("pruner")
@@ -130,7 +145,7 @@ class StudyCreate(BaseModel):
         """The study plan: the preset's, with the plan fields given on top."""
         return StudyPlan.resolve(
             self.preset, names=API_NAMES, iterations=self.iterations, seeds=self.seeds, top_k=self.top_k, final_seeds=self.final_seeds,
-            sampler=self.sampler, pruner=self.pruner, confidence=self.confidence, val_interval=self.val_interval,
+            strategy=self.strategy, sampler=self.sampler, pruner=self.pruner, confidence=self.confidence, val_interval=self.val_interval,
             patience=self.patience, memory=self.memory,
         )
 
@@ -221,3 +236,22 @@ class ErrorBody(BaseModel):
     """Every error reply."""
 
     detail: str
+
+
+# The error replies every authenticated endpoint may give (413: body too large, 503: Redis down).
+API_ERRORS: dict[int | str, dict[str, Any]] = {status: {"model": ErrorBody} for status in (401, 404, 413, 422, 503)}
+
+
+class DatasetView(BaseModel):
+    """One of a tenant's uploaded datasets; a study names it as its ``data_dir``."""
+
+    name: str = Field(description="the dataset's name; use it as data_dir")
+    bytes: int
+
+
+class TokenView(BaseModel):
+    """One of a tenant's API tokens (never the token itself)."""
+
+    id: str = Field(description="the token's id, for DELETE /v1/tokens/{id} and `autoloop token revoke`")
+    name: str
+    created_at: float

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from autoloop.controller import StudyPlan
 from autoloop.errors import ConfigError
-from autoloop.executors import RunTemplate
+from autoloop.executors import RunTemplate, cancel_queued
 from autoloop.failures import FailureTally
 from autoloop.redisdb import keys
 from autoloop.service._admission import Admission
@@ -142,10 +142,12 @@ class StudyRecords:
             pipe.execute()
 
     def cancel(self, study_id: str) -> None:
-        """Raise the study's stop flag: queued runs are dropped, running ones stop at their next iteration."""
+        """Raise the study's stop flag and drop its queued runs now; workers abandon its running ones
+        within a second (a request in flight included)."""
         self.client.set(keys.study_stop(study_id), 1)
         if self.state(study_id) not in TERMINAL_STATES:
             self.set_state(study_id, "cancelled")
+        cancel_queued(self.client, study_id, self.owner(study_id))
 
     def cancelled(self, study_id: str) -> bool:
         """True once ``cancel`` was called."""
@@ -164,6 +166,10 @@ class StudyRecords:
     def active(self) -> list[str]:
         """Ids of studies whose controller has not finished."""
         return sorted(_text(s) or "" for s in self.client.smembers(keys.active_studies()))
+
+    def active_count(self, owner: str) -> int:
+        """How many of ``owner``'s studies are queued or running."""
+        return len(self.client.sinter([keys.studies_of(owner), keys.active_studies()]))
 
     def of_owner(self, owner: str) -> list[str]:
         """Ids of an owner's studies."""

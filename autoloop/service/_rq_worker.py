@@ -1,12 +1,15 @@
 """``InProcessWorker``: an RQ worker that runs jobs in its own process, so built tasks outlive a job,
-and serves every owner's queue round-robin; ``AutoloopJob``: a job that runs autoloop's own job
-function or nothing."""
+serves every owner's queue round-robin within each owner's run slots, and abandons a run whose
+study was cancelled at once; ``AutoloopJob``: a job that runs autoloop's own job function or nothing."""
 
 from __future__ import annotations
 
 import logging
+import signal
 import threading
-from collections.abc import Sequence
+import time
+from collections.abc import Iterable, Sequence
+from types import FrameType
 
 import redis
 from rq.executions import Execution
@@ -15,10 +18,17 @@ from rq.queue import Queue
 from rq.worker import BaseWorker, SimpleWorker, WorkerStatus
 
 from autoloop.errors import AutoloopError
-from autoloop.executors import JOB_FUNCTION, queue_names
+from autoloop.executors import JOB_FUNCTION, RunSlots, abandon_current_run, queue_names
+from autoloop.executors._rq_slots import REFRESH_S
 from autoloop.redisdb import keys
 
 logger = logging.getLogger(__name__)
+
+# How often a busy worker looks for its study's stop flag (a cancel frees the worker this fast).
+STOP_POLL_S = 0.5
+# While an owner is at its run cap, a worker waiting on the other queues looks again this often.
+FULL_RECHECK_S = 1
+ABANDON_SIGNAL = signal.SIGUSR1
 
 
 class ForbiddenJobError(AutoloopError):
@@ -53,6 +63,31 @@ class WakeableQueue(Queue):
         if result is not None and _text(result[0]).startswith(cls.redis_queue_namespace_prefix + keys.WAKEUP_QUEUE_PREFIX):
             raise _QueuesChanged
         return result
+
+    @classmethod
+    def dequeue_any(
+        cls, queues: Iterable[Queue], timeout: int | None, connection: redis.Redis, job_class: type[Job] | None = None,
+        serializer: object = None, death_penalty_class: type | None = None,
+    ) -> tuple[Job, Queue] | None:
+        """The next job of an owner with a free run slot (its slot claimed); a job of an owner at
+        its cap goes back to the head of its queue and the other queues are served."""
+        remaining = list(queues)
+        slots = RunSlots(connection)
+        while True:
+            result = super().dequeue_any(
+                remaining, timeout, connection=connection, job_class=job_class, serializer=serializer,
+                death_penalty_class=death_penalty_class,
+            )
+            if result is None:
+                return None
+            job, queue = result
+            owner = keys.owner_of_queue(queue.name)
+            if owner is None or slots.claim(owner, job.id):
+                return result
+            queue.push_job_id(job.id, at_front=True)
+            remaining = [q for q in remaining if q.name != queue.name]
+            # Back to the full list soon: the owner's slot may free up while this worker waits.
+            timeout = min(timeout, FULL_RECHECK_S) if timeout is not None else None
 
     @classmethod
     def lmove(cls, connection: redis.Redis, queue_key: str, timeout: int | None) -> tuple[bytes, bytes] | None:
@@ -108,20 +143,52 @@ class InProcessWorker(SimpleWorker):
     def execute_job(self, job: Job, queue: Queue) -> None:
         execution = self.prepare_execution(job)
         finished = threading.Event()
-        beats = threading.Thread(target=self._beat, args=(job, execution, finished), name="rq-heartbeat", daemon=True)
-        beats.start()
+        owner = keys.owner_of_queue(queue.name)
+        watch = threading.Thread(target=self._watch, args=(job, execution, owner, finished), name="rq-heartbeat", daemon=True)
+        watch.start()
         try:
             self.perform_job(job, queue, execution)
         finally:
             finished.set()
-            beats.join()
+            watch.join()
+            if owner is not None:
+                RunSlots(self.connection).release(owner, job.id)
         self.set_state(WorkerStatus.IDLE)
 
-    def _beat(self, job: Job, execution: Execution, finished: threading.Event) -> None:
-        while not finished.wait(self.job_monitoring_interval):
+    def _watch(self, job: Job, execution: Execution, owner: str | None, finished: threading.Event) -> None:
+        """While ``job`` runs: heartbeats, its run slot kept, and its study's stop flag watched."""
+        study_stop = keys.study_stop(_study_of(job))
+        slots = RunSlots(self.connection)
+        last_beat = last_refresh = time.monotonic()
+        abandoned = False
+        while not finished.wait(STOP_POLL_S):
             try:
-                self.maintain_heartbeats(job, execution)
-            # A missed beat is retried at the next interval; giving up would get the running
+                if not abandoned and self.connection.exists(study_stop):
+                    abandoned = True
+                    logger.info("study of job %s was cancelled; abandoning the run in progress", job.id)
+                    signal.pthread_kill(threading.main_thread().ident, ABANDON_SIGNAL)
+                if owner is not None and time.monotonic() - last_refresh >= REFRESH_S:
+                    slots.refresh(owner, job.id)
+                    last_refresh = time.monotonic()
+                if time.monotonic() - last_beat >= self.job_monitoring_interval:
+                    self.maintain_heartbeats(job, execution)
+                    last_beat = time.monotonic()
+            # A missed beat is retried at the next round; giving up would get the running
             # job re-queued as abandoned, and run twice.
             except (redis.ConnectionError, redis.TimeoutError) as exc:
-                logger.warning("heartbeat of job %s failed (%s); retrying in %ss", job.id, exc, self.job_monitoring_interval)
+                logger.warning("heartbeat of job %s failed (%s); retrying", job.id, exc)
+
+
+def install_abandon_handler() -> None:
+    """In the worker's main thread, where jobs run: ``ABANDON_SIGNAL`` abandons the run in progress."""
+    signal.signal(ABANDON_SIGNAL, _abandon)
+
+
+def _abandon(_signum: int, _frame: FrameType | None) -> None:
+    abandon_current_run()
+
+
+def _study_of(job: Job) -> str:
+    """The study id a queue entry names (a malformed entry has none: its job function refuses it)."""
+    payload = job.args[0] if job.args else None
+    return str(payload.get("study_id", "")) if isinstance(payload, dict) else ""

@@ -22,8 +22,12 @@ from autoloop.executors import ExecutorDetached, RQExecutor, StudyCancelled
 from autoloop.llm import SECRET_SCHEME, register_secret_lookup
 from autoloop.redisdb import StudySecrets
 from autoloop.service._admission import admit, check_data
+from autoloop.service._data_access import DataAccess
 from autoloop.service._models import StudyCreate
+from autoloop.service._operator import OperatorSettings
 from autoloop.service._optuna import study_storage
+from autoloop.service._outbound import OutboundPolicy
+from autoloop.service._quotas import check_active_studies
 from autoloop.service._records import StudyRecords, new_study_id
 from autoloop.service._template import study_template
 from autoloop.tasks import describe_task
@@ -42,9 +46,15 @@ class StudyRunner:
         client: Redis client.
         redis_url: URL of the same Redis (the Optuna journal backend opens its own connection).
         optuna_storage: An RDB URL for the Optuna studies instead of Redis (e.g. PostgreSQL).
+        settings: The operator's settings every submission is checked against (default: from the environment).
     """
 
-    def __init__(self, client: redis.Redis, redis_url: str, *, optuna_storage: str | None = None) -> None:
+    def __init__(
+        self, client: redis.Redis, redis_url: str, *, optuna_storage: str | None = None, settings: OperatorSettings | None = None
+    ) -> None:
+        self.settings = settings or OperatorSettings.from_env()
+        self.data = DataAccess(self.settings)
+        self.outbound = OutboundPolicy(self.settings.llm_allow)
         self.client = client
         self.redis_url = redis_url
         self.optuna_storage = optuna_storage
@@ -58,18 +68,24 @@ class StudyRunner:
         self._stopping = threading.Event()
 
     def create(self, owner: str, request: StudyCreate) -> str:
-        """Check ``request`` (``admit``), resolve its run template once (here, from this service's
-        environment and the tenant's options), check its data, keep its keys in Redis and store the study.
+        """Check the tenant's quotas and ``request`` (``admit``), resolve its data and run template
+        once (here, from this service's environment and the tenant's options), check its data, keep
+        its keys in Redis and store the study.
 
         Returns:
             The new study's id.
 
         Raises:
+            QuotaError: The tenant has as many studies queued or running as it may (HTTP 429).
             ConfigError: A field of the request cannot work; the message names it (HTTP 422).
         """
-        admission = admit(request)
+        check_active_studies(self.records, owner, self.settings)
+        admission = admit(request, self.settings)
+        data_dir = self.data.resolve(owner, request.data_dir) if request.data_dir is not None else None
         study_id = new_study_id()
-        template = study_template(request, study_id, self.secrets, check=check_data)
+        template = study_template(
+            request, study_id, self.secrets, data_dir=data_dir, operator=self.settings, outbound=self.outbound, check=check_data
+        )
         # A CSV task's metric comes with its options, resolved in the template.
         admission = replace(admission, info=describe_task(request.task, template.task_options))
         return self.records.create(owner, request, admission, study_id=study_id, template=template)
@@ -117,8 +133,9 @@ class StudyRunner:
         template = self.records.template(study_id)
         info = describe_task(request.task, template.task_options)
         plan = self.records.plan(study_id)
-        return plan.controller(
+        return Controller(
             template,
+            plan=plan,
             info=info,
             executor=executor,
             budget=plan.budget(iterations=request.budget.iterations, tokens=request.budget.tokens),

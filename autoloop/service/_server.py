@@ -15,7 +15,9 @@ from types import FrameType
 from autoloop.errors import ConfigError
 from autoloop.redisdb import EmbeddedRedis, connect
 from autoloop.service._app import create_app
+from autoloop.service._operator import OperatorSettings
 from autoloop.service._plugins import load_plugins
+from autoloop.service._quotas import publish_run_cap
 from autoloop.service._runner import StudyRunner
 
 logger = logging.getLogger(__name__)
@@ -47,10 +49,14 @@ class ServeOptions:
             raise ConfigError(f"--port must be in 1..65535, got {self.port}")
 
 
+# Everything the service writes (its lock, uploaded datasets) is readable by its user only.
+SERVICE_UMASK = 0o077
+
+
 @contextlib.contextmanager
 def _exclusive(data_dir: Path) -> Iterator[None]:
     """One embedded service per data directory: a second ``autoloop serve`` fails fast."""
-    data_dir.mkdir(parents=True, exist_ok=True)
+    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     with open(data_dir / "service.lock", "w") as lock:
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -80,13 +86,16 @@ def serve(options: ServeOptions) -> int:
     import uvicorn
 
     load_plugins()
+    os.umask(SERVICE_UMASK)
+    settings = OperatorSettings.from_env(home=options.data_dir)
     # uvicorn shuts down gracefully, then re-raises the signal it caught under the handler
     # found at start: make that an exit that unwinds the blocks below (Redis is stopped).
     signal.signal(signal.SIGTERM, _exit)
     with redis_for(options) as url:
         # Study runners ride out a Redis restart; request handlers answer 503 within a second.
-        runner = StudyRunner(connect(url), url, optuna_storage=options.optuna_storage)
+        runner = StudyRunner(connect(url), url, optuna_storage=options.optuna_storage, settings=settings)
+        publish_run_cap(runner.client, settings)
         app = create_app(connect(url, attempts=API_REDIS_ATTEMPTS), runner)
-        logger.info("autoloop service on http://%s:%d (Redis %s)", options.host, options.port, url)
+        logger.info("autoloop service on http://%s:%d (Redis %s); operator settings %s", options.host, options.port, url, settings.describe())
         uvicorn.run(app, host=options.host, port=options.port, log_level="warning")
     return 0

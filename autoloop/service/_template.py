@@ -1,7 +1,8 @@
 """A study's run template, resolved once when a tenant creates the study.
 
 The service's own environment configures the operator's endpoint (and task options such as
-the Atari protocol); a tenant may name its own. Keys go to the study's secrets in Redis and
+the Atari protocol); a tenant may name its own, if the operator's outbound policy allows it,
+with a request timeout within the operator's ceiling. Keys go to the study's secrets in Redis and
 the template (stored with the study, stamped into every job) carries only ``secret:``
 references, which the workers resolve.
 """
@@ -23,6 +24,9 @@ from autoloop.llm import (
 from autoloop.optimizers import check_optimizer, default_optimizer_name, optimizer_names
 from autoloop.redisdb import StudySecrets
 from autoloop.service._models import LLMOptions, StudyCreate
+from autoloop.service._operator import OperatorSettings
+from autoloop.service._outbound import OutboundPolicy
+from autoloop.service._quotas import bounded_timeout
 
 # The study secret that holds the tenant's own API key.
 TENANT_KEY = "tenant"
@@ -49,7 +53,14 @@ def tenant_endpoint(options: LLMOptions, operator: Endpoint, key_ref: str | None
 
 
 def study_template(
-    request: StudyCreate, study_id: str, secrets: StudySecrets, *, check: Callable[[RunTemplate], None] | None = None
+    request: StudyCreate,
+    study_id: str,
+    secrets: StudySecrets,
+    *,
+    data_dir: str | None,
+    operator: OperatorSettings,
+    outbound: OutboundPolicy,
+    check: Callable[[RunTemplate], None] | None = None,
 ) -> RunTemplate:
     """Resolve the template of a new study and store the keys it references under the study.
 
@@ -57,19 +68,25 @@ def study_template(
         request: The study request.
         study_id: The new study's id.
         secrets: Where the study's keys go.
+        data_dir: The request's ``data_dir`` as ``DataAccess`` resolved it (what the jobs read).
+        operator: The operator's settings (the LLM timeout ceiling).
+        outbound: The hosts a tenant's ``llm.base_url`` may reach.
         check: Called with the resolved template before any key is stored (e.g. ``check_data``).
 
     Raises:
-        ConfigError: Unknown task or optimizer, ``llm`` without an endpoint, a malformed task
-            option in the service's environment, or what ``check`` refuses; named by request field.
+        ConfigError: Unknown task or optimizer, ``llm`` without an endpoint, an endpoint or
+            timeout the operator does not allow, a malformed task option in the service's
+            environment, or what ``check`` refuses; named by request field.
     """
+    if request.llm.base_url:
+        outbound.check(request.llm.base_url)
     tenant_key = request.llm.api_key.get_secret_value() if request.llm.api_key else None
     tenant_ref = secret_ref(SECRET_SCHEME, StudySecrets.secret_id(study_id, TENANT_KEY)) if tenant_key else None
-    endpoint = tenant_endpoint(request.llm, Endpoint.from_env(), tenant_ref)
+    endpoint = bounded_timeout(tenant_endpoint(request.llm, Endpoint.from_env(), tenant_ref), request.llm, operator)
+    # A study's error text shows an endpoint's status and a fixed reason, never what it answered.
+    endpoint = endpoint.model_copy(update={"quote_errors": False})
     _check_optimizer(request.optimizer, endpoint)
-    template = resolve_template(
-        request.task, data_dir=request.data_dir, options=request.task_options, optimizer=request.optimizer, endpoint=endpoint
-    )
+    template = resolve_template(request.task, data_dir=data_dir, options=request.task_options, optimizer=request.optimizer, endpoint=endpoint)
     if check is not None:
         check(template)
     # Stored only once the template resolved and passed its checks: a rejected request leaves no secret behind.

@@ -61,8 +61,9 @@ def work(options: WorkerOptions) -> None:
     from rq.worker import DequeueStrategy
 
     from autoloop.executors._rq_job import reusing_tasks
-    from autoloop.service._rq_worker import AutoloopJob, InProcessWorker, WakeableQueue
+    from autoloop.service._rq_worker import AutoloopJob, InProcessWorker, WakeableQueue, install_abandon_handler
 
+    install_abandon_handler()
     client = connect(options.redis_url)
     name = uuid.uuid4().hex
     worker = InProcessWorker(

@@ -8,7 +8,7 @@ from statistics import mean
 
 import numpy as np
 
-from autoloop.controller import RULES, Budget, Controller, LoopPlan, Prior, SearchSpace, make_sampler
+from autoloop.controller import Budget, Controller, Prior, SearchSpace, StudyPlan, make_sampler
 from autoloop.executors import RunTemplate
 from autoloop.llm import Endpoint, LLMConfig
 from autoloop.tasks import Metric, TaskInfo
@@ -96,7 +96,7 @@ class ControllerConfig:
     @property
     def best_arm(self) -> bool:
         """A best-arm rule rather than an Optuna sampler."""
-        return self.sampler in RULES
+        return self.sampler in ("halving", "racing", "ttts")
 
     def minimum_budget(self, iterations: int) -> int:
         """Iterations below which the controller refuses to run (one run; with an Optuna sampler,
@@ -137,11 +137,13 @@ def controller(
     executor = TableExecutor(table, seed_index, parallel=2)
     # "table": the optimizer the replays stand for; no endpoint, whatever the environment.
     template = RunTemplate(task=table.task, data_dir=None, task_options={}, optimizer="table", endpoint=Endpoint.of(LLMConfig()))
+    plan = StudyPlan.resolve(
+        iterations=table.iterations, seeds=config.seeds, top_k=config.top_k, final_seeds=config.final_seeds,
+        strategy=config.sampler, pruner=config.pruner, confidence=config.confidence,
+    )
     ctl = Controller(
         template, info=table_info(table), executor=executor, budget=Budget(iterations=budget), space=SearchSpace(table.space()),
-        plan=LoopPlan(iterations=table.iterations), seeds=config.seeds, top_k=config.top_k,
-        final_seeds=config.final_seeds, parallel=2, sampler=config.sampler, pruner=config.pruner, seed=sampler_seed,
-        confidence=config.confidence, max_seeds=min(config.seeds, len(order)),
+        plan=plan, parallel=2, seed=sampler_seed, max_seeds=min(config.seeds, len(order)),
         study_name=f"replay-{sampler_seed}",  # Optuna's hyperband buckets trials by study name: fixed, so replays repeat
         prior=prior,
     )

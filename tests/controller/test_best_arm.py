@@ -14,11 +14,13 @@ from autoloop.controller import (
     Comparison,
     Controller,
     Estimates,
-    LoopPlan,
+    Racing,
     SearchSpace,
+    SequentialHalving,
+    StudyPlan,
     StudyStatus,
+    TopTwoThompson,
     Verdict,
-    allocation_rule,
     resolve_strategy,
 )
 from autoloop.executors import LocalExecutor
@@ -87,7 +89,7 @@ def test_one_lucky_seed_does_not_beat_consistent_evidence_when_the_spread_is_noi
 
 
 def test_racing_gives_two_seeds_to_fewer_settings_when_the_budget_cannot_cover_the_space():
-    racing, rng = allocation_rule("racing"), np.random.default_rng(0)
+    racing, rng = Racing(), np.random.default_rng(0)
     assigned, pulls = [0] * 8, []
     for _ in range(6):  # the budget pays for 6 runs, the space has 8 settings
         arm = racing.next_arm({}, assigned, set(range(8)), rng, planned=6)
@@ -99,7 +101,7 @@ def test_racing_gives_two_seeds_to_fewer_settings_when_the_budget_cannot_cover_t
 
 
 def test_halving_covers_every_setting_once_then_halves_toward_the_contenders():
-    halving, rng = allocation_rule("halving"), np.random.default_rng(0)
+    halving, rng = SequentialHalving(), np.random.default_rng(0)
     means, cap = [0.0, 3.0, 1.0, 2.0, -1.0, -2.0, -3.0, 0.5], 4
     values: dict[int, dict[int, float]] = {}
     assigned, pulls = [0] * 8, []
@@ -125,10 +127,10 @@ def test_testing_after_every_seed_keeps_the_error_rate_of_the_level():
 
 def test_allocation_rules_pair_seeds_and_racing_goes_round_robin():
     rng = np.random.default_rng(0)
-    racing = allocation_rule("racing")
+    racing = Racing()
     assert racing.next_arm({}, [0, 0, 0], {0, 1, 2}, rng) == 0
     assert racing.next_arm({0: {0: 1.0}}, [1, 0, 0], {0, 1, 2}, rng) == 1
-    ttts = allocation_rule("ttts")
+    ttts = TopTwoThompson()
     values = {0: {0: 1.0, 1: 1.1}, 1: {0: 0.0, 1: 0.1}, 2: {0: -5.0, 1: -5.1}}
     pulls = [ttts.next_arm(values, [2, 2, 2], {0, 1, 2}, rng) for _ in range(200)]
     assert pulls.count(2) < 5 and pulls.count(0) > 50 and pulls.count(1) > 50  # the top two get the seeds
@@ -144,7 +146,7 @@ def test_default_study_records_every_run_in_optuna_and_scores_test_only_for_repo
     storage = optuna.storages.InMemoryStorage()
     with LocalExecutor(jobs=0) as ex:
         rec = Controller(local_template("counting:linear"), executor=ex, budget=Budget(iterations=120), space=_space(),
-                         plan=LoopPlan(iterations=4), storage=storage, study_name="bai").run()
+                         plan=StudyPlan.resolve(iterations=4), storage=storage, study_name="bai").run()
     assert rec.strategy == "halving" and rec.stop_reason in ("iterations", "confident")
     trials = optuna.load_study(study_name="bai", storage=storage).get_trials()
     assert len(trials) == len({tuple(sorted(t.params.items())) for t in trials})  # one trial per setting
@@ -192,7 +194,7 @@ def test_a_resumed_best_arm_search_never_reruns_a_finished_run():
 
     def make(ex, **kwargs) -> Controller:
         return Controller(local_template("counting:linear"), executor=ex, budget=Budget(iterations=100), space=_space(),
-                          plan=LoopPlan(iterations=4), storage=storage, study_name="resumed", **kwargs)
+                          plan=StudyPlan.resolve(iterations=4), storage=storage, study_name="resumed", **kwargs)
 
     before: list = []  # the study's trials when the controller died
 

@@ -7,8 +7,8 @@ import pytest
 from autoloop.controller import (
     Budget,
     Controller,
-    LoopPlan,
     SearchSpace,
+    StudyPlan,
     StudyStatus,
 )
 from autoloop.errors import ConfigError, RunFailedError
@@ -20,12 +20,17 @@ from tests.toy_task import local_template
 SPACE = "batch_size=1,2,4;memory=0,3"
 
 
+_PLAN = ("iterations", "seeds", "top_k", "final_seeds", "strategy", "pruner")
+
+
 def _controller(executor, budget=300, task="counting:linear", **kwargs) -> Controller:
-    """The Optuna path unless a test names another strategy (best-arm tests: test_best_arm.py)."""
-    kwargs.setdefault("sampler", "tpe")
+    """The Optuna path (TPE, 3 seeds, top 3 re-checked on 3 fresh seeds) unless a test says otherwise
+    (best-arm tests: test_best_arm.py)."""
+    plan = {"iterations": 6, "seeds": 3, "top_k": 3, "final_seeds": 3, "strategy": "tpe"}
+    plan.update({k: kwargs.pop(k) for k in _PLAN if k in kwargs})
     space = SearchSpace.from_task(TaskInfo.of(CountingToyTask), kwargs.pop("spec", SPACE))
     return Controller(local_template(task), executor=executor, budget=Budget(iterations=budget), space=space,
-                      plan=LoopPlan(iterations=kwargs.pop("iterations", 6)), **kwargs)
+                      plan=StudyPlan.resolve(**plan), **kwargs)
 
 
 def test_test_split_is_scored_only_in_the_final_stage():
@@ -71,13 +76,14 @@ def test_iteration_budget_holds_and_pruned_trials_stop_early():
 
 
 def test_a_budget_too_small_for_one_trial_and_the_final_stage_is_refused():
-    with LocalExecutor(jobs=0) as ex, pytest.raises(ConfigError, match="budget-iterations"):
+    with LocalExecutor(jobs=0) as ex, pytest.raises(ConfigError, match=r"cannot pay for the first 3 run.*raise --budget-iterations"):
         _controller(ex, budget=50).run()
 
 
 def test_seconds_budget_ends_the_search_and_still_rechecks():
     with LocalExecutor(jobs=0) as ex:
-        ctl = Controller(local_template("counting:linear"), executor=ex, budget=Budget(seconds=0.01), plan=LoopPlan(iterations=4), sampler="tpe")
+        plan = StudyPlan.resolve(iterations=4, strategy="tpe")
+        ctl = Controller(local_template("counting:linear"), executor=ex, budget=Budget(seconds=0.01), plan=plan)
         rec = ctl.run()
     assert rec.stop_reason == "seconds"
     assert rec.test.n == 3
@@ -90,7 +96,7 @@ def test_a_resumed_controller_keeps_the_study_and_never_reruns_a_finished_run():
     before: list = []  # the study's trials when the controller died
 
     def crash_after_two_trials(status: StudyStatus) -> bool:
-        if sum(status.trials.values()) < 2:
+        if sum(1 for p in status.settings if p.runs and p.runs_done == p.runs) < 2:
             return False
         before.extend(optuna.load_study(study_name="resumed", storage=storage).get_trials())
         return True
@@ -99,8 +105,8 @@ def test_a_resumed_controller_keeps_the_study_and_never_reruns_a_finished_run():
         return _controller(ex, storage=storage, study_name="resumed", seeds=2, top_k=1, **kwargs)
 
     first_run, submitted, rec = crash_then_resume(make, crash_after_two_trials)
-    finished = {r for t in before if t.state.is_finished() for r in t.user_attrs.get("runs", {})}
-    assert len([t for t in before if t.state.is_finished()]) >= 2 and finished
+    finished = {r.removeprefix("record:") for t in before for r in t.user_attrs if r.startswith("record:")}
+    assert len([t for t in before if len(t.user_attrs["runs"]) == sum(a.startswith("record:") for a in t.user_attrs) > 0]) >= 2
     after = optuna.load_study(study_name="resumed", storage=storage).get_trials()
     assert [(t.number, t.params) for t in after[: len(before)]] == [(t.number, t.params) for t in before]
     assert not finished & set(submitted)  # a finished trial's runs are never submitted again
@@ -117,7 +123,7 @@ def test_the_controller_never_builds_the_task_and_a_workers_data_error_fails_the
         template = local_template("mlpipeline:house-prices").model_copy(update={"data_dir": str(tmp_path)})
         ctl = Controller(
             template, info=describe_task("mlpipeline:house-prices"), executor=ex,
-            budget=Budget(iterations=60), plan=LoopPlan(iterations=2), seeds=1, top_k=1, final_seeds=1,
+            budget=Budget(iterations=60), plan=StudyPlan.resolve(iterations=2, seeds=1, top_k=1, final_seeds=1),
         )
         assert ctl.metric == Metric("rmse_log", higher_is_better=False)
         with pytest.raises(RunFailedError, match=r"DataError: .*house_prices_train\.csv not found"):

@@ -16,7 +16,7 @@ def titanic() -> SearchSpace:
 
 def test_the_default_plan_fits_60_iterations_on_the_default_titanic_space_with_any_strategy(titanic: SearchSpace):
     for sampler in ("auto", "tpe"):
-        plan = StudyPlan.resolve(sampler=sampler)
+        plan = StudyPlan.resolve(strategy=sampler)
         assert plan.preset == DEFAULT_PRESET
         assert plan.round_cost(titanic)[0] <= 60
         plan.check_budget(Budget(60), titanic)
@@ -25,7 +25,7 @@ def test_the_default_plan_fits_60_iterations_on_the_default_titanic_space_with_a
 def test_each_presets_default_budget_pays_for_its_first_round(titanic: SearchSpace):
     for name, preset in PRESETS.items():
         for sampler in ("auto", "tpe"):
-            plan = StudyPlan.resolve(name, sampler=sampler)
+            plan = StudyPlan.resolve(name, strategy=sampler)
             plan.check_budget(plan.budget(), titanic)
             assert plan.budget().iterations == preset.budget_iterations
 
@@ -38,20 +38,20 @@ def test_overrides_replace_preset_values_and_are_recorded():
 
 def test_a_budget_too_small_names_the_preset_that_fits_and_the_budget_needed(titanic: SearchSpace):
     with pytest.raises(ConfigError) as caught:
-        StudyPlan.resolve(sampler="tpe").check_budget(Budget(40), titanic)
+        StudyPlan.resolve(strategy="tpe").check_budget(Budget(40), titanic)
     assert str(caught.value) == (
-        "--budget-iterations 40 is too small for preset standard (needs >= 48: one trial of 2 seeds x 6 iterations "
-        "plus the final stage of 2 settings x 3 seeds x 6); use --preset quick or --budget-iterations 48"
+        "--budget-iterations 40 is too small for preset standard (needs >= 48: one round of tpe is 8 runs x 6 iterations); "
+        "use --preset quick or --budget-iterations 48"
     )
     with pytest.raises(ConfigError, match=r"^budget.iterations 40 .* use preset=quick or budget.iterations=48$"):
-        StudyPlan.resolve(sampler="tpe").check_budget(Budget(40), titanic, API_NAMES)
+        StudyPlan.resolve(strategy="tpe").check_budget(Budget(40), titanic, API_NAMES)
 
 
 def test_when_no_preset_fits_the_message_names_the_space_or_the_overrides(titanic: SearchSpace):
     with pytest.raises(ConfigError, match=r"use --budget-iterations 36 or a smaller --space \(6 settings now\)"):
         StudyPlan.resolve().check_budget(Budget(20), titanic)
     with pytest.raises(ConfigError, match=r"use --budget-iterations 90 or fewer --seeds, --final-seeds$"):
-        StudyPlan.resolve(sampler="tpe", seeds=5, final_seeds=5).check_budget(Budget(20), titanic)
+        StudyPlan.resolve(strategy="tpe", seeds=5, final_seeds=5).check_budget(Budget(20), titanic)
 
 
 def test_limits_other_than_iterations_are_not_checked_against_the_round(titanic: SearchSpace):

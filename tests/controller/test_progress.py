@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from autoloop.controller import Budget, Controller, LoopPlan, SearchSpace, SettingProgress, StudyStatus
+from autoloop.controller import Budget, Controller, SearchSpace, SettingProgress, StudyPlan, StudyStatus
 from autoloop.executors import LocalExecutor
 from autoloop.tasks import TaskInfo
 from tests.controller.conftest import CountingToyTask
@@ -20,7 +20,7 @@ def test_status_carries_runs_mean_validation_and_allocation_per_setting():
     space = SearchSpace.from_task(TaskInfo.of(CountingToyTask), "batch_size=1,2,4")
     with LocalExecutor(jobs=0) as executor:
         rec = Controller(
-            local_template("counting:linear"), executor=executor, budget=Budget(iterations=48), space=space, plan=LoopPlan(iterations=3),
+            local_template("counting:linear"), executor=executor, budget=Budget(iterations=48), space=space, plan=StudyPlan.resolve(iterations=3),
             on_status=on_status,
         ).run()
     final = seen[-1]

@@ -10,13 +10,13 @@ import pytest
 from autoloop.cli import main
 from autoloop.controller import (
     DEFAULT_PRUNER,
-    DEFAULT_SAMPLER,
     Budget,
     Controller,
-    LoopPlan,
     SearchSpace,
+    StudyPlan,
     _pruners,
     _samplers,
+    _strategy,
     create_study,
     make_pruner,
     make_sampler,
@@ -33,8 +33,9 @@ from tests.toy_task import local_template
 @pytest.fixture(autouse=True)
 def _fresh_registries(monkeypatch: pytest.MonkeyPatch) -> None:
     """Plug-ins registered by a test leave the process-wide registries as they were."""
-    monkeypatch.setattr(_pruners, "_FACTORIES", dict(_pruners._FACTORIES))
-    monkeypatch.setattr(_samplers, "_FACTORIES", dict(_samplers._FACTORIES))
+    monkeypatch.setattr(_pruners.PRUNERS, "factories", dict(_pruners.PRUNERS.factories))
+    monkeypatch.setattr(_samplers.SAMPLERS, "factories", dict(_samplers.SAMPLERS.factories))
+    monkeypatch.setattr(_strategy.STRATEGIES, "factories", dict(_strategy.STRATEGIES.factories))
 
 
 class OnlyFirstTrialPruner(optuna.pruners.BasePruner):
@@ -56,7 +57,7 @@ def _space() -> SearchSpace:
 def test_built_ins_and_one_default_each():
     assert {"tpe", "random", "grid"} <= set(sampler_names())
     assert {"hyperband", "sha", "wilcoxon", "none"} <= set(pruner_names())
-    assert (DEFAULT_SAMPLER, DEFAULT_PRUNER) == ("tpe", "hyperband")
+    assert DEFAULT_PRUNER == "hyperband"
     assert isinstance(make_pruner(DEFAULT_PRUNER, iterations=9, min_resource=3), optuna.pruners.HyperbandPruner)
     for name in sampler_names():
         assert isinstance(make_sampler(name, _space(), seed=0), optuna.samplers.BaseSampler)
@@ -90,7 +91,7 @@ def test_a_custom_pruner_plugs_into_a_controller_study():
     with LocalExecutor(jobs=0) as ex:
         ctl = Controller(
             local_template("counting:linear"), executor=ex, budget=Budget(iterations=200),
-            space=_space(), plan=LoopPlan(iterations=6), seeds=2, top_k=1, sampler="tpe", pruner="only-first",
+            space=_space(), plan=StudyPlan.resolve(iterations=6, seeds=2, top_k=1, strategy="tpe", pruner="only-first"),
         )
         rec = ctl.run()
     assert len(pruners) == 1 and pruners[0].calls > 0
@@ -102,7 +103,7 @@ def test_a_custom_pruner_plugs_into_a_controller_study():
 def test_cli_choices_come_from_the_registry(capsys):
     register_pruner("never", lambda *, iterations, min_resource: OnlyFirstTrialPruner(min_step=iterations + 1))
     argv = ["tune", "counting:linear", "--jobs", "0", "--budget-iterations", "60", "--iterations", "3", "--seeds", "1",
-            "--top-k", "1", "--space", "batch_size=1,2", "--sampler", "tpe", "--json"]
+            "--top-k", "1", "--space", "batch_size=1,2", "--strategy", "tpe", "--json"]
     assert main([*argv, "--pruner", "never"]) == 0
     assert json.loads(capsys.readouterr().out)["trials"] == {"complete": 2}
     assert main([*argv, "--pruner", "asha"]) == 2  # a usage error, as JSON under --json
@@ -113,7 +114,7 @@ def test_grid_runs_under_ask_tell_and_tries_every_setting_once():
     with LocalExecutor(jobs=0) as ex:
         ctl = Controller(
             local_template("counting:linear"), executor=ex, budget=Budget(iterations=400),
-            space=_space(), plan=LoopPlan(iterations=3), seeds=1, top_k=1, sampler="grid", pruner="none",
+            space=_space(), plan=StudyPlan.resolve(iterations=3, seeds=1, top_k=1, strategy="grid", pruner="none"),
         )
         rec = ctl.run()
     assert rec.stop_reason == "space"

@@ -16,8 +16,8 @@ def _run(artifact: str, batch: int, seed: int, best_val: float | None, **extra) 
 def test_a_run_counts_with_its_revalidation_score_when_it_has_one_and_never_when_cut_short():
     assert run_score(_run("a", 1, 0, 0.5)) == 0.5
     assert run_score(_run("a", 1, 0, 0.5, revalidation=0.4)) == 0.4
-    assert run_score(_run("a", 1, 0, 0.5, revalidation={"score": 0.3, "seconds": 1.0})) == 0.3
     assert run_score(_run("a", 1, 0, 0.5, stopped="stopped")) is None
+    assert run_score(_run("a", 1, 0, 0.5, stopped="patience")) == 0.5  # ended by itself: it counts
     assert run_score(_run("a", 1, 0, None, error="boom")) is None
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from autoloop.controller import Budget, Controller, LoopPlan, SearchSpace
+from autoloop.controller import Budget, Controller, SearchSpace, StudyPlan
 from autoloop.executors import LocalExecutor
 from autoloop.tasks import TaskInfo
 from tests.controller.conftest import CountingToyTask
@@ -19,6 +19,6 @@ def recommendation() -> dict[str, Any]:
     space = SearchSpace.from_task(TaskInfo.of(CountingToyTask), "batch_size=1,2;memory=0,3")
     with LocalExecutor(jobs=0) as executor:
         controller = Controller(
-            local_template("counting:linear"), executor=executor, budget=Budget(iterations=80), space=space, plan=LoopPlan(iterations=4),
+            local_template("counting:linear"), executor=executor, budget=Budget(iterations=80), space=space, plan=StudyPlan.resolve(iterations=4),
         )
         return controller.run().to_dict()

@@ -42,17 +42,22 @@ class Cluster:
         home: Data directory (short path: it holds the Redis unix socket).
         rollout_s: Delay per rollout of ``slowtoy:linear``.
         redis_url: An external Redis for everyone (``REDIS_URL``) instead of the embedded one.
+        env: Variables for every process on top of the defaults (e.g. the operator's settings).
     """
 
-    def __init__(self, home: Path, *, rollout_s: float = 0.05, redis_url: str | None = None) -> None:
+    def __init__(self, home: Path, *, rollout_s: float = 0.05, redis_url: str | None = None, env: dict[str, str] | None = None) -> None:
         self.home = home
         self.redis_url = redis_url
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
         self.env.update(AUTOLOOP_HOME=str(home), AUTOLOOP_PLUGINS=PLUGIN, AUTOLOOP_TEST_ROLLOUT_S=str(rollout_s))
+        # Tests' data lives under the temporary folder; these tests run one tenant on up to 4 workers at a time.
+        # Fake LLM servers listen on loopback, which tenants may not call unless the operator allows it.
+        self.env.update(AUTOLOOP_DATA_ROOTS=str(Path(tempfile.gettempdir()).resolve()), AUTOLOOP_MAX_RUNS="4", AUTOLOOP_LLM_ALLOW="127.0.0.1")
         if redis_url is not None:
             self.env["REDIS_URL"] = redis_url
+        self.env.update(env or {})
         self.env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
         self.service: subprocess.Popen[bytes] | None = None
         self.workers: list[subprocess.Popen[bytes]] = []
@@ -148,8 +153,8 @@ def _pings(url: str) -> bool:
 
 
 @contextlib.contextmanager
-def _running(home: Path, redis_url: str | None = None, rollout_s: float = 0.05) -> Iterator[Cluster]:
-    c = Cluster(home, redis_url=redis_url, rollout_s=rollout_s)
+def _running(home: Path, redis_url: str | None = None, rollout_s: float = 0.05, env: dict[str, str] | None = None) -> Iterator[Cluster]:
+    c = Cluster(home, redis_url=redis_url, rollout_s=rollout_s, env=env)
     try:
         c.start_service()
         yield c
@@ -160,9 +165,25 @@ def _running(home: Path, redis_url: str | None = None, rollout_s: float = 0.05) 
 @pytest.fixture
 def cluster() -> Iterator[Cluster]:
     """A running service with its embedded Redis on a fresh data directory; tests start the workers."""
+    with running_cluster() as c:
+        yield c
+
+
+@pytest.fixture(scope="module")
+def shared_cluster() -> Iterator[Cluster]:
+    """A running service, shared by a module's tests that start no worker and stop nothing:
+    each uses fresh tokens, so their studies never see each other's (one service start per
+    module instead of one per test)."""
+    with running_cluster() as c:
+        yield c
+
+
+@contextlib.contextmanager
+def running_cluster(*, rollout_s: float = 0.05, env: dict[str, str] | None = None) -> Iterator[Cluster]:
+    """A running service (embedded Redis, fresh data directory) with ``env`` on top of the defaults."""
     home = Path(tempfile.mkdtemp(prefix="al-"))
     try:
-        with _running(home) as c:
+        with _running(home, rollout_s=rollout_s, env=env) as c:
             yield c
     finally:
         shutil.rmtree(home, ignore_errors=True)
@@ -171,12 +192,8 @@ def cluster() -> Iterator[Cluster]:
 @pytest.fixture
 def slow_cluster() -> Iterator[Cluster]:
     """``cluster`` with 0.2 s per rollout: a loop run lasts long enough to be killed in the middle."""
-    home = Path(tempfile.mkdtemp(prefix="al-"))
-    try:
-        with _running(home, rollout_s=0.2) as c:
-            yield c
-    finally:
-        shutil.rmtree(home, ignore_errors=True)
+    with running_cluster(rollout_s=0.2) as c:
+        yield c
 
 
 @pytest.fixture(params=["embedded", "loopback"])

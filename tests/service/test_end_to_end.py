@@ -24,7 +24,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.filterwarnings("ignore::optun
 # 2 settings (batch size 1, 2) x 1 seed, then the winner re-run with 2 fresh seeds: 4 runs.
 STUDY = dict(
     space="batch_size=1,2", budget_iterations=40, iterations=4, seeds=1, top_k=1, final_seeds=2, parallel=2,
-    optimizer="local", sampler="tpe", pruner="none",
+    optimizer="local", strategy="tpe", pruner="none",
 )
 
 
@@ -60,23 +60,23 @@ def test_study_through_client_finishes_with_recommendation(any_cluster: Cluster)
         assert "DEBUG" in text and "sk-secret" not in text
 
 
-def test_tokens_scope_studies(cluster: Cluster) -> None:
-    token_a, token_b = cluster.token("a"), cluster.token("b")
-    with autoloop.Client(cluster.url, token_a) as a:
+def test_tokens_scope_studies(shared_cluster: Cluster) -> None:
+    token_a, token_b = shared_cluster.token("a"), shared_cluster.token("b")
+    with autoloop.Client(shared_cluster.url, token_a) as a:
         study = a.submit("slowtoy:linear", **STUDY)  # no workers: it stays queued
     for method, path in (("GET", ""), ("GET", "/recommendation"), ("DELETE", "")):
-        url = f"{cluster.url}/v1/studies/{study.id}{path}"
+        url = f"{shared_cluster.url}/v1/studies/{study.id}{path}"
         assert httpx.request(method, url).status_code == 401
         assert httpx.request(method, url, headers={"Authorization": "Bearer al_forged"}).status_code == 401
         assert httpx.request(method, url, headers={"Authorization": f"Bearer {token_b}"}).status_code == 404
-    with autoloop.Client(cluster.url, token_b) as b:
+    with autoloop.Client(shared_cluster.url, token_b) as b:
         assert b.studies() == []
         with pytest.raises(UnknownNameError):
             b.study(study.id)
-    with autoloop.Client(cluster.url, token_a) as a:
+    with autoloop.Client(shared_cluster.url, token_a) as a:
         assert [s["id"] for s in a.studies()] == [study.id]
-    assert httpx.get(f"{cluster.url}/healthz").json()["status"] == "ok"
-    assert httpx.get(f"{cluster.url}/v1/tasks").status_code == 200
+    assert httpx.get(f"{shared_cluster.url}/healthz").json()["status"] == "ok"
+    assert httpx.get(f"{shared_cluster.url}/v1/tasks").status_code == 200
 
 
 def _cli(cluster: Cluster, token: str, *args: str) -> dict:
@@ -85,14 +85,14 @@ def _cli(cluster: Cluster, token: str, *args: str) -> dict:
     return json.loads(out.stdout)
 
 
-def test_cancel_drops_queued_runs(cluster: Cluster) -> None:
-    token = cluster.token()
-    with autoloop.Client(cluster.url, token) as client:
+def test_cancel_drops_queued_runs(shared_cluster: Cluster) -> None:
+    token = shared_cluster.token()
+    with autoloop.Client(shared_cluster.url, token) as client:
         study = client.submit("slowtoy:linear", **STUDY)
-        redis = cluster.redis()
+        redis = shared_cluster.redis()
         wait_for(lambda: redis.hlen(keys.study_live(study.id)) == 2, 30, "two queued runs")
-        assert _cli(cluster, token, "status", study.id)["progress"]["runs_queued"] == 2
-        assert _cli(cluster, token, "cancel", study.id)["state"] == "cancelled"
+        assert _cli(shared_cluster, token, "status", study.id)["progress"]["runs_queued"] == 2
+        assert _cli(shared_cluster, token, "cancel", study.id)["state"] == "cancelled"
         wait_for(lambda: len(redis.hvals(keys.study_runs(study.id))) == 2, 30, "queued runs recorded as stopped")
         outcomes = [json.loads(v) for v in redis.hvals(keys.study_runs(study.id))]
         assert {o["error"] for o in outcomes} == {"stopped before it started"}

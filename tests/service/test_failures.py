@@ -23,7 +23,7 @@ def test_an_endpoint_that_is_down_is_retried_then_fails_the_study_naming_it(clus
     with autoloop.Client(cluster.url, token) as client:
         study = client.submit(
             "slowtoy:linear", space="batch_size=1", budget_iterations=40, iterations=2, seeds=1, top_k=1,
-            final_seeds=1, parallel=1, optimizer="llm", llm_base_url=dead, sampler="tpe", pruner="none",
+            final_seeds=1, parallel=1, optimizer="llm", llm_base_url=dead, strategy="tpe", pruner="none",
         )
         with pytest.raises(StudyFailedError) as failed:
             study.wait(progress=False, poll_s=0.5, timeout_s=240)
@@ -54,7 +54,7 @@ def test_a_worker_without_the_plugin_fails_the_study_saying_to_install_it_and_re
     with autoloop.Client(cluster.url, cluster.token()) as client:
         study = client.submit(
             "slowtoy:linear", space="batch_size=1", budget_iterations=40, iterations=2, seeds=1, top_k=1,
-            final_seeds=1, parallel=1, optimizer="local", sampler="tpe", pruner="none",
+            final_seeds=1, parallel=1, optimizer="local", strategy="tpe", pruner="none",
         )
         with pytest.raises(StudyFailedError) as failed:
             study.wait(progress=False, poll_s=0.5, timeout_s=240)

@@ -77,11 +77,11 @@ def test_every_run_uses_the_optimizer_and_protocol_the_study_was_created_with() 
             # No optimizer, no endpoint: the service (no endpoint configured) resolves `local` at creation.
             toy = client.submit(
                 "slowtoy:linear", space="batch_size=1,2", budget_iterations=60, iterations=3, seeds=2, top_k=2,
-                final_seeds=2, parallel=2, sampler="tpe", pruner="none",
+                final_seeds=2, parallel=2, strategy="tpe", pruner="none",
             )
             atari = client.submit(
                 "atari:Pong", space="artifact=modular;credit_horizon=1;batch_size=1", budget_iterations=4, iterations=1,
-                seeds=1, top_k=1, final_seeds=1, parallel=2, optimizer="local", sampler="tpe", pruner="none",
+                seeds=1, top_k=1, final_seeds=1, parallel=2, optimizer="local", strategy="tpe", pruner="none",
             )
             for study in (toy, atari):
                 status = study.wait(progress=False, poll_s=0.5, timeout_s=300)
@@ -123,8 +123,9 @@ def _redis_bytes(redis) -> dict[bytes, bytes]:
 
 
 def test_jobs_carry_key_references_and_the_operator_key_never_goes_to_a_tenant_url() -> None:
-    with _cluster(OPENAI_BASE_URL=DEAD_URL, OPENAI_API_KEY=OPERATOR_KEY) as cluster:  # no workers: jobs stay queued
-        study = dict(space="batch_size=1", budget_iterations=40, iterations=2, seeds=1, top_k=1, final_seeds=1, parallel=1, sampler="tpe")
+    # No workers: jobs stay queued. The operator allows the tenant's (unresolvable) host by name.
+    with _cluster(OPENAI_BASE_URL=DEAD_URL, OPENAI_API_KEY=OPERATOR_KEY, AUTOLOOP_LLM_ALLOW="tenant.invalid") as cluster:
+        study = dict(space="batch_size=1", budget_iterations=40, iterations=2, seeds=1, top_k=1, final_seeds=1, parallel=1, strategy="tpe")
         with autoloop.Client(cluster.url, cluster.token(), timeout_s=120) as client:
             own_url_no_key = client.submit("slowtoy:linear", llm_base_url="http://tenant.invalid/v1", **study)
             own_url_own_key = client.submit("slowtoy:linear", llm_base_url="http://tenant.invalid/v1", llm_api_key=TENANT_KEY, **study)

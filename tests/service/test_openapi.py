@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
 
 from autoloop.redisdb import EmbeddedRedis
-from autoloop.service import create_app, create_token
+from autoloop.service import OperatorSettings, create_app, create_token
 from autoloop.service._runner import StudyRunner
 
 pytestmark = pytest.mark.integration
@@ -23,7 +23,7 @@ def served() -> Iterator[tuple[object, str]]:
     """The app on an embedded Redis, with a real study runner, and a valid token."""
     with tempfile.TemporaryDirectory(prefix="al-") as home, EmbeddedRedis(Path(home)) as server:
         client = server.client()
-        runner = StudyRunner(client, server.url)
+        runner = StudyRunner(client, server.url, settings=OperatorSettings(home=Path(home)))  # uploads land in the test's home
         yield create_app(client, runner), create_token(client, "schemathesis")
         runner.shutdown()
 

@@ -14,7 +14,7 @@ from optuna.storages import JournalStorage
 from optuna.storages.journal import JournalFileBackend
 
 from autoloop.cli import main
-from autoloop.controller import Budget, Controller, LoopPlan, SearchSpace
+from autoloop.controller import Budget, Controller, SearchSpace, StudyPlan
 from autoloop.executors import LocalExecutor
 from autoloop.redisdb import EmbeddedRedis
 from autoloop.service import study_storage
@@ -36,7 +36,7 @@ def test_an_exported_study_has_one_trial_per_setting_with_its_seed_values(server
     space = SearchSpace.from_task(TaskInfo.of(CountingToyTask), "batch_size=1,2,4")
     with LocalExecutor(jobs=0) as executor:
         rec = Controller(
-            local_template("counting:linear"), executor=executor, budget=Budget(iterations=60), space=space, plan=LoopPlan(iterations=3),
+            local_template("counting:linear"), executor=executor, budget=Budget(iterations=60), space=space, plan=StudyPlan.resolve(iterations=3),
             storage=study_storage(server.url), study_name="s1",
         ).run()
     journal = tmp_path / "s1.journal"

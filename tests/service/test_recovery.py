@@ -50,7 +50,7 @@ def test_worker_killed_mid_run_resumes_from_checkpoint(slow_cluster: Cluster) ->
     with autoloop.Client(cluster.url, cluster.token()) as client:
         study = client.submit(
             "slowtoy:linear", space="batch_size=1,2", budget_iterations=60, iterations=6, seeds=1, top_k=1,
-            final_seeds=2, parallel=2, optimizer="local", sampler="tpe", pruner="none",
+            final_seeds=2, parallel=2, optimizer="local", strategy="tpe", pruner="none",
         )
         redis = cluster.redis()
         run_id = wait_for(lambda: _running_run(redis, study.id, 2), 60, "a run past iteration 2")
@@ -107,7 +107,7 @@ def test_worker_sigterm_mid_run_shuts_down_cold_and_the_run_resumes_on_another_w
     with autoloop.Client(cluster.url, cluster.token()) as client:
         study = client.submit(
             "slowtoy:linear", space="batch_size=1", budget_iterations=80, iterations=40, seeds=1, top_k=1,
-            final_seeds=1, parallel=1, optimizer="local", sampler="tpe", pruner="none",
+            final_seeds=1, parallel=1, optimizer="local", strategy="tpe", pruner="none",
         )
         redis = cluster.redis()
         run_id = wait_for(lambda: _running_run(redis, study.id, 2), 60, "a run past iteration 2")
@@ -146,7 +146,7 @@ def _study_under_way(cluster: Cluster, client: autoloop.Client) -> tuple[autoloo
     is done and another is running."""
     study = client.submit(
         "slowtoy:linear", space="batch_size=1,2", budget_iterations=60, iterations=5, seeds=2, top_k=1,
-        final_seeds=2, parallel=2, optimizer="local", sampler="tpe", pruner="none",
+        final_seeds=2, parallel=2, optimizer="local", strategy="tpe", pruner="none",
     )
     redis = cluster.redis()
     wait_for(lambda: redis.hlen(keys.study_runs(study.id)) >= 1 and _running_run(redis, study.id, 1), 90, "one run done, one running")

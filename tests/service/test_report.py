@@ -41,6 +41,9 @@ def test_report_is_the_owners_and_status_shows_each_setting(cluster: Cluster, tm
     assert sum(s["runs"] for s in settings) == status["progress"]["runs_done"]
     assert abs(sum(s["allocation"] for s in settings) - 1) < 1e-9 and all(s["mean"] == s["mean_val"] for s in settings)
     assert page.startswith("<!DOCTYPE html>") and all(f'id="{fig_id}"' in page for fig_id in FIGURES)
+    served = httpx.get(url, headers={"Authorization": f"Bearer {owner}"})
+    policy = served.headers["content-security-policy"]  # only the page's own scripts run (by hash), nothing loads
+    assert served.text.count("<script") == policy.count("'sha256-") > 0 and "connect-src 'none'" in policy
     assert httpx.get(url, headers={"Authorization": f"Bearer {other}"}).status_code == 404  # another tenant's token
     assert httpx.get(url).status_code == 401
     out = tmp_path / "report.html"  # `autoloop report STUDY_ID` fetches the same page

@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 from autoloop.cli import build_parser
 from autoloop.cli._run import given_task_options
 from autoloop.redisdb import EmbeddedRedis
-from autoloop.service import create_app, create_token
+from autoloop.service import OperatorSettings, create_app, create_token
 from autoloop.service._runner import StudyRunner
 from tests.service.conftest import CLI, Cluster, submissions
 
@@ -52,7 +52,7 @@ def served(tmp_path: Path) -> Iterator[tuple[TestClient, dict[str, str], Path]]:
     csv = _pets(tmp_path)
     with tempfile.TemporaryDirectory(prefix="al-") as home, EmbeddedRedis(Path(home)) as server:
         client = server.client()
-        runner = StudyRunner(client, server.url)
+        runner = StudyRunner(client, server.url, settings=OperatorSettings(home=Path(home), data_roots=(tmp_path.resolve(),)))
         with TestClient(create_app(client, runner)) as http:
             yield http, {"Authorization": f"Bearer {create_token(client, 'test')}"}, csv
         runner.shutdown()
@@ -64,7 +64,7 @@ def test_a_study_checks_its_task_options_against_the_data_at_submission(served: 
     wrong = http.post("/v1/studies", json={**body, "task_options": {"target": "species"}}, headers=auth)
     assert wrong.status_code == 422 and "no column 'species'" in wrong.json()["detail"] and "legs, sound, kind" in wrong.json()["detail"]
     missing = http.post("/v1/studies", json={**body, "data_dir": str(csv.with_name("cats.csv")), "task_options": {"target": "kind"}}, headers=auth)
-    assert missing.status_code == 422 and "cats.csv does not exist" in missing.json()["detail"]
+    assert missing.status_code == 422 and missing.json()["detail"].startswith("data_dir: no such file or folder")
     created = http.post("/v1/studies", json={**body, "task_options": {"target": "kind"}}, headers=auth)
     assert created.status_code == 201, created.json()
     assert created.json()["progress"]["metric"] == "accuracy"  # inferred from the target at submission
@@ -72,11 +72,13 @@ def test_a_study_checks_its_task_options_against_the_data_at_submission(served: 
     http.delete(f"/v1/studies/{created.json()['id']}", headers=auth)
 
 
-def test_autoloop_submit_tunes_a_csv_task_on_the_workers(cluster: Cluster, tmp_path: Path) -> None:
+def test_autoloop_upload_then_submit_tunes_a_csv_task_on_the_workers(cluster: Cluster, tmp_path: Path) -> None:
     cluster.start_worker(processes=1)
     env = {**cluster.env, "AUTOLOOP_URL": cluster.url, "AUTOLOOP_TOKEN": cluster.token()}
+    uploaded = subprocess.run([sys.executable, "-c", CLI, "upload", str(_pets(tmp_path))], env=env, capture_output=True, text=True, timeout=120)
+    assert uploaded.returncode == 0 and uploaded.stdout.strip() == "pets.csv", uploaded.stderr[-2000:]
     small = ["--space", "artifact=one_function;batch_size=1", "--iterations", "1", "--seeds", "1", "--top-k", "1", "--final-seeds", "1"]
-    argv = ["submit", "csv:pets", "--data", str(_pets(tmp_path)), "--target", "kind", "--optimizer", "local", *small]
+    argv = ["submit", "csv:pets", "--data", "pets.csv", "--target", "kind", "--optimizer", "local", *small]
     out = subprocess.run(
         [sys.executable, "-c", CLI, *argv, "--budget-iterations", "10", "--wait", "--json"],
         env=env, capture_output=True, text=True, timeout=600,  # generous: the machine may be shared

@@ -1,4 +1,8 @@
-"""The Optimizer base class: one verb, ``propose(context) -> Artifact``."""
+"""The Optimizer base class: one verb, ``propose(context) -> Artifact``.
+
+It sits with the vocabulary (layer 0) so the loop drives optimizers by this one type; the
+implementations and their registry live in ``autoloop.optimizers``.
+"""
 
 from __future__ import annotations
 
