@@ -127,7 +127,10 @@ class Controller:
             study_name=self.study_name or f"autoloop-{self.seed}", max_seeds=self.max_seeds, prior=self.prior,
         ))
         if self.prior is not None and not strategy.uses_prior:
-            raise ConfigError(f"warm start needs a strategy that starts from a prior (the best-arm ones), not {self.strategy!r}")
+            raise ConfigError(
+                f"warm start needs a strategy that starts from a prior (halving, racing, ttts; auto up to 64 settings), "
+                f"not {self.strategy!r}: choose one of those or start cold"
+            )
         meter.reserved_iterations = strategy.reserve() * iterations
         for outcome in book.outcomes():
             meter.charge(outcome.record.run_id, outcome.record.iterations, outcome.record.tokens)

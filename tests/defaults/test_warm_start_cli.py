@@ -24,7 +24,7 @@ def test_a_warm_started_study_reports_the_past_studies_it_started_from(capsys, t
 def test_warm_start_needs_a_best_arm_strategy_and_one_task(capsys, tmp_path):
     past = tmp_path / "past.json"
     past.write_text(json.dumps({"task": "counting:linear", "runs": []}))
-    assert main([*TUNE, "--sampler", "tpe", "--warm-start", str(past)]) == 2
-    assert "warm start needs a best-arm strategy" in capsys.readouterr().out
+    assert main([*TUNE, "--strategy", "tpe", "--warm-start", str(past)]) == 2
+    assert "warm start needs a strategy that starts from a prior (halving, racing, ttts" in capsys.readouterr().out
     assert main(["tune", "--suite", "counting:linear,toy:linear", "--jobs", "0", "--json", "--warm-start", str(past)]) == 2
     assert "tune the suite's tasks one by one" in capsys.readouterr().out
