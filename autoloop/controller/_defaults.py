@@ -185,9 +185,10 @@ def normalized_regrets(row: Mapping[SettingKey, Cell], keys: Sequence[SettingKey
     """``(best - value) / (best - worst)`` of each of ``keys`` on one task (all 0 when they tie)."""
     values = [row[k].mean for k in keys]
     hi, lo = max(values), min(values)
-    if hi - lo <= _EQUAL * max(1.0, abs(hi), abs(lo)):
+    rounding = _EQUAL * max(1.0, abs(hi), abs(lo))
+    if hi - lo <= rounding:
         return dict.fromkeys(keys, 0.0)
-    return {k: (hi - row[k].mean) / (hi - lo) for k in keys}
+    return {k: 0.0 if hi - row[k].mean <= rounding else (hi - row[k].mean) / (hi - lo) for k in keys}
 
 
 def ranks(row: Mapping[SettingKey, Cell], keys: Sequence[SettingKey]) -> dict[SettingKey, float]:

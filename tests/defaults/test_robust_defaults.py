@@ -102,7 +102,8 @@ def test_false_alarms_are_rare_and_a_real_outlier_is_named():
 
 
 def test_scores_equal_but_for_rounding_are_ties_not_regret():
-    table = _table({"t1": (0.5, 0.5 + 2e-14, 0.5 - 1e-14), "t2": (1.0, 0.0, 0.5)})
+    table = _table({"t1": (0.5, 0.5 + 2e-14, 0.5 - 1e-14), "t2": (1.0, 0.0, 0.5), "t3": (1.0, 1.0 + 1e-15, 0.0)})
     robust = RobustDefaults.of(table)
-    assert robust.pick == A and robust.pick_regrets["t1"] == 0
+    assert robust.pick == A and robust.pick_regrets["t1"] == 0 and robust.pick_regrets["t3"] == 0
+    assert {h.task: h.own_pick for h in robust.held_out}["t3"] == A  # tied with the best: the default is its own pick
     assert {s.settings: s.mean_rank for s in robust.standings}[A] == pytest.approx((2 + 1) / 2)
