@@ -39,6 +39,54 @@ def _raise_for(response: httpx.Response) -> None:
     raise error
 
 
+class RecommendationData(dict):
+    """A recommendation's JSON (``Recommendation.to_dict()``, ``GET /v1/studies/{id}/recommendation``):
+    a plain dict whose ``str()`` is a short summary instead of every run and artifact."""
+
+    def __str__(self) -> str:
+        metric = self["metric"]
+        lines = [f"{self['task']}: recommended loop settings (scores: {metric['direction']})"]
+        lines += [f"  {name:18} {value}" for name, value in self["settings"].items()]
+        lines.append(f"  {'validation':18} {_interval(self['validation'])}")
+        source = self["test"].get("source")
+        lines.append(f"  {'test':18} {_interval(self['test'])}" + (f"; {source}" if source else ""))
+        if self.get("returned_test"):
+            lines.append(f"  {'returned artifact':18} test {_interval(self['returned_test'])}")
+        lines += [f"  warning: {text}" for text in self.get("warnings", [])]
+        verdict = self.get("verdict")
+        if verdict:
+            lines.append(f"  verdict: {verdict['text']}")
+        lines.append("  every setting tried, mean best validation over its seeds, best first:")
+        lines += [f"    {name}: {mean:.4g} ({n} seed{'s' * (n != 1)})" for name, mean, n in _tried(self["runs"], metric["higher_is_better"])]
+        spent = self["spent"]
+        lines.append(
+            f"  spent {spent['iterations']} iterations, {spent['tokens']} tokens, {spent['seconds']} s; "
+            f"search ended by: {self['stop_reason']} (strategy {self.get('strategy') or '-'})"
+        )
+        if self["failures"].get("summary"):
+            lines.append(f"  failures: {self['failures']['summary']}")
+        return "\n".join(lines)
+
+
+def _interval(data: dict[str, Any]) -> str:
+    unit = data.get("unit", "seeds")
+    if data["ci95"] is None:
+        return f"{data['mean']:.4g} ({data.get('note') or 'no interval'}, n={data['n']})"
+    low, high = data["ci95"]
+    return f"{data['mean']:.4g} (95% CI {low:.4g}..{high:.4g}, {data['n']} {unit})"
+
+
+def _tried(runs: list[dict[str, Any]], higher_is_better: bool) -> list[tuple[str, float, int]]:
+    """(setting, mean best validation, seeds) of every setting with a scored run, best first."""
+    scores: dict[str, list[float]] = {}
+    for run in runs:
+        if run["best_val"] is not None:
+            name = ", ".join(f"{k}={v}" for k, v in run["settings"].items() if k in ("starting_artifact", "credit_horizon", "batch_size"))
+            scores.setdefault(name, []).append(run["best_val"])
+    rows = [(name, sum(v) / len(v), len(v)) for name, v in scores.items()]
+    return sorted(rows, key=lambda row: row[1], reverse=higher_is_better)
+
+
 class StudyFailedError(AutoloopError):
     """A study ended in ``failed``; the message carries the service's reason.
 
@@ -105,9 +153,9 @@ class Study:
                 time.sleep(poll_s)
                 status = self.status()
 
-    def recommendation(self) -> dict[str, Any]:
-        """The recommendation of a finished study (an error while it runs)."""
-        return self.client._request("GET", f"/v1/studies/{self.id}/recommendation")
+    def recommendation(self) -> RecommendationData:
+        """The recommendation of a finished study (an error while it runs); ``print`` it for a summary."""
+        return RecommendationData(self.client._request("GET", f"/v1/studies/{self.id}/recommendation"))
 
     def report(self) -> str:
         """The HTML report of a finished study (an error while it runs): one self-contained page."""

@@ -118,6 +118,7 @@ def tune(
     seed: int = 0,
     optimizer: str | None = None,
     endpoint: Endpoint | None = None,
+    sampler: str | None = None,
 ) -> Recommendation:
     """Search starting artifact, credit horizon and batch size for ``task``; recommend one.
 
@@ -142,6 +143,7 @@ def tune(
         seed: Sampler seed.
         optimizer: ``llm``, ``local`` or a plug-in's (default: ``llm`` when an endpoint is configured).
         endpoint: The LLM endpoint (default: ``Endpoint.from_env()``).
+        sampler: The old name of ``strategy`` (deprecated: accepted for one release, with a warning).
 
     Returns:
         The recommendation: the chosen settings with validation and test intervals.
@@ -152,8 +154,8 @@ def tune(
     template = _template(task, optimizer, endpoint)
     info = TaskInfo.of(task)
     plan = StudyPlan.resolve(
-        preset, iterations=iterations, seeds=seeds, top_k=top_k, final_seeds=final_seeds, strategy=strategy, pruner=pruner,
-        confidence=confidence,
+        preset, iterations=iterations, seeds=seeds, top_k=top_k, final_seeds=final_seeds, strategy=strategy, sampler=sampler,
+        pruner=pruner, confidence=confidence,
     )
     budget = plan.budget(iterations=budget_iterations, tokens=budget_tokens, seconds=budget_seconds)
     search_space = SearchSpace.from_task(info, space)

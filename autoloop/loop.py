@@ -16,7 +16,7 @@ from autoloop.failures import FailureTally
 from autoloop.optimizer import Optimizer
 from autoloop.settings import LoopSettings
 from autoloop.tasks._base import Task
-from autoloop.trace import Instance, Split
+from autoloop.trace import TASK_TOKENS, Instance, Split, Trace
 
 
 @dataclass(frozen=True)
@@ -57,7 +57,9 @@ ProgressCallback = Callable[[Progress], bool | None]
 
 @dataclass(frozen=True)
 class LoopResult:
-    """The outcome of one loop run; scores are internal (higher is better)."""
+    """The outcome of one loop run; scores are internal (higher is better). ``tokens`` counts every
+    LLM token of the run, the optimizer's and the task's own (an executor's); ``prompt_tokens`` and
+    ``completion_tokens`` are the optimizer's."""
 
     task: str
     settings: LoopSettings
@@ -174,7 +176,8 @@ class LoopRun:
                 state.stopped = "patience"
             if s.max_skips and state.skips_in_a_row >= s.max_skips:
                 state.stopped = "skips"
-            progress = Progress(state.iteration, s.iterations, val, state.best_val, self.optimizer.usage.total_tokens, state.failures)
+            tokens = self.optimizer.usage.total_tokens + state.task_tokens
+            progress = Progress(state.iteration, s.iterations, val, state.best_val, tokens, state.failures)
             if self.callback is not None and self.callback(progress) and state.iteration < s.iterations:
                 state.stopped = state.stopped or "stopped"
             self._save(state)
@@ -189,7 +192,7 @@ class LoopRun:
         current = Artifact.from_dict(state.current)
         batch = batch_for(train, s.batch_size, state.iteration, s.seed)
         traces = self.task.rollouts(current, batch, s.credit_horizon)
-        state.failures = state.failures.add(traces)
+        _tally(state, traces)
         memory = [Attempt(m["iteration"], m["artifact_hash"], tuple(m["changed"]), m["batch_score"]) for m in state.memory]
         context = build_context(
             current,
@@ -223,7 +226,7 @@ class LoopRun:
     def _evaluate(self, artifact: Artifact, split: Split, state: Checkpoint) -> float:
         """Mean score over ``split``; its failed evaluations are counted into ``state``."""
         traces = self.task.rollouts(artifact, self.task.split(split), None)
-        state.failures = state.failures.add(traces)
+        _tally(state, traces)
         return sum(t.score for t in traces) / len(traces)
 
     def _result(self, state: Checkpoint) -> LoopResult:
@@ -236,7 +239,7 @@ class LoopRun:
             test=state.test,
             curve=tuple((int(i), float(v)) for i, v in state.curve),
             iterations=state.iteration,
-            tokens=usage.total_tokens,
+            tokens=usage.total_tokens + state.task_tokens,
             failures=state.failures,
             skipped_updates=state.skipped,
             skip_reasons=tuple(state.skip_reasons),
@@ -246,3 +249,9 @@ class LoopRun:
             stopped=state.stopped,
             best_artifact=Artifact.from_dict(state.best),
         )
+
+
+def _tally(state: Checkpoint, traces: Sequence[Trace]) -> None:
+    """Count ``traces`` into ``state``: their failed evaluations and the task's own LLM tokens."""
+    state.failures = state.failures.add(traces)
+    state.task_tokens += int(sum(t.metrics.get(TASK_TOKENS, 0.0) for t in traces))

@@ -35,6 +35,10 @@ class Step:
     reward: float = 0.0
 
 
+# The metric a task reports its own LLM tokens under (see ``Trace``).
+TASK_TOKENS = "llm_tokens"
+
+
 @dataclass(frozen=True)
 class Trace:
     """The record of one rollout of an artifact on one instance.
@@ -46,7 +50,9 @@ class Trace:
         score: The scalar outcome, higher is better (tasks negate errors such as RMSE).
         feedback: Overall feedback text for the run.
         error: Why the evaluation failed (timeout, crash, exception), or ``None``.
-        metrics: Extra named numbers (accuracy, f1, rmse, tokens, ...).
+        metrics: Extra named numbers (accuracy, f1, rmse, ...). ``TASK_TOKENS`` (``llm_tokens``): LLM
+            tokens the task itself spent on this rollout (an executor model's; 0 for a cached
+            reply), counted into the run's tokens next to the optimizer's.
     """
 
     instance_id: str

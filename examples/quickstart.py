@@ -1,14 +1,19 @@
 """Quickstart: the autoloop service on one machine, end to end, with nothing installed but autoloop.
 
 Starts ``autoloop serve`` (with its embedded Redis) and ``autoloop worker --processes 2``,
-creates an API token, submits a small tuning study of Spaceship Titanic through the
-Python client, shows its progress, prints the recommendation, writes the study's HTML report
-(``--report``) and says where, and shuts everything down, also on Ctrl-C. No LLM endpoint is needed: without one, loops use the offline ``local``
-optimizer.
+creates an API token, submits a small tuning study through the Python client, shows its
+progress, prints the recommendation, writes the study's HTML report (``--report``) and says
+where, and shuts everything down, also on Ctrl-C. No LLM endpoint and no data are needed:
+loops use the offline ``local`` optimizer.
+
+The task is ``cartpole:balance`` from the example plug-in ``examples/autoloop-cartpole`` (a
+gymnasium CartPole stepped on the trusted side, the candidate's ``act`` confined), loaded
+through ``AUTOLOOP_PLUGINS``. The study searches the starting artifact (``--space`` changes that);
+why they matter for the ``local`` optimizer is in the README ("What the quickstart shows").
 
 Run from the repository root::
 
-    python examples/quickstart.py [--data ../shared/data] [--budget-iterations 18] [--report FILE]
+    python examples/quickstart.py [--budget-iterations 480] [--space SPEC] [--report FILE]
 """
 
 from __future__ import annotations
@@ -30,8 +35,11 @@ import autoloop
 
 REPO = Path(__file__).resolve().parents[1]
 CLI = "from autoloop.cli import main; raise SystemExit(main())"
-TASK = "mlpipeline:spaceship-titanic"
-SPACE = "artifact=one_function,many_functions;batch_size=1,3"
+CARTPOLE = REPO / "examples" / "autoloop-cartpole"
+TASK = "cartpole:balance"
+SPACE = "artifact=lean,angle,position;credit_horizon=200;batch_size=1"
+# Each run: 16 updates of the local optimizer; every setting gets seeds until the pick is certain at 95%.
+PLAN = dict(iterations=16, strategy="halving", confidence=0.95, parallel=2)
 
 
 def _free_port() -> int:
@@ -70,26 +78,6 @@ def _wait_healthy(url: str, service: subprocess.Popen[bytes], log: Path) -> None
     raise SystemExit(f"the service did not answer at {url} within 60 s; see {log}")
 
 
-def _report(recommendation: dict) -> None:
-    metric = recommendation["metric"]["name"]
-    print(f"\nRecommended loop settings for {recommendation['task']}:")
-    for name, value in sorted(recommendation["settings"].items()):
-        print(f"  {name:18} {value}")
-    for split in ("validation", "test"):
-        shown = recommendation[split]["display"]
-        low, high = shown["ci95"]
-        print(f"  {split + ' ' + metric:18} {shown['mean']:.4f}  (95% CI {low:.4f}..{high:.4f}, {recommendation[split]['n']} seeds)")
-    verdict = recommendation.get("verdict")
-    if verdict is not None:
-        p_best = "n/a" if verdict["p_best"] is None else f"{verdict['p_best']:.2f}"
-        print(f"  how sure: P(best) {p_best}; {verdict['text']}")
-    for runner_up in recommendation["runners_up"]:
-        print(f"  runner-up {runner_up['settings']}: test {runner_up['test']['display']['mean']:.4f}")
-    spent = recommendation["spent"]
-    print(f"  spent: {spent['iterations']} loop iterations, {spent['tokens']} LLM tokens, {spent['seconds']} s")
-    print(f"  search ended by: {recommendation['stop_reason']} (strategy {recommendation['strategy']})")
-
-
 def _interrupt(_signum: int, _frame: object) -> None:
     raise KeyboardInterrupt
 
@@ -99,20 +87,17 @@ def main() -> int:
     signal.signal(signal.SIGINT, _interrupt)
     signal.signal(signal.SIGTERM, _interrupt)
     parser = argparse.ArgumentParser(description="Run the autoloop service end to end on this machine.")
-    default_data = os.environ.get("AUTOLOOP_DATA") or str(REPO.parent / "shared" / "data")
-    parser.add_argument("--data", default=default_data, help=f"data directory with mlagentbench/ (default {default_data})")
-    parser.add_argument("--budget-iterations", type=int, default=18, help="loop iterations over the whole study (default 18)")
+    parser.add_argument("--budget-iterations", type=int, default=480, help="loop iterations over the whole study at most (default 480)")
+    parser.add_argument("--space", default=SPACE, help=f"settings to search (default {SPACE!r}; try 'credit_horizon=200,10')")
     parser.add_argument("--report", metavar="FILE", help="where to write the study's HTML report (default autoloop-report-STUDY.html here)")
     args = parser.parse_args()
-    data = Path(args.data).resolve()
-    if not data.is_dir():
-        raise SystemExit(f"no data directory at {data}; pass --data DIR (it holds mlagentbench/spaceship_titanic_train.csv)")
 
     home = Path(tempfile.mkdtemp(prefix="autoloop-quickstart-"))
     env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}  # the embedded Redis, whatever the shell says
-    env.update(AUTOLOOP_HOME=str(home), PYTHONPATH=os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")])))
-    # The service reads only the data its operator shares; one tenant here, so it may use both workers.
-    env.update(AUTOLOOP_DATA_ROOTS=str(data), AUTOLOOP_MAX_RUNS="2")
+    # The example plug-in, importable by the service, the workers and their sandboxes (sys.path is bound read-only there).
+    path = os.pathsep.join(filter(None, [str(REPO), str(CARTPOLE), env.get("PYTHONPATH")]))
+    env.update(AUTOLOOP_HOME=str(home), PYTHONPATH=path, AUTOLOOP_PLUGINS="autoloop_cartpole.plugin")
+    env.update(AUTOLOOP_MAX_RUNS="2")  # one tenant here, so it may use both workers
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     procs: list[tuple[str, subprocess.Popen[bytes]]] = []
@@ -126,18 +111,15 @@ def main() -> int:
             [sys.executable, "-c", CLI, "token", "create", "--name", "quickstart"], env=env, check=True, capture_output=True, text=True
         ).stdout.strip()
         with autoloop.Client(url, token) as client:
-            study = client.submit(
-                TASK, space=SPACE, budget_iterations=args.budget_iterations, iterations=3, seeds=1, top_k=1,
-                final_seeds=2, parallel=2, data_dir=str(data),
-            )
-            print(f"submitted study {study.id}: {TASK}, space {SPACE}", file=sys.stderr)
+            study = client.submit(TASK, space=args.space, budget_iterations=args.budget_iterations, optimizer="local", **PLAN)
+            print(f"submitted study {study.id}: {TASK}, space {args.space}", file=sys.stderr)
             try:
                 status = study.wait(progress=True)
             except autoloop.StudyFailedError as exc:
                 raise SystemExit(str(exc)) from None
             if status["state"] != "finished":
                 raise SystemExit(f"study {study.id} ended {status['state']}")
-            _report(study.recommendation())
+            print(f"\n{study.recommendation()}")
             report = Path(args.report or f"autoloop-report-{study.id}.html").resolve()
             report.write_text(study.report())
             print(f"\nreport written to {report} (open it in a browser; it needs no network)")

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # The main job: venv + install, then the embedded service with two workers runs a small tuning
-# study submitted through the Python client, prints the recommendation and writes the study's HTML report.
+# study (the example CartPole plug-in, offline local optimizer) submitted through the Python client,
+# prints the recommendation and writes the study's HTML report.
 . "$(dirname "$0")/_venv.sh"
-python examples/quickstart.py --data "${AUTOLOOP_DATA:-$AUTOLOOP_SHARED_DATA}" "$@"
+python examples/quickstart.py "$@"

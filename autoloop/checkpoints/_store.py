@@ -29,6 +29,7 @@ class Checkpoint:
         skipped: Updates skipped so far (see ``SkippedUpdateError``).
         skips_in_a_row: Skipped updates since the last one made.
         skip_reasons: Why the latest skipped updates were skipped, oldest first.
+        task_tokens: LLM tokens the task itself spent so far (an executor's, ``trace.TASK_TOKENS``).
     """
 
     iteration: int
@@ -46,6 +47,7 @@ class Checkpoint:
     skipped: int = 0
     skips_in_a_row: int = 0
     skip_reasons: list[str] = field(default_factory=list)
+    task_tokens: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready form; ``from_dict`` reads it back."""

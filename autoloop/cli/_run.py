@@ -178,19 +178,20 @@ def run(args: argparse.Namespace) -> int:
 
         def on_progress(p: Progress) -> None:
             bar.update(1)
-            bar.set_postfix(best_val=f"{metric.display(p.best_val):.4f}", tokens=p.tokens)
+            bar.set_postfix(best_val=f"{metric.display(p.best_val):.4f} {metric.name}", tokens=p.tokens)
 
         store = FileCheckpointStore(args.checkpoints or scratch)
         try:
             result = run_job(job, task, store=store, callback=on_progress)
         finally:
             task.close()
-    # Reported in the metric's own units (RMSE positive); internal scores are higher-is-better.
+    # Every score in the metric's own units (RMSE positive), the direction stated once under "metric".
     data = {"task": args.task, **result.to_dict()}
-    data["metric"] = {"name": metric.name, "higher_is_better": metric.higher_is_better}
+    data["metric"] = metric.to_dict()
     data["best_val"] = metric.display(result.best_val)
     data["test"] = metric.display(result.test) if result.test is not None else None
     data["curve"] = [[i, metric.display(v)] for i, v in result.curve]
+    data["test_curve"] = [[i, metric.display(v), metric.display(t)] for i, v, t in result.test_curve]
     if args.json:
         print_json(data)
         return 0
@@ -204,6 +205,8 @@ def run(args: argparse.Namespace) -> int:
             round(result.wall_time_s, 1),
         ]],
     )
+    print(f"scores: {metric.direction}")
+    print("validation curve: " + ", ".join(f"{i}: {v:.4g}" for i, v in data["curve"]))
     if result.failures.failed:
         print(result.failures.summary())
     for reason in result.skip_reasons:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 from pathlib import Path
 
@@ -113,6 +114,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 def _serve(args: argparse.Namespace) -> int:
     from autoloop.service._server import ServeOptions, serve
 
+    _say_ready()
     return serve(ServeOptions(data_dir(args), host=args.host, port=args.port, optuna_storage=args.optuna_storage))
 
 
@@ -121,11 +123,17 @@ def _worker(args: argparse.Namespace) -> int:
     from autoloop.service import WorkerOptions, load_plugins, run_workers
 
     load_plugins()
+    _say_ready()
     options = WorkerOptions(
         redis_url(data_dir(args)), processes=args.processes, job_monitoring_interval=args.job_monitoring_interval,
         maintenance_interval=args.maintenance_interval, burst=args.burst,
     )
     return run_workers(options)
+
+
+def _say_ready() -> None:
+    """``serve`` and ``worker`` say where they listen and when they are ready (their INFO lines), whatever ``--verbose``."""
+    logging.getLogger("autoloop.service").setLevel(min(logging.getLogger().level, logging.INFO))
 
 
 def _token_create(args: argparse.Namespace) -> int:
@@ -229,11 +237,16 @@ def _show_recommendation(recommendation: dict, as_json: bool) -> int:
         print_json(recommendation)
         return 0
     print_table(["setting", "value"], sorted(recommendation["settings"].items()))
-    metric = recommendation["metric"]["name"]
+    metric = recommendation["metric"]
+    print(f"scores: {metric['direction']}")
     for split in ("validation", "test"):
-        shown, n = recommendation[split]["display"], recommendation[split]["n"]
-        ci = recommendation[split]["note"] if shown["ci95"] is None else "95% CI {:.4f}..{:.4f}".format(*shown["ci95"])
-        print(f"{split} {metric}: {shown['mean']:.4f} ({ci}, n={n})")
+        shown = recommendation[split]
+        ci = shown["note"] if shown["ci95"] is None else "95% CI {:.4f}..{:.4f}".format(*shown["ci95"])
+        print(f"{split} {metric['name']}: {shown['mean']:.4f} ({ci}, n={shown['n']})")
+    if recommendation.get("verdict"):
+        print(f"verdict: {recommendation['verdict']['text']}")
+    for warning in recommendation.get("warnings", []):
+        print(f"warning: {warning}")
     if recommendation["failures"]["summary"]:
         print(f"failures: {recommendation['failures']['summary']}")
     if recommendation.get("warm_start"):

@@ -39,10 +39,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "tune",
         help="search starting artifact, credit horizon and batch size for a task",
-        description="Search loop settings with Optuna (each trial = several seeds of the loop, pruned from "
-        "its mean validation curve), re-run the top-k settings with fresh seeds, score them on the held-out "
-        "test split (the only time test is scored) and recommend one. Iterations count optimizer updates "
-        "(about one LLM call each) over every run, the final re-check included.",
+        description="Search loop settings and recommend one. Up to 64 settings (the default strategy, auto): a "
+        "best-arm search over seeds (halving), where settings that stay close get more seeds and each run scores its "
+        "best artifact on the held-out test split once at its end, read only to report the pick. Beyond 64 settings, "
+        "or with --strategy tpe|random|grid: an Optuna study (each trial = several seeds, pruned from its mean "
+        "validation curve) whose top-k settings are re-run with fresh seeds on test. Iterations count optimizer "
+        "updates (about one LLM call each) over every run. Scores are shown in the metric's own units.",
     )
     parser.add_argument("task", metavar="TASK", nargs="?", help="task name (see `autoloop tasks`)")
     parser.add_argument("--suite", metavar="TASK,TASK", help="pick one setting for several tasks at once")
@@ -100,7 +102,7 @@ def run(args: argparse.Namespace) -> int:
             return Controller(
                 templates[task], info=infos[task], executor=executor, budget=task_budget, space=space, plan=plan, parallel=max(args.jobs, 1),
                 storage=args.storage, study_name=_study_name(args.study_name, task, suite=bool(args.suite)), seed=args.seed,
-                on_status=_Bar(task, task_budget, enabled=show_progress(args)), prior=prior,
+                on_status=_Bar(task, task_budget, infos[task].metric, enabled=show_progress(args)), prior=prior,
             )
 
         if args.suite:
@@ -135,12 +137,13 @@ def _check_data(templates: Iterable[RunTemplate]) -> None:
 class _Bar:
     """A progress bar over the study's iteration budget, fed by ``StudyStatus`` updates."""
 
-    def __init__(self, task: str, budget: Budget, *, enabled: bool) -> None:
+    def __init__(self, task: str, budget: Budget, metric: Metric, *, enabled: bool) -> None:
         self.bar = progress_bar(budget.iterations or 0, f"tune {task}", enabled=enabled)
+        self.metric = metric
 
     def __call__(self, status: StudyStatus) -> None:
         self.bar.update(status.iterations - self.bar.n)
-        best = "-" if status.best_value is None else f"{status.best_value:.4f}"
+        best = "-" if status.best_value is None else f"{self.metric.display(status.best_value):.4f} {self.metric.name}"
         self.bar.set_postfix(stage=status.stage, best=best, **status.trials, refresh=False)
         if status.stage == "done":
             self.bar.close()
@@ -158,9 +161,8 @@ def _row(rank: str, report: object, metric: Metric) -> list[object]:
 
 
 def _shown(interval: object, metric: Metric) -> str:
-    data = interval.to_dict(metric)  # type: ignore[attr-defined]
-    d = data["display"]
-    return f"{d['mean']:.4f} ({data['note']})" if d["ci95"] is None else f"{d['mean']:.4f} [{d['ci95'][0]:.4f}, {d['ci95'][1]:.4f}]"
+    d = interval.to_dict(metric)  # type: ignore[attr-defined]
+    return f"{d['mean']:.4f} ({d['note']})" if d["ci95"] is None else f"{d['mean']:.4f} [{d['ci95'][0]:.4f}, {d['ci95'][1]:.4f}]"
 
 
 def _show(rec: Recommendation, plan: StudyPlan, *, as_json: bool) -> None:
@@ -172,6 +174,7 @@ def _show(rec: Recommendation, plan: StudyPlan, *, as_json: bool) -> None:
         "rank", "artifact", "horizon", "batch", "other", f"val {m.name} [95% CI]", f"test {m.name} [95% CI]", "val-test gap", "seeds", "failed",
     ]
     rows = [_row("1 (chosen)", rec.winner, m)] + [_row(str(i + 2), r, m) for i, r in enumerate(rec.runners_up)]
+    print(f"scores: {m.direction}; runners-up by validation, best first")
     print_table(headers, rows)
     spent = rec.spent
     print(f"\nspent {spent['iterations']} iterations, {spent['tokens']} tokens, {spent['seconds']} s; "
@@ -187,6 +190,8 @@ def _show(rec: Recommendation, plan: StudyPlan, *, as_json: bool) -> None:
     if rec.verdict is not None:
         p_best = "-" if rec.verdict.p_best is None else f"{rec.verdict.p_best:.2f}"
         print(f"verdict ({rec.strategy}, P(best) = {p_best}): {rec.verdict.text}")
+    for warning in rec.warnings:
+        print(f"warning: {warning}")
 
 
 def _show_suite(result: SuiteResult, plan: StudyPlan, *, as_json: bool) -> int:

@@ -26,7 +26,6 @@ import numpy as np
 from autoloop.controller._estimates import Estimates
 
 Values = Mapping[int, Mapping[int, float]]
-_DRAWS = 4000
 
 
 def t_quantile(p: float, df: int) -> float:
@@ -107,22 +106,6 @@ class Comparison:
                 if mean - crit * max(self.sd, 1e-12) / math.sqrt(n) > 0:
                     out.add(arm)
         return out
-
-    def p_best(self, rng: np.random.Generator) -> float | None:
-        """Posterior probability that the leader is the best tried arm: each paired mean
-        difference drawn from its Student-t posterior (``None`` without a noise estimate).
-        Twins (runs equal seed for seed) are exact ties: they share the probability equally,
-        so six identical settings give each 1/6, never 1.0 next to "no significant difference"."""
-        rivals = {a: d for a, d in self.diffs.items() if a not in self.twins}
-        share = 1 / (1 + len(self.diffs) - len(rivals))
-        if not rivals:
-            return share
-        if self.sd is None:
-            return None
-        n = np.array([max(c, 1) for c, _ in rivals.values()], dtype=float)
-        mean = np.array([m for _, m in rivals.values()])
-        draws = mean + rng.standard_t(self.df, (_DRAWS, len(n))) * self.sd / np.sqrt(n)
-        return share * float((draws > 0).all(axis=1).mean())
 
 
 class AllocationRule(ABC):

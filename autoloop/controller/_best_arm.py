@@ -88,7 +88,8 @@ class BestArmStrategy(SearchStrategy):
 
     def stop_reason(self) -> StopReason | None:
         untried = sum(1 for n in self._assigned if n == 0)
-        if not untried and len(self._out) == len(self.settings) - 1 and any(self._values.values()):  # a pick with a score
+        # A pick with a score, and something it was compared with: one setting is measured until the budget ends.
+        if not untried and len(self.settings) > 1 and len(self._out) == len(self.settings) - 1 and any(self._values.values()):
             return StopReason.CONFIDENT
         return StopReason.SEEDS if not self._pending and not self._alive() else None
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
+from autoloop.controller._strategy import StopReason
 from autoloop.errors import ConfigError
 
 
@@ -91,15 +92,15 @@ class Meter:
         """Whether runs planned to take ``committed`` more iterations may start: no limit reached, and they fit."""
         return self.exhausted() is None and self.affords(committed)
 
-    def exhausted(self) -> str | None:
-        """Which limit the search has reached (``iterations``, ``tokens``, ``seconds``), if any."""
+    def exhausted(self) -> StopReason | None:
+        """Which limit the search has reached (``ITERATIONS``, ``TOKENS``, ``SECONDS``), if any."""
         limit = self.search_iterations
         if limit is not None and self.iterations >= limit:
-            return "iterations"
+            return StopReason.ITERATIONS
         if self.budget.tokens is not None and self.tokens >= self.budget.tokens:
-            return "tokens"
+            return StopReason.TOKENS
         if self.budget.seconds is not None and self.seconds >= self.budget.seconds:
-            return "seconds"
+            return StopReason.SECONDS
         return None
 
     def to_dict(self) -> dict[str, object]:

@@ -111,16 +111,7 @@ class Controller:
         outcome are submitted again, and no finished run runs again.
         """
         iterations = self.plan.iterations
-        study = create_study(
-            self.space, sampler="random", pruner="none", iterations=iterations, min_resource=iterations,
-            seed=self.seed, storage=self.storage, study_name=self.study_name,
-        )
-        saved = state.load(study, iterations)
-        book = RunBook(
-            self.template, self.executor, study, self.space, saved.trials, iterations=iterations, fixed=self._fixed(),
-            prefix=self._id, status=self.status, on_status=self.on_status,
-        )
-        meter = Meter(self.budget, started=saved.started_at)
+        study, saved, book, meter = self._open()
         limit = self.budget.iterations
         strategy = make_strategy(self.strategy, self.plan.context(
             self.space, planned_runs=None if limit is None else limit // iterations, seed=self.seed,
@@ -132,8 +123,6 @@ class Controller:
                 f"not {self.strategy!r}: choose one of those or start cold"
             )
         meter.reserved_iterations = strategy.reserve() * iterations
-        for outcome in book.outcomes():
-            meter.charge(outcome.record.run_id, outcome.record.iterations, outcome.record.tokens)
         strategy.resume(book.started(), book.outcomes())
         book.resubmit()
         stop_reason = None if saved.stop_reason is None else StopReason(saved.stop_reason)
@@ -147,27 +136,56 @@ class Controller:
         self.on_status(self.status)
         return self._recommend(book, meter, stop_reason, strategy.compared())
 
+    def partial_recommendation(self) -> Recommendation | None:
+        """What a study stopped before its end (cancelled) had found, from the runs recorded in
+        its study: the verdict over the settings with runs scored on test and the pick's report
+        (``stop_reason: cancelled``); ``None`` while the pick has no run scored on test."""
+        _, _, book, meter = self._open()
+        try:
+            return self._recommend(book, meter, "cancelled", None)
+        except ConfigError:  # no run scored yet, or none of the pick's on test: nothing to report
+            return None
+
+    def _open(self) -> tuple[Any, state.SavedState, RunBook, Meter]:
+        """The study (new, or the one ``storage`` holds), what it recorded, its run book and the spend so far."""
+        iterations = self.plan.iterations
+        study = create_study(
+            self.space, sampler="random", pruner="none", iterations=iterations, min_resource=iterations,
+            seed=self.seed, storage=self.storage, study_name=self.study_name,
+        )
+        saved = state.load(study, iterations)
+        book = RunBook(
+            self.template, self.executor, study, self.space, saved.trials, iterations=iterations, fixed=self._fixed(),
+            prefix=self._id, status=self.status, on_status=self.on_status,
+        )
+        meter = Meter(self.budget, started=saved.started_at)
+        for outcome in book.outcomes():
+            meter.charge(outcome.record.run_id, outcome.record.iterations, outcome.record.tokens)
+        return study, saved, book, meter
+
     def _recommend(
-        self, book: RunBook, meter: Meter, stop_reason: StopReason, compared: list[dict[str, Any]] | None
+        self, book: RunBook, meter: Meter, stop_reason: str, compared: list[dict[str, Any]] | None
     ) -> Recommendation:
         """The verdict over the compared settings (default: those whose runs scored test), and
         the reports of the settings indistinguishable from the pick, pick first."""
         groups = {_key(g.settings): g for g in book.groups.values() if _tested(g)}
         settings = [g.settings for g in groups.values()] if compared is None else compared
-        # Confirmation seeds confirm, they do not choose: the verdict reads the search seeds only,
-        # so a re-checked setting's estimate from them stays unbiased.
-        values = {i: _search_values(groups[_key(s)]) for i, s in enumerate(settings) if _key(s) in groups}
+        values = {i: groups[_key(s)].seed_values() for i, s in enumerate(settings) if _key(s) in groups}
+        # The verdict reads every seed of the settings it compares, re-checks included: they
+        # choose among several finalists, so only a lone finalist's re-check stays fresh.
+        fresh = sum(1 for g in groups.values() if any(s >= FINAL_SEED_BASE for s in g.seeds.values())) <= 1
         prior = None if self.prior is None else self.prior.arms(settings)
-        verdict = Verdict.of(settings, values, self.level, seed=self.seed, prior=prior)
+        verdict = Verdict.of(settings, values, self.level, seed=self.seed, metric=self.metric, prior=prior)
         if verdict is None:
             raise ConfigError("no run produced a validation score; raise the budget or check the failed runs' errors")
-        reports = [r for r in (_report(groups[_key(s)]) for s in verdict.indistinguishable if _key(s) in groups) if r is not None]
+        reports = [r for r in (_report(groups[_key(s)], fresh) for s in verdict.indistinguishable if _key(s) in groups) if r]
         if not reports or reports[0].settings != verdict.pick:
             raise ConfigError("the pick's runs have no test score; see `--verbose` and the runs' errors")
         runs = tuple(rec for g in book.groups.values() for rec in g.records.values())
+        state.save_pick(book.study, reports[0].settings, verdict.text, self.metric)
         return Recommendation(
             task=self.task, metric=self.metric, settings={**self._fixed(), **reports[0].settings},
-            winner=reports[0], runners_up=tuple(reports[1:]), runs=runs,
+            winner=reports[0], runners_up=tuple(sorted(reports[1:], key=lambda r: r.validation.mean, reverse=True)), runs=runs,
             meta_overfitting=MetaOverfitting.of(reports[0]), spent=meter.to_dict(),
             trials=dict(self.status.trials), stop_reason=stop_reason, strategy=self.strategy, verdict=verdict,
             infeasible=tuple(self.space.infeasible_settings()), warm_start=None if self.prior is None else self.prior.to_dict(),
@@ -202,12 +220,14 @@ def _search_values(group: TrialRuns) -> dict[int, float]:
     return {s: v for s, v in group.seed_values().items() if s < FINAL_SEED_BASE}
 
 
-def _report(group: TrialRuns) -> SettingReport | None:
-    """The setting's report over its runs that scored test (``None`` when none did)."""
+def _report(group: TrialRuns, fresh: bool = True) -> SettingReport | None:
+    """The setting's report over its runs that scored test (``None`` when none did); ``fresh``:
+    its confirmation runs were not read to choose."""
     if not _tested(group):
         return None
     search = list(_search_values(group).values())
-    return SettingReport.of(group.settings, sum(search) / len(search) if search else None, list(group.records.values()))
+    mean = sum(search) / len(search) if search else None
+    return SettingReport.of(group.settings, mean, list(group.records.values()), confirmed=fresh)
 
 
 def _key(settings: dict[str, Any]) -> tuple:

@@ -101,6 +101,25 @@ class Estimates:
         top = max(self.shrunk.values())
         return [a for a, v in self.shrunk.items() if top - v <= _TOLERANCE * max(1.0, abs(top))]
 
+    def p_best(self, arm: int, rng: np.random.Generator, draws: int = 4000) -> float | None:
+        """Posterior probability that ``arm`` has the highest mean among the tried arms, under
+        the model the estimates come from: each mean drawn around its shrunk estimate with its
+        posterior variance ``1 / (1 / tau^2 + n / sigma^2)`` (``sigma^2 / n`` without a spread
+        estimate), one noise scale drawn from its posterior for all of them. ``None`` without a
+        noise estimate; equal shares when the arms spread no more than their noise (``flat``)."""
+        if self.sigma is None:
+            return None
+        arms = sorted(self.shrunk)
+        if self.flat:
+            return 1 / len(arms)
+        n = np.array([self.seeds[a] for a in arms], dtype=float)
+        noise = self.sigma**2 / n
+        variance = noise if not self.tau else 1 / (1 / self.tau**2 + 1 / noise)
+        df = max(sum(self.seeds.values()) - len(arms), 1)
+        scale = np.sqrt(df / rng.chisquare(df, (draws, 1)))
+        means = np.array([self.shrunk[a] for a in arms]) + scale * rng.standard_normal((draws, len(arms))) * np.sqrt(variance)
+        return float((means.argmax(axis=1) == arms.index(arm)).mean())
+
     @property
     def flat(self) -> bool:
         """The arms' means spread no more than their noise explains: the data cannot rank them."""

@@ -62,11 +62,9 @@ class Interval:
         return None if self.low is not None else f"too few {self.unit} for an interval"
 
     def to_dict(self, metric: Metric | None = None) -> dict[str, Any]:
-        """Internal values, plus ``display`` in the metric's units when ``metric`` is given;
+        """In the metric's own units when ``metric`` is given (RMSE positive, the interval low to
+        high); without one, as is (a val-to-test gap: how much worse test is, in metric units).
         ``ci95`` is ``None`` without an interval, and ``note`` says why."""
-        ci = None if self.low is None or self.high is None else [self.low, self.high]
-        data: dict[str, Any] = {"mean": self.mean, "ci95": ci, "n": self.n, "unit": self.unit, "note": self.note}
-        if metric is not None:
-            shown = None if ci is None else sorted((metric.display(ci[0]), metric.display(ci[1])))
-            data["display"] = {"mean": metric.display(self.mean), "ci95": shown}
-        return data
+        shown = (lambda v: v) if metric is None else metric.display
+        ci = None if self.low is None or self.high is None else sorted((shown(self.low), shown(self.high)))
+        return {"mean": shown(self.mean), "ci95": ci, "n": self.n, "unit": self.unit, "note": self.note}

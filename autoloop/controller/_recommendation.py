@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from autoloop.client import RecommendationData
 from autoloop.controller._interval import Interval
 from autoloop.controller._record import RunRecord
 from autoloop.controller._strategy import FINAL_SEED_BASE
@@ -42,9 +43,12 @@ class SettingReport:
         return FailureTally.total(r.failures for r in self.runs)
 
     @classmethod
-    def of(cls, settings: dict[str, Any], search_value: float | None, runs: Sequence[RunRecord]) -> SettingReport:
+    def of(
+        cls, settings: dict[str, Any], search_value: float | None, runs: Sequence[RunRecord], *, confirmed: bool = True
+    ) -> SettingReport:
         """Summarize ``runs`` of ``settings``: over the confirmation runs when there are, else
-        over every run that scored test.
+        over every run that scored test (``confirmed=False``: the confirmation runs were read to
+        choose, so their estimate is optimistic too).
 
         Raises:
             ValueError: No run of the setting scored test.
@@ -61,14 +65,14 @@ class SettingReport:
             Interval.of([r.gap for r in ok]),  # type: ignore[misc]
             search_value,
             tuple(runs),
-            CONFIRMED if fresh else OPTIMISTIC,
+            CONFIRMED if fresh and confirmed else OPTIMISTIC,
         )
 
     def to_dict(self, metric: Metric) -> dict[str, Any]:
         """JSON-ready."""
         return {
             "settings": self.settings,
-            "search_validation": self.search_value,
+            "search_validation": None if self.search_value is None else metric.display(self.search_value),
             "validation": self.validation.to_dict(metric),
             "test": {**self.test.to_dict(metric), "source": self.source},
             "gap": self.gap.to_dict(),
@@ -125,8 +129,8 @@ class MetaOverfitting:
 class Recommendation:
     """The outcome of a study.
 
-    Scores are internal (higher is better); ``to_dict`` adds each in the metric's own units
-    under ``display`` (e.g. RMSE positive again).
+    Scores are internal (higher is better); ``to_dict`` gives each in the metric's own units
+    (RMSE positive again, lower is better) and states the direction once, under ``metric``.
 
     Args:
         task: Task name.
@@ -194,12 +198,11 @@ class Recommendation:
         return Interval.of(run.test_scores or [run.test], unit="test instances")  # type: ignore[list-item]
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready: every field, scores both internal and in metric units."""
+        """JSON-ready: every field, every score in the metric's own units (direction under ``metric``)."""
         m = self.metric
         return {
             "task": self.task,
-            "metric": {"name": m.name, "higher_is_better": m.higher_is_better},
-            "scores": "internal values are higher-is-better; 'display' holds the metric's own units",
+            "metric": m.to_dict(),
             "settings": self.settings,
             "validation": self.validation.to_dict(m),
             "test": {**self.test.to_dict(m), "source": self.winner.source},
@@ -216,8 +219,28 @@ class Recommendation:
             "failures": {**self.failures.to_dict(), "summary": self.failures.summary()},
             "artifact": self.best_artifact(),
             "infeasible": [{"settings": settings, "reason": reason} for settings, reason in self.infeasible],
+            "warnings": list(self.warnings),
             "warm_start": self.warm_start,
         }
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """What makes the verdict meaningless, in words: every run's validation flat at one value
+        from its starting artifact on (a task at its ceiling, or one no change can move)."""
+        points = {v for r in self.runs for _, v in r.curve}
+        settings = {tuple(sorted((k, v) for k, v in r.settings.items() if k != "seed")) for r in self.runs if r.curve}
+        if len(points) != 1 or len(settings) < 2:
+            return ()
+        shown = f"{self.metric.name} {self.metric.display(points.pop()):.4g}"
+        return (
+            f"every run of every setting scored {shown} on validation from its starting artifact on and never moved: "
+            "this task cannot tell the settings apart (it is at its ceiling, or nothing the optimizer changes matters); "
+            "use a harder task, another split or another metric",
+        )
+
+    def __str__(self) -> str:
+        """A short summary: settings, validation and test in the metric's units, the verdict."""
+        return str(RecommendationData(self.to_dict()))
 
     @property
     def failures(self) -> FailureTally:

@@ -104,13 +104,17 @@ class RunRecord:
         return self.test_curve[-1][2] < peak - FALL_TOLERANCE * max(abs(peak), 1e-12)
 
     def to_dict(self, metric: Metric) -> dict[str, Any]:
-        """JSON-ready; scores internal, ``display`` in the metric's units (gap stays internal)."""
-        shown = {k: None if v is None else metric.display(v) for k, v in (("best_val", self.best_val), ("test", self.test))}
+        """JSON-ready, every score in the metric's own units; ``gap`` and ``excess_gap`` say how
+        much worse test is than validation, in those units."""
+        def shown(value: float | None) -> float | None:
+            return None if value is None else metric.display(value)
+
         return {
             "run_id": self.run_id, "stage": self.stage, "settings": self.settings,
-            "best_val": self.best_val, "test": self.test, "gap": self.gap, "display": shown, "revalidation": self.revalidation,
+            "best_val": shown(self.best_val), "test": shown(self.test), "gap": self.gap, "revalidation": shown(self.revalidation),
             "iterations": self.iterations, "tokens": self.tokens, "stopped": self.stopped, "error": self.error,
-            "optimizer": self.optimizer, "curve": [list(p) for p in self.curve],
+            "optimizer": self.optimizer, "curve": [[i, shown(v)] for i, v in self.curve],
             "seconds": self.seconds, "failures": self.failures.to_dict(), "ended_at": self.ended_at,
-            "excess_gap": self.excess_gap, "test_curve": [list(p) for p in self.test_curve], "test_falls": self.test_falls,
+            "excess_gap": self.excess_gap, "test_curve": [[i, shown(v), shown(t)] for i, v, t in self.test_curve],
+            "test_falls": self.test_falls,
         }

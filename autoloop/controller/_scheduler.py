@@ -30,7 +30,7 @@ def search(strategy: SearchStrategy, book: RunBook, meter: Meter, *, parallel: i
     """
     reason: StopReason | None = None
     while True:
-        reason = reason or (_exhausted(meter) if book.groups else None) or strategy.stop_reason()
+        reason = reason or (meter.exhausted() if book.groups else None) or strategy.stop_reason()
         if reason is None:
             reason = _start(strategy, book, meter, parallel=parallel, iterations=iterations)
         for settings in strategy.eliminated():
@@ -57,7 +57,7 @@ def _start(strategy: SearchStrategy, book: RunBook, meter: Meter, *, parallel: i
                 "--budget-iterations (API: budget.iterations) or lower the plan's seeds, top-k, final seeds or iterations"
             )
         if not first and not meter.can_start(needed):
-            return None if book.in_flight else _exhausted(meter) or StopReason.ITERATIONS
+            return None if book.in_flight else meter.exhausted() or StopReason.ITERATIONS
         proposal = strategy.ask()
         if proposal is None:
             return None if book.in_flight else strategy.stop_reason() or StopReason.SEEDS
@@ -73,7 +73,3 @@ def confirm(strategy: SearchStrategy, book: RunBook, meter: Meter) -> None:
     while book.in_flight:
         book.pump(meter)
 
-
-def _exhausted(meter: Meter) -> StopReason | None:
-    reason = meter.exhausted()
-    return None if reason is None else StopReason(reason)

@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from autoloop.controller._record import RunRecord
 from autoloop.controller._trials import TrialRuns
+from autoloop.tasks import Metric
 
 if TYPE_CHECKING:
     import optuna
@@ -30,6 +31,7 @@ TESTED = "tested"
 RECORD = "record:"
 STOP_REASON = "stop_reason"
 STARTED_AT = "started_at"
+PICK = "pick"
 
 
 @dataclass
@@ -83,6 +85,26 @@ def save_record(group: TrialRuns, record: RunRecord) -> None:
 def save_seed_values(group: TrialRuns) -> None:
     """Write the trial's per-seed scores (seed -> value, JSON keys), just before it is told."""
     group.trial.set_user_attr(SEED_VALUES, {str(seed): value for seed, value in sorted(group.seed_values().items())})
+
+
+def save_pick(study: optuna.Study, settings: dict[str, Any], why: str, metric: Metric) -> None:
+    """Mark the recommended setting in the study (``pick``: its settings, its trial, and why
+    it is not Optuna's best trial when it is not), for optuna-dashboard and other Optuna tools."""
+    import optuna
+
+    done = [t for t in study.get_trials(deepcopy=False) if t.state == optuna.trial.TrialState.COMPLETE]
+    mine = next((t.number for t in done if t.user_attrs.get(SETTINGS) == settings), None)
+    note = f"autoloop's pick: {why}"
+    if done:
+        best = max(done, key=lambda t: t.value)
+        if best.number != mine:
+            seeds = len(best.user_attrs.get(SEED_VALUES, {})) or "?"
+            note += (
+                f" Optuna's best trial, #{best.number}, has the best single value ({metric.name} {metric.display(best.value):.4g}, "
+                f"the mean of its {seeds} seed(s)); autoloop compares settings on paired seeds, adjusted for seed effects "
+                "and shrunk by their noise, and reads the verdict, not the highest mean."
+            )
+    study.set_user_attr(PICK, {"settings": settings, "trial": mine, "why": note})
 
 
 def save_stop_reason(study: optuna.Study, reason: str) -> None:

@@ -20,6 +20,7 @@ from autoloop.executors._template import public_options
 from autoloop.loop import LoopResult, LoopRun, Progress, ProgressCallback
 from autoloop.optimizers import create_optimizer
 from autoloop.tasks import Task
+from autoloop.trace import TASK_TOKENS
 
 # Points of the test curve scored after a final-stage run: the best artifact at most this many times.
 TEST_CURVE_POINTS = 4
@@ -47,8 +48,9 @@ class BestHistory(CheckpointStore):
         return self.inner.load(run_id) if self.inner is not None else None
 
 
-def score_test_curve(task: Task, history: BestHistory, final_test: float) -> tuple[tuple[int, float, float], ...]:
-    """``(iteration, validation, test)`` of the best artifact along a finished run.
+def score_test_curve(task: Task, history: BestHistory, final_test: float) -> tuple[tuple[tuple[int, float, float], ...], int]:
+    """``(iteration, validation, test)`` of the best artifact along a finished run, and the LLM
+    tokens the task spent scoring them (an executor's, ``trace.TASK_TOKENS``).
 
     The best artifact only changes when validation rises, so a falling test column while
     validation rises is the meta-overfitting signal. At most ``TEST_CURVE_POINTS`` points,
@@ -58,9 +60,13 @@ def score_test_curve(task: Task, history: BestHistory, final_test: float) -> tup
     if len(changes) > TEST_CURVE_POINTS:
         step = (len(changes) - 1) / (TEST_CURVE_POINTS - 1)
         changes = [changes[round(i * step)] for i in range(TEST_CURVE_POINTS)]
-    curve = [(it, val, task.evaluate(Artifact.from_dict(best), "test")) for it, val, best in changes[:-1]]
+    curve, tokens = [], 0
+    for it, val, best in changes[:-1]:
+        traces = task.rollouts(Artifact.from_dict(best), task.split("test"), None)
+        curve.append((it, val, sum(t.score for t in traces) / len(traces)))
+        tokens += int(sum(t.metrics.get(TASK_TOKENS, 0.0) for t in traces))
     last_it, last_val, _ = changes[-1]
-    return (*curve, (last_it, last_val, final_test))
+    return (*curve, (last_it, last_val, final_test)), tokens
 
 
 def run_job(
@@ -76,15 +82,17 @@ def run_job(
     history = BestHistory(store)
     loop = LoopRun(task, settings, optimizer, store=history, run_id=job.run_id, callback=callback, score_test=job.score_test)
     result = loop.run()
-    test_curve = score_test_curve(task, history, result.test) if result.test is not None and history.changes else ()
-    return _run_result(job, result, test_curve, task.starting_artifact(settings.starting_artifact))
+    test_curve, tokens = score_test_curve(task, history, result.test) if result.test is not None and history.changes else ((), 0)
+    return _run_result(job, result, test_curve, task.starting_artifact(settings.starting_artifact), tokens)
 
 
-def _run_result(job: LoopJob, result: LoopResult, test_curve: tuple[tuple[int, float, float], ...], start: Artifact) -> RunResult:
+def _run_result(
+    job: LoopJob, result: LoopResult, test_curve: tuple[tuple[int, float, float], ...], start: Artifact, curve_tokens: int
+) -> RunResult:
     return RunResult(
         run_id=job.run_id, seed=result.settings.seed, settings=result.settings.to_dict(), optimizer=result.optimizer,
         task_options=public_options(job.task_options), best_val=result.best_val, test=result.test, curve=result.curve, test_curve=test_curve,
-        iterations=result.iterations, tokens=result.tokens, failures=result.failures,
+        iterations=result.iterations, tokens=result.tokens + curve_tokens, failures=result.failures,
         skipped_updates=result.skipped_updates, skip_reasons=result.skip_reasons,
         wall_time_s=result.wall_time_s, stopped=result.stopped, best_artifact=result.best_artifact.to_dict(),
         start_artifact=start.to_dict(),

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from autoloop.llm._config import ANSWER_FORMATS, DEFAULT_MAX_TOKENS, DEFAULT_MODEL, AnswerFormat, LLMConfig
 from autoloop.llm._endpoint import Endpoint, settings_from_env
+from autoloop.llm._outbound import OutboundPolicy
 from autoloop.llm._secrets import SECRET_SCHEME, register_secret_lookup, resolve_secret, secret_ref
 from autoloop.llm._usage import Usage
 from autoloop.llm._window import read_context_window
@@ -27,6 +28,7 @@ __all__ = [
     "ChatClient",
     "Endpoint",
     "LLMConfig",
+    "OutboundPolicy",
     "Usage",
     "read_context_window",
     "register_secret_lookup",

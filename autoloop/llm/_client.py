@@ -13,18 +13,21 @@ becomes an ``OptimizerError`` that names the endpoint and the fix. The key is ne
 
 from __future__ import annotations
 
+import importlib
 import logging
 import re
 import threading
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from types import ModuleType
 from typing import Any
 
 import openai
 
 from autoloop.errors import ConfigError, ContextLengthError, OptimizerError
 from autoloop.llm._config import LLMConfig
+from autoloop.llm._outbound import OutboundPolicy, pinned_transport, refusal_type
 from autoloop.llm._usage import Usage
 
 logger = logging.getLogger(__name__)
@@ -70,6 +73,31 @@ class ChatReply:
     truncated: bool = False
 
 
+@dataclass(frozen=True)
+class Advice:
+    """What a failing endpoint is called and what to check, by the role it plays."""
+
+    what: str
+    url: str
+    key: str
+    timeout: str
+    otherwise: str
+
+
+ADVICE = {
+    "optimizer": Advice(
+        "LLM endpoint", "AUTOLOOP_LLM_BASE_URL / OPENAI_BASE_URL", "AUTOLOOP_LLM_API_KEY / OPENAI_API_KEY",
+        "the LLM timeout (--llm-timeout, AUTOLOOP_LLM_TIMEOUT_S)", "or run with the offline optimizer (--optimizer local)",
+    ),
+    "executor": Advice(
+        "executor LLM", "AUTOLOOP_EXECUTOR_BASE_URL (else OPENAI_BASE_URL)", "AUTOLOOP_EXECUTOR_API_KEY (else OPENAI_API_KEY)",
+        "--executor-timeout (AUTOLOOP_EXECUTOR_TIMEOUT_S)",
+        "or start a model on loopback (scripts/local-llm.sh start qwen2.5-coder-0.5b); a prompt task needs an executor "
+        "model whatever the optimizer, --optimizer local does not replace it",
+    ),
+}
+
+
 class ChatClient:
     """Calls ``chat.completions`` on the endpoint of an ``LLMConfig``.
 
@@ -85,10 +113,14 @@ class ChatClient:
         usage: Calls and tokens of every successful request made through this client.
     """
 
-    def __init__(self, config: LLMConfig, *, backoff_s: float = 1.0, max_backoff_s: float = 30.0) -> None:
+    def __init__(self, config: LLMConfig, *, backoff_s: float = 1.0, max_backoff_s: float = 30.0, role: str = "optimizer") -> None:
         if backoff_s < 0 or max_backoff_s < 0:
             raise ConfigError(f"backoff_s and max_backoff_s must be >= 0, got {backoff_s=} {max_backoff_s=}")
+        if role not in ADVICE:
+            raise ConfigError(f"role must be one of {sorted(ADVICE)}, got {role!r}")
         self.config = config
+        self.advice = ADVICE[role]
+        self._warned: set[str] = set()
         self.backoff_s = backoff_s
         self.max_backoff_s = max_backoff_s
         self.usage = Usage()
@@ -98,6 +130,9 @@ class ChatClient:
             api_key=config.api_key or PLACEHOLDER_KEY,
             timeout=config.timeout_s,
             max_retries=0,  # retries are ours: bounded, logged, with a clear final error
+            # A redirect is an error, not a second request: an endpoint the operator allowed
+            # must not send the call on to a host nobody checked (an internal one, say).
+            http_client=openai.DefaultHttpxClient(follow_redirects=False, timeout=config.timeout_s, transport=_transport(config)),
         )
         self.endpoint = str(self._client.base_url).rstrip("/")
 
@@ -164,7 +199,13 @@ class ChatClient:
 
     def _wait(self, exc: Exception, attempt: int, attempts: int) -> None:
         delay = self._delay(exc, attempt - 1)
-        logger.warning("%s: %s; retry %d/%d in %.2fs", self.endpoint, _kind(exc), attempt, attempts - 1, delay)
+        kind = _kind(exc)
+        with self._lock:  # concurrent requests (an executor's) hit the same failure: warn once per kind
+            first = kind not in self._warned
+            self._warned.add(kind)
+        level = logging.WARNING if first else logging.DEBUG
+        more = " (further retries of this kind at debug level)" if first else ""
+        logger.log(level, "%s %s: %s; retry %d/%d in %.2fs%s", self.advice.what, self.endpoint, kind, attempt, attempts - 1, delay, more)
         time.sleep(delay)
 
     def _call(self, messages: Sequence[Message], response_format: dict[str, Any] | None) -> ChatReply:
@@ -194,22 +235,22 @@ class ChatClient:
         return min(delay, self.max_backoff_s)
 
     def _failure(self, exc: Exception, *, attempts: int) -> OptimizerError:
-        where = f"LLM endpoint {self.endpoint} (model {self.config.model!r})"
+        advice = self.advice
+        where = f"{advice.what} {self.endpoint} (model {self.config.model!r})"
         tries = f"after {attempts} attempt{'s' if attempts > 1 else ''}"
         if isinstance(exc, openai.APITimeoutError):
             message = (
-                f"LLM request timed out after {self.config.timeout_s:g}s at {self.endpoint} {tries}; "
-                "check that the server is up and not overloaded, or raise the LLM timeout (timeout_s)"
+                f"{advice.what} request timed out after {self.config.timeout_s:g}s at {self.endpoint} {tries}; "
+                f"check that the server is up and not overloaded, or raise {advice.timeout}"
             )
+        elif isinstance(exc, openai.APIConnectionError) and isinstance(exc.__cause__, refusal_type(_http_library())):
+            message = f"{where} was not called: {exc.__cause__}"  # the operator's allow-list refused the address
         elif isinstance(exc, openai.APIConnectionError):
-            message = (
-                f"could not connect to {where} {tries}; check AUTOLOOP_LLM_BASE_URL / OPENAI_BASE_URL, "
-                "or run with the offline optimizer (--optimizer local)"
-            )
+            message = f"could not connect to {where} {tries}; check {advice.url}, {advice.otherwise}"
         elif isinstance(exc, openai.RateLimitError):
             message = f"{where} is still rate-limiting (HTTP 429) {tries}; wait, lower concurrency, or raise max_retries"
         elif isinstance(exc, openai.AuthenticationError | openai.PermissionDeniedError):
-            message = f"{where} rejected the API key (HTTP {exc.status_code}); check AUTOLOOP_LLM_API_KEY / OPENAI_API_KEY"
+            message = f"{where} rejected the API key (HTTP {exc.status_code}); check {advice.key}"
         elif isinstance(exc, openai.APIStatusError):
             message = f"{where} failed with HTTP {exc.status_code} {tries}: {self._server_message(exc)}"
             if exc.status_code == 404:
@@ -235,6 +276,16 @@ class ChatClient:
     def _redact(self, text: str) -> str:
         key = self.config.api_key
         return text.replace(key, "***") if key else text
+
+
+def _transport(config: LLMConfig) -> Any:
+    """A transport that checks every connection against the operator's allow-list, when the config carries one."""
+    return None if config.outbound_allow is None else pinned_transport(OutboundPolicy(config.outbound_allow), _http_library())
+
+
+def _http_library() -> ModuleType:
+    """The httpx-like library the openai client is built on (``httpx``; ``httpx2`` in newer releases)."""
+    return importlib.import_module(openai.DefaultHttpxClient.__mro__[1].__module__.partition(".")[0])
 
 
 def _response_format(mode: str, json_schema: Mapping[str, Any]) -> dict[str, Any] | None:

@@ -36,6 +36,9 @@ class LLMConfig:
         quote_errors: Errors quote what the server answered (its error message, cut short).
             The service turns this off: an endpoint's reply, possibly an internal service's
             page, never reaches a study's error text, only the status and a fixed reason.
+        outbound_allow: ``None``: connect wherever ``base_url`` points. A tuple: the operator's
+            allow-list for a tenant's endpoint (see ``OutboundPolicy``); every connection goes
+            to a public address, or one the list allows, checked as it is made.
     """
 
     model: str = DEFAULT_MODEL
@@ -49,6 +52,7 @@ class LLMConfig:
     answer_format: AnswerFormat = "json"
     context_window: int | None = None
     quote_errors: bool = True
+    outbound_allow: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
         if self.timeout_s <= 0:

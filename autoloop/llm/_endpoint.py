@@ -39,6 +39,7 @@ class Endpoint(BaseModel):
         answer_format: ``json`` or ``fenced`` (see ``LLMConfig``).
         context_window: Tokens the model's context holds (``None`` = unknown; see ``LLMConfig``).
         quote_errors: Errors quote the server's error message (see ``LLMConfig``).
+        outbound_allow: The operator's allow-list every connection is checked against (see ``LLMConfig``).
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -54,6 +55,7 @@ class Endpoint(BaseModel):
     answer_format: AnswerFormat
     context_window: int | None = None
     quote_errors: bool = True
+    outbound_allow: tuple[str, ...] | None = None
 
     @property
     def configured(self) -> bool:

@@ -6,12 +6,28 @@ otherwise, then perturbs one or two numeric constants of the accepted artifact's
 functions (found with ``ast``, rewritten in place so comments and layout survive). It uses
 only the rollouts the loop already ran, so batch size and credit horizon shape its evidence
 exactly as they shape an LLM's. Deterministic for a seed.
+
+It changes quantities, never codes or code that cannot run. Left alone (read from the
+source alone, ``tunable_constants``):
+
+- codes: an integer returned as it is (``return 2``: an action, a class label) and integers
+  compared for equality or membership (``action == 3``, ``n in (0, 1)``); floats returned
+  (``return 110.0``) and every constant inside a computation (``return 0.5 * x``) are tuned;
+- indices and identifiers: subscripts (``x[0]``) and keywords such as ``random_state``;
+- dead code: the body of a branch whose test is a constant false (``if False:``, ``if 0:``,
+  ``while False:``), the ``else`` of a constant true one, and statements after a ``return``,
+  ``raise``, ``break`` or ``continue`` in the same block.
+
+A branch that could run but never does on the task's data looks like any other to the source;
+the optimizer sees only batch scores, so perturbing a constant there costs one update whose
+score does not move (accepted as a tie), never a wrong change.
 """
 
 from __future__ import annotations
 
 import ast
 import random
+from collections.abc import Iterator
 from typing import Any
 
 from autoloop.artifact import Artifact
@@ -26,16 +42,11 @@ FACTORS = (0.5, 0.8, 1.25, 2.0)
 
 
 def tunable_constants(source: str) -> list[ast.Constant]:
-    """Numeric literals worth perturbing: not bools, not subscripts, not identifier-like keywords."""
+    """Numeric literals worth perturbing: not bools, codes, indices, identifiers or dead code (module docstring)."""
     tree = ast.parse(source)
     skip: set[int] = set()
     for node in ast.walk(tree):
-        if isinstance(node, ast.Subscript):
-            skip.update(id(n) for n in ast.walk(node.slice))
-        elif isinstance(node, ast.keyword) and node.arg in FROZEN_KEYWORDS:
-            skip.update(id(n) for n in ast.walk(node.value))
-        elif isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
-            skip.add(id(node.value))
+        skip.update(id(n) for n in _frozen(node))
     return [
         n
         for n in ast.walk(tree)
@@ -44,6 +55,52 @@ def tunable_constants(source: str) -> list[ast.Constant]:
         and id(n) not in skip
         and n.lineno == n.end_lineno
     ]
+
+
+def _frozen(node: ast.AST) -> Iterator[ast.AST]:
+    """The nodes under ``node`` that must not change, by the rules of the module docstring."""
+    if isinstance(node, ast.Subscript):
+        yield from ast.walk(node.slice)
+    elif isinstance(node, ast.keyword) and node.arg in FROZEN_KEYWORDS:
+        yield from ast.walk(node.value)
+    elif isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
+        yield node.value
+    elif isinstance(node, ast.Return) and node.value is not None and _is_code(node.value):
+        yield from ast.walk(node.value)
+    elif isinstance(node, ast.Compare) and any(isinstance(op, (ast.Eq, ast.NotEq, ast.In, ast.NotIn)) for op in node.ops):
+        for side in (node.left, *node.comparators):
+            yield from (n for n in ast.walk(side) if _is_code(n))
+    if isinstance(node, (ast.If, ast.While, ast.IfExp)):
+        truth = _constant_truth(node.test)
+        dead = [] if truth is None else [node.test, *_as_list(node.body if truth is False else node.orelse)]
+        for part in dead:
+            yield from ast.walk(part)
+    for block in (getattr(node, name, None) for name in ("body", "orelse", "finalbody")):
+        if isinstance(block, list):
+            ends = [i for i, stmt in enumerate(block) if isinstance(stmt, (ast.Return, ast.Raise, ast.Break, ast.Continue))]
+            for stmt in block[ends[0] + 1 :] if ends else ():
+                yield from ast.walk(stmt)
+
+
+def _as_list(part: ast.AST | list[ast.stmt]) -> list[ast.AST]:
+    return list(part) if isinstance(part, list) else [part]
+
+
+def _is_code(node: ast.AST) -> bool:
+    """An integer literal (or its negation): an action, a label, a count compared for equality."""
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        node = node.operand
+    return isinstance(node, ast.Constant) and type(node.value) is int
+
+
+def _constant_truth(test: ast.AST) -> bool | None:
+    """The truth of a test made of a literal (``False``, ``0``, ``not True``); ``None`` when it depends on data."""
+    if isinstance(test, ast.Constant):
+        return bool(test.value)
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        inner = _constant_truth(test.operand)
+        return None if inner is None else not inner
+    return None
 
 
 def perturb_value(value: int | float, rng: random.Random) -> int | float:

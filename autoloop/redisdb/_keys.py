@@ -8,7 +8,7 @@ The key layout (``autoloop:`` prefix):
 - ``study:<id>:runs`` hash: run id -> JSON result, written once per run (HSETNX).
 - ``study:<id>:live`` hash: run id -> JSON summary (state, iteration, best, tokens).
 - ``study:<id>:events`` stream: progress, done and failed events of its runs.
-- ``study:<id>:stop`` string: set when the study was cancelled; runs stop at their next iteration.
+- ``study:<id>:stop`` string: set when the study was cancelled; workers abandon its running runs within a second.
 - ``study:<id>:secrets`` hash: name -> API key its jobs reference as ``secret:<id>/<name>``.
 - ``run:<id>:checkpoint`` string: the latest ``Checkpoint`` of a loop run (JSON).
 - ``run:<id>:stop`` string: set to stop one run (pruned or cancelled).

@@ -26,7 +26,7 @@ class RunView:
         seed: Its seed.
         val: Best validation (``None`` if it failed).
         test: Test score of its best artifact, when it was scored.
-        gap: Validation minus test in internal scores (positive = test below validation).
+        gap: How much worse test is than validation, in the metric's units (positive = test worse).
         curve: ``(iteration, validation)`` points.
         iterations: Iterations it ran; tokens: LLM tokens; seconds: wall time.
         failures: Its candidate evaluations, how many failed and why.
@@ -69,6 +69,7 @@ class StudyData:
         meta_overfitting: The pick's meta-overfitting check (``MetaOverfitting.to_dict()``).
         artifact: The pick's best artifact and the starting artifact (``Recommendation.best_artifact()``).
         knobs: The knobs a setting's name is made of (the space's, as in the verdict's text).
+        warnings: What makes the verdict meaningless (``Recommendation.warnings``), if anything.
     """
 
     task: str
@@ -86,6 +87,7 @@ class StudyData:
     meta_overfitting: dict[str, Any]
     artifact: dict[str, Any] | None
     knobs: tuple[str, ...]
+    warnings: tuple[str, ...] = ()
 
     @classmethod
     def from_recommendation(cls, data: dict[str, Any]) -> StudyData:
@@ -103,13 +105,14 @@ class StudyData:
         verdict = data.get("verdict")
         # Named as the verdict names them (every knob of the space); else by the knobs the runs varied.
         knobs = tuple(verdict["pick"]) if verdict else _searched_knobs([r["settings"] for r in data["runs"]])
-        runs = sorted((_run(r, knobs, metric) for r in data["runs"]), key=lambda r: (r.ended_at is None, r.ended_at or 0.0))
+        runs = sorted((_run(r, knobs) for r in data["runs"]), key=lambda r: (r.ended_at is None, r.ended_at or 0.0))
         pick = _name(data["settings"], knobs)
         return cls(
             task=data["task"], metric=metric, strategy=data.get("strategy", ""), stop_reason=data.get("stop_reason", ""),
             pick=pick, settings=data["settings"], verdict=verdict, validation=data["validation"], test=data["test"],
             runs=tuple(runs), settings_order=_order(runs, pick, metric), spent=data.get("spent", {}),
             meta_overfitting=data.get("meta_overfitting", {}), artifact=data.get("artifact"), knobs=knobs,
+            warnings=tuple(data.get("warnings", ())),
         )
 
     def name_of(self, settings: dict[str, Any]) -> str:
@@ -137,14 +140,12 @@ def _name(settings: dict[str, Any], knobs: tuple[str, ...]) -> str:
     return setting_label({k: settings[k] for k in knobs if k in settings})
 
 
-def _run(data: dict[str, Any], knobs: tuple[str, ...], metric: Metric) -> RunView:
-    def shown(value: float | None) -> float | None:
-        return None if value is None else metric.display(value)
-
+def _run(data: dict[str, Any], knobs: tuple[str, ...]) -> RunView:
+    """A run of the recommendation's JSON, whose scores are already in the metric's units."""
     return RunView(
         run_id=data["run_id"], setting=_name(data["settings"], knobs), seed=int(data["settings"].get("seed", 0)),
-        val=shown(data.get("best_val")), test=shown(data.get("test")), gap=data.get("gap"),
-        curve=tuple((int(i), metric.display(v)) for i, v in data.get("curve", [])),
+        val=data.get("best_val"), test=data.get("test"), gap=data.get("gap"),
+        curve=tuple((int(i), float(v)) for i, v in data.get("curve", [])),
         iterations=int(data.get("iterations", 0)), tokens=int(data.get("tokens", 0)), seconds=float(data.get("seconds", 0.0)),
         failures=FailureTally.from_dict(data["failures"]), error=data.get("error"), ended_at=data.get("ended_at"),
     )
@@ -157,6 +158,6 @@ def _order(runs: list[RunView], pick: str, metric: Metric) -> tuple[str, ...]:
 
     def rank(name: str) -> tuple[bool, float]:
         values = means[name]
-        return (not values, -metric.display(sum(values) / len(values)) if values else 0.0)  # display() maps back to internal
+        return (not values, -metric.display(sum(values) / len(values)) if values else 0.0)  # display() maps back to higher-is-better
 
     return (pick, *sorted(names - {pick}, key=lambda n: (*rank(n), n)))

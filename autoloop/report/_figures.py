@@ -50,7 +50,7 @@ def validation_curves(data: StudyData) -> go.Figure:
         ))
     fig.update_layout(title="Validation along the loop: mean over seeds with 95% interval, each run faintly", **_LAYOUT)
     fig.update_xaxes(title="iteration")
-    fig.update_yaxes(title=f"validation {data.metric.name}")
+    fig.update_yaxes(title=f"validation {data.metric.name} ({data.metric.direction})")
     return fig
 
 
@@ -100,12 +100,12 @@ def validation_vs_test(data: StudyData) -> go.Figure:
     if ends:  # grouped markers would otherwise stretch the axis down to 0, flattening the intervals
         pad = 0.1 * (max(ends) - min(ends)) or 0.01 * max(abs(max(ends)), 1e-9)
         fig.update_yaxes(range=[min(ends) - pad, max(ends) + pad])
-    fig.update_yaxes(title=data.metric.name)
+    fig.update_yaxes(title=data.metric.direction)
     return fig
 
 
 def gaps(data: StudyData) -> go.Figure:
-    """The validation-to-test gap of every run scored on test, per setting (internal scores)."""
+    """How much worse each run scored on test than on validation, per setting, in the metric's units."""
     fig = go.Figure()
     palette = colors(data)
     for name in data.settings_order:
@@ -116,6 +116,7 @@ def gaps(data: StudyData) -> go.Figure:
                 text=[f"seed {r.seed}" for r in runs], hoverinfo="y+text",
             ))
     fig.add_hline(y=0, line={"dash": "dot", "color": "grey"})
-    fig.update_layout(title="Validation - test gap of each run (above 0: test below validation)", showlegend=False, **_LAYOUT)
-    fig.update_yaxes(title="validation - test (higher-is-better score)")
+    fig.update_layout(title="Validation-to-test gap of each run (above 0: test worse than validation)", showlegend=False, **_LAYOUT)
+    m = data.metric
+    fig.update_yaxes(title=f"{m.name}: {'validation - test' if m.higher_is_better else 'test - validation'} ({m.direction})")
     return fig

@@ -71,15 +71,15 @@ def _figure(fig_id: str, fig: go.Figure, *, first: bool) -> str:
 
 
 def _shown(interval: dict[str, Any]) -> str:
-    shown = interval.get("display", {"mean": interval["mean"], "ci95": interval["ci95"]})
-    ci = interval.get("note") if shown["ci95"] is None else "95% CI {:.4f}..{:.4f}".format(*shown["ci95"])
-    return f"{shown['mean']:.4f} ({ci}, n={interval['n']})"
+    ci = interval.get("note") if interval["ci95"] is None else "95% CI {:.4f}..{:.4f}".format(*interval["ci95"])
+    return f"{interval['mean']:.4f} ({ci}, n={interval['n']})"
 
 
 def _verdict(data: StudyData) -> str:
     verdict = data.verdict
     rows = [
         ("pick", data.pick),
+        ("scores", data.metric.direction),
         ("settings", ", ".join(f"{k}={v}" for k, v in data.settings.items())),
         (f"validation {data.metric.name}", _shown(data.validation)),
         (f"test {data.metric.name}", _shown(data.test)),
@@ -95,6 +95,7 @@ def _verdict(data: StudyData) -> str:
     if spent:
         rows.append(("spent", f"{spent.get('iterations')} iterations, {spent.get('tokens')} tokens, {spent.get('seconds')} s"))
     text = f"<p>{_e(verdict['text'])}</p>" if verdict is not None else "<p>No verdict: no setting could be compared.</p>"
+    text += "".join(f'<p class="flag on" id="warning">Warning: {_e(w)}</p>' for w in data.warnings)
     table = "".join(f"<tr><th>{_e(k)}</th><td>{_e(v)}</td></tr>" for k, v in rows)
     return f'<div class="verdict" id="verdict"><h2>Verdict</h2>{text}<table>{table}</table></div>'
 

@@ -143,9 +143,10 @@ class StudyCreate(BaseModel):
 
     def plan(self) -> StudyPlan:
         """The study plan: the preset's, with the plan fields given on top."""
+        sampler = self.__dict__["sampler"]  # the deprecated field, read without pydantic's access warning
         return StudyPlan.resolve(
             self.preset, names=API_NAMES, iterations=self.iterations, seeds=self.seeds, top_k=self.top_k, final_seeds=self.final_seeds,
-            strategy=self.strategy, sampler=self.sampler, pruner=self.pruner, confidence=self.confidence, val_interval=self.val_interval,
+            strategy=self.strategy, sampler=sampler, pruner=self.pruner, confidence=self.confidence, val_interval=self.val_interval,
             patience=self.patience, memory=self.memory,
         )
 

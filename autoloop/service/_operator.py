@@ -1,21 +1,9 @@
 """OperatorSettings: what the operator of a service decides for its tenants, with every default in one place.
 
 Read once, from the service's environment, when ``autoloop serve`` starts (``OperatorSettings.from_env``);
-the study runner and the API check every submission against the same object. The variables:
-
-========================  ===========================================================  ============
-variable                  what it sets                                                 default
-========================  ===========================================================  ============
-AUTOLOOP_DATA_ROOTS       folders (``os.pathsep``-separated) every tenant may read     none
-AUTOLOOP_TENANT_DATA      folder holding one folder per tenant (its own data)          $AUTOLOOP_HOME/datasets
-AUTOLOOP_LLM_ALLOW        hosts / IPs / networks a tenant's ``llm.base_url`` may reach  none: public addresses only
-                          besides public addresses (``host,10.0.0.0/8,...``)
-AUTOLOOP_MAX_STUDIES      a tenant's studies queued or running at once                 10
-AUTOLOOP_MAX_SETTINGS     settings in one study's search space                         1024
-AUTOLOOP_MAX_DATA_MB      MiB of data one study reads (a file, or all files of a folder) 32
-AUTOLOOP_MAX_RUNS         a tenant's loop runs running at once (0 = live workers - 1)   0
-AUTOLOOP_MAX_LLM_TIMEOUT_S  the longest LLM request timeout a study may set            120
-========================  ===========================================================  ============
+the study runner, the API and (through Redis) the workers hold every tenant to the same object.
+``VARIABLES`` maps each field to its environment variable; the dataclass's fields hold the defaults
+(the README's service section lists both).
 """
 
 from __future__ import annotations

@@ -141,6 +141,10 @@ class StudyRecords:
             pipe.delete(keys.study_secrets(study_id))
             pipe.execute()
 
+    def keep_partial(self, study_id: str, recommendation: dict[str, Any]) -> None:
+        """Store what a cancelled study found (its state stays ``cancelled``)."""
+        self.client.hset(keys.study(study_id), "recommendation", json.dumps(recommendation))
+
     def cancel(self, study_id: str) -> None:
         """Raise the study's stop flag and drop its queued runs now; workers abandon its running ones
         within a second (a request in flight included)."""

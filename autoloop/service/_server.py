@@ -83,8 +83,6 @@ def _exit(_signum: int, _frame: FrameType | None) -> None:
 
 def serve(options: ServeOptions) -> int:
     """Run the service until SIGINT/SIGTERM; studies in flight resume at the next start."""
-    import uvicorn
-
     load_plugins()
     os.umask(SERVICE_UMASK)
     settings = OperatorSettings.from_env(home=options.data_dir)
@@ -96,6 +94,21 @@ def serve(options: ServeOptions) -> int:
         runner = StudyRunner(connect(url), url, optuna_storage=options.optuna_storage, settings=settings)
         publish_run_cap(runner.client, settings)
         app = create_app(connect(url, attempts=API_REDIS_ATTEMPTS), runner)
-        logger.info("autoloop service on http://%s:%d (Redis %s); operator settings %s", options.host, options.port, url, settings.describe())
-        uvicorn.run(app, host=options.host, port=options.port, log_level="warning")
+        where = "embedded Redis in " + str(options.data_dir) if url.startswith("unix://") else "Redis from REDIS_URL"
+        logger.info("autoloop service: %s is up; operator settings %s; starting the API on http://%s:%d", where, settings.describe(),
+                    options.host, options.port)
+        _listen(app, options.host, options.port)
     return 0
+
+
+def _listen(app: object, host: str, port: int) -> None:
+    """Serve ``app`` with uvicorn until stopped, logging once it listens (uvicorn's own lines are below our level)."""
+    import uvicorn
+
+    class ReadyServer(uvicorn.Server):
+        async def startup(self, sockets: list | None = None) -> None:
+            await super().startup(sockets)
+            if self.started:
+                logger.info("autoloop service ready: listening on http://%s:%d", host, port)
+
+    ReadyServer(uvicorn.Config(app, host=host, port=port, log_level="warning")).run()

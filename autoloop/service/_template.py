@@ -18,6 +18,7 @@ from autoloop.llm import (
     SECRET_SCHEME,
     Endpoint,
     LLMConfig,
+    OutboundPolicy,
     resolve_secret,
     secret_ref,
 )
@@ -25,7 +26,6 @@ from autoloop.optimizers import check_optimizer, default_optimizer_name, optimiz
 from autoloop.redisdb import StudySecrets
 from autoloop.service._models import LLMOptions, StudyCreate
 from autoloop.service._operator import OperatorSettings
-from autoloop.service._outbound import OutboundPolicy
 from autoloop.service._quotas import bounded_timeout
 
 # The study secret that holds the tenant's own API key.
@@ -83,8 +83,10 @@ def study_template(
     tenant_key = request.llm.api_key.get_secret_value() if request.llm.api_key else None
     tenant_ref = secret_ref(SECRET_SCHEME, StudySecrets.secret_id(study_id, TENANT_KEY)) if tenant_key else None
     endpoint = bounded_timeout(tenant_endpoint(request.llm, Endpoint.from_env(), tenant_ref), request.llm, operator)
-    # A study's error text shows an endpoint's status and a fixed reason, never what it answered.
-    endpoint = endpoint.model_copy(update={"quote_errors": False})
+    # A study's error text shows an endpoint's status and a fixed reason, never what it answered;
+    # a tenant's own endpoint is checked against the allow-list again on every connection.
+    allow = outbound.allow if request.llm.base_url else None
+    endpoint = endpoint.model_copy(update={"quote_errors": False, "outbound_allow": allow})
     _check_optimizer(request.optimizer, endpoint)
     template = resolve_template(request.task, data_dir=data_dir, options=request.task_options, optimizer=request.optimizer, endpoint=endpoint)
     if check is not None:

@@ -103,6 +103,7 @@ def run_workers(options: WorkerOptions) -> int:
     restart_at = [0.0] * options.processes
     delay = [0.0] * options.processes
     finished = [False] * options.processes
+    announced = False
     try:
         while not stopping and not all(finished):
             for i, proc in enumerate(procs):
@@ -121,6 +122,10 @@ def run_workers(options: WorkerOptions) -> int:
                     procs[i] = ctx.Process(target=work, args=(options,), name=f"autoloop-worker-{i}")
                     procs[i].start()
                     started[i] = time.monotonic()
+            if not announced and all(procs):
+                announced = True
+                where = "the embedded Redis" if options.redis_url.startswith("unix://") else "Redis at REDIS_URL"
+                logger.info("autoloop worker ready: %d processes taking runs from %s", options.processes, where)
             time.sleep(0.2)
     finally:
         for sig, handler in previous.items():

@@ -29,6 +29,15 @@ class Metric:
         """The metric value a person expects (RMSE positive again)."""
         return score if self.higher_is_better else -score
 
+    @property
+    def direction(self) -> str:
+        """The metric and which way is better, e.g. ``rmse, lower is better``."""
+        return f"{self.name}, {'higher' if self.higher_is_better else 'lower'} is better"
+
+    def to_dict(self) -> dict[str, object]:
+        """JSON-ready: name, direction flag and the direction in words."""
+        return {"name": self.name, "higher_is_better": self.higher_is_better, "direction": self.direction}
+
 
 class Task(abc.ABC):
     """A problem a learning loop optimizes an artifact for.

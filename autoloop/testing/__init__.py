@@ -11,5 +11,5 @@ its fixture (``store_case``, ``executor_case``, ``task_case``, ``strategy_case``
 - ``autoloop.testing.optimizers``: ``OptimizerContract`` for a registered ``Optimizer``.
 - ``autoloop.testing.pruners``: ``PrunerContract`` for a registered pruner (``pruner_name`` fixture).
 
-The modules need pytest (``pip install autoloop[test]``); importing this package does not.
+The modules need pytest (``pip install pytest``, in the ``[test]`` extra of ``autoloop-tuner``); importing this package does not.
 """

@@ -13,6 +13,7 @@ import pytest
 
 from autoloop.cli import main
 from autoloop.errors import ConfigError
+from autoloop.service import OperatorSettings
 from autoloop.service._admission import admit
 from autoloop.service._models import StudyCreate
 
@@ -67,7 +68,7 @@ def test_json_runs_show_no_progress_off_a_terminal():
 
 def test_a_task_unknown_to_the_service_says_to_restart_it_with_the_plugin():
     with pytest.raises(ConfigError, match=r"^task: this service knows no such task; .* install the plug-in's package .* then restart them"):
-        admit(StudyCreate(task="mine:small"))
+        admit(StudyCreate(task="mine:small"), OperatorSettings.from_env({}))
 
 
 def test_usage_errors_are_json_too_under_json(capsys):

@@ -52,15 +52,15 @@ def test_test_split_is_scored_only_in_the_final_stage():
     assert CountingToyTask.splits_seen.count("test") == 4 * sum(len(r.test_curve) for r in final)
 
 
-def test_recommendation_carries_every_field_in_both_units():
+def test_recommendation_carries_every_field_in_the_metrics_units():
     with LocalExecutor(jobs=0) as ex:
         rec = _controller(ex, seed=3).run()
     data = rec.to_dict()
     for key in ("settings", "validation", "test", "gap", "runners_up", "meta_overfitting", "runs", "spent", "trials"):
         assert data[key] is not None, key
-    assert data["metric"] == {"name": "abs_error", "higher_is_better": False}
+    assert data["metric"] == {"name": "abs_error", "higher_is_better": False, "direction": "abs_error, lower is better"}
     assert data["test"]["n"] >= 3 and data["test"]["ci95"][0] <= data["test"]["mean"] <= data["test"]["ci95"][1]
-    assert data["test"]["display"]["mean"] == -data["test"]["mean"] > 0  # abs error positive again
+    assert data["test"]["mean"] == -rec.test.mean > 0  # abs error positive again
     assert len(data["runners_up"]) == 2
     assert {"iterations", "starting_artifact", "batch_size", "memory"} <= set(data["settings"])
     assert all(r["gap"] is not None for r in data["runs"] if r["stage"] == "final")

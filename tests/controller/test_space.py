@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from autoloop.controller import (
@@ -33,10 +34,13 @@ def test_bad_specs_are_refused(spec):
         SearchSpace.from_task(INFO, spec)
 
 
-def test_bootstrap_interval_brackets_the_mean_and_collapses_for_one_value():
-    iv = Interval.bootstrap([1.0, 2.0, 3.0, 10.0])
+def test_a_t_interval_brackets_the_mean_and_one_value_has_none():
+    iv = Interval.of([1.0, 2.0, 3.0, 10.0])
     assert iv.low < iv.mean < iv.high and iv.n == 4
-    assert Interval.bootstrap([5.0]) == Interval(5.0, 5.0, 5.0, 1)
+    assert iv.high - iv.mean == pytest.approx(3.182 * np.std([1.0, 2.0, 3.0, 10.0], ddof=1) / 2, rel=0.01)  # t(0.975, 3) = 3.182
+    one = Interval.of([5.0])
+    assert (one.low, one.high, one.bounds) == (None, None, (5.0, 5.0))
+    assert one.to_dict()["ci95"] is None and one.to_dict()["note"] == "too few seeds for an interval"
 
 
 def _run(val: float, test: float, curve=()) -> RunRecord:

@@ -22,7 +22,7 @@ def test_tune_json_has_every_field_and_a_test_interval_from_three_fresh_seeds(ca
     data = json.loads(out)
     assert data["plan"]["preset"] == "standard" and data["plan"]["overrides"] == ["iterations", "top_k", "final_seeds", "strategy"]
     assert data["test"]["n"] == 3 and data["validation"]["n"] == 3
-    assert data["test"]["display"]["mean"] > 0  # abs error shown positive
+    assert data["test"]["mean"] > 0  # abs error shown positive
     assert len(data["runners_up"]) == 2
     assert data["spent"]["iterations"] <= 120
     final_seeds = {r["settings"]["seed"] for r in data["runs"] if r["stage"] == "final"}

@@ -143,8 +143,8 @@ def test_tune_on_a_csv_reports_the_metric_in_its_own_units(csvs: dict[str, Path]
     small = ["--space", "artifact=one_function;batch_size=1", "--iterations", "1", "--seeds", "1", "--top-k", "1", "--final-seeds", "1"]
     assert main([*argv, *small, "--budget-iterations", "4", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
-    assert data["metric"] == {"name": "rmse", "higher_is_better": False}
-    assert 40 < data["test"]["display"]["mean"] < 70
+    assert data["metric"] == {"name": "rmse", "higher_is_better": False, "direction": "rmse, lower is better"}
+    assert 40 < data["test"]["mean"] < 70
 
 
 def test_tasks_lists_the_csv_family_by_its_pattern(capsys: pytest.CaptureFixture[str]) -> None:

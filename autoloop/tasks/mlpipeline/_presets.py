@@ -39,7 +39,10 @@ class Preset:
         Raises:
             DataError: The CSV is missing; the message names the file and the fix.
         """
-        hint = f"download the Kaggle train CSV {self.filename} and pass --data FOLDER (or set AUTOLOOP_DATA) pointing at it"
+        hint = (
+            f"download the Kaggle train CSV {self.filename} and pass --data FOLDER pointing at it "
+            "(or set AUTOLOOP_DATA where the study is created: on the service for `autoloop submit`)"
+        )
         path = find_file(data, self.filename, folders=(SUBFOLDER,), hint=hint)
         notes = self.notes
         glossary = field_glossary(path.parent / self.glossary) if self.glossary else ""

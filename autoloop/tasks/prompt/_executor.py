@@ -120,7 +120,7 @@ class ExecutorLLM:
         self.cache_hits = 0
         from autoloop.llm import ChatClient  # openai loads with the first executor, not with the task registry
 
-        self._client = ChatClient(config)
+        self._client = ChatClient(config, role="executor")
         self._lock = threading.Lock()
 
     @property

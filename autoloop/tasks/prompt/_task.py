@@ -11,7 +11,7 @@ from autoloop.tasks._base import Metric, Task
 from autoloop.tasks.prompt._data import Example
 from autoloop.tasks.prompt._executor import Completion, ExecutorLLM
 from autoloop.tasks.prompt._match import DESCRIPTIONS, MatchMode, check_match, matches, parse_number
-from autoloop.trace import SPLITS, Instance, Split, Step, Trace, failed_trace
+from autoloop.trace import SPLITS, TASK_TOKENS, Instance, Split, Step, Trace, failed_trace
 
 if TYPE_CHECKING:
     from autoloop.sandbox import Outcome, Sandbox
@@ -109,6 +109,7 @@ class PromptTask(Task):
             "executor_prompt_tokens": float(completion.prompt_tokens),
             "executor_completion_tokens": float(completion.completion_tokens),
             "executor_cached": float(completion.cached),
+            TASK_TOKENS: 0.0 if completion.cached else float(completion.prompt_tokens + completion.completion_tokens),
         }
         step = Step(example.input, completion.text, feedback, float(correct))
         # A per-response extract_answer failure keeps its step, so the optimizer sees the reply.

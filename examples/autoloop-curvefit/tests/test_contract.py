@@ -11,5 +11,6 @@ from autoloop.testing.tasks import TaskCase, TaskContract
 @pytest.mark.parametrize("name", ["curvefit:quadratic", "curvefit:wave"], scope="class")
 class TestCurveFit(TaskContract):
     @pytest.fixture(scope="class")
-    def task_case(self, name: str) -> TaskCase:
+    @classmethod
+    def task_case(cls, name: str) -> TaskCase:
         return TaskCase(name, create=lambda: get_task(name))

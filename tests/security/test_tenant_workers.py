@@ -1,4 +1,4 @@
-"""Issue 18 item 3 / issue 24 row 10: a tenant whose LLM endpoint hangs cannot hold the workers.
+"""Row 10 of issue 24 (and issue 18, item 3): a tenant whose LLM endpoint hangs cannot hold the workers.
 
 Two tenants share two workers. Tenant B's study calls an endpoint that accepts connections and
 never answers, two runs in parallel. Each tenant may run the live workers minus one runs at once
@@ -46,7 +46,7 @@ def _submit_hanging(cluster: Cluster, token: str, base_url: str) -> str:
     return reply.json()["id"]
 
 
-def test_a_hanging_tenant_delays_another_tenants_first_run_by_less_than_one_request_timeout() -> None:
+def test_row10_a_hanging_tenant_delays_another_tenants_first_run_by_less_than_one_request_timeout() -> None:
     env = {"AUTOLOOP_MAX_RUNS": "0", "AUTOLOOP_MAX_LLM_TIMEOUT_S": str(TIMEOUT_S), "AUTOLOOP_LLM_ALLOW": "127.0.0.1"}
     with HangingEndpoint() as hanging, running_cluster(env=env) as cluster:
         redis = cluster.redis()

@@ -1,0 +1,149 @@
+"""The verdict's statistics, tested as error rates over many seeded simulated studies.
+
+Each study drives a real registered strategy by ask/tell (one run at a time) on simulated runs:
+setting ``a`` has true quality ``means[a]``; run ``(a, s)`` scores ``means[a] + shared[s] + e``
+(seed ``s`` is a common random number for every setting; ``e`` is the run's own noise), and that
+score is its re-validation score (what the controller ranks by). The verdict is the one the
+controller returns (``Verdict.of`` over the strategy's compared settings).
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+
+import numpy as np
+import pytest
+
+from autoloop.controller import Interval, Outcome, RunRecord, SearchSpace, StudyPlan, Verdict, make_strategy
+
+K, NOISE, STUDIES = 6, 1.0, 400
+SPACE = SearchSpace({"starting_artifact": ("a",), "credit_horizon": (1,), "batch_size": tuple(range(1, K + 1))})
+BEST = {"starting_artifact": "a", "credit_horizon": 1, "batch_size": 1}  # means[0] is the highest
+
+
+def _study(name: str, means: np.ndarray, seed: int, runs: int) -> tuple[Verdict, bool]:
+    """One simulated study; returns its verdict and whether the true best was ever eliminated."""
+    rng = np.random.default_rng(seed)
+    shared = rng.normal(0, 2 * NOISE, 100)
+    context = StudyPlan.resolve(iterations=1).context(SPACE, planned_runs=runs, seed=seed, study_name="sim", max_seeds=20)
+    strategy = make_strategy(name, context)
+    best = int(np.argmax(means))
+    dropped = False
+    for _ in range(runs):
+        if strategy.stop_reason() is not None:
+            break
+        proposal = strategy.ask()
+        if proposal is None:
+            break
+        arm = proposal.settings["batch_size"] - 1
+        for s in proposal.seeds:
+            value = float(means[arm] + shared[s] + rng.normal(0, NOISE))
+            record = RunRecord(f"r{arm}-{s}", "search", {**proposal.settings, "seed": s}, value - 0.3, revalidation=value)
+            strategy.tell(Outcome(proposal.settings, s, record))
+        dropped |= any(e["batch_size"] - 1 == best for e in strategy.eliminated())
+    values = strategy.values()  # type: ignore[attr-defined]
+    return Verdict.of(strategy.compared(), values, 0.95, seed=seed), dropped
+
+
+# Racing: mean P(best) 0.69 against 0.77 realized (0.084 under): P(best) is a hierarchical
+# posterior (each mean around its shrunk estimate), slightly underconfident on this grid.
+UNDERCONFIDENT = pytest.mark.xfail(strict=True, reason="racing: mean P(best) 0.69 vs 0.77 realized (measured, 400 studies)")
+
+
+@functools.cache  # the elimination and the P(best) tests read the same 400 studies
+def _gapped(name: str) -> tuple[float, float, float]:
+    """Share of studies that dropped the true best, mean P(best), share whose pick is the true best."""
+    means = -np.array([0.0, 0.5, 0.5, 1.0, 1.5, 2.0]) * NOISE
+    outcomes = [_study(name, means, seed, runs=8 * K) for seed in range(STUDIES)]
+    dropped = float(np.mean([d or BEST not in v.indistinguishable for v, d in outcomes]))
+    p_best = float(np.mean([v.p_best for v, _ in outcomes if v.p_best is not None]))
+    return dropped, p_best, float(np.mean([v.pick == BEST for v, _ in outcomes]))
+
+
+@pytest.mark.parametrize("name", ["halving", "racing", "ttts"])
+def test_the_true_best_is_eliminated_at_95_percent_in_at_most_5_percent_of_studies(name: str):
+    """15-25 s on a loaded machine: 400 studies of 48 runs, each run told to the real strategy."""
+    dropped, _, _ = _gapped(name)
+    assert dropped <= 0.05, dropped
+
+
+@pytest.mark.parametrize("name", ["halving", pytest.param("racing", marks=UNDERCONFIDENT), "ttts"])
+def test_mean_p_best_is_within_8_points_of_how_often_the_pick_is_right(name: str):
+    """The studies of the test above (cached)."""
+    _, p_best, right = _gapped(name)
+    assert abs(p_best - right) <= 0.08, (p_best, right)
+
+
+@pytest.mark.parametrize("name", ["halving", "racing"])
+def test_equal_settings_give_no_significant_difference_in_at_least_90_percent(name: str):
+    outcomes = [_study(name, np.zeros(K), seed, runs=8 * K) for seed in range(STUDIES)]
+    assert np.mean([not v.certain for v, _ in outcomes]) >= 0.90
+
+
+def test_the_returned_artifacts_test_interval_over_instances_covers_its_true_quality():
+    rng = np.random.default_rng(0)
+    covered = []
+    for _ in range(5 * STUDIES):  # 2,000: the band 0.93-0.97 is 4 standard errors wide
+        quality = rng.normal(0.7, 0.1)  # the returned artifact's expected score over the instance distribution
+        scores = np.clip(quality + rng.normal(0, 0.3, 40), -2, 3)  # 40 test instances, one score each
+        quality_clipped = quality  # the clip is far in the tails: its effect on the mean is negligible
+        iv = Interval.of(scores.tolist(), unit="test instances")
+        covered.append(iv.low <= quality_clipped <= iv.high)
+    assert 0.93 <= np.mean(covered) <= 0.97
+
+
+def test_a_setting_estimate_from_fresh_confirmation_seeds_is_unbiased_and_covers():
+    """The pick is chosen on search seeds; its confirmation seeds are fresh: their mean test is
+    unbiased for the pick's true quality and its t-interval covers it (5 seeds each)."""
+    rng = np.random.default_rng(1)
+    means = -np.array([0.0, 0.2, 0.4, 0.6, 0.8, 1.0]) * NOISE
+    errors, covered = [], []
+    for _ in range(5 * STUDIES):
+        search = means[:, None] + rng.normal(0, NOISE, (K, 3))
+        pick = int(np.argmax(search.mean(axis=1)))
+        fresh = means[pick] + rng.normal(0, NOISE, 5)
+        iv = Interval.of(fresh.tolist())
+        errors.append(iv.mean - means[pick])
+        covered.append(iv.low <= means[pick] <= iv.high)
+    assert abs(np.mean(errors)) <= 0.1 * NOISE
+    assert 0.93 <= np.mean(covered) <= 0.97
+    optimistic = [search[int(np.argmax(search.mean(axis=1)))].mean() for search in
+                  (means[:, None] + rng.normal(0, NOISE, (K, 3)) for _ in range(STUDIES))]
+    assert np.mean(optimistic) - means.max() > 0.2 * NOISE  # why the same runs' estimate is labelled optimistic
+
+
+def test_one_value_has_no_interval_and_the_t_interval_is_exact_for_small_samples():
+    assert Interval.of([0.5]).note == "too few seeds for an interval"
+    rng = np.random.default_rng(2)
+    covered = [(lambda iv: iv.low <= 0.0 <= iv.high)(Interval.of(rng.normal(0, 1, 3).tolist())) for _ in range(2000)]
+    assert 0.93 <= np.mean(covered) <= 0.97  # a percentile bootstrap over 3 values covers ~0.7
+    assert math.isclose(Interval.of([0.0, 1.0]).high, 0.5 + 12.706 * math.sqrt(0.5) / math.sqrt(2), rel_tol=1e-3)
+
+
+def _ranked(name: str):
+    """A strategy told runs whose validation says batch_size=2 is best while the re-validation
+    of their returned artifacts says batch_size=1."""
+    context = StudyPlan.resolve(iterations=1, seeds=2, top_k=1).context(SPACE, planned_runs=40, seed=0, study_name="rank", max_seeds=4)
+    strategy = make_strategy(name, context)
+    for _ in range(40):
+        proposal = strategy.ask() if strategy.stop_reason() is None else None
+        if proposal is None:
+            break
+        arm = proposal.settings["batch_size"] - 1
+        for s in proposal.seeds:
+            record = RunRecord(f"r{arm}-{s}", "search", {**proposal.settings, "seed": s}, -abs(arm - 1), revalidation=-arm - 0.01 * s)
+            strategy.tell(Outcome(proposal.settings, s, record))
+    return strategy
+
+
+def test_best_arm_ranks_runs_by_their_revalidation_score_when_they_have_one():
+    strategy = _ranked("halving")
+    values = strategy.values()  # arm: index in the (seeded) search order
+    arms = {a: strategy.compared()[a]["batch_size"] - 1 for a in values}
+    assert all(v == -arms[a] - 0.01 * s for a, seeds in values.items() for s, v in seeds.items())
+    assert Verdict.of(strategy.compared(), values, 0.95).pick["batch_size"] == 1
+
+
+def test_an_optuna_strategy_ranks_its_finalists_by_revalidation():
+    assert [p.settings["batch_size"] for p in _ranked("tpe").confirm()] == [1]
