@@ -172,6 +172,10 @@ class StudyPlan:
             self.confidence or DEFAULT_CONFIDENCE, max_seeds, planned_runs, seed, study_name, prior,
         )
 
+    def takes_prior(self, space: SearchSpace) -> bool:
+        """Whether this plan's strategy on ``space`` starts from a warm-start prior (``SearchStrategy.uses_prior``)."""
+        return make_strategy(self.strategy, self.context(space, planned_runs=None, seed=0, study_name="prior", max_seeds=1)).uses_prior
+
     def round_cost(self, space: SearchSpace) -> tuple[int, str]:
         """Iterations one round of this plan's strategy costs on ``space`` (``SearchStrategy.round_runs``:
         a best-arm round gives every setting one seed; an Optuna round is one trial plus the final

@@ -12,6 +12,7 @@ import pytest
 import autoloop
 from autoloop.errors import ConfigError
 from tests.service.conftest import CLI, Cluster, cluster  # noqa: F401 - fixture
+from tests.service.test_admission import _refused, service  # noqa: F401 - fixture
 
 pytestmark = [pytest.mark.integration, pytest.mark.filterwarnings("ignore::optuna.exceptions.ExperimentalWarning")]
 
@@ -59,3 +60,8 @@ def test_a_tenants_defaults_rest_on_its_own_finished_studies_only(cluster: Clust
     shown = subprocess.run([sys.executable, "-c", CLI, "defaults", "--json"], env=env, capture_output=True, text=True, timeout=60)
     assert shown.returncode == 0, shown.stderr
     assert json.loads(shown.stdout)["evidence"]["studies"] == 3  # B's warm-started study finished too
+
+
+def test_a_warm_start_with_a_strategy_that_takes_no_prior_is_refused_at_submission(service) -> None:
+    detail = _refused(service, {"task": "toy:linear", "strategy": "tpe", "warm_start": True})
+    assert detail.startswith("warm_start: strategy 'tpe' starts from no prior; use halving, racing or ttts")
