@@ -21,10 +21,9 @@ setting's estimate becomes ``(n x + w y) / (n + w)``, its ``n`` seeds' estimate 
 blended with its prior ``y`` of weight ``w``, where ``y`` maps the prior score onto this
 study's own scale: the grand mean plus the spread between settings beyond noise (``tau``,
 the shrinkage's own) times the score's distance from the prior's mean score, so the prior's
-favorite and its worst setting are one ``tau`` apart. A
-study that has measured no spread beyond noise yet (one seed per setting, or settings that
-differ no more than their noise) keeps its estimates: the prior never invents a scale; it
-then only orders (and settings whose runs tie exactly fall to the first in that order).
+favorite and its worst setting are one ``tau`` apart. A study that has measured no spread
+beyond noise yet (one seed per setting, or settings that differ no more than their noise)
+keeps its estimates: the prior never invents a scale; it then only orders (and settings whose runs tie exactly fall to the first in that order).
 Simulated (``tests/defaults/test_prior.py``): a prior that ranks every setting backwards, at
 the largest weight, costs at most 0.1 of the probability of picking the best setting; the
 right one gains about as much.
