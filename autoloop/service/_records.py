@@ -162,10 +162,19 @@ class StudyRecords:
         raw = self.client.hget(keys.study(study_id), "recommendation")
         return json.loads(raw) if raw is not None else None
 
-    def finished_recommendations(self, owner: str, *, excluding: str | None = None) -> list[dict[str, Any]]:
-        """The recommendations of ``owner``'s finished studies (never another owner's), but ``excluding``'s."""
-        finished = (s for s in self.of_owner(owner) if s != excluding and self.state(s) == "finished")
-        return [r for r in (self.recommendation(s) for s in finished) if r is not None]
+    def finished_recommendations(self, owner: str, *, before: str | None = None) -> list[dict[str, Any]]:
+        """The recommendations of ``owner``'s finished studies (never another owner's); with ``before``,
+        only those finished before that study was created (the same set whenever it is resumed)."""
+        created = None if before is None else float(self.client.hget(keys.study(before), "created_at"))
+        out = []
+        for study_id in self.of_owner(owner):
+            state, finished_at = self.client.hmget(keys.study(study_id), ["state", "finished_at"])
+            if state != b"finished" or (created is not None and float(finished_at) >= created):
+                continue
+            recommendation = self.recommendation(study_id)
+            if recommendation is not None:
+                out.append(recommendation)
+        return out
 
     def active(self) -> list[str]:
         """Ids of studies whose controller has not finished."""

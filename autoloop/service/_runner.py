@@ -144,8 +144,9 @@ class StudyRunner:
             study_name=study_id,
             seed=request.seed,
             on_status=on_status,
-            # the owner's own finished studies only: one tenant's prior never reads another's
-            prior=warm_prior(self.records.finished_recommendations(self.records.owner(study_id), excluding=study_id), request.task, info)
+            # the owner's own studies, finished before this one was created: one tenant's prior never
+            # reads another's, and a resumed study starts from the same prior
+            prior=warm_prior(self.records.finished_recommendations(self.records.owner(study_id), before=study_id), request.task, info)
             if request.warm_start else None,
         )
 
