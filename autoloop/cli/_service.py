@@ -88,6 +88,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="task data: an absolute path in a folder the service shares, or the name of a dataset you uploaded (`autoloop upload`)",
     )
     add_task_option_arguments(p)
+    p.add_argument(
+        "--warm-start", action="store_true", help="start from your finished studies of this task or its family (best-arm strategies)"
+    )
     p.add_argument("--wait", action="store_true", help="wait with a progress bar and print the recommendation")
     _add_client(p)
     p.set_defaults(func=_submit)
@@ -179,7 +182,7 @@ def _submit(args: argparse.Namespace) -> int:
             pruner=args.pruner, confidence=args.confidence, parallel=args.parallel, optimizer=args.optimizer, llm_model=args.model,
             llm_base_url=args.base_url,
             llm_api_key=os.environ.get("AUTOLOOP_LLM_API_KEY") or os.environ.get("OPENAI_API_KEY"), data_dir=args.data,
-            task_options=given_task_options(args),
+            task_options=given_task_options(args), warm_start=args.warm_start,
         )
         if not args.wait:
             print_json({"id": study.id}) if args.json else print(study.id)
@@ -257,6 +260,8 @@ def _show_recommendation(recommendation: dict, as_json: bool) -> int:
         print(f"warning: {warning}")
     if recommendation["failures"]["summary"]:
         print(f"failures: {recommendation['failures']['summary']}")
+    if recommendation.get("warm_start"):
+        print(f"warm start: {recommendation['warm_start']['text']}")
     return 0
 
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 import argparse
 from collections.abc import Iterable
 from dataclasses import replace
+from pathlib import Path
 
 from autoloop.cli._cost import add_cost_arguments, plan_estimate, show_estimate, study_prices
+from autoloop.cli._defaults import recommendations
 from autoloop.cli._output import print_json, print_table, progress_bar, show_progress
 from autoloop.cli._plan import add_plan_overrides, strategy_of
 from autoloop.cli._run import add_loop_arguments, check_data_flag, loop_template
@@ -30,6 +32,7 @@ from autoloop.controller import (
     share_budget,
     shared_space,
     strategy_names,
+    warm_prior,
 )
 from autoloop.errors import ConfigError
 from autoloop.executors import LocalExecutor, RunTemplate
@@ -71,6 +74,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--storage", help="Optuna storage URL (default: in memory)")
     parser.add_argument("--study-name", help="study name in --storage (resumes an existing study)")
     parser.add_argument("--seed", type=int, default=0, help="sampler seed (default: 0)")
+    parser.add_argument(
+        "--warm-start", nargs="+", type=Path, metavar="RESULT.json",
+        help="start from past studies of this task or its family (results of `autoloop tune --json`): their best settings "
+        "get the first seeds and count in the estimates, each less than one run of this study",
+    )
     add_loop_arguments(parser)
     parser.set_defaults(func=run)
 
@@ -106,12 +114,15 @@ def run(args: argparse.Namespace) -> int:
         prices = replace(prices, dollars_per_iteration=estimate.dollars_per_iteration)
     if args.suite:
         _check_data(templates.values())
+    if args.warm_start and args.suite:
+        raise ConfigError("--warm-start starts one study; tune the suite's tasks one by one to warm-start them")
+    prior = warm_prior(list(recommendations(args.warm_start)), tasks[0], infos[tasks[0]]) if args.warm_start else None
     with LocalExecutor(jobs=args.jobs) as executor:
         def controller(task: str, space: SearchSpace, task_budget: Budget) -> Controller:
             return Controller(
                 templates[task], info=infos[task], executor=executor, budget=task_budget, space=space, plan=plan, parallel=max(args.jobs, 1),
                 storage=args.storage, study_name=_study_name(args.study_name, task, suite=bool(args.suite)), seed=args.seed,
-                on_status=_Bar(task, task_budget, infos[task].metric, enabled=show_progress(args)), prices=prices,
+                on_status=_Bar(task, task_budget, infos[task].metric, enabled=show_progress(args)), prices=prices, prior=prior,
             )
 
         if args.suite:
@@ -197,6 +208,8 @@ def _show(rec: Recommendation, plan: StudyPlan, estimate: PlanEstimate, *, as_js
     print(f"meta-overfitting: {flag}")
     for settings, reason in rec.infeasible:
         print(f"not run: {_compact_named(settings)}: {reason}")
+    if rec.warm_start is not None:
+        print(f"warm start: {rec.warm_start['text']}; {rec.warm_start['rule']}")
     if rec.verdict is not None:
         p_best = "-" if rec.verdict.p_best is None else f"{rec.verdict.p_best:.2f}"
         print(f"verdict ({rec.strategy}, P(best) = {p_best}): {rec.verdict.text}")

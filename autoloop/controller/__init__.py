@@ -7,12 +7,14 @@ from autoloop.controller._best_arm import BestArmStrategy
 from autoloop.controller._budget import Budget, Meter
 from autoloop.controller._controller import MAX_SEEDS, Controller
 from autoloop.controller._cost import StudyPrices, spend
+from autoloop.controller._defaults import DEFAULT_TOLERANCE, Cell, HeldOut, RobustDefaults, Standing, setting_key
 from autoloop.controller._estimates import Estimates
 from autoloop.controller._interval import Interval
 from autoloop.controller._optuna_search import OptunaStrategy, register_sampler
 from autoloop.controller._plan import API_NAMES, CLI_NAMES, DEFAULT_PRESET, PRESETS, FieldNames, LoopPlan, StudyPlan
 from autoloop.controller._plan import RANGES as PLAN_RANGES
 from autoloop.controller._plan_estimate import PlanEstimate, UpdateSize, estimate_plan, update_tokens
+from autoloop.controller._prior import Prior, warm_prior
 from autoloop.controller._progress import SettingProgress
 from autoloop.controller._pruners import (
     DEFAULT_PRUNER,
@@ -25,6 +27,7 @@ from autoloop.controller._recommendation import MetaOverfitting, Recommendation,
 from autoloop.controller._record import RunRecord
 from autoloop.controller._runs import RunBook, StudyStatus
 from autoloop.controller._samplers import SamplerFactory, make_sampler, sampler_names
+from autoloop.controller._scores import Evidence, evidence, evidence_of_runs, robust_defaults
 from autoloop.controller._space import KNOBS, SearchSpace, parse_spec
 from autoloop.controller._strategy import (
     BEST_ARM_MAX_SETTINGS,
@@ -63,6 +66,7 @@ __all__ = [
     "DEFAULT_PRESET",
     "DEFAULT_PRUNER",
     "DEFAULT_STRATEGY",
+    "DEFAULT_TOLERANCE",
     "FINAL_SEED_BASE",
     "KNOBS",
     "MAX_SEEDS",
@@ -71,10 +75,13 @@ __all__ = [
     "AllocationRule",
     "BestArmStrategy",
     "Budget",
+    "Cell",
     "Comparison",
     "Controller",
     "Estimates",
+    "Evidence",
     "FieldNames",
+    "HeldOut",
     "Interval",
     "LoopPlan",
     "MetaOverfitting",
@@ -82,10 +89,12 @@ __all__ = [
     "OptunaStrategy",
     "Outcome",
     "PlanEstimate",
+    "Prior",
     "Proposal",
     "PrunerFactory",
     "Racing",
     "Recommendation",
+    "RobustDefaults",
     "RunBook",
     "RunRecord",
     "SamplerFactory",
@@ -94,6 +103,7 @@ __all__ = [
     "SequentialHalving",
     "SettingProgress",
     "SettingReport",
+    "Standing",
     "StopReason",
     "StrategyContext",
     "StrategyFactory",
@@ -108,6 +118,8 @@ __all__ = [
     "aggregate_scores",
     "create_study",
     "estimate_plan",
+    "evidence",
+    "evidence_of_runs",
     "make_pruner",
     "make_sampler",
     "make_strategy",
@@ -117,12 +129,15 @@ __all__ = [
     "register_sampler",
     "register_strategy",
     "resolve_strategy",
+    "robust_defaults",
     "run_suite",
     "sampler_names",
+    "setting_key",
     "setting_label",
     "share_budget",
     "shared_space",
     "spend",
     "strategy_names",
     "update_tokens",
+    "warm_prior",
 ]

@@ -13,6 +13,7 @@ from autoloop.controller._budget import Budget, Meter
 from autoloop.controller._cost import StudyPrices, spend
 from autoloop.controller._feasibility import prompt_feasibility
 from autoloop.controller._plan import DEFAULT_PRESET, PRESETS, StudyPlan
+from autoloop.controller._prior import Prior
 from autoloop.controller._recommendation import MetaOverfitting, Recommendation, SettingReport
 from autoloop.controller._runs import RunBook, StudyStatus
 from autoloop.controller._space import SearchSpace
@@ -64,6 +65,8 @@ class Controller:
         on_status: Called with a ``StudyStatus`` as the study progresses.
         prices: What the runs' tokens cost (default: ``StudyPrices.of(template)``); a dollar
             budget needs every model's price.
+        prior: A warm start from past studies (``Prior``; best-arm strategies): it orders the
+            first seeds and is blended into the estimates; the recommendation reports it.
 
     Raises:
         ConfigError: ``parallel`` or ``max_seeds`` below 1.
@@ -86,6 +89,7 @@ class Controller:
         seed: int = 0,
         on_status: Callable[[StudyStatus], None] | None = None,
         prices: StudyPrices | None = None,
+        prior: Prior | None = None,
     ) -> None:
         for name, value in (("parallel", parallel), ("max_seeds", max_seeds)):
             if value < 1:
@@ -101,6 +105,7 @@ class Controller:
         self.prices = prices or StudyPrices.of(template)
         if budget.dollars is not None:
             self.prices.require()
+        self.prior = prior
         self.status = StudyStatus(iteration_budget=budget.iterations)
         # Run ids derive from the study name when given: unique per study, readable in Redis.
         self._id = study_name or uuid.uuid4().hex[:8]
@@ -117,8 +122,13 @@ class Controller:
         limit = self.budget.iterations
         strategy = make_strategy(self.strategy, self.plan.context(
             self.space, planned_runs=None if limit is None else limit // iterations, seed=self.seed,
-            study_name=self.study_name or f"autoloop-{self.seed}", max_seeds=self.max_seeds,
+            study_name=self.study_name or f"autoloop-{self.seed}", max_seeds=self.max_seeds, prior=self.prior,
         ))
+        if self.prior is not None and not strategy.uses_prior:
+            raise ConfigError(
+                f"warm start needs a strategy that starts from a prior (halving, racing, ttts; auto up to 64 settings), "
+                f"not {self.strategy!r}: choose one of those or start cold"
+            )
         meter.reserved_iterations = strategy.reserve() * iterations
         strategy.resume(book.started(), book.outcomes())
         book.resubmit()
@@ -171,7 +181,8 @@ class Controller:
         # The verdict reads every seed of the settings it compares, re-checks included: they
         # choose among several finalists, so only a lone finalist's re-check stays fresh.
         fresh = sum(1 for g in groups.values() if any(s >= FINAL_SEED_BASE for s in g.seeds.values())) <= 1
-        verdict = Verdict.of(settings, values, self.level, seed=self.seed, metric=self.metric)
+        prior = None if self.prior is None else self.prior.arms(settings)
+        verdict = Verdict.of(settings, values, self.level, seed=self.seed, metric=self.metric, prior=prior)
         if verdict is None:
             raise ConfigError("no run produced a validation score; raise the budget or check the failed runs' errors")
         reports = [r for r in (_report(groups[_key(s)], fresh) for s in verdict.indistinguishable if _key(s) in groups) if r]
@@ -184,7 +195,7 @@ class Controller:
             winner=reports[0], runners_up=tuple(sorted(reports[1:], key=lambda r: r.validation.mean, reverse=True)), runs=runs,
             meta_overfitting=MetaOverfitting.of(reports[0]), spent={**meter.to_dict(), **spend(runs, self.prices, self.space.choices)},
             trials=dict(self.status.trials), stop_reason=stop_reason, strategy=self.strategy, verdict=verdict,
-            infeasible=tuple(self.space.infeasible_settings()),
+            infeasible=tuple(self.space.infeasible_settings()), warm_start=None if self.prior is None else self.prior.to_dict(),
         )
 
     def recheck(self, settings: list[dict[str, Any]]) -> list[SettingReport]:

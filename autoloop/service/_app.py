@@ -17,6 +17,7 @@ from autoloop.service._auth import Owner
 from autoloop.service._csp import report_headers
 from autoloop.service._data_access import DataAccess
 from autoloop.service._datasets import Datasets
+from autoloop.service._defaults import router as defaults_router
 from autoloop.service._models import API_ERRORS as _ERRORS
 from autoloop.service._models import ErrorBody, Health, StudyCreate, StudyEstimate, StudyList, StudyView, TaskEntry
 from autoloop.service._operator import OperatorSettings
@@ -72,6 +73,7 @@ def create_app(client: redis.Redis, runner: StudyRunner | None = None, *, settin
     app.state.datasets = Datasets(DataAccess(settings))
     _limits.install(app, upload_limit=app.state.datasets.max_bytes)
     app.include_router(tenant_router)
+    app.include_router(defaults_router)
 
     @app.exception_handler(AutoloopError)
     async def autoloop_error(_request: Request, exc: AutoloopError) -> JSONResponse:

@@ -128,6 +128,11 @@ class StudyCreate(BaseModel):
         default=None, ge=0.5, lt=1, description="fixed confidence: stop as soon as the pick is certain at this level (default: fixed budget)",
     )
     seed: int = Field(default=0, ge=0, le=2**31 - 1)
+    warm_start: bool = Field(
+        default=False,
+        description="start from your own finished studies of this task or its family (best-arm strategies): their best settings get "
+        "the first seeds and count in the estimates, each past study less than one run of this study",
+    )
 
     @field_validator("preset")
     @classmethod

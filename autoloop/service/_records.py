@@ -171,6 +171,20 @@ class StudyRecords:
         raw = self.client.hget(keys.study(study_id), "recommendation")
         return json.loads(raw) if raw is not None else None
 
+    def finished_recommendations(self, owner: str, *, before: str | None = None) -> list[dict[str, Any]]:
+        """The recommendations of ``owner``'s finished studies (never another owner's); with ``before``,
+        only those finished before that study was created (the same set whenever it is resumed)."""
+        created = None if before is None else float(self.client.hget(keys.study(before), "created_at"))
+        out = []
+        for study_id in self.of_owner(owner):
+            state, finished_at = self.client.hmget(keys.study(study_id), ["state", "finished_at"])
+            if state != b"finished" or (created is not None and float(finished_at) >= created):
+                continue
+            recommendation = self.recommendation(study_id)
+            if recommendation is not None:
+                out.append(recommendation)
+        return out
+
     def active(self) -> list[str]:
         """Ids of studies whose controller has not finished."""
         return sorted(_text(s) or "" for s in self.client.smembers(keys.active_studies()))

@@ -16,7 +16,7 @@ from typing import Any
 
 import redis
 
-from autoloop.controller import Controller, PlanEstimate, SearchSpace, StudyStatus
+from autoloop.controller import Controller, PlanEstimate, SearchSpace, StudyStatus, warm_prior
 from autoloop.errors import AutoloopError
 from autoloop.executors import ExecutorDetached, RQExecutor, RunTemplate, StudyCancelled
 from autoloop.llm import SECRET_SCHEME, OutboundPolicy, register_secret_lookup
@@ -168,6 +168,10 @@ class StudyRunner:
             seed=request.seed,
             on_status=on_status,
             prices=study_prices(request, template, self.records.estimate(study_id)),
+            # the owner's own studies, finished before this one was created: one tenant's prior never
+            # reads another's, and a resumed study starts from the same prior
+            prior=warm_prior(self.records.finished_recommendations(self.records.owner(study_id), before=study_id), request.task, info)
+            if request.warm_start else None,
         )
 
     def _run(self, study_id: str) -> None:
