@@ -79,7 +79,7 @@ class StudyRunner:
             QuotaError: The tenant has as many studies queued or running as it may (HTTP 429).
             ConfigError: A field of the request cannot work; the message names it (HTTP 422).
         """
-        check_active_studies(self.records, owner, self.settings)
+        check_active_studies(self.records.active_count(owner), self.settings)
         admission = admit(request, self.settings)
         data_dir = self.data.resolve(owner, request.data_dir) if request.data_dir is not None else None
         study_id = new_study_id()
