@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from autoloop.artifact import Artifact
 from autoloop.errors import SplitLeakError
-from autoloop.trace import Trace
+from autoloop.trace import SEALED, Trace
 
 
 @dataclass(frozen=True)
@@ -56,14 +56,14 @@ def build_context(
     """Concatenate a batch of traces, each cut at ``horizon`` steps, into one LearningContext.
 
     Raises:
-        SplitLeakError: A trace came from the test split; test data never reaches an optimizer.
+        SplitLeakError: A trace came from a sealed split (test, revalidation); their data never reaches an optimizer.
         ValueError: The batch is empty.
     """
     if not traces:
         raise ValueError("a LearningContext needs at least one trace")
-    leaked = [t.instance_id for t in traces if t.split == "test"]
+    leaked = [f"{t.split}:{t.instance_id}" for t in traces if t.split in SEALED]
     if leaked:
-        raise SplitLeakError(f"test-split instances {leaked} must never reach the optimizer")
+        raise SplitLeakError(f"sealed-split instances {leaked} must never reach the optimizer")
     return LearningContext(
         artifact=artifact,
         traces=tuple(t.cut(horizon) for t in traces),

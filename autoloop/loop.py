@@ -60,10 +60,46 @@ ProgressCallback = Callable[[Progress], bool | None]
 
 
 @dataclass(frozen=True)
+class Revalidation:
+    """A finished run's returned artifact scored once on the revalidation split, and the cost.
+
+    Args:
+        scores: Its score on each revalidation instance, in split order (internal units).
+        evaluations: Candidate evaluations made (one per instance).
+        tokens: LLM tokens the task spent on them (an executor LLM's; the optimizer spends none).
+        seconds: Wall time of the re-validation.
+    """
+
+    scores: tuple[float, ...] = ()
+    evaluations: int = 0
+    tokens: int = 0
+    seconds: float = 0.0
+
+    @property
+    def score(self) -> float | None:
+        """Mean over the instances, or ``None`` for a task without revalidation instances."""
+        return sum(self.scores) / len(self.scores) if self.scores else None
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready form (checkpoints keep it)."""
+        return {**asdict(self), "scores": list(self.scores)}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Revalidation:
+        """The re-validation ``to_dict`` wrote."""
+        return cls(**{**data, "scores": tuple(float(v) for v in data["scores"])})
+
+
+@dataclass(frozen=True)
 class LoopResult:
-    """The outcome of one loop run; scores are internal (higher is better). ``tokens`` counts every
-    LLM token of the run, the optimizer's and the task's own (an executor's); ``prompt_tokens`` and
-    ``completion_tokens`` are the optimizer's."""
+    """The outcome of one loop run; scores are internal (higher is better).
+
+    ``tokens`` counts every LLM token of the run, the optimizer's and the task's own (an
+    executor's); ``prompt_tokens`` and ``completion_tokens`` are the optimizer's.
+    ``revalidation`` is the returned artifact's mean score on the revalidation split
+    (``None`` for a run stopped from outside, which returns nothing), with its per-instance
+    ``revalidation_scores`` and its cost; ``test_scores`` are per test instance.
+    """
 
     task: str
     settings: LoopSettings
@@ -81,6 +117,12 @@ class LoopResult:
     wall_time_s: float
     stopped: str | None
     best_artifact: Artifact = field(repr=False)
+    revalidation: float | None = None
+    revalidation_scores: tuple[float, ...] = ()
+    test_scores: tuple[float, ...] = ()
+    revalidation_evaluations: int = 0
+    revalidation_tokens: int = 0
+    revalidation_seconds: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready form (the best artifact's parameters included)."""
@@ -88,6 +130,8 @@ class LoopResult:
         data["settings"] = self.settings.to_dict()
         data["curve"] = [list(point) for point in self.curve]
         data["skip_reasons"] = list(self.skip_reasons)
+        data["revalidation_scores"] = list(self.revalidation_scores)
+        data["test_scores"] = list(self.test_scores)
         data["failures"] = self.failures.to_dict()
         data["best_artifact"] = self.best_artifact.to_dict()
         return data
@@ -110,7 +154,13 @@ def batch_for(instances: Sequence[Instance], batch_size: int, iteration: int, se
 
 
 class LoopRun:
-    """Iterate, validate, keep the best-by-validation artifact, stop on a plateau, score test once.
+    """Iterate, validate, keep the best-by-validation artifact, stop on a plateau, re-validate
+    the best once, score test once.
+
+    Sealed splits: the optimizer sees train traces only; the best artifact is chosen on val
+    alone. A run that ends by itself (its iterations, patience, skips) scores its best
+    artifact once on the revalidation split, then (with ``score_test``) once on test; a run
+    stopped from outside (pruned, cancelled) does neither.
 
     An update the optimizer cannot make for a reason of its own (``SkippedUpdateError``:
     unusable replies, a prompt too long for the model) is skipped with its reason and the run
@@ -155,7 +205,7 @@ class LoopRun:
                 return saved
         artifact = self.task.starting_artifact(self.settings.starting_artifact)
         state = Checkpoint(0, artifact.to_dict(), artifact.to_dict(), 0.0)
-        state.best_val = self._evaluate(artifact, "val", state)
+        state.best_val = _mean(self._evaluate(artifact, "val", state))
         state.curve = [[0, state.best_val]]
         self._save(state)
         return state
@@ -170,7 +220,7 @@ class LoopRun:
         began = time.monotonic()
         state = self._start()
         base_elapsed = state.elapsed_s
-        train = self.task.split("train")
+        train = self.task.instances("train")
         s = self.settings
         while state.test is None and state.stopped is None and state.iteration < s.iterations:
             state.iteration += 1
@@ -188,11 +238,24 @@ class LoopRun:
             if self.callback is not None and self.callback(progress) and state.iteration < s.iterations:
                 state.stopped = state.stopped or "stopped"
             self._save(state)
-        if self.score_test and state.test is None and state.stopped != "stopped":
-            state.test = self._evaluate(Artifact.from_dict(state.best), "test", state)
+        finished = state.stopped != "stopped"
+        if finished and state.revalidation is None:
+            state.revalidation = self._revalidate(Artifact.from_dict(state.best), state).to_dict()
+            state.elapsed_s = base_elapsed + time.monotonic() - began
+            self._save(state)
+        if self.score_test and state.test is None and finished:
+            state.test_scores = self._evaluate(Artifact.from_dict(state.best), "test", state)
+            state.test = _mean(state.test_scores)
             state.elapsed_s = base_elapsed + time.monotonic() - began
             self._save(state)
         return self._result(state)
+
+    def _revalidate(self, best: Artifact, state: Checkpoint) -> Revalidation:
+        began = time.monotonic()
+        instances = self.task.instances("revalidation")
+        traces = self.task.rollouts(best, instances, None) if instances else []
+        state.failures = state.failures.add(traces)
+        return Revalidation(tuple(t.score for t in traces), len(traces), self.task.evaluation_tokens(traces), time.monotonic() - began)
 
     def _iterate(self, state: Checkpoint, train: Sequence[Instance]) -> float | None:
         s = self.settings
@@ -222,7 +285,7 @@ class LoopRun:
         state.current = proposed.to_dict()
         if state.iteration % s.val_interval:
             return None
-        val = self._evaluate(proposed, "val", state)
+        val = _mean(self._evaluate(proposed, "val", state))
         state.curve.append([state.iteration, val])
         if val > state.best_val:
             state.best, state.best_val, state.stale = proposed.to_dict(), val, 0
@@ -230,14 +293,15 @@ class LoopRun:
             state.stale += 1
         return val
 
-    def _evaluate(self, artifact: Artifact, split: Split, state: Checkpoint) -> float:
-        """Mean score over ``split``; its failed evaluations are counted into ``state``."""
-        traces = self.task.rollouts(artifact, self.task.split(split), None)
+    def _evaluate(self, artifact: Artifact, split: Split, state: Checkpoint) -> list[float]:
+        """Scores over ``split``, per instance; its failed evaluations and task tokens are counted into ``state``."""
+        traces = self.task.rollouts(artifact, self.task.instances(split), None)
         _tally(state, traces)
-        return sum(t.score for t in traces) / len(traces)
+        return [t.score for t in traces]
 
     def _result(self, state: Checkpoint) -> LoopResult:
         usage = self.optimizer.usage
+        revalidation = Revalidation.from_dict(state.revalidation) if state.revalidation is not None else Revalidation()
         return LoopResult(
             task=self.task.name,
             settings=self.settings,
@@ -255,6 +319,12 @@ class LoopRun:
             wall_time_s=state.elapsed_s,
             stopped=state.stopped,
             best_artifact=Artifact.from_dict(state.best),
+            revalidation=revalidation.score,
+            revalidation_scores=revalidation.scores,
+            test_scores=tuple(state.test_scores),
+            revalidation_evaluations=revalidation.evaluations,
+            revalidation_tokens=revalidation.tokens,
+            revalidation_seconds=revalidation.seconds,
         )
 
 
@@ -262,3 +332,7 @@ def _tally(state: Checkpoint, traces: Sequence[Trace]) -> None:
     """Count ``traces`` into ``state``: their failed evaluations and the task's own LLM tokens."""
     state.failures = state.failures.add(traces)
     state.task_tokens += int(sum(t.metrics.get(TASK_TOKENS, 0.0) for t in traces))
+
+
+def _mean(scores: Sequence[float]) -> float:
+    return sum(scores) / len(scores)

@@ -6,8 +6,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
-Split = Literal["train", "val", "test"]
-SPLITS: tuple[Split, ...] = ("train", "val", "test")
+Split = Literal["train", "val", "test", "revalidation"]
+SPLITS: tuple[Split, ...] = ("train", "val", "test", "revalidation")
+# Splits whose instances never reach an optimizer: test (read once, to report) and
+# revalidation (read once per finished run, to rank runs by what they return).
+SEALED: tuple[Split, ...] = ("test", "revalidation")
 
 
 @dataclass(frozen=True)
@@ -45,7 +48,7 @@ class Trace:
 
     Args:
         instance_id: The instance that was run.
-        split: Its split; the loop refuses to show ``test`` traces to an optimizer.
+        split: Its split; the loop refuses to show ``test`` and ``revalidation`` traces to an optimizer.
         steps: The steps, in order.
         score: The scalar outcome, higher is better (tasks negate errors such as RMSE).
         feedback: Overall feedback text for the run.

@@ -25,6 +25,9 @@ class Checkpoint:
         elapsed_s: Wall time spent so far, summed over resumptions.
         stopped: Why the run ended early (``patience``, ``pruned``, ``cancelled``), if it did.
         test: Test score of ``best``, once the run is final.
+        test_scores: Its score on each test instance, in split order.
+        revalidation: ``best`` re-scored once on the revalidation split at the run's end
+            (``Revalidation.to_dict``), or ``None`` before that.
         failures: Candidate evaluations so far, how many failed and why.
         skipped: Updates skipped so far (see ``SkippedUpdateError``).
         skips_in_a_row: Skipped updates since the last one made.
@@ -43,6 +46,8 @@ class Checkpoint:
     elapsed_s: float = 0.0
     stopped: str | None = None
     test: float | None = None
+    test_scores: list[float] = field(default_factory=list)
+    revalidation: dict[str, Any] | None = None
     failures: FailureTally = field(default_factory=FailureTally)
     skipped: int = 0
     skips_in_a_row: int = 0

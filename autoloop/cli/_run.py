@@ -194,6 +194,9 @@ def run(args: argparse.Namespace) -> int:
     data["metric"] = metric.to_dict()
     data["best_val"] = metric.display(result.best_val)
     data["test"] = metric.display(result.test) if result.test is not None else None
+    data["revalidation"] = metric.display(result.revalidation) if result.revalidation is not None else None
+    for per_instance in ("revalidation_scores", "test_scores"):
+        data[per_instance] = [metric.display(v) for v in getattr(result, per_instance)]
     data["curve"] = [[i, metric.display(v)] for i, v in result.curve]
     data["test_curve"] = [[i, metric.display(v), metric.display(t)] for i, v, t in result.test_curve]
     data["dollars"] = prices.run_dollars(result.tokens, result.prompt_tokens, result.completion_tokens)
@@ -202,17 +205,22 @@ def run(args: argparse.Namespace) -> int:
         print_json(data)
         return 0
     print_table(
-        ["task", "artifact", "horizon", "batch", "optimizer", f"best val {metric.name}", f"test {metric.name}", "iterations", "failed",
-         "skipped", "tokens", "dollars", "wall s"],
+        ["task", "artifact", "horizon", "batch", "optimizer", f"best val {metric.name}", f"revalidation {metric.name}",
+         f"test {metric.name}", "iterations", "failed", "skipped", "tokens", "dollars", "wall s"],
         [[
             args.task, result.settings["starting_artifact"], result.settings["credit_horizon"], result.settings["batch_size"],
-            result.optimizer, data["best_val"], data["test"], result.iterations,
+            result.optimizer, data["best_val"], data["revalidation"], data["test"], result.iterations,
             f"{result.failures.failed}/{result.failures.evaluations}", result.skipped_updates, result.tokens,
             dollars_text(data["dollars"]), round(result.wall_time_s, 1),
         ]],
     )
     print(f"scores: {metric.direction}")
     print("validation curve: " + ", ".join(f"{i}: {v:.4g}" for i, v in data["curve"]))
+    if result.revalidation is not None:
+        print(
+            f"revalidation: the returned artifact scored once on {result.revalidation_evaluations} instances nothing chose on "
+            f"({result.revalidation_tokens} executor tokens, {result.revalidation_seconds:.1f} s)"
+        )
     if result.failures.failed:
         print(result.failures.summary())
     for reason in result.skip_reasons:

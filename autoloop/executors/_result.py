@@ -36,6 +36,14 @@ class RunResult:
         start_artifact: The starting artifact's ``Artifact.to_dict()`` (what the report diffs against).
         prompt_tokens: The optimizer's prompt tokens; completion_tokens: its completion tokens (``tokens``
             less both is the task's own, an executor's; each is priced apart).
+        revalidation: The returned (best) artifact's mean score on the revalidation split,
+            scored once at the run's end; ``None`` for a run stopped from outside. What runs
+            are ranked by: neither the optimizer nor the checkpoint choice read that split.
+        revalidation_scores: Its score on each revalidation instance.
+        test_scores: The test score on each test instance (empty when test was not scored).
+        revalidation_evaluations: Candidate evaluations the re-validation made.
+        revalidation_tokens: LLM tokens the task spent on it (an executor LLM's).
+        revalidation_seconds: Its wall time (part of ``wall_time_s``).
     """
 
     run_id: str
@@ -58,6 +66,12 @@ class RunResult:
     start_artifact: dict[str, Any] = field(repr=False)
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    revalidation: float | None = None
+    revalidation_scores: tuple[float, ...] = ()
+    test_scores: tuple[float, ...] = ()
+    revalidation_evaluations: int = 0
+    revalidation_tokens: int = 0
+    revalidation_seconds: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready form; ``from_dict`` reads it back."""
@@ -65,6 +79,8 @@ class RunResult:
         data["curve"] = [list(p) for p in self.curve]
         data["test_curve"] = [list(p) for p in self.test_curve]
         data["skip_reasons"] = list(self.skip_reasons)
+        data["revalidation_scores"] = list(self.revalidation_scores)
+        data["test_scores"] = list(self.test_scores)
         data["failures"] = self.failures.to_dict()
         return data
 
@@ -79,5 +95,7 @@ class RunResult:
         values["curve"] = tuple((int(i), float(v)) for i, v in data["curve"])
         values["test_curve"] = tuple((int(i), float(v), float(t)) for i, v, t in data["test_curve"])
         values["skip_reasons"] = tuple(data["skip_reasons"])
+        values["revalidation_scores"] = tuple(float(v) for v in data["revalidation_scores"])
+        values["test_scores"] = tuple(float(v) for v in data["test_scores"])
         values["failures"] = FailureTally.from_dict(data["failures"])
         return cls(**values)

@@ -32,6 +32,9 @@ class RunView:
         failures: Its candidate evaluations, how many failed and why.
         error: Why the run failed, if it did.
         ended_at: When the controller recorded its end (Unix time), if known.
+        revalidation: Its returned artifact scored once on the revalidation split (``None``:
+            stopped from outside, or a record without it).
+        revalidation_cost: ``(evaluations, tokens, seconds)`` of that re-validation.
     """
 
     run_id: str
@@ -47,6 +50,8 @@ class RunView:
     failures: FailureTally
     error: str | None
     ended_at: float | None
+    revalidation: float | None = None
+    revalidation_cost: tuple[int, int, float] = (0, 0, 0.0)
 
 
 @dataclass(frozen=True)
@@ -156,6 +161,10 @@ def _run(data: dict[str, Any], knobs: tuple[str, ...]) -> RunView:
         curve=tuple((int(i), float(v)) for i, v in data.get("curve", [])),
         iterations=int(data.get("iterations", 0)), tokens=int(data.get("tokens", 0)), seconds=float(data.get("seconds", 0.0)),
         failures=FailureTally.from_dict(data["failures"]), error=data.get("error"), ended_at=data.get("ended_at"),
+        revalidation=data.get("revalidation"),
+        revalidation_cost=(
+            int(data.get("revalidation_evaluations", 0)), int(data.get("revalidation_tokens", 0)), float(data.get("revalidation_seconds", 0.0))
+        ),
     )
 
 

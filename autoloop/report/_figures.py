@@ -74,15 +74,16 @@ def allocation(data: StudyData) -> go.Figure:
 
 
 def validation_vs_test(data: StudyData) -> go.Figure:
-    """Final validation and test per setting (runs scored on test), means with 95% intervals."""
+    """Final validation, re-validation and test per setting (runs scored on test), means with 95% intervals."""
     fig = go.Figure()
     tested = [n for n in data.settings_order if any(r.test is not None for r in data.runs_of(n))]
     ends: list[float] = []
-    for split, symbol in (("validation", "circle"), ("test", "diamond")):
+    for split, symbol in (("validation", "circle"), ("revalidation", "square"), ("test", "diamond")):
         xs, ys, lows, highs = [], [], [], []
         for name in tested:
             runs = [r for r in data.runs_of(name) if r.test is not None and r.val is not None]
-            ci = interval([r.val if split == "validation" else r.test for r in runs])  # type: ignore[misc]
+            values = {"validation": [r.val for r in runs], "revalidation": [r.revalidation for r in runs], "test": [r.test for r in runs]}
+            ci = interval([v for v in values[split] if v is not None])
             if ci is None:
                 continue
             xs.append(name)
@@ -95,7 +96,7 @@ def validation_vs_test(data: StudyData) -> go.Figure:
             x=xs, y=ys, mode="markers", marker={"symbol": symbol, "size": 12}, name=split,
             error_y={"type": "data", "array": highs, "arrayminus": lows, "symmetric": False},
         ))
-    fig.update_layout(title="Final validation vs test per setting (95% intervals over the runs scored on test)", **_LAYOUT)
+    fig.update_layout(title="Final validation, re-validation and test per setting (95% intervals over the runs scored on test)", **_LAYOUT)
     fig.update_layout(legend={"title": {"text": "split"}}, scattermode="group")
     if ends:  # grouped markers would otherwise stretch the axis down to 0, flattening the intervals
         pad = 0.1 * (max(ends) - min(ends)) or 0.01 * max(abs(max(ends)), 1e-9)

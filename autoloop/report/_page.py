@@ -123,7 +123,10 @@ def _ratio(spent: dict[str, Any], estimate: dict[str, Any], tokens: int) -> str:
 
 
 def _costs(data: StudyData) -> str:
-    headers = ["setting", "runs", "failed runs", "failed evaluations", "most frequent failure", "iterations", "tokens", "dollars", "seconds"]
+    headers = [
+        "setting", "runs", "failed runs", "failed evaluations", "most frequent failure", "iterations", "tokens", "dollars", "seconds",
+        "re-validation (evaluations, tokens, s)",
+    ]
     rows = []
     for name in data.settings_order:
         runs = data.runs_of(name)
@@ -133,6 +136,7 @@ def _costs(data: StudyData) -> str:
             f"{tally.errors[0][0]} ({tally.errors[0][1]}x)" if tally.errors else "-",
             sum(r.iterations for r in runs), sum(r.tokens for r in runs), dollars_text(data.dollars_of(name)),
             f"{sum(r.seconds for r in runs):.1f}",
+            ", ".join(str(round(sum(c), 1)) for c in zip(*(r.revalidation_cost for r in runs), strict=True)) if runs else "-",
         ]
         rows.append("<tr>" + "".join(f"<td>{_e(c)}</td>" for c in cells) + "</tr>")
     head = "".join(f"<th>{_e(h)}</th>" for h in headers)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from autoloop.artifact import Artifact
@@ -43,7 +43,16 @@ class Task(abc.ABC):
     """A problem a learning loop optimizes an artifact for.
 
     Subclasses set the class attributes and implement ``split`` and ``rollout``. The test
-    split is only ever scored by ``evaluate`` at the end of a loop run. The starting
+    split is only ever scored by ``evaluate`` at the end of a loop run.
+
+    Re-validation: a fourth split, ``revalidation``, scores each finished run's returned
+    artifact once, so runs are ranked by what they return on data neither the optimizer nor
+    the loop's checkpoint choice read. It is fixed for the task (the same instances for
+    every run and seed) and disjoint from train, val and test. A task whose ``split``
+    answers ``"revalidation"`` itself sets ``own_revalidation = True`` (the built-in
+    families do); otherwise ``instances`` holds back every second instance of
+    ``split("test")`` for it (relabelled ``revalidation``) and test keeps the rest.
+    The loop reads splits only through ``instances``. The starting
     artifacts are files, ``<name>.py`` or ``<name>.txt``, in ``artifact_dir`` (a folder
     anywhere, e.g. next to the plug-in's module); override ``starting_artifact`` to build
     them otherwise. The guide, ``docs/tasks.md``, walks through a complete plug-in.
@@ -75,6 +84,7 @@ class Task(abc.ABC):
         metric: How scores read.
         background: Task description shown to the optimizer.
         failure_score: Score of a failed evaluation (the floor of the metric).
+        own_revalidation: ``split`` answers ``"revalidation"`` itself (else the test pool is halved).
     """
 
     name: str
@@ -86,10 +96,23 @@ class Task(abc.ABC):
     metric: Metric = Metric("score")
     background: str = ""
     failure_score: float = 0.0
+    own_revalidation: bool = False
 
     @abc.abstractmethod
     def split(self, name: Split) -> Sequence[Instance]:
-        """The instances of split ``name``; deterministic for the task's data."""
+        """The instances of split ``name``; deterministic for the task's data.
+
+        ``"revalidation"`` is asked only of a task with ``own_revalidation``.
+        """
+
+    def instances(self, name: Split) -> Sequence[Instance]:
+        """The instances of split ``name`` as loop runs read them (see re-validation above)."""
+        if self.own_revalidation or name not in ("test", "revalidation"):
+            return self.split(name)
+        pool = self.split("test")
+        if name == "test":
+            return pool[::2] if len(pool) > 1 else pool
+        return [replace(inst, split="revalidation") for inst in pool[1::2]]
 
     @abc.abstractmethod
     def rollout(self, artifact: Artifact, instance: Instance, horizon: int | None) -> Trace:
@@ -105,9 +128,13 @@ class Task(abc.ABC):
         """Run a batch; override to run instances concurrently."""
         return [self.rollout(artifact, inst, horizon) for inst in instances]
 
+    def evaluation_tokens(self, traces: Sequence[Trace]) -> int:
+        """LLM tokens the task itself spent producing ``traces`` (an executor LLM's; default none)."""
+        return 0
+
     def evaluate(self, artifact: Artifact, split: Split) -> float:
         """Mean score of full rollouts over a split."""
-        traces = self.rollouts(artifact, self.split(split), None)
+        traces = self.rollouts(artifact, self.instances(split), None)
         return sum(t.score for t in traces) / len(traces)
 
     def starting_artifact(self, name: str) -> Artifact:

@@ -98,19 +98,34 @@ class TaskContract:
         task.close()  # close() is idempotent
 
     def test_splits_are_non_empty_deterministic_and_disjoint(self, task_case: TaskCase, task: Task) -> None:
-        ids = {split: [inst.id for inst in task.split(split)] for split in SPLITS}
+        """Every split, revalidation included, as loop runs read them (``Task.instances``)."""
+        ids = {split: [inst.id for inst in task.instances(split)] for split in SPLITS}
         for split, names in ids.items():
-            assert names, f"split {split} is empty"
+            hint = " (a task without its own revalidation split needs >= 2 test instances)" if split == "revalidation" else ""
+            assert names, f"split {split} is empty{hint}"
             assert len(set(names)) == len(names), f"split {split} repeats instance ids"
-            assert all(inst.split == split for inst in task.split(split))
-            assert [inst.id for inst in task.split(split)] == names, f"split {split} changes between calls"
-        assert not set(ids["train"]) & set(ids["val"]) and not set(ids["train"]) & set(ids["test"])
-        assert not set(ids["val"]) & set(ids["test"])
+            assert all(inst.split == split for inst in task.instances(split))
+            assert [inst.id for inst in task.instances(split)] == names, f"split {split} changes between calls"
+        for i, first in enumerate(SPLITS):
+            for second in SPLITS[i + 1 :]:
+                shared = set(ids[first]) & set(ids[second])
+                assert not shared, f"splits {first} and {second} share instances {sorted(shared)[:5]}"
         other = task_case.create()
         try:
-            assert {split: [inst.id for inst in other.split(split)] for split in SPLITS} == ids, "splits differ between builds"
+            assert {split: [inst.id for inst in other.instances(split)] for split in SPLITS} == ids, "splits differ between builds"
         finally:
             other.close()
+
+    def test_revalidation_scores_the_same_instances_for_every_artifact(self, task: Task) -> None:
+        """Fixed for the task, so runs of every setting and seed are re-scored on the same instances."""
+        instances = list(task.instances("revalidation"))
+        start = task.starting_artifact(task.artifacts[0])
+        traces = task.rollouts(start, instances, None)
+        assert [(t.instance_id, t.split) for t in traces] == [(inst.id, "revalidation") for inst in instances]
+        for trace in traces:
+            _check_trace(trace, trace.instance_id, "revalidation")
+        assert list(task.instances("revalidation")) == instances
+        assert task.evaluation_tokens(traces) >= 0
 
     def test_every_declared_starting_artifact_loads(self, task: Task) -> None:
         assert task.artifacts

@@ -39,6 +39,7 @@ class _Replay:
             test_curve=tuple(tuple(p) for p in self.run.test_curve) if tested else (),  # type: ignore[misc]
             iterations=self.iteration, tokens=0, failures=FailureTally(), skipped_updates=0, skip_reasons=(), wall_time_s=0.0,
             stopped="stopped" if stopped and not full else None, best_artifact={}, start_artifact={},
+            revalidation=self.run.revalidation if full and self.iteration >= self.run.iterations else None,
         )
 
 

@@ -1,7 +1,8 @@
 """Record the full grid (artifact x horizon x batch size x seeds) of real loop runs into a table.
 
-Every run scores test at the end (the table is ground truth for the replayer, never seen by
-a strategy during its search). One JSON line per run, appended as runs finish, so an
+Every run scores its returned artifact once on the revalidation split and on test at the end
+(test is ground truth for the replayer, never seen by a strategy during its search; the
+replay ranks runs by ``revalidation``). One JSON line per run, appended as runs finish, so an
 interrupted recording resumes where it stopped.
 
     python -m benchmarks.tabular.record --tasks mlpipeline:spaceship-titanic,mlpipeline:house-prices \
@@ -55,7 +56,8 @@ def row(task: str, result: RunResult) -> dict:
         "setting": {k: s[k] for k in ("starting_artifact", "credit_horizon", "batch_size")},
         "seed": result.seed, "iterations": result.iterations, "curve": [list(p) for p in result.curve],
         "best_val": result.best_val, "test": result.test, "test_curve": [list(p) for p in result.test_curve],
-        "wall_time_s": round(result.wall_time_s, 2),
+        "revalidation": result.revalidation, "revalidation_scores": list(result.revalidation_scores),
+        "test_scores": list(result.test_scores), "wall_time_s": round(result.wall_time_s, 2),
     }
 
 

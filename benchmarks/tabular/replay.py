@@ -1,6 +1,9 @@
 """Replay search strategies against recorded (or synthetic) tables and measure *selection*.
 
-    python -m benchmarks.tabular [--table FILE] [--synthetic] [--reps N] [--json]
+    python -m benchmarks.tabular [--table FILE] [--synthetic] [--fluctuating] [--reps N] [--json]
+
+Runs are ranked by their ``revalidation`` (the returned artifact re-scored once at the run's
+end) when the table records it, else by their best validation.
 
 Each repetition splits a task's recorded seeds into search seeds (what strategies may run) and
 truth seeds (never seen by any strategy); a table with few seeds has few distinct splits, and
@@ -37,6 +40,7 @@ from autoloop.controller import Comparison
 if __package__ in (None, ""):  # run as a script: make the repository importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
+from benchmarks.tabular import fluctuating
 from benchmarks.tabular._strategies import ControllerConfig, controller, paper_grid, random_search, tpe_search
 from benchmarks.tabular._table import Setting, TaskTable, from_rows, load
 from benchmarks.tabular.record import TABLE
@@ -146,7 +150,7 @@ def lower_bound(table: TaskTable, seeds: list[int], confidence: float = 0.95) ->
     """Approximate Garivier-Kaufmann lower bound on the runs a 95%-correct identification needs,
     as a share of the grid: 2 sigma^2 sum_i 1/gap_i^2 log(1/(2.4 delta)), gaps and the paired
     noise sigma estimated in-sample from ``seeds`` (inf when the best ties another setting)."""
-    vals = {s: np.array([runs[i].best_val(table.iterations) for i in seeds]) for s, runs in table.runs.items()}
+    vals = {s: np.array([runs[i].rank_value(table.iterations) for i in seeds]) for s, runs in table.runs.items()}
     best = max(vals, key=lambda s: vals[s].mean())
     diffs = [vals[best] - v for s, v in vals.items() if s != best]
     sigma2 = mean(float(d.var(ddof=1)) for d in diffs) / 2 if len(seeds) > 1 else 0.0
@@ -185,7 +189,8 @@ def split(table: TaskTable, rep: int, reps: int, rng: np.random.Generator) -> tu
 
 def foresight(table: TaskTable, samples: int = 50, seed: int = 0) -> float | None:
     """How well the search seeds can foretell the truth: the correlation, across settings, of
-    the mean best validation on the search seeds with the truth (mean test on the truth seeds,
+    the mean ranking value on the search seeds (re-validation when recorded, else best
+    validation) with the truth (mean test on the truth seeds,
     or the known expected test), averaged over splits (every split when there are at most
     ``samples``, else ``samples`` drawn at random). ``None`` when no split has any spread.
 
@@ -201,7 +206,7 @@ def foresight(table: TaskTable, samples: int = 50, seed: int = 0) -> float | Non
     out = []
     for search in splits:
         truth = Truth.of(table, [i for i in range(table.seeds) if i not in search] or list(search))
-        val = np.array([mean(table.runs[s][i].best_val(table.iterations) for i in search) for s in table.settings])
+        val = np.array([mean(table.runs[s][i].rank_value(table.iterations) for i in search) for s in table.settings])
         true = np.array([truth.values[s] for s in table.settings])
         if val.std() > 0 and true.std() > 0:
             out.append(float(np.corrcoef(val, true)[0, 1]))
@@ -218,7 +223,7 @@ def replay_rep(
     s = min(2, len(search))
     out: dict[str, dict[float, Pick]] = {}
     paper = paper_grid(table, rng, search)
-    out["paper (full grid, best val)"] = {b: (paper.at(int(b * grid)) if b == 1.0 else None, None) for b in LEVELS}
+    out[f"paper (full grid, {table.statistic})"] = {b: (paper.at(int(b * grid)) if b == 1.0 else None, None) for b in LEVELS}
     for name, trace in ((f"random search S={s}", random_search(table, rng, search[:s])), (f"optuna TPE S={s}", tpe_search(table, rng, search[:s]))):
         out[name] = {b: (trace.at(int(b * grid)), None) for b in LEVELS}
     sampler_seed = int(rng.integers(2**31))  # one search order for every controller strategy: common random numbers
@@ -272,13 +277,18 @@ def replay(tables: Tables, reps: int, configs: list[ControllerConfig], seed: int
     return results
 
 
-def synthetic_tables(reps: int, seed: int) -> Tables:
-    """One fresh synthetic table per repetition and gap/noise ratio: same structure and true
-    means, new seed noise, so the figures are expectations over tables, not one draw's luck."""
+def synthetic_tables(reps: int, seed: int, *, kind: str = "synthetic") -> Tables:
+    """One fresh table per repetition and gap/noise ratio (``synthetic``) or fluctuating scenario
+    (``fluctuating``): same structure and true means, new seed noise, so the figures are
+    expectations over tables, not one draw's luck."""
+    makers = (
+        [lambda s, r=ratio: generate(r, seed=s) for ratio in RATIOS] if kind == "synthetic"
+        else [lambda s, sc=sc: fluctuating.generate(sc, seed=s) for sc in fluctuating.SCENARIOS.values()]
+    )
     out: Tables = {}
-    for ratio in RATIOS:
+    for make in makers:
         for rep in range(reps):
-            for task, table in from_rows(generate(ratio, seed=seed * 100_003 + rep)).items():
+            for task, table in from_rows(make(seed * 100_003 + rep)).items():
                 out.setdefault(task, []).append(table)
     return out
 
@@ -287,6 +297,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--table", type=Path, help="recorded runs in the table.jsonl format (default: the committed table)")
     parser.add_argument("--synthetic", action="store_true", help="add the synthetic tasks (gap/noise 0, 0.25, 0.5, 1, 2)")
+    parser.add_argument("--fluctuating", action="store_true", help="add the fluctuating-curve tasks (scenarios A, B, C, D)")
+    parser.add_argument("--rank-by", choices=("revalidation", "best-val"), default="revalidation",
+                        help="rank runs by re-validation where the table records it (default), or by best validation")
     parser.add_argument("--reps", type=int, default=10, help="repetitions per task (default: 10)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--strategies", default="halving,racing,ttts,tpe", help="controller strategies (best-arm rules or Optuna samplers)")
@@ -294,10 +307,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     parser.add_argument("--save", type=Path, metavar="FILE", help="also write the figures as JSON to FILE")
     args = parser.parse_args(argv)
-    recorded = load(args.table) if args.table else {} if args.synthetic else load(TABLE)
+    recorded = load(args.table) if args.table else {} if args.synthetic or args.fluctuating else load(TABLE)
     tables: Tables = {task: [table] for task, table in recorded.items()}
-    if args.synthetic:
-        tables.update(synthetic_tables(args.reps, args.seed))
+    for kind in ("synthetic", "fluctuating"):
+        if getattr(args, kind):
+            tables.update(synthetic_tables(args.reps, args.seed, kind=kind))
+    if args.rank_by == "best-val":
+        tables = {task: [t.without_revalidation() for t in per] for task, per in tables.items()}
     configs = [ControllerConfig(sampler=name, pruner="hyperband") for name in args.strategies.split(",")]
     began = time.monotonic()
     results = replay(tables, args.reps, configs, args.seed, args.workers)

@@ -42,14 +42,15 @@ def test_test_split_is_scored_only_in_the_final_stage():
 
     with LocalExecutor(jobs=0) as ex:
         rec = _controller(ex, on_status=on_status).run()
-    assert set(CountingToyTask.splits_seen) == {"train", "val", "test"}
+    assert set(CountingToyTask.splits_seen) == {"train", "val", "test", "revalidation"}
     assert test_count_at["search"] == 0
     assert test_count_at["final"] == 0  # entering the final stage, test was still untouched
     assert all(r.test is None for r in rec.runs if r.stage == "search")
     final = [r for r in rec.runs if r.stage == "final"]
     assert len(final) == 3 * 3 and all(r.test is not None for r in final)
-    # every test rollout belongs to a final run: 4 instances per test evaluation along its test curve
-    assert CountingToyTask.splits_seen.count("test") == 4 * sum(len(r.test_curve) for r in final)
+    # every test rollout belongs to a final run: 2 instances per test evaluation along its test curve
+    # (the toy's 4 test instances less the 2 held back for re-validation)
+    assert CountingToyTask.splits_seen.count("test") == 2 * sum(len(r.test_curve) for r in final)
 
 
 def test_recommendation_carries_every_field_in_the_metrics_units():

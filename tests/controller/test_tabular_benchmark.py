@@ -52,7 +52,7 @@ def test_replay_prints_the_side_by_side_table(tmp_path, capsys):
     capsys.readouterr()
     assert replay.main(["--table", str(path), "--reps", "2", "--strategies", "racing,tpe", "--workers", "1"]) == 0
     out = capsys.readouterr().out
-    for name in ("random pick (zero cost)", "paper (full grid, best val)", "random search", "optuna TPE", "controller racing",
+    for name in ("random pick (zero cost)", "paper (full grid, re-validation)", "random search", "optuna TPE", "controller racing",
                  "controller hyperband", "P(correct) 10%", "regret 100%"):
         assert name in out
     paired = out.split("controller racing minus each baseline")[1]  # the first strategy is the default

@@ -64,10 +64,11 @@ def test_feedback_stages_follow_the_paper_thresholds():
 
 def test_splits_are_disjoint_seeds():
     task = AtariTask("Qbert")
-    seeds = {name: {i.data for i in task.split(name)} for name in ("train", "val", "test")}
-    assert seeds["train"].isdisjoint(seeds["val"]) and seeds["val"].isdisjoint(seeds["test"])
-    assert seeds["train"].isdisjoint(seeds["test"])
+    names = ("train", "val", "test", "revalidation")
+    seeds = {name: {i.data for i in task.split(name)} for name in names}
+    assert all(seeds[a].isdisjoint(seeds[b]) for i, a in enumerate(names) for b in names[i + 1 :])
     assert all(len(s) >= 3 for s in seeds.values())
+    assert len(seeds["revalidation"]) == 2 * len(seeds["val"])  # a fresh range, twice val
 
 
 def test_every_game_lists_both_artifacts_with_its_horizons(capsys):

@@ -38,17 +38,19 @@ def test_the_paper_tasks_are_declared_and_every_one_has_data(shared_data):
 
 
 @pytest.mark.parametrize("variant", ["dyck_languages", "disambiguation_qa", "word_sorting"])
-def test_split_is_15_train_10_val_rest_test_in_dataset_order(shared_data, variant):
+def test_split_is_15_train_10_val_40_revalidation_rest_test_in_dataset_order(shared_data, variant):
     examples = load_examples(task_dir(variant, shared_data))  # a folder containing bbeh/ works too
     splits = split_examples(examples)
-    assert [len(splits[s]) for s in ("train", "val", "test")] == [15, 10, len(examples) - 25]
-    assert splits["train"][0] == examples[0] and splits["val"][0] == examples[15] and splits["test"][0] == examples[25]
+    assert [len(splits[s]) for s in ("train", "val", "revalidation", "test")] == [15, 10, 40, len(examples) - 65]
+    assert splits["train"][0] == examples[0] and splits["val"][0] == examples[15]
+    assert splits["revalidation"][0] == examples[25] and splits["test"][0] == examples[65]
 
 
 def test_split_sizes_are_configurable_and_checked(shared_data):
     examples = load_examples(task_dir("linguini", shared_data / "bbeh"))
     splits = split_examples(examples, n_train=30, n_val=20)
-    assert [len(splits[s]) for s in ("train", "val", "test")] == [30, 20, len(examples) - 50]
+    pool = len(examples) - 50  # 4 x val would be 80: half the pool is the cap
+    assert [len(splits[s]) for s in ("train", "val", "revalidation", "test")] == [30, 20, pool // 2, pool - pool // 2]
     with pytest.raises(DataError, match="too few"):
         split_examples(examples[:25])
     with pytest.raises(ConfigError, match="n_train=0"):
@@ -60,7 +62,7 @@ def test_plain_task_folder_names_load_too(tmp_path):
     folder.mkdir()
     (folder / "task.json").write_text(json.dumps({"examples": [{"input": f"q{i}", "target": str(i)} for i in range(30)]}))
     assert task_dir("my_task", tmp_path) == folder
-    assert split_examples(load_examples(folder))["test"][0].target == "25"
+    assert split_examples(load_examples(folder))["test"][0].target == "27"  # 25, 26 held back for revalidation
 
 
 def test_missing_or_malformed_data_names_the_fix(tmp_path, monkeypatch):

@@ -39,12 +39,15 @@ def test_both_tasks_are_registered() -> None:
 def test_splits_are_deterministic_disjoint_and_cover_every_row(task: CsvTask, shared_data: Path) -> None:
     again = get_task(task.name, data_dir=shared_data)  # the parent folder works too
     s = task.splits
-    for name in ("train", "val", "test"):
+    names = ("train", "val", "test", "revalidation")
+    for name in names:
         assert np.array_equal(getattr(s, name), getattr(again.splits, name))
-    train, val, test = set(s.train), set(s.val), set(s.test)
-    assert not (train & val or train & test or val & test)
-    assert len(train | val | test) == len(task.y)
-    assert abs(len(s.train) / len(task.y) - 0.6) < 0.01 and abs(len(s.test) / len(task.y) - 0.2) < 0.01
+    rows = [set(getattr(s, name)) for name in names]
+    assert all(not rows[i] & rows[j] for i in range(4) for j in range(i + 1, 4))
+    assert len(set().union(*rows)) == len(task.y)
+    for name, share in zip(names, (0.4, 0.2, 0.2, 0.2), strict=True):
+        assert abs(len(getattr(s, name)) / len(task.y) - share) < 0.01, name
+    train = rows[0]
     held_out = [set(held) for _, held in s.folds]
     assert len(held_out) == len(task.split("train")) == 5
     assert set().union(*held_out) == train and sum(map(len, held_out)) == len(train)

@@ -50,22 +50,28 @@ def test_number_targets_in_jsonl_are_read_as_text(tmp_path):
 def test_the_split_is_a_seeded_shuffle_then_15_10_rest():
     examples = [Example(r["input"], r["target"]) for r in ROWS]
     splits = split_examples(examples)
-    assert [len(splits[s]) for s in ("train", "val", "test")] == [15, 10, 15]
+    # Revalidation is held back from the 15 left: 4 x val, at most half of them.
+    assert [len(splits[s]) for s in ("train", "val", "revalidation", "test")] == [15, 10, 7, 8]
     assert sorted(e.target for s in splits.values() for e in s) == sorted(r["target"] for r in ROWS)  # disjoint, complete
     assert splits == split_examples(examples, seed=0)  # deterministic
     assert splits["train"] != examples[:15]  # shuffled
     other = split_examples(examples, seed=1)
     assert other["train"] != splits["train"]
     in_order = split_examples(examples, n_train=5, n_val=5, n_test=10, seed=None)
-    assert in_order["train"] == examples[:5] and in_order["test"] == examples[10:20]
+    assert in_order["train"] == examples[:5] and in_order["revalidation"] == examples[10:30] and in_order["test"] == examples[30:40]
+    assert len(split_examples(examples * 4)["revalidation"]) == 40  # 4 x n_val once the pool is large enough
+    assert len(split_examples(examples, n_revalidation=3)["revalidation"]) == 3
 
 
 def test_split_sizes_are_checked(tmp_path):
-    examples = [Example("q", "a")] * 26
-    with pytest.raises(DataError, match=r"25 examples are too few for 15 train \+ 10 val.*n_train / n_val / n_test"):
-        split_examples(examples[:25])
+    examples = [Example("q", "a")] * 27
+    with pytest.raises(DataError, match=r"26 examples are too few for 15 train \+ 10 val \+ 1 revalidation.*n_revalidation / n_test"):
+        split_examples(examples[:26])
+    assert [len(v) for v in split_examples(examples).values()] == [15, 10, 1, 1]
     with pytest.raises(DataError, match="too few"):
         split_examples(examples, n_test=2)
+    with pytest.raises(ConfigError, match="n_revalidation=0"):
+        split_examples(examples, n_revalidation=0)
     with pytest.raises(ConfigError, match="n_val=0"):
         split_examples(examples, n_val=0)
 
@@ -96,7 +102,7 @@ def test_a_missing_file_is_a_data_error(tmp_path):
 def test_options_default_to_exact_matching_and_the_documented_split(executor_env):
     options = task_options("prompt:arith")
     assert {k: v for k, v in options.items() if k != "executor"} == {
-        "concurrency": 8, "match": "exact", "split_seed": 0, "n_train": 15, "n_val": 10, "n_test": None,
+        "concurrency": 8, "match": "exact", "split_seed": 0, "n_train": 15, "n_val": 10, "n_test": None, "n_revalidation": None,
     }
     assert options["executor"]["base_url"] == EXECUTOR["AUTOLOOP_EXECUTOR_BASE_URL"]
     assert describe_task("prompt:any-name.v2").metric.name == "accuracy"
@@ -119,7 +125,8 @@ def test_options_travel_in_the_job_payload_and_choose_the_scoring(executor_env, 
 def test_a_caller_gives_options_as_text_and_gets_them_checked_and_typed(executor_env, tmp_path):
     options = task_options("prompt:arith", {"match": "numeric", "n_val": "5"}, data=tmp_path / "qa.jsonl")
     assert (options["match"], options["n_val"], options["n_train"]) == ("numeric", 5, 15)
-    with pytest.raises(ConfigError, match="prompt:arith takes the task options match, split_seed, n_train, n_val, n_test; drop shots"):
+    given = "match, split_seed, n_train, n_val, n_test, n_revalidation"
+    with pytest.raises(ConfigError, match=f"prompt:arith takes the task options {given}; drop shots"):
         task_options("prompt:arith", {"shots": "3"})
     with pytest.raises(ConfigError, match="match: Input should be 'exact', 'fuzzy' or 'numeric'"):
         task_options("prompt:arith", {"match": "regex"})
@@ -131,7 +138,7 @@ def test_bad_options_are_named(executor_env, tmp_path):
         get_task("prompt:arith", data_dir=_jsonl(tmp_path / "qa.jsonl"), options=options)
     with pytest.raises(ConfigError, match=r"executor: Field required"):
         get_task("prompt:arith", data_dir=tmp_path / "qa.jsonl", options={"concurrency": 1})
-    assert set(PromptOptions.model_fields) == {"executor", "concurrency", "match", "split_seed", "n_train", "n_val", "n_test"}
+    assert set(PromptOptions.model_fields) == {"executor", "concurrency", "match", "split_seed", "n_train", "n_val", "n_test", "n_revalidation"}
 
 
 def test_data_is_one_file_given_with_the_run(executor_env, tmp_path):

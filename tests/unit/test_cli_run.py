@@ -16,6 +16,15 @@ def test_run_json_has_settings_scores_and_curve(capsys):
     assert len(data["curve"]) == 5 and data["curve"][0][0] == 0
     assert data["best_val"] == max(v for _, v in data["curve"])
     assert data["test"] is not None and data["optimizer"] == "local"
+    # The returned artifact re-scored once on the revalidation split (toy: every second test x), with its cost.
+    assert len(data["revalidation_scores"]) == data["revalidation_evaluations"] == 2 and len(data["test_scores"]) == 2
+    assert data["revalidation"] == sum(data["revalidation_scores"]) / 2 and data["revalidation_tokens"] == 0
+
+
+def test_run_table_shows_the_revalidation_score_and_its_cost(capsys):
+    assert main(["run", "toy:linear", "--iterations", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "revalidation neg_abs_error" in out and "revalidation: the returned artifact scored once on 2 instances" in out
 
 
 @pytest.mark.parametrize(

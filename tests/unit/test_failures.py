@@ -40,7 +40,7 @@ def test_merged_tallies_add_up_and_keep_a_bounded_list_of_messages():
 def test_run_of_a_candidate_that_always_fails_says_so_in_the_table_and_the_json(capsys):
     assert main(["run", "toy:broken", "--iterations", "2", "--batch-size", "1"]) == 0
     out = capsys.readouterr().out
-    # 4 validation + 2 training + 4 validation + 4 validation + 4 test evaluations, all failed.
+    # 4 validation + 2 training + 4 validation + 4 validation + 2 re-validation + 2 test evaluations, all failed.
     assert "18/18" in out
     assert f"18 of 18 evaluations failed: {MESSAGE} (18x)" in out
     assert main(["run", "toy:broken", "--iterations", "2", "--batch-size", "1", "--json"]) == 0

@@ -81,10 +81,12 @@ def load_examples(folder: Path) -> list[Example]:
 
 
 def split_examples(examples: Sequence[Example], *, n_train: int = N_TRAIN, n_val: int = N_VAL) -> dict[Split, list[Example]]:
-    """Split in dataset order, as the paper does: the first ``n_train`` train, the next ``n_val`` val, the rest test.
+    """Split in dataset order, as the paper does: the first ``n_train`` train, the next ``n_val`` val,
+    the rest test, of which the first ``4 x n_val`` (at most half) are held back for re-validation
+    (40 of a 200-example task's 175, leaving 135 test; see ``autoloop.tasks.prompt._data``).
 
     Raises:
         ConfigError: A size is not positive.
-        DataError: Too few examples to leave a non-empty test split.
+        DataError: Too few examples to leave non-empty revalidation and test splits.
     """
     return split_prompt_examples(examples, n_train=n_train, n_val=n_val, seed=None)

@@ -30,7 +30,8 @@ class BBEHTask(PromptTask):
         data_dir: Folder holding ``bbeh_<variant>/task.json`` (or a folder holding ``bbeh/``).
         executor: Calls the executor LLM (built from the task options by the registry).
         n_train: Train examples, taken first in dataset order.
-        n_val: Validation examples, taken next; the rest is test.
+        n_val: Validation examples, taken next; the rest is test, of which the first 4 x ``n_val``
+            (at most half) are held back for re-validation.
 
     Raises:
         DataError: The task's data cannot be found or read.

@@ -41,8 +41,9 @@ class CsvTask(Task):
     """A learning loop over a scikit-learn pipeline for one labeled CSV (``csv:<name>`` and the MLAgentBench presets).
 
     Train instances are ``FOLDS`` folds of the train split (a rollout fits on the fold's
-    training part and scores its held-out part); ``val`` and ``test`` are one instance each
-    (fit on the whole train split, score the split). Candidate code runs in a sandbox the
+    training part and scores its held-out part); ``val``, ``test`` and ``revalidation`` are
+    one instance each (fit on the whole train split, score the split's rows; revalidation's
+    rows are carved from the training rows, see ``make_splits``). Candidate code runs in a sandbox the
     task creates on first use and closes in ``close``; it computes predictions, the task
     checks and scores them.
 
@@ -59,6 +60,7 @@ class CsvTask(Task):
     artifacts = ARTIFACTS
     horizons = HORIZONS
     batch_sizes = BATCH_SIZES
+    own_revalidation = True
 
     def __init__(self, name: str, problem: Problem, *, limits: Limits | None = None) -> None:
         self.name, self.problem = name, problem
@@ -90,8 +92,8 @@ class CsvTask(Task):
     def split(self, name: Split) -> Sequence[Instance]:
         if name == "train":
             return [Instance(f"fold-{i}", "train", i) for i in range(len(self.splits.folds))]
-        if name not in ("val", "test"):
-            raise ValueError(f"unknown split {name=}; use 'train', 'val' or 'test'")
+        if name not in ("val", "test", "revalidation"):
+            raise ValueError(f"unknown split {name=}; use 'train', 'val', 'test' or 'revalidation'")
         return [Instance(name, name)]
 
     def rows(self, instance: Instance) -> tuple[np.ndarray, np.ndarray]:

@@ -7,7 +7,8 @@ The artifact is a ``prompt()`` (the executor's system message) plus an
 ``extract_answer(response)`` that runs confined; this process matches its answer against the
 target (task option ``match``: ``exact``, the default, ``fuzzy`` or ``numeric``; see
 ``autoloop.tasks.prompt._match``). Splits: a seeded shuffle of the file (task option
-``split_seed``, default 0), then 15 train, 10 val and the rest test (``n_train``, ``n_val``,
+``split_seed``, default 0), then 15 train, 10 val, 40 revalidation held back from the test
+pool (at most half of it) and the rest test (``n_train``, ``n_val``, ``n_revalidation``,
 ``n_test``). The executor endpoint comes from ``AUTOLOOP_EXECUTOR_*`` (falling back to the
 optimizer's ``OPENAI_*`` settings), read where the run or study is created. BBEH
 (``autoloop.tasks.bbeh``) is an instance of this family with its own data layout and ``fuzzy`` matching.
@@ -75,7 +76,7 @@ def _options(variant: str) -> dict[str, Any]:
 
 
 # The options a caller may give (``--task-option KEY=VALUE``, the API's ``task_options``).
-GIVEN_OPTIONS = ("match", "split_seed", "n_train", "n_val", "n_test")
+GIVEN_OPTIONS = ("match", "split_seed", "n_train", "n_val", "n_test", "n_revalidation")
 
 
 def _given(variant: str, given: dict[str, Any], data: Path | None) -> dict[str, Any]:
@@ -102,7 +103,9 @@ def _create(variant: str, data_dir: Path | None, options: dict[str, Any]) -> Pro
     # The endpoint is checked first, so a run without one stops before any other work.
     executor = ExecutorLLM(parsed.executor.to_config(), concurrency=parsed.concurrency)
     examples = load_dataset(_data_file(name, data_dir))
-    splits = split_examples(examples, n_train=parsed.n_train, n_val=parsed.n_val, n_test=parsed.n_test, seed=parsed.split_seed)
+    splits = split_examples(
+        examples, n_train=parsed.n_train, n_val=parsed.n_val, n_test=parsed.n_test, n_revalidation=parsed.n_revalidation, seed=parsed.split_seed
+    )
     return PromptTask(name, splits, executor=executor, match=parsed.match)
 
 

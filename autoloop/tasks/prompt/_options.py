@@ -27,6 +27,8 @@ class PromptOptions(BaseModel):
         n_train: Train examples.
         n_val: Validation examples.
         n_test: Test examples (``None``: every example left).
+        n_revalidation: Re-validation examples, held back from the test pool (``None``: 4 x
+            ``n_val``, at most half the pool; see ``split_examples``).
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -38,6 +40,7 @@ class PromptOptions(BaseModel):
     n_train: int = Field(default=N_TRAIN, ge=1)
     n_val: int = Field(default=N_VAL, ge=1)
     n_test: int | None = Field(default=None, ge=1)
+    n_revalidation: int | None = Field(default=None, ge=1)
 
     @classmethod
     def parse(cls, task: str, options: dict[str, Any]) -> PromptOptions:

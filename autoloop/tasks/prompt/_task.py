@@ -41,7 +41,7 @@ class PromptTask(Task):
 
     Args:
         name: Registered task name, e.g. ``prompt:arithmetic``.
-        splits: The examples of ``train``, ``val`` and ``test`` (see ``split_examples``).
+        splits: The examples of ``train``, ``val``, ``test`` and ``revalidation`` (see ``split_examples``).
         executor: Calls the executor LLM (built from the task options by the registry).
         match: How an answer is matched against its target: ``exact``, ``fuzzy`` or ``numeric``.
         background: Task description for the optimizer (default: ``prompt_background``).
@@ -57,6 +57,7 @@ class PromptTask(Task):
     batch_sizes = (1, 3, 5)
     metric = Metric("accuracy")
     failure_score = 0.0
+    own_revalidation = True
 
     def __init__(
         self, name: str, splits: Mapping[Split, Sequence[Example]], *, executor: ExecutorLLM, match: str = "exact", background: str | None = None
@@ -81,6 +82,11 @@ class PromptTask(Task):
 
     def rollout(self, artifact: Artifact, instance: Instance, horizon: int | None) -> Trace:
         return self.rollouts(artifact, [instance], horizon)[0]
+
+    def evaluation_tokens(self, traces: Sequence[Trace]) -> int:
+        """Executor tokens of the replies not served from the cache."""
+        spent = ("executor_prompt_tokens", "executor_completion_tokens")
+        return int(sum(t.metrics.get(k, 0.0) for t in traces if not t.metrics.get("executor_cached") for k in spent))
 
     def rollouts(self, artifact: Artifact, instances: Sequence[Instance], horizon: int | None) -> list[Trace]:
         """Ask the executor about every instance concurrently, then extract all answers in one sandbox call."""

@@ -18,7 +18,7 @@ CURVES: dict[str, Callable[[float], float]] = {
 }
 # Points per instance; instances per split.
 POINTS = 8
-INSTANCES: dict[Split, int] = {"train": 6, "val": 2, "test": 2}
+INSTANCES: dict[Split, int] = {"train": 6, "val": 2, "test": 2, "revalidation": 2}
 ENTRY = "autoloop_curvefit._entry:predict_all"
 
 
@@ -42,6 +42,7 @@ class CurveFitTask(Task):
         "Each step shows an x, your prediction and the target."
     )
     failure_score = -1000.0
+    own_revalidation = True  # split() answers "revalidation" itself (else half of test is held back)
 
     def __init__(self, variant: str) -> None:
         self.name = f"curvefit:{variant}"
@@ -50,7 +51,7 @@ class CurveFitTask(Task):
 
     def split(self, name: Split) -> Sequence[Instance]:
         # Disjoint, deterministic x values: split k of instance i takes every 30th point of a fine grid.
-        offset = {"train": 0, "val": 100, "test": 200}[name]
+        offset = {"train": 0, "val": 100, "revalidation": 150, "test": 200}[name]
         return [
             Instance(f"{name}-{i}", name, [round(-4 + 8 * ((offset + i * POINTS + j) * 37 % 300) / 300, 3) for j in range(POINTS)])
             for i in range(INSTANCES[name])
