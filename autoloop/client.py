@@ -207,6 +207,8 @@ class Client:
         space: str | None = None,
         budget_iterations: int | None = None,
         budget_tokens: int | None = None,
+        budget_dollars: float | None = None,
+        prices: dict[str, tuple[float, float]] | None = None,
         iterations: int | None = None,
         seeds: int | None = None,
         top_k: int | None = None,
@@ -226,6 +228,7 @@ class Client:
         data_dir: str | None = None,
         task_options: dict[str, str | int | float | bool] | None = None,
         sampler: str | None = None,
+        warm_start: bool = False,
     ) -> Study:
         """Submit a tuning job (``POST /v1/studies``); see the service's OpenAPI spec for each field.
 
@@ -234,6 +237,11 @@ class Client:
         (``iterations`` to ``memory``, ``strategy``, ``pruner``, ``confidence``); ``None`` takes
         the preset's value. The resolved plan is echoed in the study's status (``plan``). Without
         ``budget_iterations`` or ``budget_tokens`` the preset's iteration budget applies.
+        ``budget_dollars`` caps the LLM spend; ``prices`` maps a model to its US dollars per
+        million prompt and completion tokens, over the service's price table.
+
+        ``warm_start=True`` starts the study from this token's finished studies of the same task
+        or family (best-arm strategies); the recommendation says how many (``warm_start``).
 
         ``data_dir`` is a directory or a file (a CSV for ``csv:<name>``) as the service sees it;
         ``task_options`` are the task's own (``{"target": "species"}`` for a CSV), checked
@@ -252,9 +260,10 @@ class Client:
             "val_interval": val_interval, "patience": patience, "memory": memory, "strategy": strategy, "pruner": pruner,
         }
         body = {
-            "task": task, "space": space, "budget": {"iterations": budget_iterations, "tokens": budget_tokens},
+            "task": task, "space": space, "budget": {"iterations": budget_iterations, "tokens": budget_tokens, "dollars": budget_dollars},
+            "prices": {model: list(price) for model, price in (prices or {}).items()},
             "parallel": parallel, "optimizer": optimizer, "seed": seed, "confidence": confidence,
-            "data_dir": data_dir, "task_options": task_options or {},
+            "data_dir": data_dir, "task_options": task_options or {}, "warm_start": warm_start,
             "llm": {"model": llm_model, "base_url": llm_base_url, "api_key": llm_api_key},
             **{k: v for k, v in plan.items() if v is not None},  # the service resolves the rest from the preset
         }
@@ -283,6 +292,32 @@ class Client:
     def studies(self) -> list[dict[str, Any]]:
         """Statuses of this token's studies, newest first."""
         return self._request("GET", "/v1/studies")["studies"]
+
+    def defaults(
+        self,
+        *,
+        family: str | None = None,
+        tasks: list[str] | None = None,
+        aggregate: str | None = None,
+        tolerance: float | None = None,
+    ) -> dict[str, Any]:
+        """The robust default over this token's finished studies (``GET /v1/defaults``).
+
+        Args:
+            family: Only tasks of this family (e.g. ``atari``).
+            tasks: Only these tasks (each needs a finished study).
+            aggregate: ``normalized`` (mean normalized regret, the default) or ``rank``.
+            tolerance: Normalized regret beyond which a task left out counts against transfer.
+
+        Returns:
+            ``pick``, ``aggregate``, ``leave_one_task_out`` (``{task, default, regret, own_pick, ...}``
+            per task), ``does_not_transfer`` and the ``evidence`` (studies and runs per task).
+
+        Raises:
+            ConfigError: Fewer than two tasks with finished studies, or a named task has none (HTTP 422).
+        """
+        query = {"family": family, "tasks": ",".join(tasks) if tasks else None, "aggregate": aggregate, "tolerance": tolerance}
+        return self._request("GET", "/v1/defaults", params={k: v for k, v in query.items() if v is not None})
 
     def tasks(self) -> list[dict[str, Any]]:
         """The tasks the service knows."""

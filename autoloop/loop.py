@@ -30,6 +30,8 @@ class Progress:
         best_val: Best validation score so far.
         tokens: LLM tokens spent so far.
         failures: Candidate evaluations so far, how many failed and why.
+        prompt_tokens: The optimizer's prompt tokens so far; completion_tokens: its completion tokens
+            (``tokens`` less both is the task's own, an executor's; each is priced apart).
     """
 
     iteration: int
@@ -38,6 +40,8 @@ class Progress:
     best_val: float
     tokens: int
     failures: FailureTally = field(default_factory=FailureTally)
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready form; ``from_dict`` reads it back."""
@@ -92,6 +96,8 @@ class LoopResult:
     LLM token of the run, the optimizer's and the task's own (an executor's, its re-validation's
     included); ``prompt_tokens`` and ``completion_tokens`` are the optimizer's.
 
+    ``tokens`` counts every LLM token of the run, the optimizer's and the task's own (an
+    executor's); ``prompt_tokens`` and ``completion_tokens`` are the optimizer's.
     ``revalidation`` is the returned artifact's mean score on the revalidation split
     (``None`` for a run stopped from outside, which returns nothing), with its per-instance
     ``revalidation_scores`` and its cost; ``test_scores`` are per test instance.
@@ -226,8 +232,11 @@ class LoopRun:
                 state.stopped = "patience"
             if s.max_skips and state.skips_in_a_row >= s.max_skips:
                 state.stopped = "skips"
-            tokens = self.optimizer.usage.total_tokens + state.task_tokens
-            progress = Progress(state.iteration, s.iterations, val, state.best_val, tokens, state.failures)
+            usage = self.optimizer.usage
+            tokens = usage.total_tokens + state.task_tokens
+            progress = Progress(
+                state.iteration, s.iterations, val, state.best_val, tokens, state.failures, usage.prompt_tokens, usage.completion_tokens
+            )
             if self.callback is not None and self.callback(progress) and state.iteration < s.iterations:
                 state.stopped = state.stopped or "stopped"
             self._save(state)
@@ -288,7 +297,7 @@ class LoopRun:
         return val
 
     def _evaluate(self, artifact: Artifact, split: Split, state: Checkpoint) -> list[float]:
-        """Scores over ``split``, per instance; its failed evaluations and the task's tokens are counted into ``state``."""
+        """Scores over ``split``, per instance; its failed evaluations and task tokens are counted into ``state``."""
         traces = self.task.rollouts(artifact, self.task.instances(split), None)
         _tally(state, traces)
         return [t.score for t in traces]
@@ -322,11 +331,11 @@ class LoopRun:
         )
 
 
-def _mean(scores: Sequence[float]) -> float:
-    return sum(scores) / len(scores)
-
-
 def _tally(state: Checkpoint, traces: Sequence[Trace]) -> None:
     """Count ``traces`` into ``state``: their failed evaluations and the task's own LLM tokens."""
     state.failures = state.failures.add(traces)
     state.task_tokens += int(sum(t.metrics.get(TASK_TOKENS, 0.0) for t in traces))
+
+
+def _mean(scores: Sequence[float]) -> float:
+    return sum(scores) / len(scores)

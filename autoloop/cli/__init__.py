@@ -23,6 +23,7 @@ COMMANDS = {
     "tasks": "autoloop.cli._tasks",
     "tune": "autoloop.cli._tune",
     **dict.fromkeys(("serve", "worker", "token", "submit", "status", "result", "cancel"), "autoloop.cli._service"),
+    "defaults": "autoloop.cli._defaults",
     "report": "autoloop.cli._report",
     "optuna-export": "autoloop.cli._optuna",
 }

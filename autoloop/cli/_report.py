@@ -15,7 +15,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "report",
         help="write a study's HTML report (plots, verdict, costs, best artifact)",
         description="Write one self-contained HTML page (opens without a network) from the JSON of "
-        "`autoloop tune --json`, or from a finished study of the service (by its id).",
+        "`autoloop tune --json` (a suite's too: its robust default and leave-one-task-out regrets), or `autoloop defaults --json`, "
+        "or from a finished study of the service (by its id).",
     )
     p.add_argument("source", metavar="STUDY_ID_OR_RESULT.json", help="a result JSON file, or a study id on the service")
     p.add_argument("-o", "--output", default="report.html", help="HTML file to write (default report.html)")

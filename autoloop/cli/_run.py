@@ -8,10 +8,11 @@ import tempfile
 import uuid
 
 from autoloop.checkpoints import FileCheckpointStore
+from autoloop.cli._cost import add_price_argument, study_prices
 from autoloop.cli._output import print_json, print_table, progress_bar, show_progress
 from autoloop.errors import ConfigError
 from autoloop.executors import RunTemplate, resolve_template, run_job
-from autoloop.llm import ANSWER_FORMATS, Endpoint, read_context_window
+from autoloop.llm import ANSWER_FORMATS, Endpoint, dollars_text, read_context_window
 from autoloop.loop import Progress
 from autoloop.tasks import TaskInfo, describe_task
 
@@ -51,6 +52,7 @@ def add_loop_arguments(parser: argparse.ArgumentParser) -> None:
     executor.add_argument("--executor-max-tokens", type=int, metavar="N", help="completion tokens per answer (default 512)")
     executor.add_argument("--executor-timeout", type=float, metavar="S", help="seconds per request (default 300)")
     executor.add_argument("--executor-concurrency", type=int, metavar="N", help="requests in flight (default 8)")
+    add_price_argument(parser)
     parser.add_argument("--json", action="store_true", help="print the result as JSON on stdout")
 
 
@@ -93,9 +95,9 @@ def loop_template(task: str, args: argparse.Namespace) -> RunTemplate:
     for flag, variable in EXECUTOR_FLAGS.items():
         if getattr(args, flag) is not None:
             os.environ[variable] = str(getattr(args, flag))  # the CLI owns its environment; read once below
-    return with_server_window(resolve_template(
-        task, data_dir=args.data, options=given_task_options(args), optimizer=args.optimizer, endpoint=endpoint
-    ))
+    template = resolve_template(task, data_dir=args.data, options=given_task_options(args), optimizer=args.optimizer, endpoint=endpoint)
+    dry = getattr(args, "dry_run", False) and not getattr(args, "calibrate", False)
+    return template if dry else with_server_window(template)  # a dry run contacts no endpoint
 
 
 def with_server_window(template: RunTemplate) -> RunTemplate:
@@ -160,6 +162,7 @@ def run(args: argparse.Namespace) -> int:
     info = describe_task(args.task)
     _check_arguments(args, info)
     template = loop_template(args.task, args)
+    prices = study_prices(args, template)
     settings = {
         "starting_artifact": args.artifact or info.artifacts[0],
         "credit_horizon": info.horizons[0] if args.credit_horizon is None else args.credit_horizon,
@@ -178,7 +181,8 @@ def run(args: argparse.Namespace) -> int:
 
         def on_progress(p: Progress) -> None:
             bar.update(1)
-            bar.set_postfix(best_val=f"{metric.display(p.best_val):.4f} {metric.name}", tokens=p.tokens)
+            spent = dollars_text(prices.run_dollars(p.tokens, p.prompt_tokens, p.completion_tokens))
+            bar.set_postfix(best_val=f"{metric.display(p.best_val):.4f} {metric.name}", tokens=p.tokens, spent=spent)
 
         store = FileCheckpointStore(args.checkpoints or scratch)
         try:
@@ -195,17 +199,19 @@ def run(args: argparse.Namespace) -> int:
         data[per_instance] = [metric.display(v) for v in getattr(result, per_instance)]
     data["curve"] = [[i, metric.display(v)] for i, v in result.curve]
     data["test_curve"] = [[i, metric.display(v), metric.display(t)] for i, v, t in result.test_curve]
+    data["dollars"] = prices.run_dollars(result.tokens, result.prompt_tokens, result.completion_tokens)
+    data["prices"] = prices.to_dict()
     if args.json:
         print_json(data)
         return 0
     print_table(
         ["task", "artifact", "horizon", "batch", "optimizer", f"best val {metric.name}", f"revalidation {metric.name}",
-         f"test {metric.name}", "iterations", "failed", "skipped", "tokens", "wall s"],
+         f"test {metric.name}", "iterations", "failed", "skipped", "tokens", "dollars", "wall s"],
         [[
             args.task, result.settings["starting_artifact"], result.settings["credit_horizon"], result.settings["batch_size"],
             result.optimizer, data["best_val"], data["revalidation"], data["test"], result.iterations,
             f"{result.failures.failed}/{result.failures.evaluations}", result.skipped_updates, result.tokens,
-            round(result.wall_time_s, 1),
+            dollars_text(data["dollars"]), round(result.wall_time_s, 1),
         ]],
     )
     print(f"scores: {metric.direction}")

@@ -8,10 +8,12 @@ import os
 from pathlib import Path
 
 from autoloop.cli._connection import add_connection, service_client
+from autoloop.cli._cost import add_price_argument
 from autoloop.cli._output import print_json, print_table, show_progress
 from autoloop.cli._plan import add_plan_overrides, strategy_of
 from autoloop.cli._run import add_task_option_arguments, given_task_options
 from autoloop.errors import ConfigError
+from autoloop.llm import dollars_text, parse_price
 
 
 def data_dir(args: argparse.Namespace) -> Path:
@@ -72,6 +74,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--preset", help="study plan preset: quick, standard or thorough (default: the service's, as `autoloop tune`)")
     p.add_argument("--budget-iterations", type=int, help="loop iterations over all runs (default: the preset's unless --budget-tokens)")
     p.add_argument("--budget-tokens", type=int, help="LLM tokens over all runs")
+    p.add_argument("--budget-dollars", type=float, metavar="USD", help="LLM spend over all runs (every model needs a price)")
+    add_price_argument(p)
     plan = add_plan_overrides(p, shown_by="`autoloop status STUDY --json`", strategies="see the service's /openapi.json")
     plan.add_argument("--pruner", help="Optuna pruner (see the service's /openapi.json)")
     plan.add_argument("--confidence", type=float, help="fixed confidence, e.g. 0.95 (default: fixed budget)")
@@ -84,6 +88,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="task data: an absolute path in a folder the service shares, or the name of a dataset you uploaded (`autoloop upload`)",
     )
     add_task_option_arguments(p)
+    p.add_argument(
+        "--warm-start", action="store_true", help="start from your finished studies of this task or its family (best-arm strategies)"
+    )
     p.add_argument("--wait", action="store_true", help="wait with a progress bar and print the recommendation")
     _add_client(p)
     p.set_defaults(func=_submit)
@@ -169,12 +176,13 @@ def _submit(args: argparse.Namespace) -> int:
     with service_client(args) as client:
         study = client.submit(
             args.task, preset=args.preset, space=args.space, budget_iterations=args.budget_iterations, budget_tokens=args.budget_tokens,
+            budget_dollars=args.budget_dollars, prices={m: (p.prompt, p.completion) for m, p in map(parse_price, args.price)},
             iterations=args.iterations, seeds=args.seeds, top_k=args.top_k, final_seeds=args.final_seeds,
             val_interval=args.val_interval, patience=args.patience, memory=args.memory, strategy=strategy_of(args),
             pruner=args.pruner, confidence=args.confidence, parallel=args.parallel, optimizer=args.optimizer, llm_model=args.model,
             llm_base_url=args.base_url,
             llm_api_key=os.environ.get("AUTOLOOP_LLM_API_KEY") or os.environ.get("OPENAI_API_KEY"), data_dir=args.data,
-            task_options=given_task_options(args),
+            task_options=given_task_options(args), warm_start=args.warm_start,
         )
         if not args.wait:
             print_json({"id": study.id}) if args.json else print(study.id)
@@ -213,11 +221,13 @@ def _status(args: argparse.Namespace) -> int:
         runs = f"{p['runs_done']}/{p['runs_running']}/{p['runs_queued']}/{p['runs_failed']}"
         spent = f"{p['iterations']}/{p['iteration_budget']}"
         evaluations = f"{p['failures']['failed']}/{p['failures']['evaluations']}"
-        best = (p["best"], p.get("revalidation"))
-        rows.append([s["id"], s["task"], s["state"], p["stage"], runs, spent, p["tokens"], *best, p["metric"], evaluations])
+        rows.append([
+            s["id"], s["task"], s["state"], p["stage"], runs, spent, p["tokens"], dollars_text(p.get("dollars")), p["best"],
+            p.get("revalidation"), p["metric"], evaluations,
+        ])
     headers = [
-        "study", "task", "state", "stage", "runs done/running/queued/failed", "iterations", "tokens", "best val", "best re-val", "metric",
-        "evals failed",
+        "study", "task", "state", "stage", "runs done/running/queued/failed", "iterations", "tokens", "dollars", "best val", "best re-val",
+        "metric", "evals failed",
     ]
     print_table(headers, rows)
     for s in statuses:
@@ -250,6 +260,8 @@ def _show_recommendation(recommendation: dict, as_json: bool) -> int:
         print(f"warning: {warning}")
     if recommendation["failures"]["summary"]:
         print(f"failures: {recommendation['failures']['summary']}")
+    if recommendation.get("warm_start"):
+        print(f"warm start: {recommendation['warm_start']['text']}")
     return 0
 
 

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Iterable
+from dataclasses import replace
+from pathlib import Path
 
+from autoloop.cli._cost import add_cost_arguments, plan_estimate, show_estimate, study_prices
+from autoloop.cli._defaults import recommendations
 from autoloop.cli._output import print_json, print_table, progress_bar, show_progress
 from autoloop.cli._plan import add_plan_overrides, strategy_of
 from autoloop.cli._run import add_loop_arguments, check_data_flag, loop_template
@@ -16,9 +20,11 @@ from autoloop.controller import (
     PRESETS,
     Budget,
     Controller,
+    PlanEstimate,
     Recommendation,
     SearchSpace,
     StudyPlan,
+    StudyPrices,
     StudyStatus,
     SuiteResult,
     pruner_names,
@@ -26,9 +32,11 @@ from autoloop.controller import (
     share_budget,
     shared_space,
     strategy_names,
+    warm_prior,
 )
 from autoloop.errors import ConfigError
 from autoloop.executors import LocalExecutor, RunTemplate
+from autoloop.llm import dollars_text
 from autoloop.tasks import Metric, describe_task, load_plugins
 
 
@@ -54,6 +62,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--budget-iterations", type=int, help="loop iterations over all runs (default: the preset's unless another limit is given)")
     parser.add_argument("--budget-tokens", type=int, help="LLM tokens over all runs")
     parser.add_argument("--budget-seconds", type=float, help="wall time of the search")
+    add_cost_arguments(parser)
     plan = add_plan_overrides(parser, shown_by="`--json`", strategies=(
         f"{', '.join(strategy_names())} or a plug-in's; {DEFAULT_STRATEGY} = halving up to {BEST_ARM_MAX_SETTINGS} settings, tpe beyond"
     ))
@@ -65,6 +74,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--storage", help="Optuna storage URL (default: in memory)")
     parser.add_argument("--study-name", help="study name in --storage (resumes an existing study)")
     parser.add_argument("--seed", type=int, default=0, help="sampler seed (default: 0)")
+    parser.add_argument(
+        "--warm-start", nargs="+", type=Path, metavar="RESULT.json",
+        help="start from past studies of this task or its family (results of `autoloop tune --json`): their best settings "
+        "get the first seeds and count in the estimates, each less than one run of this study",
+    )
     add_loop_arguments(parser)
     parser.set_defaults(func=run)
 
@@ -73,32 +87,49 @@ def run(args: argparse.Namespace) -> int:
     tasks = args.suite.split(",") if args.suite else [args.task] if args.task else []
     if not tasks or (args.suite and args.task):
         raise ConfigError("name one TASK or pass --suite TASK,TASK (not both)")
+    if args.suite and (args.dry_run or args.budget_dollars is not None):
+        raise ConfigError("--dry-run and --budget-dollars take one TASK, not --suite")
+    if args.calibrate and not args.dry_run:
+        raise ConfigError("--calibrate goes with --dry-run")
     load_plugins()  # a plug-in module may register strategies, pruners and samplers as well as tasks
     plan = study_plan(args)
-    budget = plan.budget(iterations=args.budget_iterations, tokens=args.budget_tokens, seconds=args.budget_seconds)
+    budget = plan.budget(
+        iterations=args.budget_iterations, tokens=args.budget_tokens, seconds=args.budget_seconds, dollars=args.budget_dollars
+    )
     for task in tasks:
         check_data_flag(task, describe_task(task), args.data)
     templates = {task: loop_template(task, args) for task in tasks}
     infos = {task: describe_task(task, templates[task].task_options) for task in tasks}  # a CSV task's metric comes with its options
     spaces = {task: SearchSpace.from_task(info, args.space) for task, info in infos.items()}
+    prices: StudyPrices | None = None  # a suite's tasks are priced each by its controller
     if args.suite:
         plan.check_budget(share_budget(budget, len(tasks)), shared_space(list(spaces.values())))
     else:
         plan.check_budget(budget, spaces[tasks[0]])
-    _check_data(templates.values())
+        prices = study_prices(args, templates[tasks[0]])
+        estimate = plan_estimate(args, plan, spaces[tasks[0]], budget, templates[tasks[0]], prices)  # builds the task: data checked
+        if args.dry_run:
+            show_estimate(estimate, plan, as_json=args.json)
+            return 0
+        prices = replace(prices, dollars_per_iteration=estimate.dollars_per_iteration)
+    if args.suite:
+        _check_data(templates.values())
+    if args.warm_start and args.suite:
+        raise ConfigError("--warm-start starts one study; tune the suite's tasks one by one to warm-start them")
+    prior = warm_prior(list(recommendations(args.warm_start)), tasks[0], infos[tasks[0]]) if args.warm_start else None
     with LocalExecutor(jobs=args.jobs) as executor:
         def controller(task: str, space: SearchSpace, task_budget: Budget) -> Controller:
             return Controller(
                 templates[task], info=infos[task], executor=executor, budget=task_budget, space=space, plan=plan, parallel=max(args.jobs, 1),
                 storage=args.storage, study_name=_study_name(args.study_name, task, suite=bool(args.suite)), seed=args.seed,
-                on_status=_Bar(task, task_budget, infos[task].metric, enabled=show_progress(args)),
+                on_status=_Bar(task, task_budget, infos[task].metric, enabled=show_progress(args)), prices=prices, prior=prior,
             )
 
         if args.suite:
             result = run_suite(tasks, spaces, budget, controller, aggregate=args.aggregate)
             return _show_suite(result, plan, as_json=args.json)
         recommendation = controller(tasks[0], spaces[tasks[0]], budget).run()
-    _show(recommendation, plan, as_json=args.json)
+    _show(recommendation, plan, estimate, as_json=args.json)
     return 0
 
 
@@ -133,7 +164,8 @@ class _Bar:
     def __call__(self, status: StudyStatus) -> None:
         self.bar.update(status.iterations - self.bar.n)
         best = "-" if status.best_value is None else f"{self.metric.display(status.best_value):.4f} {self.metric.name}"
-        self.bar.set_postfix(stage=status.stage, best=best, **status.trials, refresh=False)
+        spent = {} if status.dollars is None else {"spent": dollars_text(status.dollars)}
+        self.bar.set_postfix(stage=status.stage, best=best, **spent, **status.trials, refresh=False)
         if status.stage == "done":
             self.bar.close()
 
@@ -156,9 +188,9 @@ def _shown(interval: object, metric: Metric) -> str:
     return f"{d['mean']:.4f} ({d['note']})" if d["ci95"] is None else f"{d['mean']:.4f} [{d['ci95'][0]:.4f}, {d['ci95'][1]:.4f}]"
 
 
-def _show(rec: Recommendation, plan: StudyPlan, *, as_json: bool) -> None:
+def _show(rec: Recommendation, plan: StudyPlan, estimate: PlanEstimate, *, as_json: bool) -> None:
     if as_json:
-        print_json({**rec.to_dict(), "plan": plan.to_dict()})
+        print_json({**rec.to_dict(), "plan": plan.to_dict(), "estimate": estimate.to_dict()})
         return
     m = rec.metric
     headers = [
@@ -169,19 +201,23 @@ def _show(rec: Recommendation, plan: StudyPlan, *, as_json: bool) -> None:
     print(f"scores: {m.direction}; runners-up by validation, best first")
     print_table(headers, rows)
     spent = rec.spent
-    print(f"\nspent {spent['iterations']} iterations, {spent['tokens']} tokens, {spent['seconds']} s; "
+    print(f"\nspent {spent['iterations']} iterations, {spent['tokens']} tokens, {dollars_text(spent['dollars'])}, {spent['seconds']} s; "
           f"search ended by: {rec.stop_reason}; trials: {rec.trials}")
     revalidated = [r for r in rec.runs if r.revalidation is not None]
     if revalidated:
         print(f"re-validation (each finished run's returned artifact, scored once): {len(revalidated)} runs, "
               f"{sum(r.revalidation_evaluations for r in revalidated)} evaluations, {sum(r.revalidation_tokens for r in revalidated)} tokens, "
               f"{sum(r.revalidation_seconds for r in revalidated):.1f} s")
+    print(f"estimated {estimate.iterations} iterations, {dollars_text(estimate.dollars)}; spent per setting: "
+          + "; ".join(f"{_compact(row['settings'])} {dollars_text(row['dollars'])}" for row in spent["per_setting"]))
     if rec.failures.failed:
         print(f"failures: {rec.failures.summary()}")
     flag = "; ".join(rec.meta_overfitting.reasons) if rec.meta_overfitting.flagged else "none seen"
     print(f"meta-overfitting: {flag}")
     for settings, reason in rec.infeasible:
         print(f"not run: {_compact_named(settings)}: {reason}")
+    if rec.warm_start is not None:
+        print(f"warm start: {rec.warm_start['text']}; {rec.warm_start['rule']}")
     if rec.verdict is not None:
         p_best = "-" if rec.verdict.p_best is None else f"{rec.verdict.p_best:.2f}"
         print(f"verdict ({rec.strategy}, P(best) = {p_best}): {rec.verdict.text}")

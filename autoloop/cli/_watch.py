@@ -10,6 +10,7 @@ from typing import Any
 
 from autoloop.cli._output import print_table
 from autoloop.client import TERMINAL_STATES, Study
+from autoloop.llm import dollars_text
 
 # ANSI: cursor home, clear the screen (a terminal redraws in place; a pipe gets one frame per poll).
 _REDRAW = "\x1b[H\x1b[J"
@@ -22,7 +23,7 @@ def frame(status: dict[str, Any]) -> str:
     with contextlib.redirect_stdout(out):
         best = "-" if p["best"] is None else f"{p['best']:.4f}"
         print(f"study {status['id']} ({status['task']}): {status['state']}, stage {p['stage'] or '-'}")
-        print(f"iterations {p['iterations']}/{p['iteration_budget']}, tokens {p['tokens']}, "
+        print(f"iterations {p['iterations']}/{p['iteration_budget']}, tokens {p['tokens']}, spent {dollars_text(p.get('dollars'))}, "
               f"runs {p['runs_done']} done, {p['runs_running']} running, {p['runs_queued']} queued, {p['runs_failed']} failed; "
               f"best {best} {p['metric'] or ''}\n")
         rows = [

@@ -22,6 +22,7 @@ import numpy as np
 
 from autoloop.controller._arms import AllocationRule, Comparison, Racing, SequentialHalving, TopTwoThompson
 from autoloop.controller._estimates import Estimates
+from autoloop.controller._prior import blend
 from autoloop.controller._strategy import Outcome, Proposal, SearchStrategy, StopReason, StrategyContext, register_strategy
 
 __all__ = ["BestArmStrategy"]
@@ -30,10 +31,16 @@ __all__ = ["BestArmStrategy"]
 class BestArmStrategy(SearchStrategy):
     """One best-arm search of ``context.space`` with ``rule``.
 
+    With a warm start (``context.prior``) the prior's favorites come first in the search order
+    (they get the first seeds) and the prior is blended into the estimates that choose the
+    leader (``_prior.blend``).
+
     Args:
-        context: The study's space, confidence, seed cap and budget in runs.
+        context: The study's space, confidence, seed cap, budget in runs and prior.
         rule: Which setting gets the next seed.
     """
+
+    uses_prior = True
 
     def __init__(self, context: StrategyContext, rule: AllocationRule) -> None:
         self.rule, self.level, self.max_seeds, self.planned = rule, context.level, context.max_seeds, context.planned_runs
@@ -41,6 +48,9 @@ class BestArmStrategy(SearchStrategy):
         grid = context.space.grid()
         # A seeded order: which setting is tried first must not favor the grid's first corner.
         self.settings = [grid[i] for i in self.rng.permutation(len(grid))]
+        if context.prior is not None:
+            self.settings = context.prior.order(self.settings)
+        self.prior_arms = {} if context.prior is None else context.prior.arms(self.settings)
         self._index = {_key(s): i for i, s in enumerate(self.settings)}
         self._assigned = [0] * len(self.settings)
         self._values: dict[int, dict[int, float]] = {}
@@ -98,6 +108,8 @@ class BestArmStrategy(SearchStrategy):
     def _compare(self) -> set[int]:
         """Settings worse than the current pick, from the runs finished so far."""
         estimates = Estimates.of(self._values)
+        if estimates is not None and self.prior_arms:
+            estimates = blend(estimates, self.prior_arms)
         comparison = None if estimates is None else Comparison.of(self._values, leader=estimates.pick)
         return set() if comparison is None else comparison.worse(self.level)
 

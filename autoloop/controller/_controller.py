@@ -10,8 +10,10 @@ from typing import Any
 from autoloop.controller import _scheduler as scheduler
 from autoloop.controller import _state as state
 from autoloop.controller._budget import Budget, Meter
+from autoloop.controller._cost import StudyPrices, spend
 from autoloop.controller._feasibility import prompt_feasibility
 from autoloop.controller._plan import DEFAULT_PRESET, PRESETS, StudyPlan
+from autoloop.controller._prior import Prior
 from autoloop.controller._recommendation import MetaOverfitting, Recommendation, SettingReport
 from autoloop.controller._runs import RunBook, StudyStatus
 from autoloop.controller._space import SearchSpace
@@ -61,6 +63,10 @@ class Controller:
         storage: Optuna storage URL (``None`` = in memory); study_name: its name there.
         seed: Seeds the strategy.
         on_status: Called with a ``StudyStatus`` as the study progresses.
+        prices: What the runs' tokens cost (default: ``StudyPrices.of(template)``); a dollar
+            budget needs every model's price.
+        prior: A warm start from past studies (``Prior``; best-arm strategies): it orders the
+            first seeds and is blended into the estimates; the recommendation reports it.
 
     Raises:
         ConfigError: ``parallel`` or ``max_seeds`` below 1.
@@ -82,6 +88,8 @@ class Controller:
         study_name: str | None = None,
         seed: int = 0,
         on_status: Callable[[StudyStatus], None] | None = None,
+        prices: StudyPrices | None = None,
+        prior: Prior | None = None,
     ) -> None:
         for name, value in (("parallel", parallel), ("max_seeds", max_seeds)):
             if value < 1:
@@ -94,6 +102,10 @@ class Controller:
         self.task, self.template, self.executor, self.budget, self.plan = template.task, template, executor, budget, plan
         self.parallel, self.max_seeds, self.storage, self.study_name, self.seed = parallel, max_seeds, storage, study_name, seed
         self.on_status = on_status or (lambda status: None)
+        self.prices = prices or StudyPrices.of(template)
+        if budget.dollars is not None:
+            self.prices.require()
+        self.prior = prior
         self.status = StudyStatus(iteration_budget=budget.iterations)
         # Run ids derive from the study name when given: unique per study, readable in Redis.
         self._id = study_name or uuid.uuid4().hex[:8]
@@ -110,8 +122,13 @@ class Controller:
         limit = self.budget.iterations
         strategy = make_strategy(self.strategy, self.plan.context(
             self.space, planned_runs=None if limit is None else limit // iterations, seed=self.seed,
-            study_name=self.study_name or f"autoloop-{self.seed}", max_seeds=self.max_seeds,
+            study_name=self.study_name or f"autoloop-{self.seed}", max_seeds=self.max_seeds, prior=self.prior,
         ))
+        if self.prior is not None and not strategy.uses_prior:
+            raise ConfigError(
+                f"warm start needs a strategy that starts from a prior (halving, racing, ttts; auto up to 64 settings), "
+                f"not {self.strategy!r}: choose one of those or start cold"
+            )
         meter.reserved_iterations = strategy.reserve() * iterations
         strategy.resume(book.started(), book.outcomes())
         book.resubmit()
@@ -148,9 +165,9 @@ class Controller:
             self.template, self.executor, study, self.space, saved.trials, iterations=iterations, fixed=self._fixed(),
             prefix=self._id, status=self.status, on_status=self.on_status,
         )
-        meter = Meter(self.budget, started=saved.started_at)
+        meter = Meter(self.budget, started=saved.started_at, prices=self.prices)
         for outcome in book.outcomes():
-            meter.charge(outcome.record.run_id, outcome.record.iterations, outcome.record.tokens)
+            meter.charge_record(outcome.record)
         return study, saved, book, meter
 
     def _recommend(
@@ -164,7 +181,8 @@ class Controller:
         # The verdict reads every seed of the settings it compares, re-checks included: they
         # choose among several finalists, so only a lone finalist's re-check stays fresh.
         fresh = sum(1 for g in groups.values() if any(s >= FINAL_SEED_BASE for s in g.seeds.values())) <= 1
-        verdict = Verdict.of(settings, values, self.level, seed=self.seed, metric=self.metric)
+        prior = None if self.prior is None else self.prior.arms(settings)
+        verdict = Verdict.of(settings, values, self.level, seed=self.seed, metric=self.metric, prior=prior)
         if verdict is None:
             raise ConfigError("no run produced a validation score; raise the budget or check the failed runs' errors")
         reports = [r for r in (_report(groups[_key(s)], fresh) for s in verdict.indistinguishable if _key(s) in groups) if r]
@@ -175,9 +193,9 @@ class Controller:
         return Recommendation(
             task=self.task, metric=self.metric, settings={**self._fixed(), **reports[0].settings},
             winner=reports[0], runners_up=tuple(sorted(reports[1:], key=lambda r: r.validation.mean, reverse=True)), runs=runs,
-            meta_overfitting=MetaOverfitting.of(reports[0]), spent=meter.to_dict(),
+            meta_overfitting=MetaOverfitting.of(reports[0]), spent={**meter.to_dict(), **spend(runs, self.prices, self.space.choices)},
             trials=dict(self.status.trials), stop_reason=stop_reason, strategy=self.strategy, verdict=verdict,
-            infeasible=tuple(self.space.infeasible_settings()),
+            infeasible=tuple(self.space.infeasible_settings()), warm_start=None if self.prior is None else self.prior.to_dict(),
         )
 
     def recheck(self, settings: list[dict[str, Any]]) -> list[SettingReport]:

@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
 from autoloop.controller._budget import Budget
+from autoloop.controller._prior import Prior
 from autoloop.controller._pruners import DEFAULT_PRUNER, pruner_names
 from autoloop.controller._space import SearchSpace
 from autoloop.controller._strategy import DEFAULT_STRATEGY, StrategyContext, make_strategy, resolve_strategy, strategy_names
@@ -156,18 +157,26 @@ class StudyPlan:
         """The loop settings every run shares."""
         return LoopPlan(iterations=self.iterations, val_interval=self.val_interval, patience=self.patience, memory=self.memory)
 
-    def budget(self, *, iterations: int | None = None, tokens: int | None = None, seconds: float | None = None) -> Budget:
+    def budget(
+        self, *, iterations: int | None = None, tokens: int | None = None, seconds: float | None = None, dollars: float | None = None
+    ) -> Budget:
         """The study's limits: the caller's, or the plan's iteration budget when none is given."""
-        if iterations is None and tokens is None and seconds is None:
+        if iterations is None and tokens is None and seconds is None and dollars is None:
             iterations = self.budget_iterations
-        return Budget(iterations=iterations, tokens=tokens, seconds=seconds)
+        return Budget(iterations=iterations, tokens=tokens, seconds=seconds, dollars=dollars)
 
-    def context(self, space: SearchSpace, *, planned_runs: int | None, seed: int, study_name: str, max_seeds: int) -> StrategyContext:
+    def context(
+        self, space: SearchSpace, *, planned_runs: int | None, seed: int, study_name: str, max_seeds: int, prior: Prior | None = None
+    ) -> StrategyContext:
         """What this plan hands its strategy's factory."""
         return StrategyContext(
             space, self.iterations, self.val_interval, self.seeds, self.top_k, self.final_seeds, self.pruner,
-            self.confidence or DEFAULT_CONFIDENCE, max_seeds, planned_runs, seed, study_name,
+            self.confidence or DEFAULT_CONFIDENCE, max_seeds, planned_runs, seed, study_name, prior,
         )
+
+    def takes_prior(self, space: SearchSpace) -> bool:
+        """Whether this plan's strategy on ``space`` starts from a warm-start prior (``SearchStrategy.uses_prior``)."""
+        return make_strategy(self.strategy, self.context(space, planned_runs=None, seed=0, study_name="prior", max_seeds=1)).uses_prior
 
     def round_cost(self, space: SearchSpace) -> tuple[int, str]:
         """Iterations one round of this plan's strategy costs on ``space`` (``SearchStrategy.round_runs``:

@@ -153,6 +153,8 @@ class Recommendation:
             from it, from validation over paired seeds (``None`` when nothing could be compared).
         infeasible: Settings of the space never run, each with the reason (e.g. its smallest
             prompt cannot fit the LLM's context window).
+        warm_start: The prior the study started from (``Prior.to_dict()``: "started from N past
+            studies", and how much each counted), or ``None`` for a cold start.
     """
 
     task: str
@@ -168,6 +170,7 @@ class Recommendation:
     strategy: str = ""
     verdict: Verdict | None = None
     infeasible: tuple[tuple[dict[str, Any], str], ...] = ()
+    warm_start: dict[str, Any] | None = None
 
     @property
     def validation(self) -> Interval:
@@ -217,6 +220,7 @@ class Recommendation:
             "artifact": self.best_artifact(),
             "infeasible": [{"settings": settings, "reason": reason} for settings, reason in self.infeasible],
             "warnings": list(self.warnings),
+            "warm_start": self.warm_start,
         }
 
     @property

@@ -42,6 +42,8 @@ class RunRecord:
         revalidation_evaluations: Candidate evaluations the re-validation made.
         revalidation_tokens: LLM tokens the task spent on it (an executor LLM's; part of ``tokens``, so charged).
         revalidation_seconds: Its wall time (part of ``seconds``).
+        prompt_tokens: The optimizer's prompt tokens; completion_tokens: its completion tokens (``tokens``
+            less both is the task's own, an executor's).
     """
 
     run_id: str
@@ -67,6 +69,8 @@ class RunRecord:
     revalidation_evaluations: int = 0
     revalidation_tokens: int = 0
     revalidation_seconds: float = 0.0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
 
     @property
     def score(self) -> float | None:
@@ -118,7 +122,9 @@ class RunRecord:
         return {
             "run_id": self.run_id, "stage": self.stage, "settings": self.settings,
             "best_val": shown(self.best_val), "test": shown(self.test), "gap": self.gap, "revalidation": shown(self.revalidation),
-            "iterations": self.iterations, "tokens": self.tokens, "stopped": self.stopped, "error": self.error,
+            "iterations": self.iterations, "tokens": self.tokens, "prompt_tokens": self.prompt_tokens,
+            "completion_tokens": self.completion_tokens,
+            "stopped": self.stopped, "error": self.error,
             "optimizer": self.optimizer, "curve": [[i, shown(v)] for i, v in self.curve],
             "seconds": self.seconds, "failures": self.failures.to_dict(), "ended_at": self.ended_at,
             "excess_gap": self.excess_gap, "test_curve": [[i, shown(v), shown(t)] for i, v, t in self.test_curve],

@@ -38,6 +38,7 @@ class StudyStatus:
     trials: dict[str, int] = field(default_factory=dict)
     best_value: float | None = None
     settings: list[SettingProgress] = field(default_factory=list)
+    dollars: float | None = None  # spent so far (None = a model of the study has no price)
 
     def count(self, outcome: str) -> None:
         """One more setting ended with ``outcome`` (``complete``, ``pruned``, ``failed``)."""
@@ -156,18 +157,18 @@ class RunBook:
                 continue  # another study's run, or an outcome already recorded
             if event.progress is not None:
                 if meter is not None:
-                    meter.charge(event.run_id, event.progress.iteration, event.progress.tokens)
+                    meter.charge(event.run_id, event.progress)
                 steps = group.record(event.run_id, event.progress)
             else:
                 record = run_record(event, group)
                 state.save_record(group, record)
                 if meter is not None:
-                    meter.charge(record.run_id, record.iterations, record.tokens)
+                    meter.charge_record(record)
                 steps = group.finish(record)
                 outcomes.append(group.outcome(record.run_id))
             points.extend(Point(group.settings, step, value) for step, value in steps)
         if meter is not None:
-            self.status.iterations = meter.iterations
+            self.status.iterations, self.status.dollars = meter.iterations, meter.dollars
         means = [g.value for g in self.groups.values() if g.value is not None]
         self.status.best_value = max(means, default=None)
         self.status.settings = setting_progress(self.groups.values())

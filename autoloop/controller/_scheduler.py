@@ -56,8 +56,9 @@ def _start(strategy: SearchStrategy, book: RunBook, meter: Meter, *, parallel: i
                 f"{iterations} iterations plus the {strategy.reserve()} run(s) set aside for the re-check; raise "
                 "--budget-iterations (API: budget.iterations) or lower the plan's seeds, top-k, final seeds or iterations"
             )
-        if not first and not meter.can_start(needed):
-            return None if book.in_flight else meter.exhausted() or StopReason.ITERATIONS
+        blocked = None if first else meter.blocked(needed)
+        if blocked is not None:
+            return None if book.in_flight else blocked
         proposal = strategy.ask()
         if proposal is None:
             return None if book.in_flight else strategy.stop_reason() or StopReason.SEEDS

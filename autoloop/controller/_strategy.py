@@ -23,6 +23,7 @@ from autoloop.controller._registry import Registry
 from autoloop.errors import UnknownNameError
 
 if TYPE_CHECKING:
+    from autoloop.controller._prior import Prior
     from autoloop.controller._record import RunRecord
     from autoloop.controller._space import SearchSpace
 
@@ -42,6 +43,7 @@ class StopReason(StrEnum):
     ITERATIONS = "iterations"  # the iteration budget
     TOKENS = "tokens"  # the token budget
     SECONDS = "seconds"  # the time budget
+    DOLLARS = "dollars"  # the dollar budget: the next run could have overrun it
     SPACE = "space"  # every setting of the space was tried
     CONFIDENT = "confident"  # the pick is certain at the study's confidence
     SEEDS = "seeds"  # no setting may get another seed
@@ -101,6 +103,8 @@ class StrategyContext:
         planned_runs: Runs the iteration budget pays for (``None``: not an iteration budget).
         seed: Seeds every draw of the strategy.
         study_name: The study's name (Optuna's Hyperband buckets trials by it).
+        prior: A warm start from past studies (``_prior.Prior``), for strategies with
+            ``uses_prior``; ``None`` for a cold start.
     """
 
     space: SearchSpace
@@ -115,10 +119,18 @@ class StrategyContext:
     planned_runs: int | None
     seed: int
     study_name: str
+    prior: Prior | None = None
 
 
 class SearchStrategy(ABC):
-    """Proposes runs, learns their outcomes, says when the search is over."""
+    """Proposes runs, learns their outcomes, says when the search is over.
+
+    Attributes:
+        uses_prior: The strategy starts from ``StrategyContext.prior`` (a warm start); a study
+            asking for a warm start with a strategy that does not is refused.
+    """
+
+    uses_prior = False
 
     @abstractmethod
     def ask(self) -> Proposal | None:

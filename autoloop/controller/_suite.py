@@ -8,12 +8,12 @@ from typing import Any
 
 from autoloop.controller._budget import Budget
 from autoloop.controller._controller import Controller
+from autoloop.controller._defaults import AGGREGATES, Cell, RobustDefaults, normalized_regrets, ranks
 from autoloop.controller._recommendation import Recommendation, SettingReport
+from autoloop.controller._scores import Evidence, evidence_of_runs, portable_key
 from autoloop.controller._space import SearchSpace
 from autoloop.errors import ConfigError
 from autoloop.tasks import Metric
-
-AGGREGATES = ("normalized", "rank")
 
 ControllerFactory = Callable[[str, SearchSpace, Budget], Controller]
 
@@ -44,12 +44,15 @@ class SuiteTask:
 
 @dataclass(frozen=True)
 class SuiteResult:
-    """The setting chosen for all tasks, by validation aggregated over tasks (test never selects)."""
+    """The setting chosen for all tasks, by validation aggregated over tasks (test never selects),
+    with the leave-one-task-out check of that choice (``robust``) and the runs it rests on."""
 
     settings: dict[str, Any]
     aggregate: str
     scores: dict[str, float]
     per_task: tuple[SuiteTask, ...]
+    robust: RobustDefaults
+    evidence: Evidence
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready."""
@@ -57,6 +60,7 @@ class SuiteResult:
             "settings": self.settings, "aggregate": self.aggregate, "candidate_scores": self.scores,
             "tasks_where_optima_differ": [t.task for t in self.per_task if t.differs],
             "per_task": [t.to_dict() for t in self.per_task],
+            "robust_defaults": {**self.robust.to_dict(), "evidence": self.evidence.to_dict()},
         }
 
 
@@ -88,22 +92,17 @@ def share_budget(budget: Budget, tasks: int) -> Budget:
 def aggregate_scores(table: dict[str, dict[tuple, float]], how: str) -> dict[tuple, float]:
     """Combine per-task validation means of each candidate: higher is better for both methods.
 
-    ``normalized``: per task, (value - worst) / (best - worst), averaged. ``rank``: minus the
-    mean rank (1 = best on a task, ties share the mean rank).
+    ``normalized``: per task, (value - worst) / (best - worst) (1 minus the normalized
+    regret), averaged. ``rank``: minus the mean rank (1 = best on a task, ties share the mean rank).
     """
     if how not in AGGREGATES:
         raise ConfigError(f"unknown aggregate {how!r}; choose one of {', '.join(AGGREGATES)}")
     totals: dict[tuple, float] = {}
     for values in table.values():
-        lo, hi = min(values.values()), max(values.values())
-        for key, v in values.items():
-            if how == "normalized":
-                score = (v - lo) / (hi - lo) if hi > lo else 1.0
-            else:
-                above = sum(o > v for o in values.values())
-                ties = sum(o == v for o in values.values())
-                score = -(above + (ties + 1) / 2)
-            totals[key] = totals.get(key, 0.0) + score / len(table)
+        row = {key: Cell(v) for key, v in values.items()}
+        per = {k: 1 - r for k, r in normalized_regrets(row, list(row)).items()} if how == "normalized" else ranks(row, list(row))
+        for key, score in per.items():
+            totals[key] = totals.get(key, 0.0) + (score if how == "normalized" else -score) / len(table)
     return totals
 
 
@@ -111,8 +110,9 @@ def run_suite(
     tasks: Sequence[str], spaces: dict[str, SearchSpace], budget: Budget, make_controller: ControllerFactory, *, aggregate: str = "normalized"
 ) -> SuiteResult:
     """Tune each task on the shared space (an equal budget share each), re-check every task's
-    finalists on every other task with fresh seeds, and pick the setting with the best
-    aggregated validation.
+    finalists on every other task with fresh seeds, and pick the finalist with the best
+    aggregate over tasks (``RobustDefaults``: scores from every finished run of the task,
+    re-validation where runs carry it), checked by leaving each task out in turn.
     """
     if len(tasks) < 2:
         raise ConfigError("a suite needs at least two tasks: --suite TASK,TASK")
@@ -124,15 +124,22 @@ def run_suite(
         t: {_key(r.settings): r for r in (rec.winner, *rec.runners_up)} for t, rec in recs.items()
     }
     candidates = {k: r.settings for per in reports.values() for k, r in per.items()}
+    runs = {t: [r.to_dict(rec.metric) for r in rec.runs] for t, rec in recs.items()}
     for task, per in reports.items():
         missing = [s for k, s in candidates.items() if k not in per]
         for report in controllers[task].recheck(missing) if missing else []:
             per[_key(report.settings)] = report
-    table = {t: {k: r.validation.mean for k, r in per.items()} for t, per in reports.items()}
-    scores = aggregate_scores(table, aggregate)
-    best = max(scores, key=lambda k: scores[k])
+            runs[task].extend(r.to_dict(recs[task].metric) for r in report.runs)
+    evidence = evidence_of_runs(runs)
+    # a report's settings name the searched knobs only; its runs carry the plan's fixed knobs too
+    finalists = {portable_key(per[k].runs[0].settings): k for per in reports.values() for k in per}
+    robust = RobustDefaults.of({t: {k: c for k, c in row.items() if k in finalists} for t, row in evidence.table.items()}, aggregate=aggregate)
+    best = finalists[robust.pick]
     per_task = tuple(SuiteTask(t, recs[t].metric, reports[t][best], recs[t].winner, recs[t]) for t in tasks)
-    return SuiteResult(candidates[best], aggregate, {_label(candidates[k]): v for k, v in scores.items()}, per_task)
+    scores = {
+        _label(candidates[finalists[s.settings]]): 1 - s.mean_regret if aggregate == "normalized" else -s.mean_rank for s in robust.standings
+    }
+    return SuiteResult(candidates[best], aggregate, scores, per_task, robust, evidence)
 
 
 def _key(settings: dict[str, Any]) -> tuple:

@@ -152,8 +152,8 @@ def run_record(event: RunEvent, group: TrialRuns) -> RunRecord:
         event.run_id, stage, r.settings, r.best_val, r.test, r.iterations, r.tokens, r.stopped,
         test_curve=r.test_curve, optimizer=r.optimizer, curve=r.curve, seconds=r.wall_time_s, failures=r.failures,
         ended_at=time.time(), artifact=r.best_artifact or None, start_artifact=r.start_artifact or None,
-        revalidation=r.revalidation, revalidation_scores=r.revalidation_scores, test_scores=r.test_scores,
-        revalidation_evaluations=r.revalidation_evaluations, revalidation_tokens=r.revalidation_tokens,
-        revalidation_seconds=r.revalidation_seconds,
+        revalidation=r.revalidation, revalidation_scores=r.revalidation_scores, test_scores=r.test_scores, prompt_tokens=r.prompt_tokens,
+        completion_tokens=r.completion_tokens, revalidation_evaluations=r.revalidation_evaluations,
+        revalidation_tokens=r.revalidation_tokens, revalidation_seconds=r.revalidation_seconds,
     )
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -10,6 +10,7 @@ import numpy as np
 
 from autoloop.controller._arms import Comparison, Values
 from autoloop.controller._estimates import Estimates
+from autoloop.controller._prior import blend
 from autoloop.tasks import Metric
 
 DEFAULT_CONFIDENCE = 0.95
@@ -53,12 +54,16 @@ class Verdict:
 
     @classmethod
     def of(
-        cls, settings: Sequence[dict[str, Any]], values: Values, confidence: float, *, seed: int = 0, metric: Metric | None = None
+        cls, settings: Sequence[dict[str, Any]], values: Values, confidence: float, *, seed: int = 0, metric: Metric | None = None,
+        prior: Mapping[int, tuple[float, float]] | None = None,
     ) -> Verdict | None:
         """Judge ``values`` (arm index into ``settings``, in the search order -> {seed: best
-        validation}); ``None`` before any run finished. The pick is ``Estimates.pick``; the text
-        gives scores in ``metric``'s own units (as is without one)."""
+        validation}); ``None`` before any run finished. The pick is ``Estimates.pick``, blended
+        with ``prior`` (arm -> prior score and weight: ``Prior.arms``) when the study started warm;
+        the text gives scores in ``metric``'s own units (as is without one)."""
         estimates = Estimates.of(values)
+        if estimates is not None and prior:
+            estimates = blend(estimates, prior)
         if estimates is None:
             return None
         comparison = Comparison.of(values, leader=estimates.pick)
@@ -83,8 +88,8 @@ class Verdict:
             note = f" ({untried} never tried)" if untried else ""
             chance = "" if p_best is None else f", P(best) = {p_best:.2f}"
             text = (
-                f"no significant difference among {shown}{note} at {level}; recommending {names[0]} because {_rule(estimates, metric)} "
-                f"({score}{chance})"
+                f"no significant difference among {shown}{note} at {level}; recommending {names[0]} because {_rule(estimates, metric)}"
+                f"{', blended with the warm-start prior' if prior else ''} ({score}{chance})"
             )
         return cls(confidence, dict(settings[leader]), p_best, tuple(dict(settings[a]) for a in tied), n, text)
 

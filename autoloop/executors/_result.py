@@ -34,6 +34,8 @@ class RunResult:
         stopped: Why it ended early (``patience``, ``stopped``, ``skips``), if it did.
         best_artifact: The best artifact's ``Artifact.to_dict()``.
         start_artifact: The starting artifact's ``Artifact.to_dict()`` (what the report diffs against).
+        prompt_tokens: The optimizer's prompt tokens; completion_tokens: its completion tokens (``tokens``
+            less both is the task's own, an executor's; each is priced apart).
         revalidation: The returned (best) artifact's mean score on the revalidation split,
             scored once at the run's end; ``None`` for a run stopped from outside. What runs
             are ranked by: neither the optimizer nor the checkpoint choice read that split.
@@ -62,6 +64,8 @@ class RunResult:
     stopped: str | None
     best_artifact: dict[str, Any] = field(repr=False)
     start_artifact: dict[str, Any] = field(repr=False)
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
     revalidation: float | None = None
     revalidation_scores: tuple[float, ...] = ()
     test_scores: tuple[float, ...] = ()

@@ -95,7 +95,8 @@ def _run_result(
         iterations=result.iterations, tokens=result.tokens + curve_tokens, failures=result.failures,
         skipped_updates=result.skipped_updates, skip_reasons=result.skip_reasons,
         wall_time_s=result.wall_time_s, stopped=result.stopped, best_artifact=result.best_artifact.to_dict(),
-        start_artifact=start.to_dict(), revalidation=result.revalidation, revalidation_scores=result.revalidation_scores,
+        start_artifact=start.to_dict(), prompt_tokens=result.prompt_tokens, completion_tokens=result.completion_tokens,
+        revalidation=result.revalidation, revalidation_scores=result.revalidation_scores,
         test_scores=result.test_scores, revalidation_evaluations=result.revalidation_evaluations,
         revalidation_tokens=result.revalidation_tokens, revalidation_seconds=result.revalidation_seconds,
     )

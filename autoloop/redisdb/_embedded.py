@@ -106,7 +106,7 @@ class EmbeddedRedis:
         _write_private(self.data_dir / "redis.conf", self._config())
         self._launch()
         _write_private(self.data_dir / URL_FILE, self.url + "\n")
-        logger.info("embedded Redis on %s", self.url)
+        logger.info("embedded Redis on %s", self.socket)  # the URL carries the password
         return self
 
     def supervise(self) -> None:

@@ -75,6 +75,7 @@ class StudyData:
         artifact: The pick's best artifact and the starting artifact (``Recommendation.best_artifact()``).
         knobs: The knobs a setting's name is made of (the space's, as in the verdict's text).
         warnings: What makes the verdict meaningless (``Recommendation.warnings``), if anything.
+        estimate: The plan's estimate made before the first run (``autoloop tune --json`` carries it), if any.
     """
 
     task: str
@@ -93,6 +94,7 @@ class StudyData:
     artifact: dict[str, Any] | None
     knobs: tuple[str, ...]
     warnings: tuple[str, ...] = ()
+    estimate: dict[str, Any] | None = None
 
     @classmethod
     def from_recommendation(cls, data: dict[str, Any]) -> StudyData:
@@ -118,11 +120,17 @@ class StudyData:
             runs=tuple(runs), settings_order=_order(runs, pick, metric), spent=data.get("spent", {}),
             meta_overfitting=data.get("meta_overfitting", {}), artifact=data.get("artifact"), knobs=knobs,
             warnings=tuple(data.get("warnings", ())),
+            estimate=data.get("estimate"),
         )
 
     def name_of(self, settings: dict[str, Any]) -> str:
         """The name ``settings`` (e.g. a setting of the verdict) has in the report."""
         return _name(settings, self.knobs)
+
+    def dollars_of(self, setting: str) -> float | None:
+        """Dollars the setting's runs spent (``None``: unknown, e.g. the model has no price)."""
+        rows = [r for r in self.spent.get("per_setting", []) if self.name_of(r["settings"]) == setting]
+        return rows[0]["dollars"] if rows else None
 
     def runs_of(self, setting: str) -> list[RunView]:
         """The runs of one setting, in the order they ended."""

@@ -10,6 +10,7 @@ import plotly.graph_objects as go
 import plotly.io as pio
 
 from autoloop.failures import FailureTally
+from autoloop.llm import dollars_text
 from autoloop.report import _figures
 from autoloop.report._data import StudyData
 
@@ -91,9 +92,14 @@ def _verdict(data: StudyData) -> str:
         rows.insert(1, ("P(pick is the best)", "not known yet (no setting has two seeds)" if p_best is None else f"{p_best:.2f}"))
         names = [data.name_of(s) for s in verdict.get("indistinguishable", [])]
         rows.insert(2, (f"indistinguishable at {verdict['confidence']:.0%}", ", ".join(names) or "-"))
-    spent = data.spent
+    spent, estimate = data.spent, data.estimate
     if spent:
-        rows.append(("spent", f"{spent.get('iterations')} iterations, {spent.get('tokens')} tokens, {spent.get('seconds')} s"))
+        rows.append(("spent", f"{spent.get('iterations')} iterations, {spent.get('tokens')} tokens, "
+                              f"{dollars_text(spent.get('dollars'))}, {spent.get('seconds')} s"))
+    if estimate:
+        tokens = estimate["tokens"]["prompt"] + estimate["tokens"]["completion"]
+        rows.append(("estimated before the first run", f"{estimate['iterations']} iterations, {tokens} tokens, "
+                     f"{dollars_text(estimate['dollars'])}, {estimate['seconds']} s{_ratio(spent, estimate, tokens)}"))
     text = f"<p>{_e(verdict['text'])}</p>" if verdict is not None else "<p>No verdict: no setting could be compared.</p>"
     text += "".join(f'<p class="flag on" id="warning">Warning: {_e(w)}</p>' for w in data.warnings)
     table = "".join(f"<tr><th>{_e(k)}</th><td>{_e(v)}</td></tr>" for k, v in rows)
@@ -108,9 +114,17 @@ def _flag(data: StudyData) -> str:
     return f'<p id="meta-overfitting"><span class="flag {state}">Meta-overfitting: {_e(found)}.</span> {_e(FLAG_SENTENCE)}</p>'
 
 
+def _ratio(spent: dict[str, Any], estimate: dict[str, Any], tokens: int) -> str:
+    """Spent over estimated, per iteration (what the estimate is best at; the budget may stop the study early)."""
+    if not spent.get("iterations") or not estimate["iterations"] or not tokens:
+        return ""
+    per = (spent["tokens"] / spent["iterations"]) / (tokens / estimate["iterations"])
+    return f" (spent / estimated tokens per iteration: {per:.2f})"
+
+
 def _costs(data: StudyData) -> str:
     headers = [
-        "setting", "runs", "failed runs", "failed evaluations", "most frequent failure", "iterations", "tokens", "seconds",
+        "setting", "runs", "failed runs", "failed evaluations", "most frequent failure", "iterations", "tokens", "dollars", "seconds",
         "re-validation (evaluations, tokens, s)",
     ]
     rows = []
@@ -120,7 +134,8 @@ def _costs(data: StudyData) -> str:
         cells = [
             name, len(runs), sum(r.error is not None for r in runs), f"{tally.failed} of {tally.evaluations}",
             f"{tally.errors[0][0]} ({tally.errors[0][1]}x)" if tally.errors else "-",
-            sum(r.iterations for r in runs), sum(r.tokens for r in runs), f"{sum(r.seconds for r in runs):.1f}",
+            sum(r.iterations for r in runs), sum(r.tokens for r in runs), dollars_text(data.dollars_of(name)),
+            f"{sum(r.seconds for r in runs):.1f}",
             ", ".join(str(round(sum(c), 1)) for c in zip(*(r.revalidation_cost for r in runs), strict=True)) if runs else "-",
         ]
         rows.append("<tr>" + "".join(f"<td>{_e(c)}</td>" for c in cells) + "</tr>")

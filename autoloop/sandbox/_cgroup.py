@@ -91,8 +91,13 @@ def containment() -> tuple[bool, str]:
 
 
 def server_footprint() -> int:
-    """Bytes this process has resident: what a forked child may copy on write, charged to its group."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss << 10
+    """Bytes this process has resident now: what a forked child may copy on write, charged to its group.
+
+    Read from ``/proc/self/statm``, not ``ru_maxrss``: that one keeps the peak of the process
+    that started the server (it survives ``execve``).
+    """
+    with open("/proc/self/statm", "rb") as statm:
+        return int(statm.read().split()[1]) * resource.getpagesize()
 
 
 def _v2_group(directory: str) -> EvaluationGroup | None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from autoloop.controller import API_NAMES, Budget, SearchSpace, StudyPlan
+from autoloop.controller import API_NAMES, Budget, SearchSpace, StudyPlan, resolve_strategy
 from autoloop.errors import ConfigError, DataError, UnknownNameError
 from autoloop.executors import RunTemplate
 from autoloop.service._models import StudyCreate
@@ -62,8 +62,13 @@ def admit(request: StudyCreate, settings: OperatorSettings) -> Admission:
     except ConfigError as exc:
         raise ConfigError(f"space: {exc}") from None
     plan = request.plan()
-    budget = plan.budget(iterations=request.budget.iterations, tokens=request.budget.tokens)
+    budget = request.budget.limits(plan)
     plan.check_budget(budget, space, API_NAMES)
+    if request.warm_start and not plan.takes_prior(space):
+        raise ConfigError(
+            f"warm_start: strategy {resolve_strategy(plan.strategy, space)!r} starts from no prior; "
+            "use halving, racing or ttts (auto up to 64 settings), or leave warm_start out"
+        )
     return Admission(info, space, plan, budget)
 
 

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Annotated, Any
 
-from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi import Depends, FastAPI, HTTPException, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse
 
 from autoloop.errors import AutoloopError
@@ -17,8 +17,9 @@ from autoloop.service._auth import Owner
 from autoloop.service._csp import report_headers
 from autoloop.service._data_access import DataAccess
 from autoloop.service._datasets import Datasets
+from autoloop.service._defaults import router as defaults_router
 from autoloop.service._models import API_ERRORS as _ERRORS
-from autoloop.service._models import ErrorBody, Health, StudyCreate, StudyList, StudyView, TaskEntry
+from autoloop.service._models import ErrorBody, Health, StudyCreate, StudyEstimate, StudyList, StudyView, TaskEntry
 from autoloop.service._operator import OperatorSettings
 from autoloop.service._records import StudyRecords
 from autoloop.service._tenant_routes import router as tenant_router
@@ -72,15 +73,25 @@ def create_app(client: redis.Redis, runner: StudyRunner | None = None, *, settin
     app.state.datasets = Datasets(DataAccess(settings))
     _limits.install(app, upload_limit=app.state.datasets.max_bytes)
     app.include_router(tenant_router)
+    app.include_router(defaults_router)
 
     @app.exception_handler(AutoloopError)
     async def autoloop_error(_request: Request, exc: AutoloopError) -> JSONResponse:
         headers = {"Retry-After": f"{exc.retry_after:.0f}"} if exc.retry_after is not None else None
         return JSONResponse({"detail": str(exc)}, status_code=exc.status, headers=headers)
 
-    @app.post("/v1/studies", status_code=201, response_model=StudyView, responses={**_ERRORS, 429: {"model": ErrorBody}})
-    def create_study(body: StudyCreate, who: Owner) -> StudyView:
-        """Submit a tuning job; its controller starts right away."""
+    @app.post(
+        "/v1/studies", status_code=201, response_model=StudyView | StudyEstimate,
+        responses={**_ERRORS, 200: {"model": StudyEstimate}, 429: {"model": ErrorBody}},
+    )
+    def create_study(body: StudyCreate, who: Owner, response: Response, dry_run: bool = False) -> StudyView | StudyEstimate:
+        """Submit a tuning job; its controller starts right away. With ``dry_run=true``: only the plan's
+        estimate (runs, iterations, LLM calls, tokens, dollars, seconds, assumptions), 200, nothing stored."""
+        if dry_run:
+            if runner is None:
+                raise HTTPException(503, "dry_run needs the study runner: this service only stores studies")
+            response.status_code = 200
+            return runner.estimate(who, body)
         # Without a runner (API only) the study is stored and stays queued.
         study_id = runner.create(who, body) if runner is not None else records.create(who, body, admit(body, settings))
         logger.info("study %s created for task %s", study_id, body.task)

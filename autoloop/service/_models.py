@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, StringConstraints, field_validator
 
-from autoloop.controller import API_NAMES, DEFAULT_PRESET, PLAN_RANGES, PRESETS, StudyPlan, pruner_names, strategy_names
+from autoloop.controller import API_NAMES, DEFAULT_PRESET, PLAN_RANGES, PRESETS, Budget, StudyPlan, pruner_names, strategy_names
 from autoloop.tasks import TASK_NAME_PATTERN
 
 TaskOptionKey = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", max_length=64)]
@@ -54,6 +54,15 @@ class StudyBudget(BaseModel):
         description="loop iterations over all runs, final re-check included (default: the preset's when no tokens are given)",
     )
     tokens: int | None = Field(default=None, ge=1, le=10**12, description="LLM tokens over all runs")
+    dollars: float | None = Field(
+        default=None, gt=0, le=10**6,
+        description="US dollars of LLM tokens over all runs: a run starts only if it and the runs in flight, at the cost per "
+        "iteration seen so far (before any: the estimate's), fit what is left; every model must have a price",
+    )
+
+    def limits(self, plan: StudyPlan) -> Budget:
+        """The study's ``Budget`` (the plan's iteration budget when no limit is given)."""
+        return plan.budget(iterations=self.iterations, tokens=self.tokens, dollars=self.dollars)
 
 
 def _plan_field(name: str, description: str) -> Any:
@@ -96,6 +105,11 @@ class StudyCreate(BaseModel):
     memory: int | None = _plan_field("memory", "past attempts shown to the optimizer (default: the preset's)")
     optimizer: str | None = Field(default=None, max_length=50, description="'llm' or 'local' (default: llm if an endpoint is set, fixed at creation)")
     llm: LLMOptions = Field(default_factory=LLMOptions)
+    prices: dict[Annotated[str, Field(max_length=200)], tuple[Annotated[float, Field(ge=0)], Annotated[float, Field(ge=0)]]] = Field(
+        default_factory=dict, max_length=16, examples=[{"gpt-4o-mini": [0.15, 0.6]}],
+        description="US dollars per million prompt and completion tokens per model, over the genai-prices table "
+        "(the optimizer's and the executor's models; servers on loopback cost $0 unless priced)",
+    )
     # The allowed names are the registries' at schema time (plug-ins included), not a fixed Literal.
     strategy: str | None = Field(
         default=None, description="search strategy: 'auto' or a registered strategy (best-arm rules over seeds, Optuna samplers, "
@@ -114,6 +128,11 @@ class StudyCreate(BaseModel):
         default=None, ge=0.5, lt=1, description="fixed confidence: stop as soon as the pick is certain at this level (default: fixed budget)",
     )
     seed: int = Field(default=0, ge=0, le=2**31 - 1)
+    warm_start: bool = Field(
+        default=False,
+        description="start from your own finished studies of this task or its family (best-arm strategies): their best settings get "
+        "the first seeds and count in the estimates, each past study less than one run of this study",
+    )
 
     @field_validator("preset")
     @classmethod
@@ -189,6 +208,7 @@ class StudyProgress(BaseModel):
     revalidation: float | None = Field(default=None, description="best_revalidation in the metric's own units")
     iterations: int
     tokens: int
+    dollars: float | None = Field(default=None, description="US dollars of LLM tokens spent so far (null: the optimizer's model has no price)")
     failures: FailureCounts = Field(default_factory=FailureCounts)
     settings: list[SettingProgressView] = Field(default_factory=list, description="per setting, most runs first")
 
@@ -204,7 +224,18 @@ class StudyView(BaseModel):
     error: str | None = None
     request: dict[str, Any]
     plan: dict[str, Any] | None = Field(default=None, description="the resolved study plan (preset and every value it runs with)")
+    estimate: dict[str, Any] | None = Field(default=None, description="what the study was estimated to spend when it was created")
     progress: StudyProgress
+
+
+class StudyEstimate(BaseModel):
+    """``POST /v1/studies?dry_run=true``: what the study would spend, nothing created or run."""
+
+    estimate: dict[str, Any] = Field(
+        description="runs, iterations, llm_calls, tokens (prompt, completion; per LLM), dollars (null: a model has no price), "
+        "seconds, per_update, prices and the assumptions made",
+    )
+    plan: dict[str, Any] = Field(description="the resolved study plan")
 
 
 class StudyList(BaseModel):

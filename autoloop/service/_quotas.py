@@ -24,17 +24,15 @@ if TYPE_CHECKING:
 
     from autoloop.llm import Endpoint
     from autoloop.service._models import LLMOptions
-    from autoloop.service._records import StudyRecords
     from autoloop.tasks import TaskInfo
 
 
-def check_active_studies(records: StudyRecords, owner: str, settings: OperatorSettings) -> None:
-    """Refuse a new study while the tenant has ``max_studies`` queued or running.
+def check_active_studies(active: int, settings: OperatorSettings) -> None:
+    """Refuse a new study while the tenant has ``max_studies`` (``active``) queued or running.
 
     Raises:
         QuotaError: (429) At the limit.
     """
-    active = records.active_count(owner)
     if active >= settings.max_studies:
         raise QuotaError(
             f"you have {active} studies queued or running, this service's limit (AUTOLOOP_MAX_STUDIES={settings.max_studies}); "

@@ -157,10 +157,33 @@ class StudyRecords:
         """True once ``cancel`` was called."""
         return bool(self.client.exists(keys.study_stop(study_id)))
 
+    def set_estimate(self, study_id: str, estimate: dict[str, Any]) -> None:
+        """Keep what the study was estimated to spend when it was created (``PlanEstimate.to_dict()``)."""
+        self.client.hset(keys.study(study_id), "estimate", json.dumps(estimate))
+
+    def estimate(self, study_id: str) -> dict[str, Any] | None:
+        """The estimate ``set_estimate`` kept, if any."""
+        raw = self.client.hget(keys.study(study_id), "estimate")
+        return json.loads(raw) if raw is not None else None
+
     def recommendation(self, study_id: str) -> dict[str, Any] | None:
         """The stored recommendation, once the study finished."""
         raw = self.client.hget(keys.study(study_id), "recommendation")
         return json.loads(raw) if raw is not None else None
+
+    def finished_recommendations(self, owner: str, *, before: str | None = None) -> list[dict[str, Any]]:
+        """The recommendations of ``owner``'s finished studies (never another owner's); with ``before``,
+        only those finished before that study was created (the same set whenever it is resumed)."""
+        created = None if before is None else float(self.client.hget(keys.study(before), "created_at"))
+        out = []
+        for study_id in self.of_owner(owner):
+            state, finished_at = self.client.hmget(keys.study(study_id), ["state", "finished_at"])
+            if state != b"finished" or (created is not None and float(finished_at) >= created):
+                continue
+            recommendation = self.recommendation(study_id)
+            if recommendation is not None:
+                out.append(recommendation)
+        return out
 
     def active(self) -> list[str]:
         """Ids of studies whose controller has not finished."""
@@ -186,15 +209,21 @@ class StudyRecords:
             error=raw.get("error"),
             request=json.loads(raw["request"]),
             plan=json.loads(raw["plan"]) if "plan" in raw else None,
+            estimate=json.loads(raw["estimate"]) if "estimate" in raw else None,
             progress=self.progress(study_id, raw),
         )
 
-    def set_stage(self, study_id: str, stage: str, trials: dict[str, int], *, settings: list[dict[str, Any]] | None = None) -> None:
+    def set_stage(
+        self, study_id: str, stage: str, trials: dict[str, int], *, settings: list[dict[str, Any]] | None = None,
+        dollars: float | None = None,
+    ) -> None:
         """Record the controller's stage, trial counts and, when given, its per-setting progress
-        (``SettingProgress.to_dict()`` of each setting)."""
+        (``SettingProgress.to_dict()`` of each setting) and the dollars spent."""
         fields = {"stage": stage, "trials": json.dumps(trials)}
         if settings is not None:
             fields["settings_progress"] = json.dumps(settings)
+        if dollars is not None:
+            fields["dollars"] = repr(dollars)
         self.client.hset(keys.study(study_id), mapping=fields)
 
     def progress(self, study_id: str, record: dict[str, str]) -> StudyProgress:
@@ -221,6 +250,7 @@ class StudyRecords:
             revalidation=metric.display(best_reval) if metric and best_reval is not None else None,
             iterations=sum(int(r.get("iteration") or 0) for r in runs),
             tokens=sum(int(r.get("tokens") or 0) for r in runs),
+            dollars=float(record["dollars"]) if "dollars" in record else None,
             failures=_failure_counts(runs),
             settings=[
                 SettingProgressView(**s, mean=metric.display(s["mean_val"]) if metric and s["mean_val"] is not None else None)

@@ -16,19 +16,20 @@ from typing import Any
 
 import redis
 
-from autoloop.controller import Controller, SearchSpace, StudyStatus
+from autoloop.controller import Controller, PlanEstimate, SearchSpace, StudyStatus, warm_prior
 from autoloop.errors import AutoloopError
-from autoloop.executors import ExecutorDetached, RQExecutor, StudyCancelled
+from autoloop.executors import ExecutorDetached, RQExecutor, RunTemplate, StudyCancelled
 from autoloop.llm import SECRET_SCHEME, OutboundPolicy, register_secret_lookup
 from autoloop.redisdb import StudySecrets
 from autoloop.service._admission import admit, check_data
 from autoloop.service._data_access import DataAccess
-from autoloop.service._models import StudyCreate
+from autoloop.service._estimate import estimate_request, study_prices
+from autoloop.service._models import StudyCreate, StudyEstimate
 from autoloop.service._operator import OperatorSettings
 from autoloop.service._optuna import study_storage
 from autoloop.service._quotas import check_active_studies
 from autoloop.service._records import StudyRecords, new_study_id
-from autoloop.service._template import study_template
+from autoloop.service._template import request_template, study_template
 from autoloop.tasks import describe_task
 
 logger = logging.getLogger(__name__)
@@ -78,16 +79,36 @@ class StudyRunner:
             QuotaError: The tenant has as many studies queued or running as it may (HTTP 429).
             ConfigError: A field of the request cannot work; the message names it (HTTP 422).
         """
-        check_active_studies(self.records, owner, self.settings)
+        check_active_studies(self.records.active_count(owner), self.settings)
         admission = admit(request, self.settings)
         data_dir = self.data.resolve(owner, request.data_dir) if request.data_dir is not None else None
         study_id = new_study_id()
+        estimates: list[PlanEstimate] = []
+
+        def check(template: RunTemplate) -> None:
+            check_data(template)
+            estimates.append(estimate_request(request, template, admission.plan))  # a dollar budget needs every model priced
+
         template = study_template(
-            request, study_id, self.secrets, data_dir=data_dir, operator=self.settings, outbound=self.outbound, check=check_data
+            request, study_id, self.secrets, data_dir=data_dir, operator=self.settings, outbound=self.outbound, check=check
         )
         # A CSV task's metric comes with its options, resolved in the template.
         admission = replace(admission, info=describe_task(request.task, template.task_options))
-        return self.records.create(owner, request, admission, study_id=study_id, template=template)
+        self.records.create(owner, request, admission, study_id=study_id, template=template)
+        self.records.set_estimate(study_id, estimates[0].to_dict())
+        return study_id
+
+    def estimate(self, owner: str, request: StudyCreate) -> StudyEstimate:
+        """What ``request`` would spend, checked as ``create`` checks it; nothing is stored or run.
+
+        Raises:
+            ConfigError: A field of the request cannot work; the message names it (HTTP 422).
+        """
+        admission = admit(request, self.settings)
+        data_dir = self.data.resolve(owner, request.data_dir) if request.data_dir is not None else None
+        template = request_template(request, None, data_dir=data_dir, operator=self.settings, outbound=self.outbound)
+        check_data(template)
+        return StudyEstimate(estimate=estimate_request(request, template, admission.plan).to_dict(), plan=admission.plan.to_dict())
 
     def start(self, study_id: str) -> None:
         """Start (or resume) the controller of ``study_id`` in a thread."""
@@ -127,7 +148,9 @@ class StudyRunner:
         request = self.records.request(study_id)
 
         def on_status(status: StudyStatus) -> None:
-            self.records.set_stage(study_id, status.stage, status.trials, settings=[s.to_dict() for s in status.settings])
+            self.records.set_stage(
+                study_id, status.stage, status.trials, settings=[s.to_dict() for s in status.settings], dollars=status.dollars
+            )
 
         template = self.records.template(study_id)
         info = describe_task(request.task, template.task_options)
@@ -137,13 +160,18 @@ class StudyRunner:
             plan=plan,
             info=info,
             executor=executor,
-            budget=plan.budget(iterations=request.budget.iterations, tokens=request.budget.tokens),
+            budget=request.budget.limits(plan),
             space=SearchSpace.from_task(info, request.space),
             parallel=request.parallel,
             storage=self._storage(study_id),
             study_name=study_id,
             seed=request.seed,
             on_status=on_status,
+            prices=study_prices(request, template, self.records.estimate(study_id)),
+            # the owner's own studies, finished before this one was created: one tenant's prior never
+            # reads another's, and a resumed study starts from the same prior
+            prior=warm_prior(self.records.finished_recommendations(self.records.owner(study_id), before=study_id), request.task, info)
+            if request.warm_start else None,
         )
 
     def _run(self, study_id: str) -> None:
@@ -208,6 +236,6 @@ class StudyRunner:
         finally:
             with self._lock:
                 self._executors.pop(study_id, None)
-        self.records.finish(study_id, recommendation.to_dict())
+        self.records.finish(study_id, {**recommendation.to_dict(), "estimate": self.records.estimate(study_id)})
         executor.close()
         logger.info("study %s finished", study_id)

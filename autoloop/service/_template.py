@@ -78,17 +78,9 @@ def study_template(
             timeout the operator does not allow, a malformed task option in the service's
             environment, or what ``check`` refuses; named by request field.
     """
-    if request.llm.base_url:
-        outbound.check(request.llm.base_url)
     tenant_key = request.llm.api_key.get_secret_value() if request.llm.api_key else None
     tenant_ref = secret_ref(SECRET_SCHEME, StudySecrets.secret_id(study_id, TENANT_KEY)) if tenant_key else None
-    endpoint = bounded_timeout(tenant_endpoint(request.llm, Endpoint.from_env(), tenant_ref), request.llm, operator)
-    # A study's error text shows an endpoint's status and a fixed reason, never what it answered;
-    # a tenant's own endpoint is checked against the allow-list again on every connection.
-    allow = outbound.allow if request.llm.base_url else None
-    endpoint = endpoint.model_copy(update={"quote_errors": False, "outbound_allow": allow})
-    _check_optimizer(request.optimizer, endpoint)
-    template = resolve_template(request.task, data_dir=data_dir, options=request.task_options, optimizer=request.optimizer, endpoint=endpoint)
+    template = request_template(request, tenant_ref, data_dir=data_dir, operator=operator, outbound=outbound)
     if check is not None:
         check(template)
     # Stored only once the template resolved and passed its checks: a rejected request leaves no secret behind.
@@ -103,6 +95,25 @@ def study_template(
         return secret_ref(SECRET_SCHEME, secrets.put(study_id, name, value or ""))
 
     return template.with_key_refs(stored)
+
+
+def request_template(
+    request: StudyCreate, tenant_ref: str | None, *, data_dir: str | None, operator: OperatorSettings, outbound: OutboundPolicy
+) -> RunTemplate:
+    """The template ``request`` resolves to, its keys as references not yet stored (a dry run stores nothing).
+
+    Raises:
+        ConfigError: As ``study_template``, but for ``check``.
+    """
+    if request.llm.base_url:
+        outbound.check(request.llm.base_url)
+    endpoint = bounded_timeout(tenant_endpoint(request.llm, Endpoint.from_env(), tenant_ref), request.llm, operator)
+    # A study's error text shows an endpoint's status and a fixed reason, never what it answered;
+    # a tenant's own endpoint is checked against the allow-list again on every connection.
+    allow = outbound.allow if request.llm.base_url else None
+    endpoint = endpoint.model_copy(update={"quote_errors": False, "outbound_allow": allow})
+    _check_optimizer(request.optimizer, endpoint)
+    return resolve_template(request.task, data_dir=data_dir, options=request.task_options, optimizer=request.optimizer, endpoint=endpoint)
 
 
 def _check_optimizer(name: str | None, endpoint: Endpoint) -> None:

@@ -5,7 +5,9 @@ study stays within its iteration budget; seeds are paired (the search seeds of e
 are ``0..n-1``, the same common random numbers; re-check seeds are the same fresh ones for
 every setting re-checked); a study replays identically for a seed (the same runs in the same
 order, the same pick); a study whose controller dies resumes from its storage without running
-a finished run again; the search ends with a typed ``StopReason``.
+a finished run again; the search ends with a typed ``StopReason``; a warm start (a ``Prior``)
+is taken by a strategy that ``uses_prior`` (its favorite gets the first seed, the
+recommendation says so) and refused with a ``ConfigError`` by one that does not.
 
 Example:
     >>> class TestMyStrategy(StrategyContract):  # doctest: +SKIP
@@ -19,7 +21,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
-from autoloop.controller import FINAL_SEED_BASE, Budget, Controller, Recommendation, SearchSpace, StopReason, StudyPlan, StudyStatus
+from autoloop.controller import (
+    FINAL_SEED_BASE,
+    Budget,
+    Controller,
+    Prior,
+    Recommendation,
+    SearchSpace,
+    StopReason,
+    StudyPlan,
+    StudyStatus,
+    make_strategy,
+)
+from autoloop.errors import ConfigError
 from autoloop.executors import Executor, LoopJob, RunEvent, RunTemplate
 from autoloop.tasks import TaskInfo
 from autoloop.testing._pytest import pytest
@@ -135,8 +149,28 @@ class StrategyContract:
         assert rec.verdict is not None and rec.verdict.pick == {k: rec.settings[k] for k in rec.verdict.pick}
 
 
+    def test_takes_a_warm_start_or_refuses_it(self, strategy_case: StrategyCase) -> None:
+        grid = strategy_case.space.grid()
+        favorite = grid[-1]  # the grid's last setting: first only if the prior put it there
+        task = strategy_case.template.task
+        past = {"task": task, "runs": [{"settings": {**s, "seed": 0}, "best_val": float(s == favorite)} for s in grid]}
+        prior = Prior.of([past], task, {task: strategy_case.info})
+        context = replace(strategy_case.plan, strategy=strategy_case.strategy).context(
+            strategy_case.space, planned_runs=None, seed=0, study_name="contract", max_seeds=1,
+        )
+        if not make_strategy(strategy_case.strategy, context).uses_prior:
+            with pytest.raises(ConfigError, match="warm start needs a strategy that starts from a prior"):
+                _study(strategy_case, prior=prior)
+            return
+        rec, runs = _study(strategy_case, prior=prior)
+        first = dict(runs[0][1])
+        assert {k: first[k] for k in favorite} == favorite
+        assert rec.warm_start is not None and rec.warm_start["studies"] == 1
+
+
 def _study(
-    case: StrategyCase, *, seed: int = 0, storage: object = None, on_status: Callable[[StudyStatus], None] | None = None
+    case: StrategyCase, *, seed: int = 0, storage: object = None, on_status: Callable[[StudyStatus], None] | None = None,
+    prior: Prior | None = None,
 ) -> tuple[Recommendation, list[tuple[str, tuple, int]]]:
     """Run the case's study; returns the recommendation and the jobs submitted, in order."""
     plan = replace(case.plan, strategy=case.strategy)
@@ -144,6 +178,6 @@ def _study(
         rec = Controller(
             case.template, info=case.info, executor=executor, budget=Budget(iterations=case.budget), space=case.space,
             plan=plan, parallel=case.parallel, seed=seed, storage=storage, study_name=None if storage is None else "contract",
-            on_status=on_status,
+            on_status=on_status, prior=prior,
         ).run()
     return rec, executor.submitted

@@ -8,7 +8,7 @@ from statistics import mean
 
 import numpy as np
 
-from autoloop.controller import Budget, Controller, SearchSpace, StudyPlan, make_sampler
+from autoloop.controller import Budget, Controller, Prior, SearchSpace, StudyPlan, make_sampler
 from autoloop.executors import RunTemplate
 from autoloop.llm import Endpoint, LLMConfig
 from autoloop.tasks import Metric, TaskInfo
@@ -113,12 +113,18 @@ class ControllerConfig:
         return f"controller{sampler} {self.pruner} S={self.seeds} k={self.top_k} F={self.final_seeds}"
 
 
+def table_info(table: TaskTable) -> TaskInfo:
+    """The recorded grid as a task's declarations; scores are the table's internal, higher-is-better values."""
+    space = table.space()
+    return TaskInfo(*(tuple(space[k]) for k in KNOBS), Metric("score"))
+
+
 def controller(
-    table: TaskTable, sampler_seed: int, budget: int, config: ControllerConfig, order: Sequence[int]
+    table: TaskTable, sampler_seed: int, budget: int, config: ControllerConfig, order: Sequence[int], *, prior: Prior | None = None
 ) -> tuple[Setting, int, str, bool]:
     """Run the real ``Controller`` against the table; returns its pick, the iterations it used,
     why its search ended (``space`` = every setting tried: a larger budget changes nothing) and
-    whether its verdict is "no significant difference".
+    whether its verdict is "no significant difference". ``prior``: a warm start.
 
     ``order`` maps seeds to recorded seeds: search seeds 0..S-1 take the first entries, the
     final stage's fresh seeds the next ones (wrapping when the table has too few).
@@ -132,17 +138,15 @@ def controller(
     executor = TableExecutor(table, seed_index, parallel=2)
     # "table": the optimizer the replays stand for; no endpoint, whatever the environment.
     template = RunTemplate(task=table.task, data_dir=None, task_options={}, optimizer="table", endpoint=Endpoint.of(LLMConfig()))
-    space = table.space()
-    # The recorded grid is the space; scores are the table's internal, higher-is-better values.
-    info = TaskInfo(*(tuple(space[k]) for k in KNOBS), Metric("score"))
     plan = StudyPlan.resolve(
         iterations=table.iterations, seeds=config.seeds, top_k=config.top_k, final_seeds=config.final_seeds,
         strategy=config.sampler, pruner=config.pruner, confidence=config.confidence,
     )
     ctl = Controller(
-        template, info=info, executor=executor, budget=Budget(iterations=budget), space=SearchSpace(space), plan=plan,
-        parallel=2, seed=sampler_seed, max_seeds=min(config.seeds, len(order)),
+        template, info=table_info(table), executor=executor, budget=Budget(iterations=budget), space=SearchSpace(table.space()),
+        plan=plan, parallel=2, seed=sampler_seed, max_seeds=min(config.seeds, len(order)),
         study_name=f"replay-{sampler_seed}",  # Optuna's hyperband buckets trials by study name: fixed, so replays repeat
+        prior=prior,
     )
     rec = ctl.run()
     tie = rec.verdict is not None and not rec.verdict.certain

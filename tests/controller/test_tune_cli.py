@@ -1,4 +1,4 @@
-"""``autoloop tune``: JSON with every Recommendation field, the final table, suites, bad input."""
+"""``autoloop tune``: JSON with every Recommendation field, the final table, suites (with their robust default), bad input."""
 
 from __future__ import annotations
 
@@ -54,6 +54,13 @@ def test_suite_picks_one_setting_and_reports_per_task_optima(capsys):
     assert [t["task"] for t in data["per_task"]] == ["counting:linear", "toy:linear"]
     assert set(data["tasks_where_optima_differ"]) <= {"counting:linear", "toy:linear"}
     assert all(t["suite_setting"]["settings"] == data["settings"] for t in data["per_task"])
+    robust = data["robust_defaults"]  # the leave-one-task-out check of that choice
+    assert data["settings"].items() <= robust["pick"].items()  # the pick names the fixed knobs too
+    assert robust["aggregate"]["method"] == "normalized" and "mean_rank" in robust["aggregate"]
+    loto = robust["leave_one_task_out"]
+    assert [e["task"] for e in loto] == ["counting:linear", "toy:linear"]
+    assert all(set(e) >= {"task", "default", "regret", "own_pick"} and 0 <= e["regret"] <= 1 for e in loto)
+    assert robust["evidence"]["runs"] > 0 and robust["evidence"]["per_task"]["toy:linear"]["studies"] == 1
 
 
 def test_a_budget_too_small_for_the_plan_stops_tune_before_any_run_and_names_what_fits(capsys):

@@ -61,7 +61,7 @@ def test_row5_an_allowed_endpoints_error_body_never_reaches_the_study(cluster: C
         body = {
             "task": "slowtoy:linear", "space": "batch_size=1", "budget": {"iterations": 40}, "iterations": 2, "seeds": 1, "top_k": 1,
             "final_seeds": 1, "parallel": 1, "optimizer": "llm", "llm": {"base_url": internal.base_url, "max_retries": 0},
-            "sampler": "tpe", "pruner": "none",
+            "strategy": "tpe", "pruner": "none",
         }
         created = httpx.post(f"{cluster.url}/v1/studies", json=body, headers={"Authorization": f"Bearer {token}"}, timeout=60)
         assert created.status_code == 201, created.text

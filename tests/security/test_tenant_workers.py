@@ -26,7 +26,7 @@ from tests.service.hanging_endpoint import HangingEndpoint
 pytestmark = pytest.mark.integration
 
 TIMEOUT_S = 5  # the operator's LLM timeout ceiling: B's requests give up after this long
-SMALL = {"space": "batch_size=1", "iterations": 2, "seeds": 1, "top_k": 1, "final_seeds": 1, "sampler": "tpe", "pruner": "none"}
+SMALL = {"space": "batch_size=1", "iterations": 2, "seeds": 1, "top_k": 1, "final_seeds": 1, "strategy": "tpe", "pruner": "none"}
 
 
 def _first_start(cluster: Cluster, study_id: str) -> float | None:

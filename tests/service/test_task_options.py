@@ -85,7 +85,7 @@ def test_autoloop_upload_then_submit_tunes_a_csv_task_on_the_workers(cluster: Cl
     )
     assert out.returncode == 0, out.stderr[-2000:]
     recommendation = json.loads(out.stdout)
-    assert recommendation["metric"]["name"] == "accuracy" and recommendation["test"]["n"] == 1
+    assert recommendation["metric"]["name"] == "accuracy" and recommendation["test"]["n"] >= 1  # one setting: seeds until the budget ends
     finished = [r for r in recommendation["runs"] if r["error"] is None]  # queued extras stop once the budget is spent
     assert finished and all(r["best_val"] == 1.0 for r in finished), recommendation["runs"]
     assert recommendation["test"]["mean"] == 1.0, recommendation["test"]  # the sound names the kind; guessing gets 0.25

@@ -1,0 +1,1 @@
+"""Robust defaults over a suite of cheap tasks from different families (``python -m benchmarks.defaults``)."""
