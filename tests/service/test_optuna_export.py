@@ -47,7 +47,8 @@ def test_an_exported_study_has_one_trial_per_setting_with_its_seed_values(server
     assert sorted(t.params["batch_size"] for t in trials) == [1, 2, 4]  # one trial per setting
     for trial in trials:
         runs = [r for r in rec.runs if r.settings["batch_size"] == trial.params["batch_size"] and r.stopped != "stopped"]
-        assert trial.user_attrs["seed_values"] == {str(r.settings["seed"]): r.best_val for r in sorted(runs, key=lambda r: r.settings["seed"])}
+        # what the controller ranks by: each run's re-validation score (its best validation without one)
+        assert trial.user_attrs["seed_values"] == {str(r.settings["seed"]): r.score for r in sorted(runs, key=lambda r: r.settings["seed"])}
         assert trial.value == pytest.approx(sum(trial.user_attrs["seed_values"].values()) / len(runs))
     assert main(["optuna-export", "s1", "-o", str(journal), "--data-dir", str(server.data_dir)]) == 2  # never overwrites
 

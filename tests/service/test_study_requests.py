@@ -37,7 +37,8 @@ def test_tune_the_api_and_the_client_resolve_one_plan_from_the_same_preset():
         client.submit("toy:linear")
         client.submit("toy:linear", preset="quick", seeds=2, strategy="tpe")
     plan_fields = {"preset", "iterations", "seeds", "top_k", "final_seeds", "strategy", "pruner", "val_interval", "patience", "memory"}
-    assert not plan_fields & set(sent[0]) and sent[0]["budget"] == {"iterations": None, "tokens": None}  # the service's defaults apply
+    assert not plan_fields & set(sent[0])  # the service's defaults apply
+    assert sent[0]["budget"] == {"iterations": None, "tokens": None, "dollars": None}
     assert StudyCreate.model_validate(sent[1]).plan() == StudyPlan.resolve("quick", seeds=2, strategy="tpe")
 
 
