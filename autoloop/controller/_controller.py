@@ -176,15 +176,10 @@ class Controller:
         """The verdict over the compared settings (default: those whose runs scored test), and
         the reports of the settings indistinguishable from the pick, pick first."""
         groups = {_key(g.settings): g for g in book.groups.values() if _tested(g)}
-        settings = [g.settings for g in groups.values()] if compared is None else compared
-        values = {i: groups[_key(s)].seed_values() for i, s in enumerate(settings) if _key(s) in groups}
+        verdict = self._verdict(groups, compared)
         # The verdict reads every seed of the settings it compares, re-checks included: they
         # choose among several finalists, so only a lone finalist's re-check stays fresh.
         fresh = sum(1 for g in groups.values() if any(s >= FINAL_SEED_BASE for s in g.seeds.values())) <= 1
-        prior = None if self.prior is None else self.prior.arms(settings)
-        verdict = Verdict.of(settings, values, self.level, seed=self.seed, metric=self.metric, prior=prior)
-        if verdict is None:
-            raise ConfigError("no run produced a validation score; raise the budget or check the failed runs' errors")
         reports = [r for r in (_report(groups[_key(s)], fresh) for s in verdict.indistinguishable if _key(s) in groups) if r]
         if not reports or reports[0].settings != verdict.pick:
             raise ConfigError("the pick's runs have no test score; see `--verbose` and the runs' errors")
@@ -197,6 +192,16 @@ class Controller:
             trials=dict(self.status.trials), stop_reason=stop_reason, strategy=self.strategy, verdict=verdict,
             infeasible=tuple(self.space.infeasible_settings()), warm_start=None if self.prior is None else self.prior.to_dict(),
         )
+
+    def _verdict(self, groups: dict[tuple, TrialRuns], compared: list[dict[str, Any]] | None) -> Verdict:
+        """The verdict over ``compared`` (default: every setting in ``groups``), on each one's seed values."""
+        settings = [g.settings for g in groups.values()] if compared is None else compared
+        values = {i: groups[_key(s)].seed_values() for i, s in enumerate(settings) if _key(s) in groups}
+        prior = None if self.prior is None else self.prior.arms(settings)
+        verdict = Verdict.of(settings, values, self.level, seed=self.seed, metric=self.metric, prior=prior)
+        if verdict is None:
+            raise ConfigError("no run produced a validation score; raise the budget or check the failed runs' errors")
+        return verdict
 
     def recheck(self, settings: list[dict[str, Any]]) -> list[SettingReport]:
         """Re-run each setting with the plan's ``final_seeds`` fresh seeds scored on test (a suite

@@ -8,7 +8,7 @@ from typing import Any
 
 from autoloop.controller._budget import Budget
 from autoloop.controller._controller import Controller
-from autoloop.controller._defaults import AGGREGATES, Cell, RobustDefaults, normalized_regrets, ranks
+from autoloop.controller._defaults import AGGREGATES, Cell, RobustDefaults, Standing, normalized_regrets, ranks
 from autoloop.controller._recommendation import Recommendation, SettingReport
 from autoloop.controller._scores import Evidence, evidence_of_runs, portable_key
 from autoloop.controller._space import SearchSpace
@@ -124,22 +124,33 @@ def run_suite(
         t: {_key(r.settings): r for r in (rec.winner, *rec.runners_up)} for t, rec in recs.items()
     }
     candidates = {k: r.settings for per in reports.values() for k, r in per.items()}
+    evidence = evidence_of_runs(_recheck_finalists(reports, candidates, controllers, recs))
+    # a report's settings name the searched knobs only; its runs carry the plan's fixed knobs too
+    finalists = {portable_key(per[k].runs[0].settings): k for per in reports.values() for k in per}
+    robust = RobustDefaults.of({t: {k: c for k, c in row.items() if k in finalists} for t, row in evidence.table.items()}, aggregate=aggregate)
+    best = finalists[robust.pick]
+    per_task = tuple(SuiteTask(t, recs[t].metric, reports[t][best], recs[t].winner, recs[t]) for t in tasks)
+    scores = {_label(candidates[finalists[s.settings]]): _aggregate_score(s, aggregate) for s in robust.standings}
+    return SuiteResult(candidates[best], aggregate, scores, per_task, robust, evidence)
+
+
+def _recheck_finalists(
+    reports: dict[str, dict[tuple, SettingReport]], candidates: dict[tuple, dict[str, Any]],
+    controllers: dict[str, Controller], recs: dict[str, Recommendation],
+) -> dict[str, list[dict[str, Any]]]:
+    """Run every task's missing finalists on fresh seeds (``reports`` gains them); every task's runs as JSON."""
     runs = {t: [r.to_dict(rec.metric) for r in rec.runs] for t, rec in recs.items()}
     for task, per in reports.items():
         missing = [s for k, s in candidates.items() if k not in per]
         for report in controllers[task].recheck(missing) if missing else []:
             per[_key(report.settings)] = report
             runs[task].extend(r.to_dict(recs[task].metric) for r in report.runs)
-    evidence = evidence_of_runs(runs)
-    # a report's settings name the searched knobs only; its runs carry the plan's fixed knobs too
-    finalists = {portable_key(per[k].runs[0].settings): k for per in reports.values() for k in per}
-    robust = RobustDefaults.of({t: {k: c for k, c in row.items() if k in finalists} for t, row in evidence.table.items()}, aggregate=aggregate)
-    best = finalists[robust.pick]
-    per_task = tuple(SuiteTask(t, recs[t].metric, reports[t][best], recs[t].winner, recs[t]) for t in tasks)
-    scores = {
-        _label(candidates[finalists[s.settings]]): 1 - s.mean_regret if aggregate == "normalized" else -s.mean_rank for s in robust.standings
-    }
-    return SuiteResult(candidates[best], aggregate, scores, per_task, robust, evidence)
+    return runs
+
+
+def _aggregate_score(standing: Standing, aggregate: str) -> float:
+    """Higher is better: one minus the mean normalized regret, or the negated mean rank."""
+    return 1 - standing.mean_regret if aggregate == "normalized" else -standing.mean_rank
 
 
 def _key(settings: dict[str, Any]) -> tuple:

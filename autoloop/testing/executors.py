@@ -180,6 +180,7 @@ class ExecutorContract:
         with pytest.raises(ConfigError):
             ex.submit(executor_case.job("late", 0))
 
+    # Over a minute with RQ (about 60 s): RQ notices a dead work horse only through its job monitoring.
     def test_a_job_whose_process_dies_fails_and_the_next_one_runs(self, executor_case: ExecutorCase) -> None:
         if executor_case.crash_job is None:
             pytest.skip("this executor runs jobs in the test's own process")

@@ -16,6 +16,8 @@ from tests.service.conftest import Cluster, free_port
 pytestmark = pytest.mark.integration
 
 
+# Over a minute (about 65 s): the LLM client's capped backoff over its retries runs out in full before the
+# run fails; shortening it would test a different retry policy than the one users get.
 def test_an_endpoint_that_is_down_is_retried_then_fails_the_study_naming_it(cluster: Cluster, capsys: pytest.CaptureFixture[str]) -> None:
     cluster.start_worker(processes=2)
     dead = f"http://127.0.0.1:{free_port()}/v1"  # nobody listens here

@@ -43,6 +43,8 @@ def _running_run(redis, study_id: str, min_iteration: int) -> str | None:
     return None
 
 
+# Over a minute (about 80 s): four real runs of 6 one-second iterations, a kill, and the dead worker's run
+# slot expiring (15 s) before another worker may resume the run: the recovery is what is timed.
 def test_worker_killed_mid_run_resumes_from_checkpoint(slow_cluster: Cluster) -> None:
     cluster = slow_cluster
     cluster.start_worker(processes=2)
@@ -100,6 +102,7 @@ def test_service_and_redis_restart_mid_study(cluster: Cluster, crash: bool) -> N
     assert [int(redis.hget(keys.run_state(r), "attempts")) for r in run_ids] == [1] * 6
 
 
+# Over a minute (about 95 s): a 40-iteration run must outlast RQ's warm shutdown, then resume and finish.
 def test_worker_sigterm_mid_run_shuts_down_cold_and_the_run_resumes_on_another_worker(slow_cluster: Cluster) -> None:
     cluster = slow_cluster
     worker = cluster.start_worker(processes=1)
