@@ -20,7 +20,6 @@ import site
 import subprocess
 import sys
 import sysconfig
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -30,7 +29,7 @@ import autoloop
 from autoloop.sandbox import Limits, Sandbox
 from tests.fake_openai import FakeOpenAI, Reply
 from tests.security.conftest import RUN
-from tests.service.conftest import Cluster
+from tests.service.conftest import Cluster, running_cluster
 
 pytestmark = pytest.mark.integration
 
@@ -166,16 +165,10 @@ SERVICE_TASKS = {
 @pytest.fixture(scope="module")
 def view_cluster(starting_points) -> Iterator[Cluster]:
     """A service (started in the repository) whose tenants may name data in the three starting points."""
-    home = Path(tempfile.mkdtemp(prefix="al-view-"))
-    cluster = Cluster(home)
-    cluster.env["AUTOLOOP_DATA_ROOTS"] = os.pathsep.join(str(holder / "data") for _, holder in starting_points.values())
-    cluster.env["AUTOLOOP_LLM_ALLOW"] = "127.0.0.1"  # the scripted LLM server on loopback
-    try:
-        cluster.start_service()
+    roots = os.pathsep.join(str(holder / "data") for _, holder in starting_points.values())
+    # AUTOLOOP_LLM_ALLOW: the scripted LLM server listens on loopback
+    with running_cluster(env={"AUTOLOOP_DATA_ROOTS": roots, "AUTOLOOP_LLM_ALLOW": "127.0.0.1"}) as cluster:
         yield cluster
-    finally:
-        cluster.close()
-        shutil.rmtree(home, ignore_errors=True)
 
 
 # About a minute each: a worker per starting point runs a two-run study of each of the three tasks.
