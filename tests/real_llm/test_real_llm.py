@@ -36,7 +36,7 @@ URL_ENV = "AUTOLOOP_REAL_LLM_URL"
 OPTIMIZER_MODEL = "optimizer"
 EXECUTOR_MODEL = "executor"
 BBEH_VARIANT = "disambiguation_qa"
-BBEH_EXAMPLES = 26  # 15 train + 10 val + 1 test: the smallest data the task accepts
+BBEH_EXAMPLES = 27  # 15 train + 10 val + 1 revalidation + 1 test: the smallest data the task accepts
 
 
 class RecordingProxy:
@@ -131,7 +131,7 @@ def proxy(server_url: str) -> Iterator[RecordingProxy]:
 def _run(capsys, argv: list[str]) -> dict[str, Any]:
     code = main([*argv, "--json"])
     captured = capsys.readouterr()
-    assert code == 0, captured.err[-2000:]
+    assert code == 0, (captured.err + captured.out)[-2000:]  # --json puts the error on stdout
     out = captured.out
     return json.loads(out)
 
@@ -145,7 +145,10 @@ def _check_protocol(proxy: RecordingProxy, result: dict[str, Any], *, max_tokens
         assert status == 200 or "response_format" in body, (status, reply)
     assert calls[-1][1] == 200, "the server accepted no request shape"
     used = [reply["usage"] for _, status, reply in calls if status == 200]
-    assert result["tokens"] == sum(u["prompt_tokens"] + u["completion_tokens"] for u in used)
+    assert result["prompt_tokens"] == sum(u["prompt_tokens"] for u in used)
+    assert result["completion_tokens"] == sum(u["completion_tokens"] for u in used)
+    everyone = [reply["usage"] for _, status, reply in proxy.exchanges if status == 200]  # an executor's too
+    assert result["tokens"] == sum(u["prompt_tokens"] + u["completion_tokens"] for u in everyone)
     assert result["iterations"] >= 1
     assert 0 <= result["skipped_updates"] <= result["iterations"]
     assert len(result["skip_reasons"]) == min(result["skipped_updates"], 3)
