@@ -43,6 +43,7 @@ class TrialRuns:
         self._best: dict[str, dict[int, float]] = {r: {} for r in self.run_ids}
         self._done_iterations: dict[str, int] = dict.fromkeys(self.run_ids, 0)
         self.records: dict[str, RunRecord] = {}
+        self._values: dict[int, float] = {}  # seed_values, kept as runs end: read after every event
         self.told = False
         self.tested = set(tested or ())
         self._reported = 0
@@ -62,8 +63,7 @@ class TrialRuns:
 
     def seed_values(self) -> dict[int, float]:
         """Seed -> score (``Outcome.value``) of the runs that ran to their end (stopped runs excluded)."""
-        outcomes = (self.outcome(r) for r in self.records)
-        return {o.seed: o.value for o in outcomes if o.value is not None}
+        return dict(self._values)
 
     @property
     def value(self) -> float | None:
@@ -105,6 +105,9 @@ class TrialRuns:
         (e.g. while the service was down).
         """
         self.records[record.run_id] = record
+        value = self.outcome(record.run_id).value
+        if value is not None:
+            self._values[self.seeds[record.run_id]] = value
         best = self._best[record.run_id]
         running = None
         for iteration, value in record.curve:

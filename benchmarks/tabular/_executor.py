@@ -24,9 +24,8 @@ class _Replay:
     run: Run
     iteration: int = 0
 
-    @property
-    def planned(self) -> int:
-        return self.job.loop_settings.iterations
+    def __post_init__(self) -> None:
+        self.planned = self.job.loop_settings.iterations  # read every iteration; the job builds its settings per call
 
     def result(self, stopped: bool) -> RunResult:
         full = self.iteration == self.planned

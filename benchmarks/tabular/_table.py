@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from collections import defaultdict
 from collections.abc import Iterable
@@ -64,8 +65,8 @@ class TaskTable:
         """Seeds recorded per setting (the smallest count)."""
         return min(len(r) for r in self.runs.values())
 
-    @property
-    def iterations(self) -> int:
+    @functools.cached_property
+    def iterations(self) -> int:  # read for every replayed job: computed once
         """Iterations per recorded run."""
         return min(run.iterations for runs in self.runs.values() for run in runs)
 

@@ -120,33 +120,38 @@ def simulate(rng: np.random.Generator, shape: tuple[int, ...], mu: float, wander
 
 
 @functools.cache
-def selection_bonus(wander: float, val_noise: float, run_sd: float) -> float:
+def selection_bonus(wander: float, val_noise: float, run_sd: float, iterations: int = ITERATIONS) -> float:
     """Expected true quality of the returned artifact above ``mu`` (fixed seed: a constant of the design)."""
-    return float(simulate(np.random.default_rng(12345), (BONUS_RUNS,), 0.0, wander, val_noise, run_sd).returned.mean())
+    return float(simulate(np.random.default_rng(12345), (BONUS_RUNS,), 0.0, wander, val_noise, run_sd, iterations).returned.mean())
 
 
-def setting_runs(scenario: Scenario, k: int, rng: np.random.Generator, shape: tuple[int, ...], gap: float = GAP) -> Runs:
-    """Runs of setting ``k``, whose returned artifacts' expected true quality is ``-k x gap``."""
+def setting_runs(
+    scenario: Scenario, k: int, rng: np.random.Generator, shape: tuple[int, ...], gap: float = GAP, iterations: int = ITERATIONS,
+) -> Runs:
+    """Runs of setting ``k`` of ``iterations`` each, whose returned artifacts' expected true quality is ``-k x gap``."""
     wander, noise = scenario.levels(k)
-    mu = -k * gap - selection_bonus(wander, noise, scenario.run_sd)
-    return simulate(rng, shape, mu, wander, noise, scenario.run_sd)
+    mu = -k * gap - selection_bonus(wander, noise, scenario.run_sd, iterations)
+    return simulate(rng, shape, mu, wander, noise, scenario.run_sd, iterations)
 
 
-def generate(scenario: Scenario, *, settings: int = SETTINGS, seeds: int = 40, gap: float = GAP, seed: int = 0) -> list[dict[str, object]]:
-    """Rows of one task, ``fluctuating:<scenario>``, best setting first in the grid order."""
+def generate(
+    scenario: Scenario, *, settings: int = SETTINGS, seeds: int = 40, gap: float = GAP, seed: int = 0, iterations: int = ITERATIONS,
+) -> list[dict[str, object]]:
+    """Rows of one task, ``fluctuating:<scenario>``, best setting first in the grid order
+    (``iterations``: of every run; fewer make a cheaper replay, as the tests use)."""
     rng = np.random.default_rng([seed, ord(scenario.name)])
     task = f"fluctuating:{scenario.name}"
     shared = rng.normal(0, SEED_SD, seeds)
     rows = []
     for k, setting in enumerate(_settings(settings)):
-        runs = setting_runs(scenario, k, rng, (seeds,), gap)
+        runs = setting_runs(scenario, k, rng, (seeds,), gap, iterations)
         revalidation, test = runs.rescored(rng) + shared, runs.rescored(rng) + shared
         for s in range(seeds):
             curve = [[t, float(v + shared[s])] for t, v in enumerate(runs.curve[s])]
             chosen = int(runs.chosen[s])
             rows.append({
                 "run_id": f"{task}-{k}-s{s}", "task": task, "optimizer": "fluctuating", "setting": setting, "seed": s,
-                "iterations": ITERATIONS, "curve": curve, "best_val": curve[chosen][1], "test": float(test[s]),
+                "iterations": iterations, "curve": curve, "best_val": curve[chosen][1], "test": float(test[s]),
                 "test_curve": [[chosen, curve[chosen][1], float(test[s])]], "revalidation": float(revalidation[s]),
                 "wall_time_s": 0.0, "true_test": -k * gap,
             })

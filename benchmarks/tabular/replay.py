@@ -29,116 +29,36 @@ import os
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
 from pathlib import Path
 from statistics import mean
 
 import numpy as np
 
-from autoloop.controller import Comparison
-
 if __package__ in (None, ""):  # run as a script: make the repository importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from benchmarks.tabular import fluctuating
+from benchmarks.tabular._scoring import Difference, Pick, Score, Truth
 from benchmarks.tabular._strategies import ControllerConfig, controller, paper_grid, random_search, tpe_search
-from benchmarks.tabular._table import Setting, TaskTable, from_rows, load
+from benchmarks.tabular._table import TaskTable, from_rows, load
 from benchmarks.tabular.record import TABLE
 from benchmarks.tabular.synthetic import RATIOS, generate
 
-BAND = 0.02
 LUCK = "random pick (zero cost)"
 LEVELS = (0.1, 0.25, 0.5, 1.0)
-Pick = tuple[Setting | None, bool | None]  # the pick, and whether it says "no significant difference"
-
-
-@dataclass(frozen=True)
-class Truth:
-    """What a repetition's truth seeds say about every setting.
-
-    Args:
-        values: Mean test over the truth seeds, per setting (the known expected test when the
-            table carries it: synthetic tables).
-        tie: Whether the truth itself cannot tell its best setting from another at 95% (paired
-            t-tests on the truth seeds' test scores, one look; always on a table known to be
-            all equal): then "no significant difference" is the right answer. One truth
-            seed can tell nothing apart.
-    """
-
-    values: dict[Setting, float]
-    tie: bool
-
-    @classmethod
-    def of(cls, table: TaskTable, seeds: list[int]) -> Truth:
-        settings = table.settings
-        tests = {a: {i: table.runs[s][i].test for i in seeds} for a, s in enumerate(settings)}
-        comparison = Comparison.of(tests)
-        tie = comparison is None or len(comparison.worse(0.95, sequential=False)) < len(settings) - 1
-        known = table.known_truth
-        if known is not None and len(set(known.values())) == 1:
-            tie = True  # known to be all equal: "no significant difference" is the only right answer
-        return cls(known or {s: mean(tests[a].values()) for a, s in enumerate(settings)}, tie)
-
-    def regret(self, setting: Setting) -> float:
-        """Normalized regret of ``setting``: 0 for the best, 1 for the worst (0 when all tie)."""
-        best, worst = max(self.values.values()), min(self.values.values())
-        return (best - self.values[setting]) / (best - worst) if best > worst else 0.0
-
-
-@dataclass
-class Score:
-    """One strategy on one task at one budget level, over the repetitions."""
-
-    correct: list[float] = field(default_factory=list)
-    regret: list[float] = field(default_factory=list)
-    tie_right: list[bool] = field(default_factory=list)
-
-    def add(self, pick: Pick, truth: Truth, default: Setting) -> None:
-        """One repetition's pick (``None``: nothing recommended yet, the default stands in)."""
-        r = truth.regret(pick[0] or default)
-        self.correct.append(float(r <= BAND))
-        self.regret.append(r)
-        if pick[1] is not None:
-            self.tie_right.append(pick[1] == truth.tie)
-
-    def add_luck(self, truth: Truth) -> None:
-        """One repetition of a uniformly random pick, by its expectation over the settings."""
-        regrets = [truth.regret(s) for s in truth.values]
-        self.correct.append(mean(r <= BAND for r in regrets))
-        self.regret.append(mean(regrets))
-
-    def to_dict(self) -> dict[str, float | None]:
-        se = float(np.std(self.regret, ddof=1) / math.sqrt(len(self.regret))) if len(self.regret) > 1 else None
-        return {
-            "p_correct": mean(self.correct), "regret": mean(self.regret), "regret_se": se,
-            "no_difference_right": mean(self.tie_right) if self.tie_right else None,
-        }
-
-
-@dataclass(frozen=True)
-class Difference:
-    """One strategy's regret minus another's, averaged over the repetitions (the same splits and
-    tables: a paired comparison, far less noisy than the two means' errors side by side)."""
-
-    diff: float
-    se: float | None
-
-    @classmethod
-    def paired(cls, a: Score, b: Score) -> Difference:
-        d = np.array(a.regret) - np.array(b.regret)
-        return cls(float(d.mean()), float(d.std(ddof=1) / math.sqrt(len(d))) if len(d) > 1 else None)
-
-    def __str__(self) -> str:
-        if self.se is None:
-            return f"{self.diff:+.3f}"
-        word = "below" if self.diff + 2 * self.se < 0 else "above" if self.diff - 2 * self.se > 0 else "tie"
-        return f"{self.diff:+.3f}±{self.se:.3f} {word}"
 
 
 def baselines(per: dict[str, dict[float, Score]], default: str) -> dict[str, dict[str, Difference]]:
     """The default strategy against random search, TPE and the zero-cost random pick, paired, per level."""
     names = [n for n in per if n == LUCK or n.startswith(("random search", "optuna TPE"))]
     return {name: {f"{b:.0%}": Difference.paired(per[default][b], per[name][b]) for b in LEVELS} for name in names}
+
+
+def budget_steps(levels: dict[float, Score]) -> dict[str, Difference]:
+    """One strategy's regret at each budget level minus at the level below, paired over the
+    repetitions (the same split, table and search order): 'above' means more budget bought a
+    worse pick by more than twice the difference's error."""
+    return {f"{hi:.0%} - {lo:.0%}": Difference.paired(levels[hi], levels[lo]) for lo, hi in itertools.pairwise(LEVELS)}
 
 
 def search_seeds(table: TaskTable) -> int:
@@ -321,26 +241,27 @@ def main(argv: list[str] | None = None) -> int:
     foresights = {task: foresight(t[0], seed=args.seed) for task, t in tables.items()}
     default = configs[0].label
     minus = {task: baselines(per, default) for task, per in results.items()}
+    steps = {task: budget_steps(per[default]) for task, per in results.items()}
     figures = json.dumps({
         task: {"lower_bound_share_of_grid": bounds[task], "foresight": foresights[task], "strategies": {
             name: {f"{b:.0%}": s.to_dict() for b, s in levels.items()} for name, levels in per.items()
         }, "default": default, "default_minus": {
             name: {level: vars(d) for level, d in levels.items()} for name, levels in minus[task].items()
-        }} for task, per in results.items()
+        }, "default_by_budget": {step: vars(d) for step, d in steps[task].items()}} for task, per in results.items()
     }, indent=1, default=str)
     if args.save:
         args.save.write_text(figures + "\n")
     if args.json:
         print(figures)
     else:
-        _print(results, tables, bounds, foresights, default, minus)
+        _print(results, tables, bounds, foresights, default, minus, steps)
         print(f"\n{len(tables)} tasks x {args.reps} repetitions replayed in {time.monotonic() - began:.1f} s")
     return 0
 
 
 def _print(
     results: Results, tables: Tables, bounds: dict[str, float], foresights: dict[str, float | None], default: str,
-    minus: dict[str, dict[str, dict[str, Difference]]],
+    minus: dict[str, dict[str, dict[str, Difference]]], steps: dict[str, dict[str, Difference]],
 ) -> None:
     from autoloop.cli._output import print_table
 
@@ -366,6 +287,10 @@ def _print(
           "below 0: lower regret; 'below'/'above' when the difference is more than twice its error, else 'tie')")
     rows = [[task, name, *(str(levels[f"{b:.0%}"]) for b in LEVELS)] for task, per in minus.items() for name, levels in per.items()]
     print_table(["task", "baseline", *(f"{b:.0%}" for b in LEVELS)], rows)
+    print(f"\n{default}: regret at each budget level minus at the level below, paired over the repetitions "
+          "('above': more budget, a worse pick, by more than twice the error)")
+    names = list(next(iter(steps.values())))
+    print_table(["task", *names], [[task, *(str(per[n]) for n in names)] for task, per in steps.items()])
 
 
 if __name__ == "__main__":

@@ -33,10 +33,11 @@ if __package__ in (None, ""):  # run as a script: make the repository importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from autoloop.controller import Prior
+from benchmarks.tabular._scoring import BAND, Truth
 from benchmarks.tabular._strategies import ControllerConfig, controller, table_info
 from benchmarks.tabular._table import KNOBS, TaskTable, from_rows, load
 from benchmarks.tabular.record import TABLE
-from benchmarks.tabular.replay import BAND, Truth, split
+from benchmarks.tabular.replay import split
 from benchmarks.tabular.synthetic import generate
 
 LEVELS = (0.02, 0.04, 0.06, 0.1, 0.25, 0.5, 1.0)
