@@ -7,9 +7,10 @@ replay on the fluctuating tables"): the default strategy (``auto``, which is ``h
 12-setting space), random search and TPE on the same repetitions, each a freshly drawn table,
 compared on the paired differences of their regrets. Both claims are about the statistic the
 controller ranks by (each run's re-validation, paired by seed), measured against the tables'
-known truth. 32 repetitions per scenario: at 20 the difference from random search in C is
+known truth. 32 repetitions per scenario: at 20 (runs of 10 iterations) the difference from random search in C is
 within twice its error for some seeds (the README's run has 40). Seeds 5, 6 and 7 all pass,
-with the smallest margin 2.4, 3.9 and 3.6 standard errors; about 20 s on two idle cores.
+with the smallest margin 2.4, 3.9 and 3.6 standard errors; 20-60 s on 2 shared cores (two
+worker processes), depending on their load.
 """
 
 from __future__ import annotations
