@@ -147,10 +147,9 @@ class CsvTask(Task):
         if isinstance(predictions, str):
             return [failed_trace(inst, predictions, score=self.failure_score) for inst in group]
         scores = self.scoring.per_row(self.y.iloc[scored], predictions)
-        return [
-            Trace(inst.id, inst.split, (Step(f"{self.name}: row {inst.data} of the {inst.split} split", repr(value), reward=float(score)),), float(score))
-            for inst, value, score in zip(group, predictions.tolist(), scores, strict=True)
-        ]
+        steps = [Step(f"{self.name}: row {inst.data} of the {inst.split} split", repr(value), reward=float(score))
+                 for inst, value, score in zip(group, predictions.tolist(), scores, strict=True)]
+        return [Trace(inst.id, inst.split, (step,), step.reward) for inst, step in zip(group, steps, strict=True)]
 
     def predict(self, artifact: Artifact, fit: np.ndarray, scored: np.ndarray) -> tuple[np.ndarray | str, float]:
         """The candidate's checked predictions for the ``scored`` rows after fitting on ``fit``
