@@ -81,7 +81,9 @@ def _shown(interval: dict[str, Any]) -> str:
 def _returned(interval: dict[str, Any] | None) -> str:
     if interval is None:
         return "not scored (no run of the pick scored test)"
-    return f"{_shown(interval)}, run {interval['run_id']}"
+    ci = interval["ci95"]
+    same = ci is not None and ci[0] == ci[1]  # a t-interval over identical values: zero width, not certainty
+    return f"{_shown(interval)}, run {interval['run_id']}" + ("; every test instance scored the same" if same else "")
 
 
 def _verdict(data: StudyData) -> str:
