@@ -190,7 +190,7 @@ def run(args: argparse.Namespace) -> int:
         finally:
             task.close()
     # Every score in the metric's own units (RMSE positive), the direction stated once under "metric".
-    data = {"task": args.task, **result.to_dict()}
+    data = {"task": args.task, "seed": result.seed, **result.to_dict()}
     data["metric"] = metric.to_dict()
     data["best_val"] = metric.display(result.best_val)
     data["test"] = metric.display(result.test) if result.test is not None else None

@@ -90,7 +90,8 @@ class Meter:
     def charge_record(self, record: RunRecord) -> None:
         """A finished run, charged with everything it spent."""
         dollars = self.prices.record_dollars(record) if self.prices is not None else None
-        self._charge(record.run_id, record.iterations, record.tokens, dollars)
+        o = record.outcome
+        self._charge(record.run_id, 0 if o is None else o.iterations, 0 if o is None else o.tokens, dollars)
 
     @property
     def dollars(self) -> float | None:

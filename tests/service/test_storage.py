@@ -17,10 +17,10 @@ import redis as redis_lib
 from rq import Queue
 from rq.serializers import JSONSerializer
 
-from autoloop.executors import JOB_FUNCTION, LoopJob, RQExecutor, RunEvent, RunResult, owner_queue, rq_job_id
+from autoloop.executors import JOB_FUNCTION, LoopJob, RQExecutor, RunEvent, owner_queue, rq_job_id
 from autoloop.executors._events import EventPublisher
-from autoloop.failures import FailureTally
 from autoloop.loop import Progress
+from autoloop.outcome import RunOutcome
 from autoloop.redisdb import EmbeddedRedis, keys
 from autoloop.service import check_token, create_token
 from tests.toy_task import local_job
@@ -39,12 +39,8 @@ def _job(run_id: str) -> LoopJob:
     return local_job(run_id, iterations=2)
 
 
-def _result(run_id: str, best_val: float) -> RunResult:
-    return RunResult(
-        run_id=run_id, seed=0, settings={}, optimizer="local", task_options={}, best_val=best_val, test=None,
-        curve=((0, best_val),), test_curve=(), iterations=2, tokens=0, failures=FailureTally(), skipped_updates=0, skip_reasons=(),
-        wall_time_s=0.1, stopped=None, best_artifact={}, start_artifact={},
-    )
+def _result(run_id: str, best_val: float) -> RunOutcome:
+    return RunOutcome(run_id, {"seed": 0}, best_val, optimizer="local", curve=((0, best_val),), iterations=2, wall_time_s=0.1)
 
 
 def test_embedded_redis_is_private_and_persists(server: EmbeddedRedis) -> None:
