@@ -21,7 +21,7 @@ from autoloop.trace import TASK_TOKENS, Instance, Split, Trace
 
 
 @dataclass(frozen=True)
-class Progress:
+class RunProgress:
     """What a loop run reports after each iteration.
 
     Args:
@@ -49,7 +49,7 @@ class Progress:
         return {**asdict(self), "failures": self.failures.to_dict()}
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Progress:
+    def from_dict(cls, data: dict[str, Any]) -> RunProgress:
         """The progress ``to_dict`` wrote."""
         return cls(**{**data, "failures": FailureTally.from_dict(data["failures"])})
 
@@ -57,7 +57,7 @@ class Progress:
 # Skip reasons a result keeps (the latest).
 KEPT_SKIP_REASONS = 3
 # Return True to stop the run (pruned or cancelled).
-ProgressCallback = Callable[[Progress], bool | None]
+RunProgressCallback = Callable[[RunProgress], bool | None]
 
 
 def batch_for(instances: Sequence[Instance], batch_size: int, iteration: int, seed: int) -> list[Instance]:
@@ -109,7 +109,7 @@ class LoopRun:
         *,
         store: CheckpointStore | None = None,
         run_id: str = "run",
-        callback: ProgressCallback | None = None,
+        callback: RunProgressCallback | None = None,
         score_test: bool = True,
     ) -> None:
         self.task = task
@@ -155,7 +155,7 @@ class LoopRun:
                 state.stopped = "skips"
             usage = self.optimizer.usage
             tokens = usage.total_tokens + state.task_tokens
-            progress = Progress(
+            progress = RunProgress(
                 state.iteration, s.iterations, val, state.best_val, tokens, state.failures, usage.prompt_tokens, usage.completion_tokens
             )
             if self.callback is not None and self.callback(progress) and state.iteration < s.iterations:

@@ -12,7 +12,7 @@ from autoloop.errors import ConfigError
 if TYPE_CHECKING:
     from autoloop.controller._cost import StudyPrices
     from autoloop.controller._record import RunRecord
-    from autoloop.loop import Progress
+    from autoloop.loop import RunProgress
 
 
 @dataclass(frozen=True)
@@ -100,7 +100,7 @@ class Meter:
             return None
         return sum(self._dollars.values())
 
-    def charge(self, run_id: str, progress: Progress) -> None:
+    def charge(self, run_id: str, progress: RunProgress) -> None:
         """``run_id`` reported ``progress`` (its running totals)."""
         dollars = self.prices.run_dollars(progress.tokens, progress.prompt_tokens, progress.completion_tokens) if self.prices else None
         self._charge(run_id, progress.iteration, progress.tokens, dollars)

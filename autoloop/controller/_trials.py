@@ -9,7 +9,7 @@ from autoloop.controller._record import RunRecord
 from autoloop.controller._strategy import FINAL_SEED_BASE, Outcome
 from autoloop.errors import RunFailedError
 from autoloop.executors import RunEvent
-from autoloop.loop import Progress
+from autoloop.loop import RunProgress
 
 if TYPE_CHECKING:
     import optuna
@@ -91,7 +91,7 @@ class TrialRuns:
         """Runs that have not ended nor reported their last iteration."""
         return [r for r in self.running if self._done_iterations[r] < self.iterations]
 
-    def record(self, run_id: str, progress: Progress) -> list[tuple[int, float]]:
+    def record(self, run_id: str, progress: RunProgress) -> list[tuple[int, float]]:
         """Take one progress event; return the newly complete ``(step, mean best validation)`` points."""
         self._done_iterations[run_id] = progress.iteration
         if progress.val is not None:

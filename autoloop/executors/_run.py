@@ -17,7 +17,7 @@ from autoloop.executors._base import RunEvent
 from autoloop.executors._job import LoopJob
 from autoloop.executors._pool import TaskPool
 from autoloop.executors._template import public_options
-from autoloop.loop import LoopRun, Progress, ProgressCallback
+from autoloop.loop import LoopRun, RunProgress, RunProgressCallback
 from autoloop.optimizers import create_optimizer
 from autoloop.outcome import RunOutcome
 from autoloop.tasks import Task
@@ -75,7 +75,7 @@ def run_job(
     task: Task,
     *,
     store: CheckpointStore | None = None,
-    callback: ProgressCallback | None = None,
+    callback: RunProgressCallback | None = None,
 ) -> RunOutcome:
     """Run (or resume) the job's loop on ``task`` (built for ``job``) and return its outcome, with the
     test curve of a tested run and the job's public task options."""
@@ -110,7 +110,7 @@ def execute_job(
             for this run alone, closed at its end).
     """
 
-    def callback(progress: Progress) -> bool:
+    def callback(progress: RunProgress) -> bool:
         emit(RunEvent(job.run_id, "progress", progress=progress))
         return should_stop()
 

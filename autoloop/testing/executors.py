@@ -97,7 +97,7 @@ def _check_run(job: LoopJob, events: list[RunEvent]) -> RunEvent:
     kinds = [e.kind for e in events]
     assert sum(e.terminal for e in events) == 1 and events[-1].terminal, f"run {job.run_id}: {kinds}"
     iterations = [e.progress.iteration for e in events[:-1] if e.progress is not None]
-    assert len(iterations) == len(events) - 1, f"run {job.run_id}: a progress event without its Progress"
+    assert len(iterations) == len(events) - 1, f"run {job.run_id}: a progress event without its RunProgress"
     assert iterations == sorted(set(iterations)), f"run {job.run_id}: progress out of order {iterations}"
     last = events[-1]
     if last.kind == "done":

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from autoloop.errors import ConfigError
 from autoloop.executors import Executor, LoopJob, RunEvent
-from autoloop.loop import Progress
+from autoloop.loop import RunProgress
 from autoloop.outcome import RunOutcome
 from benchmarks.tabular._table import KNOBS, Run, TaskTable
 
@@ -88,7 +88,7 @@ class TableExecutor(Executor):
             replay.iteration += 1
             self.consumed += 1
             i = replay.iteration
-            out.append(RunEvent(run_id, "progress", progress=Progress(i, replay.planned, replay.run.curve[i], replay.run.best_val(i), 0)))
+            out.append(RunEvent(run_id, "progress", progress=RunProgress(i, replay.planned, replay.run.curve[i], replay.run.best_val(i), 0)))
         return out
 
     def close(self) -> None:

@@ -19,7 +19,7 @@ from rq.serializers import JSONSerializer
 
 from autoloop.executors import JOB_FUNCTION, LoopJob, RQExecutor, RunEvent, owner_queue, rq_job_id
 from autoloop.executors._events import EventPublisher
-from autoloop.loop import Progress
+from autoloop.loop import RunProgress
 from autoloop.outcome import RunOutcome
 from autoloop.redisdb import EmbeddedRedis, keys
 from autoloop.service import check_token, create_token
@@ -89,11 +89,11 @@ def test_a_new_executor_reports_what_happened_meanwhile_and_never_enqueues_twice
     first.submit(_job("r2"))
     assert owner_queue(client, OWNER).count == 2
     publisher = EventPublisher(client, "s1")  # what a worker would publish
-    publisher.emit(RunEvent("r1", "progress", progress=Progress(1, 2, 0.5, 0.5, 0)))
+    publisher.emit(RunEvent("r1", "progress", progress=RunProgress(1, 2, 0.5, 0.5, 0)))
     publisher.emit(RunEvent("r1", "done", result=_result("r1", 0.5)))
     assert [(e.run_id, e.kind) for e in first.events(1.0)] == [("r1", "progress"), ("r1", "done")]
     # The service restarts; r2 progressed and finished while it was down; r3 is new.
-    publisher.emit(RunEvent("r2", "progress", progress=Progress(1, 2, 0.6, 0.6, 0)))
+    publisher.emit(RunEvent("r2", "progress", progress=RunProgress(1, 2, 0.6, 0.6, 0)))
     publisher.emit(RunEvent("r2", "done", result=_result("r2", 0.7)))
     second = RQExecutor(client, "s1", owner=OWNER)
     second.submit(_job("r2"))  # the controller resubmits what it has no outcome for
