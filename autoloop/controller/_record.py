@@ -54,7 +54,7 @@ class RunRecord:
 
     @property
     def stopped_by_study(self) -> bool:
-        """The study stopped it on a partial curve (pruned, or out of budget): it has no score to rank by."""
+        """The study stopped it on a partial curve (pruned, or out of budget): strategies do not rank it."""
         return self.outcome is not None and self.outcome.stopped == "stopped"
 
     def to_state(self) -> dict[str, Any]:
