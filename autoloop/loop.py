@@ -139,7 +139,7 @@ class LoopRun:
             self.store.save(self.run_id, state)
 
     def run(self) -> RunOutcome:
-        """Run (or resume) to the end and return the result."""
+        """Run (or resume) to the end and return its outcome."""
         began = time.monotonic()
         state = self._start()
         base_elapsed = state.elapsed_s
