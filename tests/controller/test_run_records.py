@@ -17,6 +17,7 @@ from autoloop.executors import RunEvent, run_job
 from autoloop.failures import FailureTally
 from autoloop.outcome import RunOutcome
 from autoloop.tasks import TaskInfo
+from benchmarks.tabular.record import TABLE, row
 from tests.controller.conftest import CountingToyTask, crash_then_resume
 from tests.toy_task import ToyTask, local_job, local_template
 
@@ -110,3 +111,9 @@ def test_a_study_recorded_before_resumes_without_running_a_finished_run_again():
     assert finished and not set(finished) & set(submitted)  # the old records were read: their runs were not run again
     kept = {r.run_id: r.best_val for r in rec.runs if r.run_id in finished}
     assert kept == finished
+
+
+def test_a_recorded_table_row_keeps_the_keys_of_the_rows_already_recorded():
+    recorded_row = json.loads(TABLE.read_text().splitlines()[0])
+    outcome = RunOutcome.from_dict(LEGACY_RESULT)
+    assert row("toy:linear", outcome).keys() == recorded_row.keys()  # replay reads the old rows and the new ones alike

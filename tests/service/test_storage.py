@@ -22,7 +22,7 @@ from autoloop.executors._events import EventPublisher
 from autoloop.loop import RunProgress
 from autoloop.outcome import RunOutcome
 from autoloop.redisdb import EmbeddedRedis, keys
-from autoloop.service import check_token, create_token
+from autoloop.service import StudyRecords, check_token, create_token
 from tests.toy_task import local_job
 
 pytestmark = pytest.mark.integration
@@ -123,3 +123,18 @@ def test_stop_drops_a_queued_run(server: EmbeddedRedis) -> None:
     assert [(e.run_id, e.kind, e.error) for e in events] == [("r1", "stopped", "stopped before it started")]
     assert owner_queue(client, OWNER).count == 0
     assert json.loads(client.hget(keys.study_live("s1"), "r1"))["state"] == "stopped"
+
+
+def test_a_studys_progress_reads_what_an_earlier_autoloop_stored(server: EmbeddedRedis) -> None:
+    client = server.client()
+    old_setting = {"settings": {"batch_size": 1}, "runs": 2, "runs_done": 1, "mean_val": -0.5, "allocation": 1.0}  # no "mean" yet
+    record = {"metric": "rmse", "higher_is_better": "0", "stage": "search", "trials": '{"complete": 1}', "iteration_budget": "8",
+              "settings_progress": json.dumps([old_setting])}
+    live = {"r1": {"state": "done", "iteration": 2, "best_val": -0.5, "revalidation": -0.6, "tokens": 3},
+            "r2": {"state": "running", "iteration": 1, "best_val": -0.8, "tokens": 1}}
+    client.hset(keys.study_live("s1"), mapping={k: json.dumps(v) for k, v in live.items()})
+    progress = StudyRecords(client).progress("s1", record)
+    assert (progress.runs_done, progress.runs_running, progress.iterations, progress.tokens) == (1, 1, 3, 4)
+    assert (progress.best, progress.revalidation, progress.trials) == (0.5, 0.6, {"complete": 1})
+    (setting,) = progress.settings
+    assert (setting.mean_val, setting.mean, setting.runs_done) == (-0.5, 0.5, 1)
