@@ -195,7 +195,7 @@ class Recommendation:
         run = self.returned_run()
         if run is None:
             return None
-        return Interval.of(run.outcome.test_scores or [run.test], unit="test instances")  # type: ignore[union-attr]  # type: ignore[list-item]
+        return Interval.of(run.outcome.test_scores or [run.test], unit="test instances")  # type: ignore[union-attr, list-item]
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: every field, every score in the metric's own units (direction under ``metric``)."""
