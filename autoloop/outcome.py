@@ -135,8 +135,9 @@ class RunOutcome:
                 raise ConfigError(f"malformed run outcome: missing {name!r}")
         values["curve"] = tuple((int(i), float(v)) for i, v in values.get("curve", ()))
         values["test_curve"] = tuple((int(i), float(v), float(t)) for i, v, t in values.get("test_curve", ()))
-        for name in ("skip_reasons", "revalidation_scores", "test_scores"):
-            values[name] = tuple(values.get(name, ()))
+        values["skip_reasons"] = tuple(values.get("skip_reasons", ()))
+        for name in ("revalidation_scores", "test_scores"):
+            values[name] = tuple(float(v) for v in values.get(name, ()))
         if "failures" in values:
             values["failures"] = FailureTally.from_dict(values["failures"])
         return cls(**values)
