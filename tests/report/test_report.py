@@ -82,3 +82,10 @@ def test_each_run_shows_its_revalidation_score_and_cost_and_the_pick_its_test_ci
     assert f"<td>{returned['run_id']} (returned)</td>" in runs
     low, high = returned["ci95"]
     assert f"{returned['mean']:.4f} (95% CI {low:.4f}..{high:.4f}, n={returned['n']} test instances), run {returned['run_id']}" in html.unescape(page)
+
+
+def test_a_zero_width_returned_interval_says_every_instance_scored_the_same(recommendation: dict[str, Any]):
+    returned = {**recommendation["returned_test"], "mean": 1.0, "ci95": [1.0, 1.0]}
+    text = html.unescape(render_report({**recommendation, "returned_test": returned}))
+    assert "(95% CI 1.0000..1.0000" in text and "every test instance scored the same" in text
+    assert "every test instance scored the same" not in html.unescape(render_report(recommendation))
