@@ -105,9 +105,9 @@ class TrialRuns:
         (e.g. while the service was down).
         """
         self.records[record.run_id] = record
-        value = self.outcome(record.run_id).value
-        if value is not None:
-            self._values[self.seeds[record.run_id]] = value
+        score = self.outcome(record.run_id).value
+        if score is not None:
+            self._values[self.seeds[record.run_id]] = score
         best = self._best[record.run_id]
         running = None
         for iteration, value in record.outcome.curve if record.outcome is not None else ():
