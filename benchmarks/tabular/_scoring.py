@@ -81,8 +81,9 @@ class Score:
 
 @dataclass(frozen=True)
 class Difference:
-    """One strategy's regret minus another's, averaged over the repetitions (the same splits and
-    tables: a paired comparison, far less noisy than the two means' errors side by side)."""
+    """One strategy's regret minus another's, or one strategy's at two budget levels, averaged
+    over the repetitions (the same splits and tables: a paired comparison, far less noisy than
+    the two means' errors side by side)."""
 
     diff: float
     se: float | None

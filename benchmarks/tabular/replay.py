@@ -16,7 +16,9 @@ the mean normalized regret, and - for strategies that give a verdict - the share
 whose "no significant difference" answer matches the truth (the truth seeds cannot tell their
 best setting from another at 95%). A strategy with nothing to recommend yet is charged the task's default
 setting (first declared values). ``random pick`` spends nothing: it is what luck scores, its
-expectation over a uniformly random setting (exact, not one draw per repetition).
+expectation over a uniformly random setting (exact, not one draw per repetition). The default
+strategy (the first of ``--strategies``) is compared, paired over the repetitions, with each
+baseline at every level and with itself at the level below (does more budget buy a worse pick?).
 """
 
 from __future__ import annotations
