@@ -9,8 +9,8 @@ compared on the paired differences of their regrets. Both claims are about the s
 controller ranks by (each run's re-validation, paired by seed), measured against the tables'
 known truth. 32 repetitions per scenario: at 20 (runs of 10 iterations) the difference from random search in C is
 within twice its error for some seeds (the README's run has 40). Seeds 5, 6 and 7 all pass,
-with the smallest margin 2.4, 3.9 and 3.6 standard errors; 20-60 s on 2 shared cores (two
-worker processes), depending on their load.
+with the smallest margin 2.4, 3.9 and 3.6 standard errors. Two worker processes: 13 s on 2
+cores at load average 2, up to a minute when the machine is shared (load 6.5).
 """
 
 from __future__ import annotations
