@@ -56,8 +56,9 @@ class RecommendationData(dict):
         verdict = self.get("verdict")
         if verdict:
             lines.append(f"  verdict: {verdict['text']}")
-        lines.append("  every setting tried, mean best validation over its seeds, best first:")
-        lines += [f"    {name}: {mean:.4g} ({n} seed{'s' * (n != 1)})" for name, mean, n in _tried(self["runs"], metric["higher_is_better"])]
+        key = "revalidation" if any(run.get("revalidation") is not None for run in self["runs"]) else "best_val"
+        lines.append(f"  every setting tried, mean {_RANKED_BY[key]} over its runs, best first:")
+        lines += [f"    {name}: {mean:.4g} ({n} run{'s' * (n != 1)})" for name, mean, n in _tried(self["runs"], key, metric["higher_is_better"])]
         spent = self["spent"]
         lines.append(
             f"  spent {spent['iterations']} iterations, {spent['tokens']} tokens, {spent['seconds']} s; "
@@ -76,13 +77,18 @@ def _interval(data: dict[str, Any]) -> str:
     return f"{data['mean']:.4g} (95% CI {low:.4g}..{high:.4g}, {data['n']} {unit})"
 
 
-def _tried(runs: list[dict[str, Any]], higher_is_better: bool) -> list[tuple[str, float, int]]:
-    """(setting, mean best validation, seeds) of every setting with a scored run, best first."""
+# What a run's score in the summary is: its returned artifact re-scored on the sealed split (what
+# settings are ranked by), or, for a task without that split, the best point of its validation curve.
+_RANKED_BY = {"revalidation": "re-validation (the returned artifact on unseen data, what ranks settings)", "best_val": "best validation"}
+
+
+def _tried(runs: list[dict[str, Any]], key: str, higher_is_better: bool) -> list[tuple[str, float, int]]:
+    """(setting, mean of the runs' ``key`` score, runs) of every setting with a scored run, best first."""
     scores: dict[str, list[float]] = {}
     for run in runs:
-        if run["best_val"] is not None:
+        if run.get(key) is not None:
             name = ", ".join(f"{k}={v}" for k, v in run["settings"].items() if k in ("starting_artifact", "credit_horizon", "batch_size"))
-            scores.setdefault(name, []).append(run["best_val"])
+            scores.setdefault(name, []).append(run[key])
     rows = [(name, sum(v) / len(v), len(v)) for name, v in scores.items()]
     return sorted(rows, key=lambda row: row[1], reverse=higher_is_better)
 

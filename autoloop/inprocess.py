@@ -21,8 +21,9 @@ import uuid
 
 from autoloop.controller import Controller, Recommendation, SearchSpace, StudyPlan
 from autoloop.errors import ConfigError
-from autoloop.executors import LocalExecutor, RunResult, RunTemplate, resolve_template, run_job
+from autoloop.executors import LocalExecutor, RunTemplate, resolve_template, run_job
 from autoloop.llm import Endpoint
+from autoloop.outcome import RunOutcome
 from autoloop.tasks import TASK_NAME_PATTERN, Task, TaskFamily, TaskInfo, register_task, task_families
 
 __all__ = ["run", "tune"]
@@ -62,7 +63,7 @@ def run(
     seed: int = 0,
     optimizer: str | None = None,
     endpoint: Endpoint | None = None,
-) -> RunResult:
+) -> RunOutcome:
     """One loop run on ``task``: iterate, validate, keep the best, score it once on test.
 
     Args:

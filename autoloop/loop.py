@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from autoloop.artifact import Artifact
@@ -14,13 +14,14 @@ from autoloop.context import Attempt, build_context
 from autoloop.errors import SkippedUpdateError
 from autoloop.failures import FailureTally
 from autoloop.optimizer import Optimizer
+from autoloop.outcome import Revalidation, RunOutcome
 from autoloop.settings import LoopSettings
 from autoloop.tasks._base import Task
 from autoloop.trace import TASK_TOKENS, Instance, Split, Trace
 
 
 @dataclass(frozen=True)
-class Progress:
+class RunProgress:
     """What a loop run reports after each iteration.
 
     Args:
@@ -48,7 +49,7 @@ class Progress:
         return {**asdict(self), "failures": self.failures.to_dict()}
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Progress:
+    def from_dict(cls, data: dict[str, Any]) -> RunProgress:
         """The progress ``to_dict`` wrote."""
         return cls(**{**data, "failures": FailureTally.from_dict(data["failures"])})
 
@@ -56,87 +57,7 @@ class Progress:
 # Skip reasons a result keeps (the latest).
 KEPT_SKIP_REASONS = 3
 # Return True to stop the run (pruned or cancelled).
-ProgressCallback = Callable[[Progress], bool | None]
-
-
-@dataclass(frozen=True)
-class Revalidation:
-    """A finished run's returned artifact scored once on the revalidation split, and the cost.
-
-    Args:
-        scores: Its score on each revalidation instance, in split order (internal units).
-        evaluations: Candidate evaluations made (one per instance).
-        tokens: LLM tokens the task spent on them (its traces' ``TASK_TOKENS``; part of the run's tokens).
-        seconds: Wall time of the re-validation.
-    """
-
-    scores: tuple[float, ...] = ()
-    evaluations: int = 0
-    tokens: int = 0
-    seconds: float = 0.0
-
-    @property
-    def score(self) -> float | None:
-        """Mean over the instances, or ``None`` for a task without revalidation instances."""
-        return sum(self.scores) / len(self.scores) if self.scores else None
-
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready form (checkpoints keep it)."""
-        return {**asdict(self), "scores": list(self.scores)}
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Revalidation:
-        """The re-validation ``to_dict`` wrote."""
-        return cls(**{**data, "scores": tuple(float(v) for v in data["scores"])})
-
-
-@dataclass(frozen=True)
-class LoopResult:
-    """The outcome of one loop run; scores are internal (higher is better). ``tokens`` counts every
-    LLM token of the run, the optimizer's and the task's own (an executor's, its re-validation's
-    included); ``prompt_tokens`` and ``completion_tokens`` are the optimizer's.
-
-    ``tokens`` counts every LLM token of the run, the optimizer's and the task's own (an
-    executor's); ``prompt_tokens`` and ``completion_tokens`` are the optimizer's.
-    ``revalidation`` is the returned artifact's mean score on the revalidation split
-    (``None`` for a run stopped from outside, which returns nothing), with its per-instance
-    ``revalidation_scores`` and its cost; ``test_scores`` are per test instance.
-    """
-
-    task: str
-    settings: LoopSettings
-    optimizer: str
-    best_val: float
-    test: float | None
-    curve: tuple[tuple[int, float], ...]
-    iterations: int
-    tokens: int
-    failures: FailureTally
-    skipped_updates: int
-    skip_reasons: tuple[str, ...]
-    prompt_tokens: int
-    completion_tokens: int
-    wall_time_s: float
-    stopped: str | None
-    best_artifact: Artifact = field(repr=False)
-    revalidation: float | None = None
-    revalidation_scores: tuple[float, ...] = ()
-    test_scores: tuple[float, ...] = ()
-    revalidation_evaluations: int = 0
-    revalidation_tokens: int = 0
-    revalidation_seconds: float = 0.0
-
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready form (the best artifact's parameters included)."""
-        data = {f.name: getattr(self, f.name) for f in fields(self)}  # asdict cannot copy an Artifact
-        data["settings"] = self.settings.to_dict()
-        data["curve"] = [list(point) for point in self.curve]
-        data["skip_reasons"] = list(self.skip_reasons)
-        data["revalidation_scores"] = list(self.revalidation_scores)
-        data["test_scores"] = list(self.test_scores)
-        data["failures"] = self.failures.to_dict()
-        data["best_artifact"] = self.best_artifact.to_dict()
-        return data
+RunProgressCallback = Callable[[RunProgress], bool | None]
 
 
 def batch_for(instances: Sequence[Instance], batch_size: int, iteration: int, seed: int) -> list[Instance]:
@@ -188,7 +109,7 @@ class LoopRun:
         *,
         store: CheckpointStore | None = None,
         run_id: str = "run",
-        callback: ProgressCallback | None = None,
+        callback: RunProgressCallback | None = None,
         score_test: bool = True,
     ) -> None:
         self.task = task
@@ -217,8 +138,8 @@ class LoopRun:
         if self.store is not None:
             self.store.save(self.run_id, state)
 
-    def run(self) -> LoopResult:
-        """Run (or resume) to the end and return the result."""
+    def run(self) -> RunOutcome:
+        """Run (or resume) to the end and return its outcome."""
         began = time.monotonic()
         state = self._start()
         base_elapsed = state.elapsed_s
@@ -234,7 +155,7 @@ class LoopRun:
                 state.stopped = "skips"
             usage = self.optimizer.usage
             tokens = usage.total_tokens + state.task_tokens
-            progress = Progress(
+            progress = RunProgress(
                 state.iteration, s.iterations, val, state.best_val, tokens, state.failures, usage.prompt_tokens, usage.completion_tokens
             )
             if self.callback is not None and self.callback(progress) and state.iteration < s.iterations:
@@ -302,29 +223,30 @@ class LoopRun:
         _tally(state, traces)
         return [t.score for t in traces]
 
-    def _result(self, state: Checkpoint) -> LoopResult:
+    def _result(self, state: Checkpoint) -> RunOutcome:
         usage = self.optimizer.usage
         revalidation = Revalidation.from_dict(state.revalidation) if state.revalidation is not None else Revalidation()
-        return LoopResult(
-            task=self.task.name,
-            settings=self.settings,
-            optimizer=self.optimizer.name,
+        return RunOutcome(
+            run_id=self.run_id,
+            settings=self.settings.to_dict(),
             best_val=state.best_val,
             test=state.test,
+            optimizer=self.optimizer.name,
             curve=tuple((int(i), float(v)) for i, v in state.curve),
             iterations=state.iteration,
             tokens=usage.total_tokens + state.task_tokens,
+            stopped=state.stopped,
             failures=state.failures,
             skipped_updates=state.skipped,
             skip_reasons=tuple(state.skip_reasons),
             prompt_tokens=usage.prompt_tokens,
             completion_tokens=usage.completion_tokens,
             wall_time_s=state.elapsed_s,
-            stopped=state.stopped,
-            best_artifact=Artifact.from_dict(state.best),
+            best_artifact=state.best,
+            start_artifact=self.task.starting_artifact(self.settings.starting_artifact).to_dict(),
+            test_scores=tuple(state.test_scores),
             revalidation=revalidation.score,
             revalidation_scores=revalidation.scores,
-            test_scores=tuple(state.test_scores),
             revalidation_evaluations=revalidation.evaluations,
             revalidation_tokens=revalidation.tokens,
             revalidation_seconds=revalidation.seconds,

@@ -18,4 +18,7 @@ if [ "$(id -u)" != 0 ] && [ -z "${AUTOLOOP_UNSAFE_SANDBOX:-}" ]; then
   export AUTOLOOP_UNSAFE_SANDBOX=1
 fi
 ruff check .
-python -m pytest -q -m "not real_llm" "$@"
+# Three test processes on two cores: most of the suite waits on subprocesses, servers and sandboxes.
+# One file stays in one process (module-scoped clusters are started once, the unprivileged user
+# of tests/security is made once). AUTOLOOP_TEST_PROCESSES=0 runs everything in this process.
+python -m pytest -q -m "not real_llm" -n "${AUTOLOOP_TEST_PROCESSES:-3}" --dist loadfile --durations=10 "$@"

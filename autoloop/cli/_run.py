@@ -13,7 +13,7 @@ from autoloop.cli._output import print_json, print_table, progress_bar, show_pro
 from autoloop.errors import ConfigError
 from autoloop.executors import RunTemplate, resolve_template, run_job
 from autoloop.llm import ANSWER_FORMATS, Endpoint, dollars_text, read_context_window
-from autoloop.loop import Progress
+from autoloop.loop import RunProgress
 from autoloop.tasks import TaskInfo, describe_task
 
 # --executor-* flags set these variables of this process, which prompt tasks read where their options are resolved.
@@ -179,7 +179,7 @@ def run(args: argparse.Namespace) -> int:
     metric = task.metric
     with progress_bar(job.loop_settings.iterations, args.task, enabled=show_progress(args)) as bar, tempfile.TemporaryDirectory() as scratch:
 
-        def on_progress(p: Progress) -> None:
+        def on_progress(p: RunProgress) -> None:
             bar.update(1)
             spent = dollars_text(prices.run_dollars(p.tokens, p.prompt_tokens, p.completion_tokens))
             bar.set_postfix(best_val=f"{metric.display(p.best_val):.4f} {metric.name}", tokens=p.tokens, spent=spent)
@@ -190,7 +190,7 @@ def run(args: argparse.Namespace) -> int:
         finally:
             task.close()
     # Every score in the metric's own units (RMSE positive), the direction stated once under "metric".
-    data = {"task": args.task, **result.to_dict()}
+    data = {"task": args.task, "seed": result.seed, **result.to_dict()}
     data["metric"] = metric.to_dict()
     data["best_val"] = metric.display(result.best_val)
     data["test"] = metric.display(result.test) if result.test is not None else None

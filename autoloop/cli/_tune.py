@@ -27,6 +27,7 @@ from autoloop.controller import (
     StudyPrices,
     StudyStatus,
     SuiteResult,
+    outcomes_of,
     pruner_names,
     run_suite,
     share_budget,
@@ -174,7 +175,7 @@ def _row(rank: str, report: object, metric: Metric) -> list[object]:
     val, test, gap = report.validation, report.test, report.gap  # type: ignore[attr-defined]
     s = report.settings  # type: ignore[attr-defined]
     extra = ",".join(f"{k}={v}" for k, v in s.items() if k not in ("starting_artifact", "credit_horizon", "batch_size"))
-    revalidated = [r.revalidation for r in report.runs if r.revalidation is not None]  # type: ignore[attr-defined]
+    revalidated = [o.revalidation for o in outcomes_of(report.runs) if o.revalidation is not None]  # type: ignore[attr-defined]
     reval = f"{metric.display(sum(revalidated) / len(revalidated)):.4f} ({len(revalidated)} runs)" if revalidated else "-"
     return [
         rank, s["starting_artifact"], s["credit_horizon"], s["batch_size"], extra or "-",
@@ -203,7 +204,7 @@ def _show(rec: Recommendation, plan: StudyPlan, estimate: PlanEstimate, *, as_js
     spent = rec.spent
     print(f"\nspent {spent['iterations']} iterations, {spent['tokens']} tokens, {dollars_text(spent['dollars'])}, {spent['seconds']} s; "
           f"search ended by: {rec.stop_reason}; trials: {rec.trials}")
-    revalidated = [r for r in rec.runs if r.revalidation is not None]
+    revalidated = [o for o in outcomes_of(rec.runs) if o.revalidation is not None]
     if revalidated:
         print(f"re-validation (each finished run's returned artifact, scored once): {len(revalidated)} runs, "
               f"{sum(r.revalidation_evaluations for r in revalidated)} evaluations, {sum(r.revalidation_tokens for r in revalidated)} tokens, "

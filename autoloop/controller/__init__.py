@@ -24,7 +24,7 @@ from autoloop.controller._pruners import (
     register_pruner,
 )
 from autoloop.controller._recommendation import MetaOverfitting, Recommendation, SettingReport
-from autoloop.controller._record import RunRecord
+from autoloop.controller._record import RunRecord, outcomes_of
 from autoloop.controller._runs import RunBook, StudyStatus
 from autoloop.controller._samplers import SamplerFactory, make_sampler, sampler_names
 from autoloop.controller._scores import Evidence, evidence, evidence_of_runs, robust_defaults
@@ -123,6 +123,7 @@ __all__ = [
     "make_pruner",
     "make_sampler",
     "make_strategy",
+    "outcomes_of",
     "parse_spec",
     "pruner_names",
     "register_pruner",

@@ -12,7 +12,7 @@ from autoloop.errors import ConfigError
 if TYPE_CHECKING:
     from autoloop.controller._cost import StudyPrices
     from autoloop.controller._record import RunRecord
-    from autoloop.loop import Progress
+    from autoloop.loop import RunProgress
 
 
 @dataclass(frozen=True)
@@ -90,7 +90,8 @@ class Meter:
     def charge_record(self, record: RunRecord) -> None:
         """A finished run, charged with everything it spent."""
         dollars = self.prices.record_dollars(record) if self.prices is not None else None
-        self._charge(record.run_id, record.iterations, record.tokens, dollars)
+        o = record.outcome
+        self._charge(record.run_id, 0 if o is None else o.iterations, 0 if o is None else o.tokens, dollars)
 
     @property
     def dollars(self) -> float | None:
@@ -99,7 +100,7 @@ class Meter:
             return None
         return sum(self._dollars.values())
 
-    def charge(self, run_id: str, progress: Progress) -> None:
+    def charge(self, run_id: str, progress: RunProgress) -> None:
         """``run_id`` reported ``progress`` (its running totals)."""
         dollars = self.prices.run_dollars(progress.tokens, progress.prompt_tokens, progress.completion_tokens) if self.prices else None
         self._charge(run_id, progress.iteration, progress.tokens, dollars)

@@ -83,7 +83,8 @@ class StudyPrices:
 
     def record_dollars(self, record: RunRecord) -> float | None:
         """What a recorded run cost."""
-        return self.run_dollars(record.tokens, record.prompt_tokens, record.completion_tokens)
+        o = record.outcome
+        return self.run_dollars(0, 0, 0) if o is None else self.run_dollars(o.tokens, o.prompt_tokens, o.completion_tokens)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: each model with its price per million tokens (``null`` = unknown)."""
@@ -114,7 +115,7 @@ def spend(records: Iterable[RunRecord], prices: StudyPrices, knobs: Iterable[str
         row = per.setdefault(tuple(sorted(settings.items())), {"settings": settings, "runs": 0, **dict.fromkeys(counts, 0)})
         row["runs"] += 1
         for count in counts:
-            row[count] += getattr(record, count)
+            row[count] += 0 if record.outcome is None else getattr(record.outcome, count)
     for row in per.values():
         row["dollars"] = prices.run_dollars(*(row[c] for c in counts))
     rows = list(per.values())

@@ -85,7 +85,7 @@ class OptunaStrategy(SearchStrategy):
         entry.partial[outcome.seed] = outcome.partial
         if outcome.value is not None:
             entry.values[outcome.seed] = outcome.value
-        if outcome.record.stopped == "stopped":
+        if outcome.record.stopped_by_study:
             entry.pruned = True  # pruned, or cut by the budget: told as pruned, ranked after completed trials
         if len(entry.partial) == len(entry.seeds) and not entry.told:
             self._close(entry)

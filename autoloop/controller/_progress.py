@@ -3,33 +3,37 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
 from typing import Any
 
+from pydantic import BaseModel, Field
+
 from autoloop.controller._trials import TrialRuns
+from autoloop.tasks import Metric
 
 
-@dataclass(frozen=True)
-class SettingProgress:
-    """One setting's progress, search and final-stage runs together.
+class SettingProgress(BaseModel, frozen=True):
+    """Where one setting of a running study stands, search and final-stage runs together: what the
+    controller reports (``StudyStatus.settings``) and the service shows (``StudyProgress.settings``)."""
 
-    Args:
-        settings: Its knob values (no seed).
-        runs: Runs started for it.
-        runs_done: Runs that ended.
-        mean_val: Mean score (``Outcome.value``) of its runs that ran to their end (internal: higher is better).
-        allocation: Its share of every run started in the study so far.
-    """
-
-    settings: dict[str, Any]
-    runs: int
-    runs_done: int
-    mean_val: float | None
-    allocation: float
+    settings: dict[str, Any] = Field(description="its knob values (no seed)")
+    runs: int = Field(description="runs started for it")
+    runs_done: int = Field(description="runs that ended")
+    mean_val: float | None = Field(
+        description="mean score of its runs that ran to their end (re-validation when a run has one, else best validation; internal: "
+        "higher is better)"
+    )
+    allocation: float = Field(description="its share of every run started so far")
+    mean: float | None = Field(default=None, description="mean_val in the metric's own units (where the metric is known)")
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready."""
-        return asdict(self)
+        return self.model_dump()
+
+    def in_units(self, metric: Metric | None) -> SettingProgress:
+        """The same, with ``mean`` in ``metric``'s units (unchanged without a metric)."""
+        if metric is None or self.mean_val is None:
+            return self
+        return self.model_copy(update={"mean": metric.display(self.mean_val)})
 
 
 def setting_progress(groups: Iterable[TrialRuns]) -> list[SettingProgress]:
@@ -43,7 +47,7 @@ def setting_progress(groups: Iterable[TrialRuns]) -> list[SettingProgress]:
         values = [v for g in same for v in g.seed_values().values()]
         runs = sum(len(g.run_ids) for g in same)
         out.append(SettingProgress(
-            dict(same[0].settings), runs, sum(len(g.records) for g in same),
-            sum(values) / len(values) if values else None, runs / total if total else 0.0,  # type: ignore[arg-type]
+            settings=dict(same[0].settings), runs=runs, runs_done=sum(len(g.records) for g in same),
+            mean_val=sum(values) / len(values) if values else None, allocation=runs / total if total else 0.0,
         ))
     return sorted(out, key=lambda p: -p.runs)

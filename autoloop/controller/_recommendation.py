@@ -8,7 +8,7 @@ from typing import Any
 
 from autoloop.client import RecommendationData
 from autoloop.controller._interval import Interval
-from autoloop.controller._record import RunRecord
+from autoloop.controller._record import RunRecord, outcomes_of
 from autoloop.controller._strategy import FINAL_SEED_BASE
 from autoloop.controller._verdict import Verdict
 from autoloop.failures import FailureTally
@@ -40,7 +40,7 @@ class SettingReport:
     @property
     def failures(self) -> FailureTally:
         """The tally over all its runs."""
-        return FailureTally.total(r.failures for r in self.runs)
+        return FailureTally.total(o.failures for o in outcomes_of(self.runs))
 
     @classmethod
     def of(
@@ -102,7 +102,7 @@ class MetaOverfitting:
     @classmethod
     def of(cls, winner: SettingReport) -> MetaOverfitting:
         """Check the winner's final-stage runs."""
-        curves = [r for r in winner.runs if len(r.test_curve) >= 2]
+        curves = [r for r in winner.runs if r.outcome is not None and len(r.outcome.test_curve) >= 2]
         falling = sum(r.test_falls for r in curves)
         excess = [r.excess_gap for r in winner.runs if r.excess_gap is not None]
         grown = Interval.of(excess) if len(excess) >= 2 else None
@@ -195,7 +195,7 @@ class Recommendation:
         run = self.returned_run()
         if run is None:
             return None
-        return Interval.of(run.test_scores or [run.test], unit="test instances")  # type: ignore[list-item]
+        return Interval.of(run.outcome.test_scores or [run.test], unit="test instances")  # type: ignore[union-attr, list-item]
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: every field, every score in the metric's own units (direction under ``metric``)."""
@@ -227,8 +227,8 @@ class Recommendation:
     def warnings(self) -> tuple[str, ...]:
         """What makes the verdict meaningless, in words: every run's validation flat at one value
         from its starting artifact on (a task at its ceiling, or one no change can move)."""
-        points = {v for r in self.runs for _, v in r.curve}
-        settings = {tuple(sorted((k, v) for k, v in r.settings.items() if k != "seed")) for r in self.runs if r.curve}
+        points = {v for o in outcomes_of(self.runs) for _, v in o.curve}
+        settings = {tuple(sorted((k, v) for k, v in o.settings.items() if k != "seed")) for o in outcomes_of(self.runs) if o.curve}
         if len(points) != 1 or len(settings) < 2:
             return ()
         shown = f"{self.metric.name} {self.metric.display(points.pop()):.4g}"
@@ -245,15 +245,15 @@ class Recommendation:
     @property
     def failures(self) -> FailureTally:
         """The tally over every run of the study."""
-        return FailureTally.total(r.failures for r in self.runs)
+        return FailureTally.total(o.failures for o in outcomes_of(self.runs))
 
     def best_artifact(self) -> dict[str, Any] | None:
         """The returned artifact (``returned_run``'s best) and the starting artifact it revised,
         or ``None`` when that run recorded none."""
         run = self.returned_run()
-        if run is None or not run.artifact:
+        if run is None or run.outcome is None or not run.outcome.best_artifact:
             return None
-        return {"run_id": run.run_id, "best": run.artifact, "start": run.start_artifact}
+        return {"run_id": run.run_id, "best": run.outcome.best_artifact, "start": run.outcome.start_artifact or None}
 
     def _returned_test(self) -> dict[str, Any] | None:
         interval, run = self.returned_test, self.returned_run()

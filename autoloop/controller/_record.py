@@ -3,10 +3,11 @@ recommendation, in the report)."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass, fields
 from typing import Any, Literal
 
-from autoloop.failures import FailureTally
+from autoloop.outcome import RunOutcome
 from autoloop.tasks import Metric
 
 # A run's test "falls" when its final test is this fraction (of the peak's size) below its peak.
@@ -15,79 +16,61 @@ FALL_TOLERANCE = 0.005
 
 @dataclass(frozen=True)
 class RunRecord:
-    """One finished (or failed) loop run of a study.
+    """One finished (or failed) loop run of a study: its ``RunOutcome`` and what the controller adds.
 
     Args:
         run_id: Its job id.
         stage: ``search`` (test locked) or ``final`` (fresh seed, scored on test).
         settings: Its ``LoopSettings`` fields, seed included.
-        best_val: Best validation score, or ``None`` if the run failed.
-        test: Test score of its best artifact (final stage only).
-        iterations: Iterations it ran.
-        tokens: LLM tokens it spent.
-        stopped: Why it ended early (``stopped`` = pruned or out of budget), if it did.
-        error: Why it failed, if it did.
-        test_curve: ``[iteration, validation, test]`` of the best artifact along the run (final stage).
-        optimizer: The optimizer that ran it.
-        curve: ``[iteration, validation]`` points of the run.
-        seconds: Wall time of its loop.
-        failures: Its candidate evaluations, how many failed and why.
+        outcome: What the run produced, or ``None`` if it was stopped before it produced anything.
+        error: Why it has no outcome, if it has none.
         ended_at: When the controller recorded its end (Unix time; orders the study's allocation).
-        artifact: Its best artifact (``Artifact.to_dict()``), if it produced one.
-        start_artifact: The starting artifact it revised (``Artifact.to_dict()``).
-        revalidation: Its returned artifact re-scored on the sealed re-validation split (mean over
-            instances, internal), when the run finished and the task has that split.
-        revalidation_scores: The same per re-validation instance.
-        test_scores: Its returned artifact's test score per test instance (when test was scored).
-        revalidation_evaluations: Candidate evaluations the re-validation made.
-        revalidation_tokens: LLM tokens the task spent on it (an executor LLM's; part of ``tokens``, so charged).
-        revalidation_seconds: Its wall time (part of ``seconds``).
-        prompt_tokens: The optimizer's prompt tokens; completion_tokens: its completion tokens (``tokens``
-            less both is the task's own, an executor's).
     """
 
     run_id: str
     stage: Literal["search", "final"]
     settings: dict[str, Any]
-    best_val: float | None
-    test: float | None = None
-    iterations: int = 0
-    tokens: int = 0
-    stopped: str | None = None
+    outcome: RunOutcome | None = None
     error: str | None = None
-    test_curve: tuple[tuple[float, ...], ...] = ()
-    optimizer: str | None = None
-    curve: tuple[tuple[int, float], ...] = ()
-    seconds: float = 0.0
-    failures: FailureTally = field(default_factory=FailureTally)
     ended_at: float | None = None
-    artifact: dict[str, Any] | None = field(default=None, repr=False)
-    start_artifact: dict[str, Any] | None = field(default=None, repr=False)
-    revalidation: float | None = None
-    revalidation_scores: tuple[float, ...] = field(default=(), repr=False)
-    test_scores: tuple[float, ...] = field(default=(), repr=False)
-    revalidation_evaluations: int = 0
-    revalidation_tokens: int = 0
-    revalidation_seconds: float = 0.0
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
+
+    @property
+    def best_val(self) -> float | None:
+        """Its best validation score, ``None`` without an outcome."""
+        return None if self.outcome is None else self.outcome.best_val
+
+    @property
+    def test(self) -> float | None:
+        """Its returned artifact's test score, when test was scored."""
+        return None if self.outcome is None else self.outcome.test
 
     @property
     def score(self) -> float | None:
         """What the controller ranks the run by: its re-validation score when it has one (data
         neither the optimizer nor the checkpoint choice saw), else its best validation."""
-        return self.best_val if self.revalidation is None else self.revalidation
+        if self.outcome is None:
+            return None
+        return self.outcome.best_val if self.outcome.revalidation is None else self.outcome.revalidation
+
+    @property
+    def stopped_by_study(self) -> bool:
+        """The study stopped it on a partial curve (pruned, or out of budget): strategies do not rank it."""
+        return self.outcome is not None and self.outcome.stopped == "stopped"
 
     def to_state(self) -> dict[str, Any]:
         """Every field, JSON-ready, for the study's records (``from_state`` reads it back)."""
-        return {**asdict(self), "failures": self.failures.to_dict()}
+        outcome = None if self.outcome is None else self.outcome.to_dict()
+        return {"run_id": self.run_id, "stage": self.stage, "settings": self.settings, "outcome": outcome, "error": self.error,
+                "ended_at": self.ended_at}
 
     @classmethod
     def from_state(cls, data: dict[str, Any]) -> RunRecord:
-        """The record ``to_state`` wrote."""
-        tuples = {k: tuple(tuple(p) for p in data[k]) for k in ("test_curve", "curve")}
-        tuples.update((k, tuple(data.get(k, ()))) for k in ("revalidation_scores", "test_scores"))
-        return cls(**{**data, **tuples, "failures": FailureTally.from_dict(data["failures"])})
+        """The record ``to_state`` wrote, or the flat one of an earlier autoloop (the outcome's
+        fields beside the record's, ``seconds`` and ``artifact`` for ``wall_time_s`` and ``best_artifact``)."""
+        if "outcome" in data:
+            outcome = None if data["outcome"] is None else RunOutcome.from_dict(data["outcome"])
+            return cls(data["run_id"], data["stage"], data["settings"], outcome, data["error"], data["ended_at"])
+        return cls(data["run_id"], data["stage"], data["settings"], _flat_outcome(data), data.get("error"), data.get("ended_at"))
 
     @property
     def gap(self) -> float | None:
@@ -100,18 +83,20 @@ class RunRecord:
 
         Splits differ, so some gap exists before any update; only its growth is overfitting.
         """
-        if self.gap is None or not self.test_curve or self.test_curve[0][0] != 0:
+        curve = self.outcome.test_curve if self.outcome is not None else ()
+        if self.gap is None or not curve or curve[0][0] != 0:
             return None
-        _, val0, test0 = self.test_curve[0]
+        _, val0, test0 = curve[0]
         return self.gap - (val0 - test0)
 
     @property
     def test_falls(self) -> bool:
         """Test dropped below an earlier best while validation kept rising along this run."""
-        if len(self.test_curve) < 2:
+        curve = self.outcome.test_curve if self.outcome is not None else ()
+        if len(curve) < 2:
             return False
-        peak = max(point[2] for point in self.test_curve[:-1])
-        return self.test_curve[-1][2] < peak - FALL_TOLERANCE * max(abs(peak), 1e-12)
+        peak = max(point[2] for point in curve[:-1])
+        return curve[-1][2] < peak - FALL_TOLERANCE * max(abs(peak), 1e-12)
 
     def to_dict(self, metric: Metric) -> dict[str, Any]:
         """JSON-ready, every score in the metric's own units; ``gap`` and ``excess_gap`` say how
@@ -119,17 +104,35 @@ class RunRecord:
         def shown(value: float | None) -> float | None:
             return None if value is None else metric.display(value)
 
+        o = self.outcome if self.outcome is not None else RunOutcome(self.run_id, self.settings, 0.0)
         return {
             "run_id": self.run_id, "stage": self.stage, "settings": self.settings,
-            "best_val": shown(self.best_val), "test": shown(self.test), "gap": self.gap, "revalidation": shown(self.revalidation),
-            "iterations": self.iterations, "tokens": self.tokens, "prompt_tokens": self.prompt_tokens,
-            "completion_tokens": self.completion_tokens,
-            "stopped": self.stopped, "error": self.error,
-            "optimizer": self.optimizer, "curve": [[i, shown(v)] for i, v in self.curve],
-            "seconds": self.seconds, "failures": self.failures.to_dict(), "ended_at": self.ended_at,
-            "excess_gap": self.excess_gap, "test_curve": [[i, shown(v), shown(t)] for i, v, t in self.test_curve],
+            "best_val": shown(self.best_val), "test": shown(self.test), "gap": self.gap, "revalidation": shown(o.revalidation),
+            "iterations": o.iterations, "tokens": o.tokens, "prompt_tokens": o.prompt_tokens, "completion_tokens": o.completion_tokens,
+            "stopped": o.stopped, "error": self.error,
+            "optimizer": o.optimizer or None, "curve": [[i, shown(v)] for i, v in o.curve],
+            "seconds": o.wall_time_s, "failures": o.failures.to_dict(), "ended_at": self.ended_at,
+            "excess_gap": self.excess_gap, "test_curve": [[i, shown(v), shown(t)] for i, v, t in o.test_curve],
             "test_falls": self.test_falls,
-            "revalidation_scores": [shown(v) for v in self.revalidation_scores], "test_scores": [shown(v) for v in self.test_scores],
-            "revalidation_evaluations": self.revalidation_evaluations, "revalidation_tokens": self.revalidation_tokens,
-            "revalidation_seconds": self.revalidation_seconds,
+            "revalidation_scores": [shown(v) for v in o.revalidation_scores], "test_scores": [shown(v) for v in o.test_scores],
+            "revalidation_evaluations": o.revalidation_evaluations, "revalidation_tokens": o.revalidation_tokens,
+            "revalidation_seconds": o.revalidation_seconds,
         }
+
+
+def outcomes_of(records: Iterable[RunRecord]) -> list[RunOutcome]:
+    """The outcomes of ``records`` that have one, in order."""
+    return [r.outcome for r in records if r.outcome is not None]
+
+
+# Fields of a record written before it held a RunOutcome that the outcome names otherwise.
+_RENAMED = {"seconds": "wall_time_s", "artifact": "best_artifact"}
+
+
+def _flat_outcome(data: dict[str, Any]) -> RunOutcome | None:
+    """The outcome inside a flat record of an earlier autoloop (``None`` for a run that failed)."""
+    if data.get("best_val") is None:
+        return None
+    names = {f.name for f in fields(RunOutcome)}
+    values = {_RENAMED.get(k, k): v for k, v in data.items() if _RENAMED.get(k, k) in names and v is not None}
+    return RunOutcome.from_dict(values)

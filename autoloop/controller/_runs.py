@@ -30,7 +30,9 @@ _POLL_S = 0.5
 
 @dataclass
 class StudyStatus:
-    """What a progress display shows; updated after every batch of events."""
+    """Where a study stands as its controller sees it, updated after every batch of events: the
+    CLI's view (``autoloop tune``'s progress bar); the service keeps its stage, trials, settings and
+    dollars for the API's view (``StudyProgress``, with the runs' live counts and totals)."""
 
     stage: str = "search"
     iterations: int = 0

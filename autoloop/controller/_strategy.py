@@ -78,7 +78,7 @@ class Outcome:
         """The score strategies rank by (higher is better): the run's re-validation score (its
         returned artifact on data the loop never saw) when it has one, else its best validation;
         ``None`` for a run stopped early or failed."""
-        return None if self.record.stopped == "stopped" else self.record.score
+        return None if self.record.stopped_by_study else self.record.score
 
     @property
     def partial(self) -> float | None:

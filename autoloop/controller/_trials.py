@@ -9,7 +9,7 @@ from autoloop.controller._record import RunRecord
 from autoloop.controller._strategy import FINAL_SEED_BASE, Outcome
 from autoloop.errors import RunFailedError
 from autoloop.executors import RunEvent
-from autoloop.loop import Progress
+from autoloop.loop import RunProgress
 
 if TYPE_CHECKING:
     import optuna
@@ -91,7 +91,7 @@ class TrialRuns:
         """Runs that have not ended nor reported their last iteration."""
         return [r for r in self.running if self._done_iterations[r] < self.iterations]
 
-    def record(self, run_id: str, progress: Progress) -> list[tuple[int, float]]:
+    def record(self, run_id: str, progress: RunProgress) -> list[tuple[int, float]]:
         """Take one progress event; return the newly complete ``(step, mean best validation)`` points."""
         self._done_iterations[run_id] = progress.iteration
         if progress.val is not None:
@@ -107,19 +107,20 @@ class TrialRuns:
         self.records[record.run_id] = record
         best = self._best[record.run_id]
         running = None
-        for iteration, value in record.curve:
+        for iteration, value in record.outcome.curve if record.outcome is not None else ():
             running = value if running is None else max(running, value)
             if iteration > 0:
                 best.setdefault(iteration, running)
-        self._done_iterations[record.run_id] = max(self._done_iterations[record.run_id], record.iterations)
+        iterations = record.outcome.iterations if record.outcome is not None else 0
+        self._done_iterations[record.run_id] = max(self._done_iterations[record.run_id], iterations)
         return self._complete_steps()
 
     def _value_at(self, run_id: str, step: int) -> float | None:
         if step in self._best[run_id]:
             return self._best[run_id][step]
         record = self.records.get(run_id)
-        if record is not None and record.iterations < step:
-            return record.best_val
+        if record is not None and record.outcome is not None and record.outcome.iterations < step:
+            return record.outcome.best_val
         return None
 
     def _complete_steps(self) -> list[tuple[int, float]]:
@@ -145,15 +146,7 @@ def run_record(event: RunEvent, group: TrialRuns) -> RunRecord:
         raise RunFailedError(f"loop run {event.run_id} failed: {event.error}")
     stage = "final" if group.seeds[event.run_id] >= FINAL_SEED_BASE else "search"
     r = event.result
-    if r is None:  # stopped before it produced a result
+    if r is None:  # stopped before it produced an outcome
         settings = {**group.settings, "seed": group.seeds[event.run_id]}
         return RunRecord(event.run_id, stage, settings, None, error=event.error, ended_at=time.time())
-    return RunRecord(
-        event.run_id, stage, r.settings, r.best_val, r.test, r.iterations, r.tokens, r.stopped,
-        test_curve=r.test_curve, optimizer=r.optimizer, curve=r.curve, seconds=r.wall_time_s, failures=r.failures,
-        ended_at=time.time(), artifact=r.best_artifact or None, start_artifact=r.start_artifact or None,
-        revalidation=r.revalidation, revalidation_scores=r.revalidation_scores, test_scores=r.test_scores, prompt_tokens=r.prompt_tokens,
-        completion_tokens=r.completion_tokens, revalidation_evaluations=r.revalidation_evaluations,
-        revalidation_tokens=r.revalidation_tokens, revalidation_seconds=r.revalidation_seconds,
-    )
-
+    return RunRecord(event.run_id, stage, r.settings, r, ended_at=time.time())

@@ -1,14 +1,13 @@
 """Executors: where loop runs execute (worker processes here, or RQ workers anywhere).
 
 The layer between the optimizers and the controller: the job payload (``LoopJob``), the
-typed outcome (``RunResult``), the events a run streams (``RunEvent``), running one job
+typed outcome (``autoloop.outcome.RunOutcome``), the events a run streams (``RunEvent``), running one job
 (``execute_job``), and the ``Executor`` implementations.
 """
 
 from autoloop.executors._base import EventKind, Executor, RunEvent
 from autoloop.executors._job import LoopJob
 from autoloop.executors._local import LocalExecutor, plugin_modules
-from autoloop.executors._result import RunResult
 from autoloop.executors._rq import ExecutorDetached, RQExecutor, StudyCancelled, cancel_queued, rq_job_id
 from autoloop.executors._rq_job import JOB_FUNCTION, QueueEntry, RunAbandoned, abandon_current_run, execute
 from autoloop.executors._rq_queues import owner_queue, queue_names, register_queue
@@ -27,7 +26,6 @@ __all__ = [
     "RQExecutor",
     "RunAbandoned",
     "RunEvent",
-    "RunResult",
     "RunSlots",
     "RunTemplate",
     "StudyCancelled",

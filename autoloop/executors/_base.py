@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from typing import Any, Literal, Self
 
 from autoloop.executors._job import LoopJob
-from autoloop.executors._result import RunResult
-from autoloop.loop import Progress
+from autoloop.loop import RunProgress
+from autoloop.outcome import RunOutcome
 
 EventKind = Literal["progress", "done", "stopped", "failed"]
 
@@ -28,15 +28,15 @@ class RunEvent:
             (with a ``result``; candidate failures are counted in it), ``stopped`` (stopped
             before it produced a result) or ``failed`` (an infrastructure error that
             persisted: endpoint down, Redis, sandbox server, missing data).
-        progress: The loop's ``Progress`` (``progress`` events only).
-        result: The run's ``RunResult`` (``done`` events only).
+        progress: The loop's ``RunProgress`` (``progress`` events only).
+        result: The run's ``RunOutcome`` (``done`` events only).
         error: What went wrong (``stopped`` and ``failed`` events).
     """
 
     run_id: str
     kind: EventKind
-    progress: Progress | None = None
-    result: RunResult | None = None
+    progress: RunProgress | None = None
+    result: RunOutcome | None = None
     error: str | None = None
 
     @property
@@ -55,8 +55,8 @@ class RunEvent:
     def from_json(cls, raw: str | bytes) -> RunEvent:
         """The event ``to_json`` wrote."""
         data = json.loads(raw)
-        progress = Progress.from_dict(data["progress"]) if data.get("progress") is not None else None
-        result = RunResult.from_dict(data["result"]) if data.get("result") is not None else None
+        progress = RunProgress.from_dict(data["progress"]) if data.get("progress") is not None else None
+        result = RunOutcome.from_dict(data["result"]) if data.get("result") is not None else None
         return cls(data["run_id"], data["kind"], progress=progress, result=result, error=data.get("error"))
 
 

@@ -9,16 +9,17 @@ which retries the job or fails it visibly.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 from autoloop.artifact import Artifact
 from autoloop.checkpoints import Checkpoint, CheckpointStore
 from autoloop.executors._base import RunEvent
 from autoloop.executors._job import LoopJob
 from autoloop.executors._pool import TaskPool
-from autoloop.executors._result import RunResult
 from autoloop.executors._template import public_options
-from autoloop.loop import LoopResult, LoopRun, Progress, ProgressCallback
+from autoloop.loop import LoopRun, RunProgress, RunProgressCallback
 from autoloop.optimizers import create_optimizer
+from autoloop.outcome import RunOutcome
 from autoloop.tasks import Task
 from autoloop.trace import TASK_TOKENS
 
@@ -74,32 +75,17 @@ def run_job(
     task: Task,
     *,
     store: CheckpointStore | None = None,
-    callback: ProgressCallback | None = None,
-) -> RunResult:
-    """Run (or resume) the job's loop on ``task`` (built for ``job``) and return its result."""
+    callback: RunProgressCallback | None = None,
+) -> RunOutcome:
+    """Run (or resume) the job's loop on ``task`` (built for ``job``) and return its outcome, with the
+    test curve of a tested run and the job's public task options."""
     settings = job.loop_settings
     optimizer = create_optimizer(job.optimizer, llm=job.endpoint.to_config(), seed=settings.seed)
     history = BestHistory(store)
     loop = LoopRun(task, settings, optimizer, store=history, run_id=job.run_id, callback=callback, score_test=job.score_test)
-    result = loop.run()
-    test_curve, tokens = score_test_curve(task, history, result.test) if result.test is not None and history.changes else ((), 0)
-    return _run_result(job, result, test_curve, task.starting_artifact(settings.starting_artifact), tokens)
-
-
-def _run_result(
-    job: LoopJob, result: LoopResult, test_curve: tuple[tuple[int, float, float], ...], start: Artifact, curve_tokens: int
-) -> RunResult:
-    return RunResult(
-        run_id=job.run_id, seed=result.settings.seed, settings=result.settings.to_dict(), optimizer=result.optimizer,
-        task_options=public_options(job.task_options), best_val=result.best_val, test=result.test, curve=result.curve, test_curve=test_curve,
-        iterations=result.iterations, tokens=result.tokens + curve_tokens, failures=result.failures,
-        skipped_updates=result.skipped_updates, skip_reasons=result.skip_reasons,
-        wall_time_s=result.wall_time_s, stopped=result.stopped, best_artifact=result.best_artifact.to_dict(),
-        start_artifact=start.to_dict(), prompt_tokens=result.prompt_tokens, completion_tokens=result.completion_tokens,
-        revalidation=result.revalidation, revalidation_scores=result.revalidation_scores,
-        test_scores=result.test_scores, revalidation_evaluations=result.revalidation_evaluations,
-        revalidation_tokens=result.revalidation_tokens, revalidation_seconds=result.revalidation_seconds,
-    )
+    outcome = loop.run()
+    test_curve, tokens = score_test_curve(task, history, outcome.test) if outcome.test is not None and history.changes else ((), 0)
+    return replace(outcome, test_curve=test_curve, tokens=outcome.tokens + tokens, task_options=public_options(job.task_options))
 
 
 def execute_job(
@@ -124,7 +110,7 @@ def execute_job(
             for this run alone, closed at its end).
     """
 
-    def callback(progress: Progress) -> bool:
+    def callback(progress: RunProgress) -> bool:
         emit(RunEvent(job.run_id, "progress", progress=progress))
         return should_stop()
 

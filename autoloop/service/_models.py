@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, StringConstraints, field_validator
 
-from autoloop.controller import API_NAMES, DEFAULT_PRESET, PLAN_RANGES, PRESETS, Budget, StudyPlan, pruner_names, strategy_names
+from autoloop.controller import API_NAMES, DEFAULT_PRESET, PLAN_RANGES, PRESETS, Budget, SettingProgress, StudyPlan, pruner_names, strategy_names
 from autoloop.tasks import TASK_NAME_PATTERN
 
 TaskOptionKey = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", max_length=64)]
@@ -178,19 +178,8 @@ class FailureCounts(BaseModel):
     failed: int = 0
     errors: list[tuple[str, int]] = Field(default_factory=list, description="the most frequent failure messages with their counts")
     summary: str | None = Field(default=None, description='e.g. "12 of 20 evaluations failed: ValueError: ..."; null when none failed')
-class SettingProgressView(BaseModel):
-    """Where one setting of a study stands (search and final-stage runs together)."""
-
-    settings: dict[str, Any] = Field(description="its knob values (no seed)")
-    runs: int = Field(description="runs started for it")
-    runs_done: int = Field(description="runs that ended")
-    mean_val: float | None = Field(description="mean best validation of its scored runs (internal: higher is better)")
-    mean: float | None = Field(default=None, description="mean_val in the metric's own units")
-    allocation: float = Field(description="its share of every run started so far")
-
-
 class StudyProgress(BaseModel):
-    """Where a study stands."""
+    """Where a study stands: the API's view (the CLI's is the controller's ``StudyStatus``)."""
 
     stage: str | None = Field(default=None, description="search, final or done")
     trials: dict[str, int] = Field(default_factory=dict, description="trials by outcome: complete, pruned, failed")
@@ -210,7 +199,7 @@ class StudyProgress(BaseModel):
     tokens: int
     dollars: float | None = Field(default=None, description="US dollars of LLM tokens spent so far (null: the optimizer's model has no price)")
     failures: FailureCounts = Field(default_factory=FailureCounts)
-    settings: list[SettingProgressView] = Field(default_factory=list, description="per setting, most runs first")
+    settings: list[SettingProgress] = Field(default_factory=list, description="per setting, most runs first")
 
 
 class StudyView(BaseModel):

@@ -7,13 +7,13 @@ import secrets
 import time
 from typing import TYPE_CHECKING, Any
 
-from autoloop.controller import StudyPlan
+from autoloop.controller import SettingProgress, StudyPlan
 from autoloop.errors import ConfigError
 from autoloop.executors import RunTemplate, cancel_queued
 from autoloop.failures import FailureTally
 from autoloop.redisdb import keys
 from autoloop.service._admission import Admission
-from autoloop.service._models import FailureCounts, SettingProgressView, StudyCreate, StudyProgress, StudyView
+from autoloop.service._models import FailureCounts, StudyCreate, StudyProgress, StudyView
 from autoloop.tasks import Metric
 
 if TYPE_CHECKING:
@@ -229,12 +229,9 @@ class StudyRecords:
     def progress(self, study_id: str, record: dict[str, str]) -> StudyProgress:
         """Counts and totals over the study's runs (from each run's live summary)."""
         runs = [json.loads(v) for v in self.client.hvals(keys.study_live(study_id))]
-        states = [r.get("state") for r in runs]
-        bests = [r["best_val"] for r in runs if r.get("best_val") is not None]
-        best_val = max(bests) if bests else None
-        revalidated = [r["revalidation"] for r in runs if r.get("revalidation") is not None]
-        best_reval = max(revalidated) if revalidated else None
         metric = Metric(record["metric"], record.get("higher_is_better") == "1") if "metric" in record else None
+        best_val, best_reval = _best(runs, "best_val"), _best(runs, "revalidation")
+        states = [r.get("state") for r in runs]
         return StudyProgress(
             stage=record.get("stage"),
             trials=json.loads(record.get("trials", "{}")),
@@ -245,18 +242,27 @@ class StudyRecords:
             runs_queued=states.count("queued"),
             best_val=best_val,
             metric=metric.name if metric else None,
-            best=metric.display(best_val) if metric and best_val is not None else None,
+            best=_shown(metric, best_val),
             best_revalidation=best_reval,
-            revalidation=metric.display(best_reval) if metric and best_reval is not None else None,
+            revalidation=_shown(metric, best_reval),
             iterations=sum(int(r.get("iteration") or 0) for r in runs),
             tokens=sum(int(r.get("tokens") or 0) for r in runs),
             dollars=float(record["dollars"]) if "dollars" in record else None,
             failures=_failure_counts(runs),
             settings=[
-                SettingProgressView(**s, mean=metric.display(s["mean_val"]) if metric and s["mean_val"] is not None else None)
-                for s in json.loads(record.get("settings_progress", "[]"))
+                SettingProgress.model_validate(s).in_units(metric) for s in json.loads(record.get("settings_progress", "[]"))
             ],
         )
+
+
+def _best(runs: list[dict[str, Any]], name: str) -> float | None:
+    """The highest ``name`` (an internal score) of the runs' live summaries, if any has one."""
+    return max((r[name] for r in runs if r.get(name) is not None), default=None)
+
+
+def _shown(metric: Metric | None, value: float | None) -> float | None:
+    """An internal score in the metric's own units (``None`` without either)."""
+    return None if metric is None or value is None else metric.display(value)
 
 
 def _failure_counts(runs: list[dict[str, Any]]) -> FailureCounts:

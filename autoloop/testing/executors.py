@@ -2,7 +2,7 @@
 
 Contract: every submitted job ends with exactly one terminal event (``done``, ``stopped`` or
 ``failed``), also when it was stopped or the process running it died; progress events of a
-run arrive in iteration order; ``done`` carries a ``RunResult`` matching the job; a job
+run arrive in iteration order; ``done`` carries a ``RunOutcome`` matching the job; a job
 stopped while queued never starts; ``close()`` ends everything and submitting afterwards
 raises ``ConfigError``.
 
@@ -97,12 +97,12 @@ def _check_run(job: LoopJob, events: list[RunEvent]) -> RunEvent:
     kinds = [e.kind for e in events]
     assert sum(e.terminal for e in events) == 1 and events[-1].terminal, f"run {job.run_id}: {kinds}"
     iterations = [e.progress.iteration for e in events[:-1] if e.progress is not None]
-    assert len(iterations) == len(events) - 1, f"run {job.run_id}: a progress event without its Progress"
+    assert len(iterations) == len(events) - 1, f"run {job.run_id}: a progress event without its RunProgress"
     assert iterations == sorted(set(iterations)), f"run {job.run_id}: progress out of order {iterations}"
     last = events[-1]
     if last.kind == "done":
         result = last.result
-        assert result is not None, f"run {job.run_id}: done without a RunResult"
+        assert result is not None, f"run {job.run_id}: done without a RunOutcome"
         assert (result.run_id, result.seed) == (job.run_id, job.loop_settings.seed)
         assert result.iterations == (iterations[-1] if iterations else 0)
     else:

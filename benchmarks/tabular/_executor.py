@@ -12,9 +12,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from autoloop.errors import ConfigError
-from autoloop.executors import Executor, LoopJob, RunEvent, RunResult
-from autoloop.failures import FailureTally
-from autoloop.loop import Progress
+from autoloop.executors import Executor, LoopJob, RunEvent
+from autoloop.loop import RunProgress
+from autoloop.outcome import RunOutcome
 from benchmarks.tabular._table import KNOBS, Run, TaskTable
 
 
@@ -28,17 +28,15 @@ class _Replay:
     def planned(self) -> int:
         return self.job.loop_settings.iterations
 
-    def result(self, stopped: bool) -> RunResult:
+    def result(self, stopped: bool) -> RunOutcome:
         full = self.iteration == self.planned
         tested = self.job.score_test and full
-        return RunResult(
-            run_id=self.job.run_id, seed=self.job.loop_settings.seed, settings=self.job.settings,
-            optimizer=self.job.optimizer, task_options={}, best_val=self.run.best_val(self.iteration),
+        return RunOutcome(
+            run_id=self.job.run_id, settings=self.job.settings, optimizer=self.job.optimizer, best_val=self.run.best_val(self.iteration),
             test=self.run.test if tested else None,
             curve=tuple((i, v) for i, v in enumerate(self.run.curve[: self.iteration + 1])),
             test_curve=tuple(tuple(p) for p in self.run.test_curve) if tested else (),  # type: ignore[misc]
-            iterations=self.iteration, tokens=0, failures=FailureTally(), skipped_updates=0, skip_reasons=(), wall_time_s=0.0,
-            stopped="stopped" if stopped and not full else None, best_artifact={}, start_artifact={},
+            iterations=self.iteration, stopped="stopped" if stopped and not full else None,
             revalidation=self.run.revalidation if full and self.iteration >= self.run.iterations else None,
         )
 
@@ -90,7 +88,7 @@ class TableExecutor(Executor):
             replay.iteration += 1
             self.consumed += 1
             i = replay.iteration
-            out.append(RunEvent(run_id, "progress", progress=Progress(i, replay.planned, replay.run.curve[i], replay.run.best_val(i), 0)))
+            out.append(RunEvent(run_id, "progress", progress=RunProgress(i, replay.planned, replay.run.curve[i], replay.run.best_val(i), 0)))
         return out
 
     def close(self) -> None:

@@ -20,7 +20,8 @@ from pathlib import Path
 
 from autoloop.cli._output import progress_bar
 from autoloop.controller import SearchSpace
-from autoloop.executors import LocalExecutor, LoopJob, RunResult, resolve_template
+from autoloop.executors import LocalExecutor, LoopJob, resolve_template
+from autoloop.outcome import RunOutcome
 from autoloop.tasks import TaskInfo
 
 TABLE = Path(__file__).with_name("table.jsonl")
@@ -48,7 +49,7 @@ def recorded(path: Path) -> set[str]:
     return {json.loads(line)["run_id"] for line in path.read_text().splitlines() if line.strip()}
 
 
-def row(task: str, result: RunResult) -> dict:
+def row(task: str, result: RunOutcome) -> dict:
     """The table row of one finished run (curves in internal, higher-is-better units)."""
     s = result.settings
     return {

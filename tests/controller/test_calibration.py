@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 
 from autoloop.controller import Interval, Outcome, RunRecord, SearchSpace, StudyPlan, Verdict, make_strategy
+from autoloop.outcome import RunOutcome
 
 K, NOISE, STUDIES = 6, 1.0, 400
 SPACE = SearchSpace({"starting_artifact": ("a",), "credit_horizon": (1,), "batch_size": tuple(range(1, K + 1))})
@@ -42,7 +43,8 @@ def _study(name: str, means: np.ndarray, seed: int, runs: int, noise: np.ndarray
         arm = proposal.settings["batch_size"] - 1
         for s in proposal.seeds:
             value = float(means[arm] + shared[s] + rng.normal(0, noise[arm]))
-            record = RunRecord(f"r{arm}-{s}", "search", {**proposal.settings, "seed": s}, value - 0.3, revalidation=value)
+            settings = {**proposal.settings, "seed": s}
+            record = RunRecord(f"r{arm}-{s}", "search", settings, RunOutcome(f"r{arm}-{s}", settings, value - 0.3, revalidation=value))
             strategy.tell(Outcome(proposal.settings, s, record))
         dropped |= any(e["batch_size"] - 1 == best for e in strategy.eliminated())
     values = strategy.values()  # type: ignore[attr-defined]
@@ -148,7 +150,8 @@ def _ranked(name: str):
             break
         arm = proposal.settings["batch_size"] - 1
         for s in proposal.seeds:
-            record = RunRecord(f"r{arm}-{s}", "search", {**proposal.settings, "seed": s}, -abs(arm - 1), revalidation=-arm - 0.01 * s)
+            settings = {**proposal.settings, "seed": s}
+            record = RunRecord(f"r{arm}-{s}", "search", settings, RunOutcome(f"r{arm}-{s}", settings, -abs(arm - 1), revalidation=-arm - 0.01 * s))
             strategy.tell(Outcome(proposal.settings, s, record))
     return strategy
 

@@ -50,7 +50,7 @@ def test_test_split_is_scored_only_in_the_final_stage():
     assert len(final) == 3 * 3 and all(r.test is not None for r in final)
     # every test rollout belongs to a final run: 2 instances per test evaluation along its test curve
     # (the toy's 4 test instances less the 2 held back for re-validation)
-    assert CountingToyTask.splits_seen.count("test") == 2 * sum(len(r.test_curve) for r in final)
+    assert CountingToyTask.splits_seen.count("test") == 2 * sum(len(r.outcome.test_curve) for r in final)
 
 
 def test_recommendation_carries_every_field_in_the_metrics_units():
@@ -72,8 +72,8 @@ def test_iteration_budget_holds_and_pruned_trials_stop_early():
         rec = _controller(ex, budget=200, task="counting:slow", pruner="sha", iterations=9, seeds=2, top_k=1, seed=1).run()
     assert rec.spent["iterations"] <= 200
     assert rec.trials.get("pruned", 0) >= 1
-    pruned_runs = [r for r in rec.runs if r.stage == "search" and r.stopped == "stopped"]
-    assert pruned_runs and all(r.iterations < 9 for r in pruned_runs)
+    pruned_runs = [r for r in rec.runs if r.stage == "search" and r.stopped_by_study]
+    assert pruned_runs and all(r.outcome.iterations < 9 for r in pruned_runs)
 
 
 def test_a_budget_too_small_for_one_trial_and_the_final_stage_is_refused():

@@ -11,7 +11,7 @@ import pytest
 from autoloop.cli import main
 from autoloop.controller import Budget, Meter, StudyPrices
 from autoloop.llm import Price
-from autoloop.loop import Progress
+from autoloop.loop import RunProgress
 from autoloop.report import render_report
 from tests.fake_openai import Reply, fake_openai  # noqa: F401 - fixture
 from tests.scripted_prompt_llm import EXECUTOR_MODEL, OPTIMIZER_MODEL
@@ -66,10 +66,10 @@ def test_the_meter_refuses_a_run_that_could_overrun_the_dollars_left():
     meter = Meter(Budget(dollars=3.0), prices=prices)
     assert meter.blocked(4) is None  # before any iteration: the estimate's 0.5 a iteration, 4 x 0.5 = 2 <= 3
     assert meter.blocked(7) == "dollars"
-    meter.charge("r1", Progress(2, 6, None, 0.0, 2000, prompt_tokens=1500, completion_tokens=500))  # 2 iterations for $2: $1 an iteration now
+    meter.charge("r1", RunProgress(2, 6, None, 0.0, 2000, prompt_tokens=1500, completion_tokens=500))  # 2 iterations for $2: $1 an iteration now
     assert meter.dollars == pytest.approx(2.0) and meter.dollars_per_iteration == pytest.approx(1.0)
     assert meter.blocked(1) is None and meter.blocked(2) == "dollars"
-    meter.charge("r1", Progress(3, 6, None, 0.0, 3000, prompt_tokens=2000, completion_tokens=1000))
+    meter.charge("r1", RunProgress(3, 6, None, 0.0, 3000, prompt_tokens=2000, completion_tokens=1000))
     assert meter.exhausted() == "dollars" and meter.to_dict()["limits"]["dollars"] == 3.0
 
 

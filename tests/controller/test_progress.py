@@ -29,7 +29,7 @@ def test_status_carries_runs_mean_validation_and_allocation_per_setting():
     for progress in final:
         runs = [r for r in rec.runs if r.settings["batch_size"] == progress.settings["batch_size"] and r.best_val is not None]
         # The score runs are ranked by: re-validation (every finished run of the toy task has one).
-        assert all(r.revalidation is not None for r in runs)
+        assert all(r.outcome.revalidation is not None for r in runs)
         assert progress.mean_val == pytest.approx(sum(r.score for r in runs) / len(runs))
         assert progress.allocation == pytest.approx(progress.runs / len(rec.runs))
     assert any(sum(p.runs_done for p in s) < sum(p.runs for p in s) for s in seen)  # shown while runs are still going

@@ -15,6 +15,7 @@ from autoloop.controller import (
 )
 from autoloop.controller._space import key_of
 from autoloop.errors import ConfigError
+from autoloop.outcome import RunOutcome
 from autoloop.tasks import Metric, TaskInfo
 
 INFO = TaskInfo(("one", "many"), (1, 400), (1, 3, 5), Metric("reward"))
@@ -44,7 +45,7 @@ def test_a_t_interval_brackets_the_mean_and_one_value_has_none():
 
 
 def _run(val: float, test: float, curve=()) -> RunRecord:
-    return RunRecord("r", "final", {}, val, test, test_curve=curve)
+    return RunRecord("r", "final", {}, RunOutcome("r", {}, val, test, test_curve=curve))
 
 
 def test_meta_overfitting_flags_falling_test_and_a_gap_that_grew():

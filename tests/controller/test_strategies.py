@@ -96,8 +96,8 @@ def test_a_custom_pruner_plugs_into_a_controller_study():
         rec = ctl.run()
     assert len(pruners) == 1 and pruners[0].calls > 0
     assert rec.trials["complete"] == 1 and rec.trials["pruned"] >= 1
-    pruned = [r for r in rec.runs if r.stage == "search" and r.stopped == "stopped"]
-    assert pruned and all(r.iterations < 6 for r in pruned)
+    pruned = [r for r in rec.runs if r.stage == "search" and r.stopped_by_study]
+    assert pruned and all(r.outcome.iterations < 6 for r in pruned)
 
 
 def test_cli_choices_come_from_the_registry(capsys):

@@ -2,7 +2,7 @@
 
 Real Redis, ``autoloop serve`` and two ``autoloop worker`` processes whose environments differ:
 one has a dead LLM endpoint and key and one Atari protocol, the other no endpoint and another
-protocol. The service itself has a third protocol. Every run's ``RunResult`` must name the
+protocol. The service itself has a third protocol. Every run's ``RunOutcome`` must name the
 study's optimizer and protocol, and both workers must have run some of them.
 """
 
@@ -55,7 +55,7 @@ def _parent_pid(pid: int) -> int:
 
 
 def _results(cluster: Cluster, study_id: str) -> list[dict]:
-    """Each run's ``RunResult`` (as its ``done`` event recorded it in the study's run hash)."""
+    """Each run's ``RunOutcome`` (as its ``done`` event recorded it in the study's run hash)."""
     events = [json.loads(v) for v in cluster.redis().hvals(keys.study_runs(study_id))]
     assert all(e["kind"] == "done" for e in events), events
     return [e["result"] for e in events]

@@ -46,7 +46,7 @@ def test_an_exported_study_has_one_trial_per_setting_with_its_seed_values(server
     trials = study.get_trials(states=[optuna.trial.TrialState.COMPLETE])
     assert sorted(t.params["batch_size"] for t in trials) == [1, 2, 4]  # one trial per setting
     for trial in trials:
-        runs = [r for r in rec.runs if r.settings["batch_size"] == trial.params["batch_size"] and r.stopped != "stopped"]
+        runs = [r for r in rec.runs if r.settings["batch_size"] == trial.params["batch_size"] and not r.stopped_by_study]
         # what the controller ranks by: each run's re-validation score (its best validation without one)
         assert trial.user_attrs["seed_values"] == {str(r.settings["seed"]): r.score for r in sorted(runs, key=lambda r: r.settings["seed"])}
         assert trial.value == pytest.approx(sum(trial.user_attrs["seed_values"].values()) / len(runs))

@@ -17,12 +17,12 @@ import redis as redis_lib
 from rq import Queue
 from rq.serializers import JSONSerializer
 
-from autoloop.executors import JOB_FUNCTION, LoopJob, RQExecutor, RunEvent, RunResult, owner_queue, rq_job_id
+from autoloop.executors import JOB_FUNCTION, LoopJob, RQExecutor, RunEvent, owner_queue, rq_job_id
 from autoloop.executors._events import EventPublisher
-from autoloop.failures import FailureTally
-from autoloop.loop import Progress
+from autoloop.loop import RunProgress
+from autoloop.outcome import RunOutcome
 from autoloop.redisdb import EmbeddedRedis, keys
-from autoloop.service import check_token, create_token
+from autoloop.service import StudyRecords, check_token, create_token
 from tests.toy_task import local_job
 
 pytestmark = pytest.mark.integration
@@ -39,12 +39,8 @@ def _job(run_id: str) -> LoopJob:
     return local_job(run_id, iterations=2)
 
 
-def _result(run_id: str, best_val: float) -> RunResult:
-    return RunResult(
-        run_id=run_id, seed=0, settings={}, optimizer="local", task_options={}, best_val=best_val, test=None,
-        curve=((0, best_val),), test_curve=(), iterations=2, tokens=0, failures=FailureTally(), skipped_updates=0, skip_reasons=(),
-        wall_time_s=0.1, stopped=None, best_artifact={}, start_artifact={},
-    )
+def _result(run_id: str, best_val: float) -> RunOutcome:
+    return RunOutcome(run_id, {"seed": 0}, best_val, optimizer="local", curve=((0, best_val),), iterations=2, wall_time_s=0.1)
 
 
 def test_embedded_redis_is_private_and_persists(server: EmbeddedRedis) -> None:
@@ -93,11 +89,11 @@ def test_a_new_executor_reports_what_happened_meanwhile_and_never_enqueues_twice
     first.submit(_job("r2"))
     assert owner_queue(client, OWNER).count == 2
     publisher = EventPublisher(client, "s1")  # what a worker would publish
-    publisher.emit(RunEvent("r1", "progress", progress=Progress(1, 2, 0.5, 0.5, 0)))
+    publisher.emit(RunEvent("r1", "progress", progress=RunProgress(1, 2, 0.5, 0.5, 0)))
     publisher.emit(RunEvent("r1", "done", result=_result("r1", 0.5)))
     assert [(e.run_id, e.kind) for e in first.events(1.0)] == [("r1", "progress"), ("r1", "done")]
     # The service restarts; r2 progressed and finished while it was down; r3 is new.
-    publisher.emit(RunEvent("r2", "progress", progress=Progress(1, 2, 0.6, 0.6, 0)))
+    publisher.emit(RunEvent("r2", "progress", progress=RunProgress(1, 2, 0.6, 0.6, 0)))
     publisher.emit(RunEvent("r2", "done", result=_result("r2", 0.7)))
     second = RQExecutor(client, "s1", owner=OWNER)
     second.submit(_job("r2"))  # the controller resubmits what it has no outcome for
@@ -127,3 +123,18 @@ def test_stop_drops_a_queued_run(server: EmbeddedRedis) -> None:
     assert [(e.run_id, e.kind, e.error) for e in events] == [("r1", "stopped", "stopped before it started")]
     assert owner_queue(client, OWNER).count == 0
     assert json.loads(client.hget(keys.study_live("s1"), "r1"))["state"] == "stopped"
+
+
+def test_a_studys_progress_reads_what_an_earlier_autoloop_stored(server: EmbeddedRedis) -> None:
+    client = server.client()
+    old_setting = {"settings": {"batch_size": 1}, "runs": 2, "runs_done": 1, "mean_val": -0.5, "allocation": 1.0}  # no "mean" yet
+    record = {"metric": "rmse", "higher_is_better": "0", "stage": "search", "trials": '{"complete": 1}', "iteration_budget": "8",
+              "settings_progress": json.dumps([old_setting])}
+    live = {"r1": {"state": "done", "iteration": 2, "best_val": -0.5, "revalidation": -0.6, "tokens": 3},
+            "r2": {"state": "running", "iteration": 1, "best_val": -0.8, "tokens": 1}}
+    client.hset(keys.study_live("s1"), mapping={k: json.dumps(v) for k, v in live.items()})
+    progress = StudyRecords(client).progress("s1", record)
+    assert (progress.runs_done, progress.runs_running, progress.iterations, progress.tokens) == (1, 1, 3, 4)
+    assert (progress.best, progress.revalidation, progress.trials) == (0.5, 0.6, {"complete": 1})
+    (setting,) = progress.settings
+    assert (setting.mean_val, setting.mean, setting.runs_done) == (-0.5, 0.5, 1)

@@ -76,7 +76,7 @@ def test_loop_batches_b_traces_per_update_for_15_updates_and_reaches_full_accura
     assert Counter(i for r in updates for i in _runs_in(r)) == {f"train-{i}": batch_size for i in range(15)}
     assert result.curve[0] == (0, 0.5)  # val = examples 15..24; the even-indexed half is answered right
     assert result.best_val == 1.0 and result.test == 1.0
-    assert "CAREFUL" in result.best_artifact.parameters["prompt"]
+    assert "CAREFUL" in result.best_artifact["parameters"]["prompt"]
 
 
 def test_feedback_is_binary_and_reveals_the_expected_answer_when_wrong(bbeh_server, shared_data, tmp_path):

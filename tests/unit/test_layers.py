@@ -14,7 +14,10 @@ import autoloop
 ROOT = Path(autoloop.__file__).parent
 # Lowest first. Layer 0 is the shared vocabulary and infrastructure every layer may use.
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("errors", "trace", "failures", "artifact", "settings", "context", "optimizer", "policies", "llm", "sandbox", "checkpoints", "redisdb", "client"),
+    (
+        "errors", "trace", "failures", "artifact", "settings", "context", "optimizer", "outcome",
+        "policies", "llm", "sandbox", "checkpoints", "redisdb", "client",
+    ),
     ("tasks",),
     ("loop",),
     ("optimizers",),

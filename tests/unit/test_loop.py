@@ -6,6 +6,7 @@ from dataclasses import replace
 
 import pytest
 
+from autoloop.artifact import Artifact
 from autoloop.checkpoints import FileCheckpointStore
 from autoloop.context import build_context
 from autoloop.errors import ConfigError, SplitLeakError
@@ -98,7 +99,7 @@ def test_revalidation_is_sealed_from_the_optimizer_and_the_checkpoint_choice():
     near, far = OwnRevalidation(range(100, 104)), OwnRevalidation(range(900, 904))
     (a, contexts_a), (b, contexts_b) = _spied_run(near, settings), _spied_run(far, settings)
     assert contexts_a == contexts_b and all(split == "train" for _, traces in contexts_a for _, split, _, _ in traces)
-    assert a.curve == b.curve and a.best_artifact.hash == b.best_artifact.hash and a.best_val == b.best_val
+    assert a.curve == b.curve and a.best_artifact == b.best_artifact and a.best_val == b.best_val
     assert a.revalidation != b.revalidation  # the split is read, and only at the end
     for task in (near, far):
         splits = [i.split for i in task.rollout_log]
@@ -111,7 +112,7 @@ def test_revalidation_is_sealed_from_the_optimizer_and_the_checkpoint_choice():
 def test_revalidation_scores_the_returned_artifact_once_with_its_cost():
     task = OwnRevalidation(range(100, 103))
     result = LoopRun(task, LoopSettings("start", batch_size=2, iterations=6, seed=1), LocalOptimizer(1)).run()
-    best = result.best_artifact
+    best = Artifact.from_dict(result.best_artifact)
     expected = [task.rollout(best, inst, None).score for inst in task.split("revalidation")]
     assert result.revalidation_scores == tuple(expected) and result.revalidation == pytest.approx(sum(expected) / 3)
     assert result.revalidation_evaluations == 3 and result.revalidation_tokens == 0 and result.revalidation_seconds >= 0
@@ -174,7 +175,7 @@ def test_resume_from_checkpoint_gives_the_same_result(tmp_path):
     store.save("r", saved)
     resumed = LoopRun(get_task("toy:linear"), settings, LocalOptimizer(3), store=store, run_id="r").run()
     assert resumed.curve == straight.curve
-    assert resumed.best_artifact.hash == straight.best_artifact.hash
+    assert resumed.best_artifact == straight.best_artifact
 
 
 def test_settings_reject_absurd_values_by_name():
