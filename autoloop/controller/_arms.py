@@ -41,10 +41,6 @@ class Pair(NamedTuple):
     mean: float
     sd: float | None
 
-    def se(self) -> float | None:
-        """Standard error of ``mean`` (``None`` below two common seeds)."""
-        return None if self.sd is None else self.sd / math.sqrt(self.n)
-
 
 @dataclass(frozen=True)
 class Comparison:

@@ -29,7 +29,7 @@ Values = Mapping[int, Mapping[int, float]]
 # fits that differ in the last bits only.
 _TOLERANCE = 1e-9
 # Degrees of freedom the pooled noise lends each arm's own noise estimate in P(best): an arm's
-# own seeds outweigh it from about 7 seeds on. Chosen by measurement (1,200 simulated studies
+# own seeds outweigh it from about 8 seeds on. Chosen by measurement (1,200 simulated studies
 # per cell, tests/controller/test_calibration.py): fewer (2-4) leave P(best) up to 0.12 under
 # how often the pick is right when the noise is equal, more (8, or one pooled scale) up to
 # 0.10 over it when the best setting is a noisy one; 6 is within 0.08 in every cell.

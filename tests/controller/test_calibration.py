@@ -17,7 +17,8 @@ import math
 import numpy as np
 import pytest
 
-from autoloop.controller import Interval, Outcome, RunRecord, SearchSpace, StudyPlan, Verdict, make_strategy
+from autoloop.controller import Comparison, Interval, Outcome, RunRecord, SearchSpace, StudyPlan, Verdict, make_strategy
+from autoloop.controller._student import t_quantile
 from autoloop.outcome import RunOutcome
 
 K, NOISE, STUDIES = 6, 1.0, 400
@@ -137,6 +138,17 @@ def test_one_value_has_no_interval_and_the_t_interval_is_exact_for_small_samples
     covered = [(lambda iv: iv.low <= 0.0 <= iv.high)(Interval.of(rng.normal(0, 1, 3).tolist())) for _ in range(2000)]
     assert 0.93 <= np.mean(covered) <= 0.97  # a percentile bootstrap over 3 values covers ~0.7
     assert math.isclose(Interval.of([0.0, 1.0]).high, 0.5 + 12.706 * math.sqrt(0.5) / math.sqrt(2), rel_tol=1e-3)
+    # Table values far in the tail, where the paired tests' Bonferroni over settings and looks reaches.
+    assert math.isclose(t_quantile(0.9995, 3), 12.924, rel_tol=1e-4) and math.isclose(t_quantile(0.999, 30), 3.385, rel_tol=1e-3)
+
+
+def test_a_setting_with_one_seed_is_never_eliminated_on_the_other_settings_noise():
+    """The quickstart's case: two settings with near-constant runs, a third with one seed far
+    behind. Its one seed says nothing about how noisy its runs are."""
+    values = {0: {s: 200.0 - 0.1 * s for s in range(6)}, 1: {s: 40.0 + 0.01 * s for s in range(6)}, 2: {0: 44.0}}
+    assert Comparison.of(values, leader=0).worse(0.95) == {1}
+    verdict = Verdict.of([{"batch_size": b} for b in (1, 2, 3)], values, 0.95)
+    assert not verdict.certain and verdict.indistinguishable == ({"batch_size": 1}, {"batch_size": 3})
 
 
 def _ranked(name: str):
