@@ -204,6 +204,10 @@ def _show(rec: Recommendation, plan: StudyPlan, estimate: PlanEstimate, *, as_js
     spent = rec.spent
     print(f"\nspent {spent['iterations']} iterations, {spent['tokens']} tokens, {dollars_text(spent['dollars'])}, {spent['seconds']} s; "
           f"search ended by: {rec.stop_reason}; trials: {rec.trials}")
+    returned, run = rec.returned_test, rec.returned_run()
+    if returned is not None and run is not None:
+        print(f"returned artifact (run {run.run_id}): test {m.name} {_shown(returned, m)} over {returned.n} {returned.unit}; "
+              f"chosen setting's test: {rec.winner.source}")
     revalidated = [o for o in outcomes_of(rec.runs) if o.revalidation is not None]
     if revalidated:
         print(f"re-validation (each finished run's returned artifact, scored once): {len(revalidated)} runs, "

@@ -76,6 +76,8 @@ class StudyData:
         knobs: The knobs a setting's name is made of (the space's, as in the verdict's text).
         warnings: What makes the verdict meaningless (``Recommendation.warnings``), if anything.
         estimate: The plan's estimate made before the first run (``autoloop tune --json`` carries it), if any.
+        returned_test: The returned artifact's test score with its 95% interval over test instances
+            and the run it came from (``Recommendation.returned_test``), if any run of the pick scored test.
     """
 
     task: str
@@ -95,6 +97,7 @@ class StudyData:
     knobs: tuple[str, ...]
     warnings: tuple[str, ...] = ()
     estimate: dict[str, Any] | None = None
+    returned_test: dict[str, Any] | None = None
 
     @classmethod
     def from_recommendation(cls, data: dict[str, Any]) -> StudyData:
@@ -120,7 +123,7 @@ class StudyData:
             runs=tuple(runs), settings_order=_order(runs, pick, metric), spent=data.get("spent", {}),
             meta_overfitting=data.get("meta_overfitting", {}), artifact=data.get("artifact"), knobs=knobs,
             warnings=tuple(data.get("warnings", ())),
-            estimate=data.get("estimate"),
+            estimate=data.get("estimate"), returned_test=data.get("returned_test"),
         )
 
     def name_of(self, settings: dict[str, Any]) -> str:

@@ -56,6 +56,8 @@ def render(data: StudyData) -> str:
 {_flag(data)}
 <h2>Cost per setting</h2>
 {_costs(data)}
+<h2>Runs: re-validation score and cost</h2>
+{_runs(data)}
 <h2>The pick's best artifact</h2>
 {_artifact(data)}
 </body></html>
@@ -73,7 +75,15 @@ def _figure(fig_id: str, fig: go.Figure, *, first: bool) -> str:
 
 def _shown(interval: dict[str, Any]) -> str:
     ci = interval.get("note") if interval["ci95"] is None else "95% CI {:.4f}..{:.4f}".format(*interval["ci95"])
-    return f"{interval['mean']:.4f} ({ci}, n={interval['n']})"
+    return f"{interval['mean']:.4f} ({ci}, n={interval['n']} {interval.get('unit', 'seeds')})"
+
+
+def _returned(interval: dict[str, Any] | None) -> str:
+    if interval is None:
+        return "not scored (no run of the pick scored test)"
+    ci = interval["ci95"]
+    same = ci is not None and ci[0] == ci[1]  # a t-interval over identical values: zero width, not certainty
+    return f"{_shown(interval)}, run {interval['run_id']}" + ("; every test instance scored the same" if same else "")
 
 
 def _verdict(data: StudyData) -> str:
@@ -83,7 +93,8 @@ def _verdict(data: StudyData) -> str:
         ("scores", data.metric.direction),
         ("settings", ", ".join(f"{k}={v}" for k, v in data.settings.items())),
         (f"validation {data.metric.name}", _shown(data.validation)),
-        (f"test {data.metric.name}", _shown(data.test)),
+        (f"test {data.metric.name}", _shown(data.test) + (f"; {data.test['source']}" if data.test.get("source") else "")),
+        (f"returned artifact's test {data.metric.name}", _returned(data.returned_test)),
         ("strategy", data.strategy or "-"),
         ("search ended by", data.stop_reason),
     ]
@@ -143,6 +154,28 @@ def _costs(data: StudyData) -> str:
     return f'<table id="costs"><tr>{head}</tr>{"".join(rows)}</table>'
 
 
+def _runs(data: StudyData) -> str:
+    """Every run, the pick's first: validation, its returned artifact's re-validation score and cost, and test."""
+    returned = (data.returned_test or {}).get("run_id")
+    headers = ["run", "setting", "seed", f"best validation {data.metric.name}", f"re-validation {data.metric.name}",
+               "re-validation evaluations", "re-validation tokens", "re-validation s", f"test {data.metric.name}", "error"]
+    rows = []
+    for run in (r for name in data.settings_order for r in data.runs_of(name)):
+        evaluations, tokens, seconds = run.revalidation_cost
+        mark = " (returned)" if run.run_id == returned else ""
+        cells = [f"{run.run_id}{mark}", run.setting, run.seed, _number(run.val), _number(run.revalidation),
+                 evaluations, tokens, f"{seconds:.1f}", _number(run.test), run.error or "-"]
+        rows.append("<tr>" + "".join(f"<td>{_e(c)}</td>" for c in cells) + "</tr>")
+    head = "".join(f"<th>{_e(h)}</th>" for h in headers)
+    note = ("<p>Runs are ranked on re-validation (each finished run's returned artifact scored once on data neither the "
+            "optimizer nor the checkpoint choice read); a run stopped from outside has none.</p>")
+    return f'{note}<table id="runs"><tr>{head}</tr>{"".join(rows)}</table>'
+
+
+def _number(value: float | None) -> str:
+    return "-" if value is None else f"{value:.4f}"
+
+
 def _source(artifact: dict[str, Any]) -> str:
     """The artifact's text as the loop runs it (its parameters in order)."""
     return "\n\n".join(str(text).strip("\n") for text in artifact.get("parameters", {}).values()) + "\n"
@@ -153,7 +186,8 @@ def _artifact(data: StudyData) -> str:
     if not found or not found.get("best"):
         return '<p id="artifact">No artifact was recorded for the pick (a study run by an older autoloop).</p>'
     best = _source(found["best"])
-    parts = [f'<div id="artifact"><p>From run {_e(found["run_id"])}, the pick\'s run with the highest validation.</p><pre>{_e(best)}</pre>']
+    whose = "the pick's run whose artifact the study returns (highest re-validation score; best validation without one)"
+    parts = [f'<div id="artifact"><p>From run {_e(found["run_id"])}, {_e(whose)}.</p><pre>{_e(best)}</pre>']
     start = found.get("start")
     if start:
         lines = list(difflib.unified_diff(

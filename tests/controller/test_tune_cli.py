@@ -33,6 +33,8 @@ def test_tune_json_has_every_field_and_a_test_interval_from_three_fresh_seeds(ca
     for run in finished:  # each finished run's returned artifact re-scored once, with its cost, in both units
         assert run["revalidation"] >= 0  # abs error shown positive, as every score of the JSON
         assert run["revalidation_evaluations"] == len(run["revalidation_scores"]) > 0 and run["revalidation_seconds"] >= 0
+    returned = data["returned_test"]  # the returned artifact's test, its interval over test instances
+    assert returned["unit"] == "test instances" and returned["run_id"] in {r["run_id"] for r in data["runs"]}
 
 
 def test_tune_prints_a_table(capsys):
@@ -41,6 +43,8 @@ def test_tune_prints_a_table(capsys):
     assert code == 0
     assert "1 (chosen)" in out and "test abs_error" in out and "meta-overfitting:" in out and "verdict (halving" in out
     assert "re-validation abs_error" in out and re.search(r"re-validation \(each finished run's returned artifact, scored once\): \d+ runs", out)
+    returned = r"returned artifact \(run [^)]+\): test abs_error [\d.]+ \[[\d.]+, [\d.]+\] over \d+ test instances"
+    assert re.search(returned + "; chosen setting's test: ", out)
 
 
 def test_suite_picks_one_setting_and_reports_per_task_optima(capsys):

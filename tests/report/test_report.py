@@ -67,3 +67,25 @@ def _external_resources(page: str) -> list[str]:
 
     Tags().feed(page)
     return found
+
+
+def test_each_run_shows_its_revalidation_score_and_cost_and_the_pick_its_test_ci(recommendation: dict[str, Any]):
+    page = render_report(recommendation)
+    runs = re.search(r'<table id="runs">.*?</table>', page, re.S).group(0)  # type: ignore[union-attr]
+    for run in recommendation["runs"]:
+        row = re.search(rf"<tr><td>{re.escape(run['run_id'])}( \(returned\))?</td>.*?</tr>", runs).group(0)  # type: ignore[union-attr]
+        cells = re.findall(r"<td>(.*?)</td>", row)
+        assert cells[4] == ("-" if run["revalidation"] is None else f"{run['revalidation']:.4f}")
+        assert cells[5:8] == [str(run["revalidation_evaluations"]), str(run["revalidation_tokens"]), f"{run['revalidation_seconds']:.1f}"]
+    returned = recommendation["returned_test"]
+    assert returned["ci95"] is not None and returned["unit"] == "test instances"
+    assert f"<td>{returned['run_id']} (returned)</td>" in runs
+    low, high = returned["ci95"]
+    assert f"{returned['mean']:.4f} (95% CI {low:.4f}..{high:.4f}, n={returned['n']} test instances), run {returned['run_id']}" in html.unescape(page)
+
+
+def test_a_zero_width_returned_interval_says_every_instance_scored_the_same(recommendation: dict[str, Any]):
+    returned = {**recommendation["returned_test"], "mean": 1.0, "ci95": [1.0, 1.0]}
+    text = html.unescape(render_report({**recommendation, "returned_test": returned}))
+    assert "(95% CI 1.0000..1.0000" in text and "every test instance scored the same" in text
+    assert "every test instance scored the same" not in html.unescape(render_report(recommendation))

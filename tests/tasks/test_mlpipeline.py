@@ -202,3 +202,6 @@ def test_a_short_local_loop_improves_or_keeps_val_and_scores_test(shared_data: P
         task.close()
     assert [i for i, _ in result.curve] == [0, 1, 2]
     assert result.best_val >= result.curve[0][1] and result.test is not None and -0.25 < result.test < 0
+    assert (len(result.test_scores), len(result.revalidation_scores)) == (len(task.splits.test), len(task.splits.revalidation))
+    assert np.mean(result.revalidation_scores) == pytest.approx(result.revalidation)
+    assert result.revalidation_evaluations == len(task.splits.revalidation)

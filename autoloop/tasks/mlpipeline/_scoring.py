@@ -7,6 +7,7 @@ alone holds the held-out labels.
 from __future__ import annotations
 
 import abc
+import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -50,6 +51,11 @@ class Scoring(abc.ABC):
     @abc.abstractmethod
     def score_of(self, metrics: dict[str, Any]) -> float:
         """The internal score (higher is better)."""
+
+    @abc.abstractmethod
+    def per_row(self, truth: pd.Series, predictions: np.ndarray) -> np.ndarray:
+        """One internal score per row whose mean is ``score_of(measure(truth, predictions))``,
+        and whose Student-t interval is an honest 95% interval for the metric on fresh rows."""
 
     @abc.abstractmethod
     def summarize(self, predictions: np.ndarray, metrics: dict[str, float]) -> str:
@@ -100,6 +106,11 @@ class ClassScoring(Scoring):
 
     def score_of(self, metrics: dict[str, Any]) -> float:
         return metrics["accuracy"]
+
+    def per_row(self, truth: pd.Series, predictions: np.ndarray) -> np.ndarray:
+        """1 for a correct row, 0 for a wrong one: their mean is the accuracy."""
+        labels = np.asarray([label_key(v) for v in truth], dtype=object)
+        return (labels.astype(str) == predictions.astype(str)).astype(float)
 
     def summarize(self, predictions: np.ndarray, metrics: dict[str, float]) -> str:
         import pandas
@@ -154,6 +165,24 @@ class RegressionScoring(Scoring):
 
     def score_of(self, metrics: dict[str, Any]) -> float:
         return -metrics["rmse"]
+
+    def per_row(self, truth: pd.Series, predictions: np.ndarray) -> np.ndarray:
+        """Minus the RMSE's linearized (delta-method) values: row ``i`` with squared error
+        ``e_i^2`` scores ``-(rmse + (e_i^2 - mse) / (2 rmse))``.
+
+        Their mean is minus the RMSE exactly, and a t-interval over them is the delta-method
+        interval of ``sqrt(mean squared error)``: its standard error is that of the mean
+        squared error over ``2 rmse``. Every row scores the floor when the RMSE is past it
+        (as ``score_of`` clamps), and 0 when every prediction is exact.
+        """
+        squared = (self.scale(truth.to_numpy(dtype=float)) - self.scale(predictions)) ** 2
+        mse = float(squared.mean())
+        rmse = math.sqrt(mse)
+        if -rmse < self.failure_score:
+            return np.full(len(squared), self.failure_score)
+        if rmse == 0.0:
+            return np.zeros(len(squared))
+        return -(rmse + (squared - mse) / (2.0 * rmse))
 
     def summarize(self, predictions: np.ndarray, metrics: dict[str, float]) -> str:
         name = "RMSE(log)" if self.log else "RMSE"
