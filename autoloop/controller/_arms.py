@@ -3,10 +3,9 @@
 A setting is an *arm*; one loop run with seed ``s`` is one pull. Seeds are common random
 numbers: seed ``s`` draws the same batch order (``autoloop.loop.batch_for``), the same
 optimizer randomness and the same instances for every setting, so two settings are compared
-on the differences of their runs with the same seed. With ``K`` arms of ``n`` seeds, the
-noise that decides a comparison is the spread of those paired differences, pooled over
-every arm compared with the leader (one noise scale for the study, with its degrees of
-freedom), not the spread of the raw scores.
+on the differences of their runs with the same seed: the noise that decides a comparison
+is the spread of those paired differences (each pair's own), not the spread of the raw
+scores.
 
 Everything here is a pure function of ``values``: arm index -> {seed: the run's score} (its
 re-validation score when it has one, else its best validation: ``Outcome.value``).
@@ -19,48 +18,50 @@ import math
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from statistics import NormalDist
+from typing import NamedTuple
 
 import numpy as np
 
 from autoloop.controller._estimates import Estimates
+from autoloop.controller._student import t_quantile
 
 Values = Mapping[int, Mapping[int, float]]
 
 
-def t_quantile(p: float, df: int) -> float:
-    """Student-t quantile: exact for 1 and 2 degrees of freedom, a Cornish-Fisher expansion
-    beyond (within ~1% for df >= 3 at the levels used here; no scipy needed)."""
-    if df == 1:
-        return math.tan(math.pi * (p - 0.5))
-    if df == 2:
-        return (2 * p - 1) / math.sqrt(2 * p * (1 - p))
-    z = NormalDist().inv_cdf(p)
-    return (
-        z + (z**3 + z) / (4 * df) + (5 * z**5 + 16 * z**3 + 3 * z) / (96 * df**2)
-        + (3 * z**7 + 19 * z**5 + 17 * z**3 - 15 * z) / (384 * df**3)
-    )
+class Pair(NamedTuple):
+    """The leader against one arm on their common seeds.
+
+    Args:
+        n: Common seeds.
+        mean: Mean of leader minus arm over them.
+        sd: Standard deviation of those differences (``None`` below two common seeds).
+    """
+
+    n: int
+    mean: float
+    sd: float | None
 
 
 @dataclass(frozen=True)
 class Comparison:
     """The leader (highest mean) against every other tried arm, on their common seeds.
 
+    Each pair is judged on its own paired differences (their own spread, ``n - 1`` degrees of
+    freedom): settings differ in how noisy their runs are (a noisier validation, a wilder
+    curve), and one noise scale pooled over every pair would be too small for the noisy
+    pairs, eliminating a noisy true best on evidence that belongs to others. A pair with
+    fewer than two common seeds has no spread of its own: it is never declared worse.
+
     Args:
         leader: The arm with the highest mean validation (lowest index on a tie).
         means: Mean validation per tried arm.
-        diffs: Arm -> (common seeds, mean of leader minus arm over them).
-        sd: Pooled standard deviation of the paired differences, twins left out (``None`` below
-            1 degree of freedom).
-        df: Its degrees of freedom.
+        diffs: Arm -> the leader against it (``Pair``).
         twins: Arms whose runs equal the leader's on every common seed (exact ties).
     """
 
     leader: int
     means: dict[int, float]
-    diffs: dict[int, tuple[int, float]]
-    sd: float | None
-    df: int
+    diffs: dict[int, Pair]
     twins: frozenset[int] = frozenset()
 
     @classmethod
@@ -75,35 +76,34 @@ class Comparison:
             leader = max(sorted(means), key=lambda a: means[a])
         elif leader not in means:
             raise ValueError(f"the leader must be a tried arm, got {leader=} (tried: {sorted(means)})")
-        diffs, ss, df, twins = {}, 0.0, 0, set()
+        diffs, twins = {}, set()
         best = values[leader]
         for arm in means:
             if arm == leader:
                 continue
             d = [best[s] - v for s, v in values[arm].items() if s in best]
             mean = sum(d) / len(d) if d else 0.0
-            diffs[arm] = (len(d), mean)
+            sd = math.sqrt(sum((x - mean) ** 2 for x in d) / (len(d) - 1)) if len(d) >= 2 else None
+            diffs[arm] = Pair(len(d), mean, sd)
             if d and not any(d):
-                twins.add(arm)  # a tie, not a sample of the noise: kept out of the pooled deviation
-            elif len(d) >= 2:
-                ss += sum((x - mean) ** 2 for x in d)
-                df += len(d) - 1
-        return cls(leader, means, diffs, math.sqrt(ss / df) if df else None, df, frozenset(twins))
+                twins.add(arm)  # a tie: the same runs seed for seed
+        return cls(leader, means, diffs, frozenset(twins))
 
     def worse(self, confidence: float, *, sequential: bool = True) -> set[int]:
-        """Arms worse than the leader at ``confidence``: one-sided paired t-tests, Bonferroni
-        over the arms compared and, when ``sequential``, over the looks (the test after ``n``
-        common seeds spends ``1 / (n (n + 1))`` of the error, which sums to 1 over every
-        ``n``), so a search that tests after every run still errs with probability at most
-        ``1 - confidence``. ``sequential=False``: one look at data collected independently."""
-        if self.sd is None or not self.diffs:
+        """Arms worse than the leader at ``confidence``: one-sided paired t-tests, each on its
+        own differences, Bonferroni over the arms compared and, when ``sequential``, over the
+        looks (the test after ``n`` common seeds spends ``1 / (n (n + 1))`` of the error,
+        which sums to 1 over every ``n``), so a search that tests after every run still errs
+        with probability at most ``1 - confidence``. ``sequential=False``: one look at data
+        collected independently."""
+        if not self.diffs:
             return set()
         alpha = (1 - confidence) / len(self.diffs)
         out = set()
-        for arm, (n, mean) in self.diffs.items():
-            if n and mean > 0:
-                crit = t_quantile(1 - alpha / (n * (n + 1) if sequential else 1), self.df)
-                if mean - crit * max(self.sd, 1e-12) / math.sqrt(n) > 0:
+        for arm, pair in self.diffs.items():
+            if pair.sd is not None and pair.mean > 0:
+                crit = t_quantile(1 - alpha / (pair.n * (pair.n + 1) if sequential else 1), pair.n - 1)
+                if pair.mean - crit * max(pair.sd, 1e-12) / math.sqrt(pair.n) > 0:
                     out.add(arm)
         return out
 

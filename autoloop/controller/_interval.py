@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from autoloop.controller._arms import t_quantile
+from autoloop.controller._student import t_quantile
 from autoloop.tasks import Metric
 
 

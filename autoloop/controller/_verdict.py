@@ -32,8 +32,8 @@ class Verdict:
             validation; when the data cannot rank the settings, the one with the most seeds,
             then the first in the search order.
         p_best: Posterior probability that the pick is the best tried setting (``Estimates.p_best``:
-            each mean around its shrunk estimate; equal shares when the settings spread no
-            more than their noise; ``None`` until there is a noise estimate).
+            each mean around its seed-adjusted estimate; equal shares when the settings spread
+            no more than their noise; ``None`` until there is a noise estimate).
         indistinguishable: Settings not worse than the pick at ``confidence``, pick first
             (settings never tried count as indistinguishable: nothing is known about them).
         seeds: Seeds of the pick.

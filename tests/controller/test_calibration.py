@@ -2,9 +2,11 @@
 
 Each study drives a real registered strategy by ask/tell (one run at a time) on simulated runs:
 setting ``a`` has true quality ``means[a]``; run ``(a, s)`` scores ``means[a] + shared[s] + e``
-(seed ``s`` is a common random number for every setting; ``e`` is the run's own noise), and that
-score is its re-validation score (what the controller ranks by). The verdict is the one the
-controller returns (``Verdict.of`` over the strategy's compared settings).
+(seed ``s`` is a common random number for every setting; ``e`` is the run's own noise, sd
+``noise[a]``: equal across settings, or differing by setting as validation noise does in
+scenario B of ``benchmarks/tabular/fluctuating.py``), and that score is its re-validation score
+(what the controller ranks by). The verdict is the one the controller returns (``Verdict.of``
+over the strategy's compared settings).
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ import math
 import numpy as np
 import pytest
 
-from autoloop.controller import Interval, Outcome, RunRecord, SearchSpace, StudyPlan, Verdict, make_strategy
+from autoloop.controller import Comparison, Interval, Outcome, RunRecord, SearchSpace, StudyPlan, Verdict, make_strategy
+from autoloop.controller._student import t_quantile
 from autoloop.outcome import RunOutcome
 
 K, NOISE, STUDIES = 6, 1.0, 400
@@ -23,13 +26,14 @@ SPACE = SearchSpace({"starting_artifact": ("a",), "credit_horizon": (1,), "batch
 BEST = {"starting_artifact": "a", "credit_horizon": 1, "batch_size": 1}  # means[0] is the highest
 
 
-def _study(name: str, means: np.ndarray, seed: int, runs: int) -> tuple[Verdict, bool]:
+def _study(name: str, means: np.ndarray, seed: int, runs: int, noise: np.ndarray | None = None) -> tuple[Verdict, bool]:
     """One simulated study; returns its verdict and whether the true best was ever eliminated."""
     rng = np.random.default_rng(seed)
     shared = rng.normal(0, 2 * NOISE, 100)
     context = StudyPlan.resolve(iterations=1).context(SPACE, planned_runs=runs, seed=seed, study_name="sim", max_seeds=20)
     strategy = make_strategy(name, context)
     best = int(np.argmax(means))
+    noise = np.full(K, NOISE) if noise is None else noise
     dropped = False
     for _ in range(runs):
         if strategy.stop_reason() is not None:
@@ -39,7 +43,7 @@ def _study(name: str, means: np.ndarray, seed: int, runs: int) -> tuple[Verdict,
             break
         arm = proposal.settings["batch_size"] - 1
         for s in proposal.seeds:
-            value = float(means[arm] + shared[s] + rng.normal(0, NOISE))
+            value = float(means[arm] + shared[s] + rng.normal(0, noise[arm]))
             settings = {**proposal.settings, "seed": s}
             record = RunRecord(f"r{arm}-{s}", "search", settings, RunOutcome(f"r{arm}-{s}", settings, value - 0.3, revalidation=value))
             strategy.tell(Outcome(proposal.settings, s, record))
@@ -48,38 +52,51 @@ def _study(name: str, means: np.ndarray, seed: int, runs: int) -> tuple[Verdict,
     return Verdict.of(strategy.compared(), values, 0.95, seed=seed), dropped
 
 
-# Racing: mean P(best) 0.69 against 0.77 realized (0.084 under): P(best) is a hierarchical
-# posterior (each mean around its shrunk estimate), slightly underconfident on this grid.
-UNDERCONFIDENT = pytest.mark.xfail(strict=True, reason="racing: mean P(best) 0.69 vs 0.77 realized (measured, 400 studies)")
+GAPS = -np.array([0.0, 0.5, 0.5, 1.0, 1.5, 2.0]) * NOISE
+# Noise by setting, 4x apart as scenario B's validation noise (0.5 or 2): the true best is among
+# the noisy ones, where one noise scale pooled over the settings would be too small for it.
+NOISES = {"equal noise": None, "noise by setting": np.array([2.0, 0.5, 2.0, 0.5, 2.0, 0.5]) * NOISE}
 
 
-@functools.cache  # the elimination and the P(best) tests read the same 400 studies
-def _gapped(name: str) -> tuple[float, float, float]:
+# The realized P(correct) of 400 studies has a standard error of 0.02, and batches of 400 seeds
+# differ by up to 0.10 (racing, equal noise: 0.81, 0.71, 0.75 over seeds 0-399, 400-799,
+# 800-1199) while P(best) stays within 0.7 +- 0.01: the claim is read over 1,200 studies.
+GAPPED_STUDIES = 3 * STUDIES
+
+
+@functools.cache  # the elimination and the P(best) tests read the same studies
+def _gapped(name: str, noise: str) -> tuple[float, float, float]:
     """Share of studies that dropped the true best, mean P(best), share whose pick is the true best."""
-    means = -np.array([0.0, 0.5, 0.5, 1.0, 1.5, 2.0]) * NOISE
-    outcomes = [_study(name, means, seed, runs=8 * K) for seed in range(STUDIES)]
+    outcomes = [_study(name, GAPS, seed, runs=8 * K, noise=NOISES[noise]) for seed in range(GAPPED_STUDIES)]
     dropped = float(np.mean([d or BEST not in v.indistinguishable for v, d in outcomes]))
     p_best = float(np.mean([v.p_best for v, _ in outcomes if v.p_best is not None]))
     return dropped, p_best, float(np.mean([v.pick == BEST for v, _ in outcomes]))
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("noise", NOISES)
 @pytest.mark.parametrize("name", ["halving", "racing", "ttts"])
-def test_the_true_best_is_eliminated_at_95_percent_in_at_most_5_percent_of_studies(name: str):
-    """15-25 s on a loaded machine: 400 studies of 48 runs, each run told to the real strategy."""
-    dropped, _, _ = _gapped(name)
+def test_the_true_best_is_eliminated_at_95_percent_in_at_most_5_percent_of_studies(name: str, noise: str):
+    """35-70 s per cell (1,200 studies of 48 runs, each run told to the real strategy; why 1,200:
+    ``GAPPED_STUDIES``). With noise by setting, one pooled noise scale dropped the noisy true
+    best in 7% of halving's studies; each pair's own paired differences keep it under 1%."""
+    dropped, _, _ = _gapped(name, noise)
     assert dropped <= 0.05, dropped
 
 
-@pytest.mark.parametrize("name", ["halving", pytest.param("racing", marks=UNDERCONFIDENT), "ttts"])
-def test_mean_p_best_is_within_8_points_of_how_often_the_pick_is_right(name: str):
+@pytest.mark.slow
+@pytest.mark.parametrize("noise", NOISES)
+@pytest.mark.parametrize("name", ["halving", "racing", "ttts"])
+def test_mean_p_best_is_within_8_points_of_how_often_the_pick_is_right(name: str, noise: str):
     """The studies of the test above (cached)."""
-    _, p_best, right = _gapped(name)
+    _, p_best, right = _gapped(name, noise)
     assert abs(p_best - right) <= 0.08, (p_best, right)
 
 
 @pytest.mark.parametrize("name", ["halving", "racing"])
-def test_equal_settings_give_no_significant_difference_in_at_least_90_percent(name: str):
-    outcomes = [_study(name, np.zeros(K), seed, runs=8 * K) for seed in range(STUDIES)]
+@pytest.mark.parametrize("noise", NOISES)
+def test_equal_settings_give_no_significant_difference_in_at_least_90_percent(name: str, noise: str):
+    outcomes = [_study(name, np.zeros(K), seed, runs=8 * K, noise=NOISES[noise]) for seed in range(STUDIES)]
     assert np.mean([not v.certain for v, _ in outcomes]) >= 0.90
 
 
@@ -121,6 +138,17 @@ def test_one_value_has_no_interval_and_the_t_interval_is_exact_for_small_samples
     covered = [(lambda iv: iv.low <= 0.0 <= iv.high)(Interval.of(rng.normal(0, 1, 3).tolist())) for _ in range(2000)]
     assert 0.93 <= np.mean(covered) <= 0.97  # a percentile bootstrap over 3 values covers ~0.7
     assert math.isclose(Interval.of([0.0, 1.0]).high, 0.5 + 12.706 * math.sqrt(0.5) / math.sqrt(2), rel_tol=1e-3)
+    # Table values far in the tail, where the paired tests' Bonferroni over settings and looks reaches.
+    assert math.isclose(t_quantile(0.9995, 3), 12.924, rel_tol=1e-4) and math.isclose(t_quantile(0.999, 30), 3.385, rel_tol=1e-3)
+
+
+def test_a_setting_with_one_seed_is_never_eliminated_on_the_other_settings_noise():
+    """The quickstart's case: two settings with near-constant runs, a third with one seed far
+    behind. Its one seed says nothing about how noisy its runs are."""
+    values = {0: {s: 200.0 - 0.1 * s for s in range(6)}, 1: {s: 40.0 + 0.01 * s for s in range(6)}, 2: {0: 44.0}}
+    assert Comparison.of(values, leader=0).worse(0.95) == {1}
+    verdict = Verdict.of([{"batch_size": b} for b in (1, 2, 3)], values, 0.95)
+    assert not verdict.certain and verdict.indistinguishable == ({"batch_size": 1}, {"batch_size": 3})
 
 
 def _ranked(name: str):
