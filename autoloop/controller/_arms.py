@@ -185,10 +185,10 @@ class SequentialHalving(AllocationRule):
     gives every arm one seed, in the search order; round ``j`` then brings the best
     ``max(2, ceil(K / 2^j))`` arms by the current estimates (``Estimates``: seed-adjusted,
     shrunk; the pick first) up to ``2^j`` seeds each, so every round costs about the same and
-    the seeds go to the contenders, the last two racing each other. When neither of those two
-    may get another seed (each has the most seeds allowed, or is eliminated), the other arms
-    catch up, fewest seeds first: a full budget ends with every arm fully seeded, as the
-    whole grid would.
+    the seeds go to the contenders, the last two racing each other. Only arms that may still
+    get seeds are ranked after the pick: one that is eliminated or has the most seeds allowed
+    leaves its place to the next (the pick never races an arm already beaten while a one-seed
+    arm waits), so a full budget ends with every arm fully seeded or eliminated.
 
     A budget too small to give every arm a seed (``planned < K``) thus gives one seed to each
     of the first ``planned`` arms of the search order (a seeded random order): the best of
@@ -210,15 +210,16 @@ class SequentialHalving(AllocationRule):
         shrunk = {} if estimates is None else estimates.shrunk
         middle = sum(shrunk.values()) / len(shrunk) if shrunk else 0.0
         pick = None if estimates is None else estimates.pick
-        # Arms whose first run is still in flight rank at the mean; the pick ranks first.
-        ranked = sorted(range(len(assigned)), key=lambda a: (a != pick, -shrunk.get(a, middle), a))
+        # Ranked: the pick first (the reference, even with all its seeds), then the arms that may
+        # still get seeds (an eliminated runner-up makes room for the next one, or the pick would
+        # race no one); arms whose first run is still in flight rank at the mean.
+        ranked = sorted(alive | {pick} - {None}, key=lambda a: (a != pick, -shrunk.get(a, middle), a))
         size, target = len(ranked), 1
-        while size > 2 or any(a in alive for a in ranked[:2]):
+        while True:
             size, target = max(2, math.ceil(size / 2)), 2 * target
             contenders = [a for a in ranked[:size] if a in alive and assigned[a] < target]
             if contenders:
                 return min(contenders, key=lambda a: assigned[a])
-        return min((a for a in ranked if a in alive), key=lambda a: assigned[a])  # fewest seeds, then rank
 
 
 def _centered(seeds: Mapping[int, float]) -> list[float]:

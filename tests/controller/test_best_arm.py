@@ -115,6 +115,14 @@ def test_halving_covers_every_setting_once_then_halves_toward_the_contenders():
     assert assigned == [cap] * 8  # a full budget ends with every setting fully seeded
 
 
+def test_halving_gives_the_next_arm_a_seed_when_the_runner_up_is_eliminated():
+    # The quickstart's shape: the pick (0) has beaten arm 1 (the runner-up) on 4 seeds; arm 2 has one seed, so
+    # no test can eliminate it. Feeding the pick alone would spend the budget and decide nothing.
+    values = {0: {s: 160.0 + s for s in range(4)}, 1: {s: 100.0 + s for s in range(4)}, 2: {0: 44.0}}
+    arm = SequentialHalving().next_arm(values, [4, 4, 1], {0, 2}, np.random.default_rng(0))
+    assert arm == 2
+
+
 def test_testing_after_every_seed_keeps_the_error_rate_of_the_level():
     rng = np.random.default_rng(2)
     wrong = 0
