@@ -66,24 +66,8 @@ class Estimates:
         arms = sorted(a for a, v in values.items() if v)
         if not arms:
             return None
-        seeds = sorted({s for a in arms for s in values[a]})
-        cells = [(i, seeds.index(s), v) for i, a in enumerate(arms) for s, v in values[a].items()]
-        x = np.zeros((len(cells), len(arms) + len(seeds) - 1))
-        for row, (i, j, _) in enumerate(cells):
-            x[row, i] = 1.0
-            if j:  # the first seed is the baseline: its effect is 0
-                x[row, len(arms) + j - 1] = 1.0
-        y = np.array([v for *_, v in cells])
-        coef, _, rank, _ = np.linalg.lstsq(x, y, rcond=None)
-        seed_effects = np.concatenate([[0.0], coef[len(arms):]])
-        adjusted = {a: float(coef[i] + seed_effects.mean()) for i, a in enumerate(arms)}
+        adjusted, sigma, own = _seed_adjusted(values, arms)
         n = {a: len(values[a]) for a in arms}
-        df = len(cells) - int(rank)
-        residuals = y - x @ coef
-        sigma = float(np.sqrt((residuals**2).sum() / df)) if df > 0 else None
-        ss = np.bincount([i for i, *_ in cells], weights=residuals**2, minlength=len(arms))
-        extra = sum(n[a] - 1 for a in arms)
-        own = {a: (float(ss[i]), (n[a] - 1) * df / extra if extra and df > 0 else 0.0) for i, a in enumerate(arms)}
         means = np.array([adjusted[a] for a in arms])
         if sigma is None or len(arms) < 3:  # no noise estimate, or too few arms to estimate a spread
             return cls(adjusted, dict(adjusted), n, sigma, None, own=own)
@@ -147,3 +131,27 @@ class Estimates:
     def flat(self) -> bool:
         """The arms' means spread no more than their noise explains: the data cannot rank them."""
         return self.tau is not None and self.tau <= _TOLERANCE * max(1.0, *(abs(v) for v in self.adjusted.values()))
+
+
+def _seed_adjusted(values: Values, arms: list[int]) -> tuple[dict[int, float], float | None, dict[int, tuple[float, float]]]:
+    """The least-squares fit ``value = arm + seed`` over the finished runs: each arm's effect on
+    the scale of the average seed, the residual standard deviation (``None``: no degree of
+    freedom left), and each arm's own squared residuals with its share of the degrees of freedom."""
+    seeds = sorted({s for a in arms for s in values[a]})
+    cells = [(i, seeds.index(s), v) for i, a in enumerate(arms) for s, v in values[a].items()]
+    x = np.zeros((len(cells), len(arms) + len(seeds) - 1))
+    for row, (i, j, _) in enumerate(cells):
+        x[row, i] = 1.0
+        if j:  # the first seed is the baseline: its effect is 0
+            x[row, len(arms) + j - 1] = 1.0
+    y = np.array([v for *_, v in cells])
+    coef, _, rank, _ = np.linalg.lstsq(x, y, rcond=None)
+    seed_effects = np.concatenate([[0.0], coef[len(arms):]])
+    adjusted = {a: float(coef[i] + seed_effects.mean()) for i, a in enumerate(arms)}
+    df = len(cells) - int(rank)
+    residuals = y - x @ coef
+    sigma = float(np.sqrt((residuals**2).sum() / df)) if df > 0 else None
+    ss = np.bincount([i for i, *_ in cells], weights=residuals**2, minlength=len(arms))
+    extra = sum(len(values[a]) - 1 for a in arms)
+    own = {a: (float(ss[i]), (len(values[a]) - 1) * df / extra if extra and df > 0 else 0.0) for i, a in enumerate(arms)}
+    return adjusted, sigma, own
