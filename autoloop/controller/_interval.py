@@ -1,4 +1,4 @@
-"""Interval: a mean and its 95% Student-t interval, or none below two values."""
+"""Interval: a mean and its 95% Student-t interval, or none below two values or without spread."""
 
 from __future__ import annotations
 
@@ -19,12 +19,13 @@ class Interval:
 
     Below two values there is no interval (``low`` and ``high`` are ``None``): one seed says
     nothing about the spread, and a percentile bootstrap over a handful of values is their
-    [min, max], which covers far less than 95%.
+    [min, max], which covers far less than 95%. Nor over values that are all equal: a
+    zero-width interval would read as certainty where the sample only shows no spread.
 
     Args:
         mean: The mean of the values.
-        low: Lower end (``None`` below two values).
-        high: Upper end (``None`` below two values).
+        low: Lower end (``None`` below two values, or when they are all equal).
+        high: Upper end (``None`` likewise).
         n: How many values.
         unit: What the values are (``seeds``, ``test instances``), for the note without an interval.
     """
@@ -46,8 +47,8 @@ class Interval:
         if x.size == 0:
             raise ValueError("cannot summarize an empty sample")
         mean = float(x.mean())
-        if x.size < 2:
-            return cls(mean, None, None, 1, unit)
+        if x.size < 2 or np.ptp(x) == 0:
+            return cls(mean, None, None, int(x.size), unit)
         half = t_quantile(0.975, x.size - 1) * float(x.std(ddof=1)) / math.sqrt(x.size)
         return cls(mean, mean - half, mean + half, int(x.size), unit)
 
@@ -59,7 +60,9 @@ class Interval:
     @property
     def note(self) -> str | None:
         """Why there is no interval, if there is none."""
-        return None if self.low is not None else f"too few {self.unit} for an interval"
+        if self.low is not None:
+            return None
+        return f"too few {self.unit} for an interval" if self.n < 2 else f"all {self.n} {self.unit} scored the same: no spread to make an interval from"
 
     def to_dict(self, metric: Metric | None = None) -> dict[str, Any]:
         """In the metric's own units when ``metric`` is given (RMSE positive, the interval low to

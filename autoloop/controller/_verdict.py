@@ -111,9 +111,9 @@ def _rule(estimates: Estimates, metric: Metric | None) -> str:
     best = "highest" if metric is None or metric.higher_is_better else "lowest"
     ties = estimates.ties
     if len(ties) == 1:
-        return f"it has the {best} mean validation, adjusted for seed effects and shrunk by its noise"
+        return f"it has the {best} mean run score (re-validation where the task has it), adjusted for seed effects and shrunk by its noise"
     if estimates.flat and estimates.grand is not None:
         return f"the settings' means spread no more than their noise, and its seed-adjusted mean weighted by its seeds is the {best}"
     seeds = sorted((estimates.seeds[a] for a in ties), reverse=True)
-    why = f"it ties for the {best} mean validation"
+    why = f"it ties for the {best} mean run score"
     return f"{why}, and it has the most seeds" if seeds[0] > seeds[1] else f"{why}, and it came first in the (seeded) search order"

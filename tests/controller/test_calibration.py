@@ -134,6 +134,8 @@ def test_a_setting_estimate_from_fresh_confirmation_seeds_is_unbiased_and_covers
 
 def test_one_value_has_no_interval_and_the_t_interval_is_exact_for_small_samples():
     assert Interval.of([0.5]).note == "too few seeds for an interval"
+    same = Interval.of([200.0] * 3, unit="test instances")  # the quickstart's 3 episodes, all at the cap
+    assert same.low is None and same.note == "all 3 test instances scored the same: no spread to make an interval from"
     rng = np.random.default_rng(2)
     covered = [(lambda iv: iv.low <= 0.0 <= iv.high)(Interval.of(rng.normal(0, 1, 3).tolist())) for _ in range(2000)]
     assert 0.93 <= np.mean(covered) <= 0.97  # a percentile bootstrap over 3 values covers ~0.7
