@@ -62,7 +62,9 @@ class Interval:
         """Why there is no interval, if there is none."""
         if self.low is not None:
             return None
-        return f"too few {self.unit} for an interval" if self.n < 2 else f"all {self.n} {self.unit} scored the same: no spread to make an interval from"
+        if self.n < 2:
+            return f"too few {self.unit} for an interval"
+        return f"all {self.n} {self.unit} scored the same: no spread to make an interval from"
 
     def to_dict(self, metric: Metric | None = None) -> dict[str, Any]:
         """In the metric's own units when ``metric`` is given (RMSE positive, the interval low to
