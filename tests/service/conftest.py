@@ -20,7 +20,7 @@ import pytest
 import redis as redis_lib
 
 import autoloop
-from autoloop.redisdb import EmbeddedRedis, connect, redis_server_binary
+from autoloop.redisdb import EmbeddedRedis, connect, keys, redis_server_binary
 from autoloop.service import create_token
 
 REPO = Path(__file__).resolve().parents[2]
@@ -234,3 +234,22 @@ def submissions() -> Iterator[tuple[autoloop.Client, list[dict]]]:
     with autoloop.Client("http://service", "token") as client:
         client._http = httpx.Client(base_url=client.url, transport=httpx.MockTransport(reply))
         yield client, sent
+
+
+def progress_iterations(redis, study_id: str, run_id: str) -> list[int]:
+    """The iterations of ``run_id``'s progress events, in the order the study's stream holds them."""
+    out = []
+    for _id, fields in redis.xrange(keys.study_events(study_id)):
+        event = json.loads(fields[b"event"])
+        if event["run_id"] == run_id and event["kind"] == "progress":
+            out.append(event["progress"]["iteration"])
+    return out
+
+
+def running_run(redis, study_id: str, min_iteration: int) -> str | None:
+    """A run of the study running at ``min_iteration`` or later, if there is one."""
+    for run_id, raw in redis.hgetall(keys.study_live(study_id)).items():
+        entry = json.loads(raw)
+        if entry["state"] == "running" and (entry.get("iteration") or 0) >= min_iteration:
+            return run_id.decode()
+    return None
