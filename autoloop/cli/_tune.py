@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from pathlib import Path
 
@@ -21,6 +21,7 @@ from autoloop.controller import (
     Budget,
     Controller,
     PlanEstimate,
+    Prior,
     Recommendation,
     SearchSpace,
     StudyPlan,
@@ -38,7 +39,7 @@ from autoloop.controller import (
 from autoloop.errors import ConfigError
 from autoloop.executors import LocalExecutor, RunTemplate
 from autoloop.llm import dollars_text
-from autoloop.tasks import Metric, describe_task, load_plugins
+from autoloop.tasks import Metric, TaskInfo, describe_task, load_plugins
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -85,13 +86,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    tasks = args.suite.split(",") if args.suite else [args.task] if args.task else []
-    if not tasks or (args.suite and args.task):
-        raise ConfigError("name one TASK or pass --suite TASK,TASK (not both)")
-    if args.suite and (args.dry_run or args.budget_dollars is not None):
-        raise ConfigError("--dry-run and --budget-dollars take one TASK, not --suite")
-    if args.calibrate and not args.dry_run:
-        raise ConfigError("--calibrate goes with --dry-run")
+    tasks = _tasks(args)
     load_plugins()  # a plug-in module may register strategies, pruners and samplers as well as tasks
     plan = study_plan(args)
     budget = plan.budget(
@@ -102,36 +97,54 @@ def run(args: argparse.Namespace) -> int:
     templates = {task: loop_template(task, args) for task in tasks}
     infos = {task: describe_task(task, templates[task].task_options) for task in tasks}  # a CSV task's metric comes with its options
     spaces = {task: SearchSpace.from_task(info, args.space) for task, info in infos.items()}
-    prices: StudyPrices | None = None  # a suite's tasks are priced each by its controller
     if args.suite:
         plan.check_budget(share_budget(budget, len(tasks)), shared_space(list(spaces.values())))
-    else:
-        plan.check_budget(budget, spaces[tasks[0]])
-        prices = study_prices(args, templates[tasks[0]])
-        estimate = plan_estimate(args, plan, spaces[tasks[0]], budget, templates[tasks[0]], prices)  # builds the task: data checked
-        if args.dry_run:
-            show_estimate(estimate, plan, as_json=args.json)
-            return 0
-        prices = replace(prices, dollars_per_iteration=estimate.dollars_per_iteration)
-    if args.suite:
         _check_data(templates.values())
-    if args.warm_start and args.suite:
-        raise ConfigError("--warm-start starts one study; tune the suite's tasks one by one to warm-start them")
-    prior = warm_prior(list(recommendations(args.warm_start)), tasks[0], infos[tasks[0]]) if args.warm_start else None
+        with LocalExecutor(jobs=args.jobs) as executor:
+            controller = _controllers(args, templates, infos, plan, executor, prices=None, prior=None)  # each task priced by its controller
+            return _show_suite(run_suite(tasks, spaces, budget, controller, aggregate=args.aggregate), plan, as_json=args.json)
+    task = tasks[0]
+    plan.check_budget(budget, spaces[task])
+    prices = study_prices(args, templates[task])
+    estimate = plan_estimate(args, plan, spaces[task], budget, templates[task], prices)  # builds the task: data checked
+    if args.dry_run:
+        show_estimate(estimate, plan, as_json=args.json)
+        return 0
+    prices = replace(prices, dollars_per_iteration=estimate.dollars_per_iteration)
+    prior = warm_prior(list(recommendations(args.warm_start)), task, infos[task]) if args.warm_start else None
     with LocalExecutor(jobs=args.jobs) as executor:
-        def controller(task: str, space: SearchSpace, task_budget: Budget) -> Controller:
-            return Controller(
-                templates[task], info=infos[task], executor=executor, budget=task_budget, space=space, plan=plan, parallel=max(args.jobs, 1),
-                storage=args.storage, study_name=_study_name(args.study_name, task, suite=bool(args.suite)), seed=args.seed,
-                on_status=_Bar(task, task_budget, infos[task].metric, enabled=show_progress(args)), prices=prices, prior=prior,
-            )
-
-        if args.suite:
-            result = run_suite(tasks, spaces, budget, controller, aggregate=args.aggregate)
-            return _show_suite(result, plan, as_json=args.json)
-        recommendation = controller(tasks[0], spaces[tasks[0]], budget).run()
+        recommendation = _controllers(args, templates, infos, plan, executor, prices=prices, prior=prior)(task, spaces[task], budget).run()
     _show(recommendation, plan, estimate, as_json=args.json)
     return 0
+
+
+def _tasks(args: argparse.Namespace) -> list[str]:
+    """The task or the suite's tasks; the flags that go with one task only are refused for a suite."""
+    tasks = args.suite.split(",") if args.suite else [args.task] if args.task else []
+    if not tasks or (args.suite and args.task):
+        raise ConfigError("name one TASK or pass --suite TASK,TASK (not both)")
+    if args.suite and (args.dry_run or args.budget_dollars is not None):
+        raise ConfigError("--dry-run and --budget-dollars take one TASK, not --suite")
+    if args.warm_start and args.suite:
+        raise ConfigError("--warm-start starts one study; tune the suite's tasks one by one to warm-start them")
+    if args.calibrate and not args.dry_run:
+        raise ConfigError("--calibrate goes with --dry-run")
+    return tasks
+
+
+def _controllers(
+    args: argparse.Namespace, templates: dict[str, RunTemplate], infos: dict[str, TaskInfo], plan: StudyPlan, executor: LocalExecutor,
+    *, prices: StudyPrices | None, prior: Prior | None,
+) -> Callable[[str, SearchSpace, Budget], Controller]:
+    """Makes the controller of one task's study on ``executor`` (a suite makes one per task)."""
+    def controller(task: str, space: SearchSpace, task_budget: Budget) -> Controller:
+        return Controller(
+            templates[task], info=infos[task], executor=executor, budget=task_budget, space=space, plan=plan, parallel=max(args.jobs, 1),
+            storage=args.storage, study_name=_study_name(args.study_name, task, suite=bool(args.suite)), seed=args.seed,
+            on_status=_Bar(task, task_budget, infos[task].metric, enabled=show_progress(args)), prices=prices, prior=prior,
+        )
+
+    return controller
 
 
 def study_plan(args: argparse.Namespace) -> StudyPlan:
