@@ -59,6 +59,13 @@ def tunable_constants(source: str) -> list[ast.Constant]:
 
 def _frozen(node: ast.AST) -> Iterator[ast.AST]:
     """The nodes under ``node`` that must not change, by the rules of the module docstring."""
+    yield from _frozen_by_kind(node)
+    yield from _dead_branch(node)
+    yield from _unreachable(node)
+
+
+def _frozen_by_kind(node: ast.AST) -> Iterator[ast.AST]:
+    """Indexes, frozen keywords, docstrings, returned codes and codes compared for equality."""
     if isinstance(node, ast.Subscript):
         yield from ast.walk(node.slice)
     elif isinstance(node, ast.keyword) and node.arg in FROZEN_KEYWORDS:
@@ -70,11 +77,19 @@ def _frozen(node: ast.AST) -> Iterator[ast.AST]:
     elif isinstance(node, ast.Compare) and any(isinstance(op, (ast.Eq, ast.NotEq, ast.In, ast.NotIn)) for op in node.ops):
         for side in (node.left, *node.comparators):
             yield from (n for n in ast.walk(side) if _is_code(n))
+
+
+def _dead_branch(node: ast.AST) -> Iterator[ast.AST]:
+    """A literal test and the branch it never takes."""
     if isinstance(node, (ast.If, ast.While, ast.IfExp)):
         truth = _constant_truth(node.test)
         dead = [] if truth is None else [node.test, *_as_list(node.body if truth is False else node.orelse)]
         for part in dead:
             yield from ast.walk(part)
+
+
+def _unreachable(node: ast.AST) -> Iterator[ast.AST]:
+    """Statements after a ``return``, ``raise``, ``break`` or ``continue`` in the same block."""
     for block in (getattr(node, name, None) for name in ("body", "orelse", "finalbody")):
         if isinstance(block, list):
             ends = [i for i, stmt in enumerate(block) if isinstance(stmt, (ast.Return, ast.Raise, ast.Break, ast.Continue))]
