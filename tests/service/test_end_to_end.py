@@ -82,7 +82,8 @@ def test_tokens_scope_studies(shared_cluster: Cluster) -> None:
 
 def _cli(cluster: Cluster, token: str, *args: str) -> dict:
     env = {**cluster.env, "AUTOLOOP_URL": cluster.url, "AUTOLOOP_TOKEN": token}
-    out = subprocess.run([sys.executable, "-c", CLI, *args, "--json"], env=env, capture_output=True, text=True, check=True)
+    out = subprocess.run([sys.executable, "-c", CLI, *args, "--json"], env=env, capture_output=True, text=True, check=False)
+    assert out.returncode == 0, f"autoloop {' '.join(args)} exited {out.returncode}: {out.stdout[-2000:]}{out.stderr[-2000:]}"
     return json.loads(out.stdout)
 
 
