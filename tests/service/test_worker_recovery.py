@@ -24,12 +24,9 @@ def test_worker_killed_mid_run_resumes_from_checkpoint(slow_cluster: Cluster) ->
     cluster.start_worker(processes=2)
     # 2 settings x 1 seed, winner re-run with 2 seeds: 4 runs of 6 iterations, about 1 s each iteration.
     with autoloop.Client(cluster.url, cluster.token()) as client:
-        study = client.submit(
-            "slowtoy:linear", space="batch_size=1,2", budget_iterations=60, iterations=6, seeds=1, top_k=1,
-            final_seeds=2, parallel=2, optimizer="local", strategy="tpe", pruner="none",
+        study, redis, run_id = _a_run_under_way(
+            cluster, client, space="batch_size=1,2", budget_iterations=60, iterations=6, final_seeds=2, parallel=2,
         )
-        redis = cluster.redis()
-        run_id = wait_for(lambda: running_run(redis, study.id, 2), 60, "a run past iteration 2")
         worker = int(redis.hget(keys.run_state(run_id), "pid"))  # runs the loop itself, no work horse
         os.kill(worker, signal.SIGKILL)  # the machine "died"
         killed_at = progress_iterations(redis, study.id, run_id)[-1]
@@ -52,12 +49,7 @@ def test_worker_sigterm_mid_run_shuts_down_cold_and_the_run_resumes_on_another_w
     worker = cluster.start_worker(processes=1)
     # One run of 40 iterations (about 1 s each) outlasts the warm shutdown, then its final re-run.
     with autoloop.Client(cluster.url, cluster.token()) as client:
-        study = client.submit(
-            "slowtoy:linear", space="batch_size=1", budget_iterations=80, iterations=40, seeds=1, top_k=1,
-            final_seeds=1, parallel=1, optimizer="local", strategy="tpe", pruner="none",
-        )
-        redis = cluster.redis()
-        run_id = wait_for(lambda: running_run(redis, study.id, 2), 60, "a run past iteration 2")
+        study, redis, run_id = _a_run_under_way(cluster, client, space="batch_size=1", budget_iterations=80, iterations=40, final_seeds=1, parallel=1)
         worker.send_signal(signal.SIGTERM)  # warm shutdown, then cold: the run is interrupted
         assert worker.wait(60) == 0
         stopped_at = progress_iterations(redis, study.id, run_id)[-1]
@@ -68,3 +60,11 @@ def test_worker_sigterm_mid_run_shuts_down_cold_and_the_run_resumes_on_another_w
     assert int(redis.hget(keys.run_state(run_id), "attempts")) == 2
     iterations = progress_iterations(redis, study.id, run_id)
     assert iterations[iterations.index(stopped_at) + 1] >= stopped_at and iterations.count(1) == 1
+
+
+def _a_run_under_way(cluster: Cluster, client: autoloop.Client, **plan: object) -> tuple[autoloop.Study, object, str]:
+    """Submit a one-seed TPE study of ``slowtoy:linear`` with ``plan`` on top; return it, the
+    cluster's Redis and a run of it past iteration 2."""
+    study = client.submit("slowtoy:linear", seeds=1, top_k=1, optimizer="local", strategy="tpe", pruner="none", **plan)
+    redis = cluster.redis()
+    return study, redis, wait_for(lambda: running_run(redis, study.id, 2), 60, "a run past iteration 2")
