@@ -55,7 +55,8 @@ class OptimizerContract:
 
     @pytest.fixture
     def optimizer_case(self) -> OptimizerCase:
-        raise NotImplementedError("provide an optimizer_case fixture returning an OptimizerCase")
+        """Override in the test class: an ``OptimizerCase`` for the optimizer under test."""
+        pytest.fail(f"{__name__}: define an `optimizer_case` fixture in your test class returning an OptimizerCase")
 
     def test_is_built_by_name_and_proposes_artifacts_of_the_same_parts(self, optimizer_case: OptimizerCase) -> None:
         optimizer = create_optimizer(optimizer_case.name, llm=optimizer_case.llm, seed=0)

@@ -30,7 +30,8 @@ class PrunerContract:
 
     @pytest.fixture
     def pruner_name(self) -> str:
-        raise NotImplementedError("provide a pruner_name fixture returning a registered pruner's name")
+        """Override in the test class: the registered name of the pruner under test."""
+        pytest.fail(f"{__name__}: define a `pruner_name` fixture in your test class returning a registered pruner's name")
 
     def test_builds_an_optuna_pruner(self, pruner_name: str) -> None:
         import optuna

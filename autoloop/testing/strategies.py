@@ -97,7 +97,8 @@ class StrategyContract:
 
     @pytest.fixture
     def strategy_case(self) -> StrategyCase:
-        raise NotImplementedError("provide a strategy_case fixture returning a StrategyCase")
+        """Override in the test class: a ``StrategyCase`` for the strategy under test."""
+        pytest.fail(f"{__name__}: define a `strategy_case` fixture in your test class returning a StrategyCase")
 
     def test_stays_within_its_budget(self, strategy_case: StrategyCase) -> None:
         rec, _ = _study(strategy_case)
