@@ -105,9 +105,11 @@ class TrialRuns:
         (e.g. while the service was down).
         """
         self.records[record.run_id] = record
-        score = self.outcome(record.run_id).value
-        if score is not None:
-            self._values[self.seeds[record.run_id]] = score
+        score, seed = self.outcome(record.run_id).value, self.seeds[record.run_id]
+        if score is None:  # a run recorded again without a score (stopped) no longer counts
+            self._values.pop(seed, None)
+        else:
+            self._values[seed] = score
         best = self._best[record.run_id]
         running = None
         for iteration, value in record.outcome.curve if record.outcome is not None else ():

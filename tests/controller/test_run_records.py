@@ -13,6 +13,7 @@ import json
 import optuna
 
 from autoloop.controller import Budget, Controller, RunRecord, SearchSpace, StudyPlan, StudyStatus
+from autoloop.controller._trials import TrialRuns
 from autoloop.executors import RunEvent, run_job
 from autoloop.failures import FailureTally
 from autoloop.outcome import RunOutcome
@@ -117,3 +118,13 @@ def test_a_recorded_table_row_keeps_the_keys_of_the_rows_already_recorded():
     recorded_row = json.loads(TABLE.read_text().splitlines()[0])
     outcome = RunOutcome.from_dict(LEGACY_RESULT)
     assert row("toy:linear", outcome).keys() == recorded_row.keys()  # replay reads the old rows and the new ones alike
+
+
+def test_a_run_recorded_again_without_a_score_no_longer_counts_for_its_seed():
+    settings = {"starting_artifact": "a", "credit_horizon": 1, "batch_size": 1}
+    runs = TrialRuns(None, settings, {"r0": 0, "r1": 1}, iterations=2)
+    runs.finish(RunRecord("r0", "search", {**settings, "seed": 0}, RunOutcome("r0", {**settings, "seed": 0}, 0.5, revalidation=0.4)))
+    runs.finish(RunRecord("r1", "search", {**settings, "seed": 1}, RunOutcome("r1", {**settings, "seed": 1}, 0.7, revalidation=0.6)))
+    assert runs.seed_values() == {0: 0.4, 1: 0.6}
+    runs.finish(RunRecord("r1", "search", {**settings, "seed": 1}, None, error="stopped before it started"))  # recorded again
+    assert runs.seed_values() == {0: 0.4}
